@@ -1,0 +1,194 @@
+/**
+ * The result file and the parent/child protocol. The names marked "fixed" are the contract of
+ * ../shared/DESIGN.md ("Result file essentials"): scripts, CI and reports rely on them.
+ *
+ * Schema history (bump SCHEMA_VERSION on any incompatible change and say what changed here):
+ *   1 — first version.
+ */
+import type { StrategyCounters } from '../allocators/buffer-strategy.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** One point of the matrix, exactly as the parent hands it to a child. */
+export interface Cell {
+  /** fixed: `workload/strategy/allocator/size` plus `/key=value` for every extra axis, in suite order. */
+  id: string;
+  suite: string;
+  workload: string;
+  strategy: string;
+  allocator: string;
+  /** fixed: bytes, as the workload defines its size axis. */
+  size: number;
+  /** Extra axes (cipher, query mix, variant…) and their values. */
+  params: Record<string, string | number | boolean>;
+  /** V8 flags for this cell's child processes (an axis of its own when a suite varies them). */
+  v8Flags: string[];
+  /** Measurement plan, identical for every fork of the cell. */
+  plan: MeasurePlan;
+}
+
+export interface MeasurePlan {
+  /** Warm-up cap in ms; warm-up ends earlier once throughput is steady (see harness/child). */
+  warmupMs: number;
+  /** Measured phase length in ms. */
+  durationMs: number;
+  /** Seed for the workload's randomness. */
+  seed: number;
+}
+
+/** Per-GC-kind totals. Kinds: scavenge, markCompact, incremental, weakCallbacks, other. */
+export interface GcKindTotals {
+  count: number;
+  pauseMsTotal: number;
+  pauseMsMax: number;
+}
+
+export interface GcSummary {
+  count: number;
+  pauseMsTotal: number;
+  pauseMsMax: number;
+  /** Share of the measured wall time spent in GC pauses, 0..1. */
+  timeShare: number;
+  byKind: Record<string, GcKindTotals>;
+}
+
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** The native allocator as the child found it in its own address space. */
+export interface AllocatorInfo {
+  name: string;
+  /** The shared object mapped into the child, from /proc/self/maps; null for glibc's built-in malloc. */
+  path: string | null;
+  /** Debian package version, when dpkg knows the file. */
+  packageVersion: string | null;
+  sha256: string | null;
+  /** True when the child saw the library mapped (or, for glibc, saw no other allocator mapped). */
+  verified: boolean;
+}
+
+/** Raw measurements of one child process ("fork"). */
+export interface ForkRecord {
+  kind: 'buflab-fork';
+  schemaVersion: number;
+  cellId: string;
+  forkIndex: number;
+  pid: number;
+  startedAt: string;
+  finishedAt: string;
+  allocator: AllocatorInfo;
+  node: { version: string; v8: string; execArgv: string[] };
+  warmup: { ops: number; elapsedMs: number; steady: boolean; rule: string };
+  /** Operations timed per clock read (1 = every operation timed alone). */
+  batchSize: number;
+  ops: number;
+  elapsedNs: number;
+  opsPerSec: number;
+  bytesPerSec: number;
+  /** Per operation (batch time / batch size when batched). */
+  latencyNs: LatencySummary & { min: number; mean: number; count: number };
+  /** Cost of one clock read pair, ns. */
+  timerOverheadNs: number;
+  /** The harness's own cost per operation, measured on a no-op operation in this process. */
+  baseline: { nsPerOp: number; heapBytesPerOp: number };
+  gc: GcSummary & {
+    /** Pauses during the measured phase (capped), ms since the phase started. */
+    pauses: Array<{ startMs: number; durationMs: number; kind: string }>;
+  };
+  alloc: {
+    heapBytesPerOp: number;
+    arrayBufferBytesPerOp: number;
+    externalBytesPerOp: number;
+    /** The strategy's counters divided by ops. */
+    strategyPerOp: StrategyCounters;
+  };
+  memory: {
+    peakRssBytes: number;
+    heapUsedBytes: number;
+    heapTotalBytes: number;
+    arrayBuffersBytes: number;
+    externalBytes: number;
+    timeline: Array<{ tMs: number; rssBytes: number; heapUsedBytes: number; arrayBuffersBytes: number; externalBytes: number }>;
+  };
+  workloadCounters: Record<string, number>;
+  warnings: string[];
+}
+
+export interface Interval {
+  median: number;
+  mean: number;
+  /** Bootstrap 95% interval of the median across forks. */
+  ci95: [number, number];
+  meanCi95: [number, number];
+}
+
+export interface CellSummary {
+  opsPerSec: Interval;
+  bytesPerSec: Interval;
+  latencyNs: LatencySummary;
+  gc: GcSummary;
+  alloc: {
+    heapBytesPerOp: number;
+    arrayBufferBytesPerOp: number;
+    externalBytesPerOp: number;
+    strategyAllocsPerOp: number;
+    strategyCopiesPerOp: number;
+    strategyBytesPerOp: number;
+    strategyCopiedBytesPerOp: number;
+    strategyViewsPerOp: number;
+    foreignAllocsPerOp: number;
+  };
+  memory: { peakRssBytes: number };
+  baseline: { nsPerOp: number; heapBytesPerOp: number };
+}
+
+export type CellState = 'completed' | 'errored' | 'skipped';
+
+export interface CellResult {
+  id: string;
+  workload: string;
+  strategy: string;
+  allocator: string;
+  size: number;
+  params: Record<string, string | number | boolean>;
+  v8Flags: string[];
+  state: CellState;
+  error?: { code: string; message: string; stderrTail?: string };
+  allocatorInfo?: AllocatorInfo;
+  forks: ForkRecord[];
+  summary?: CellSummary;
+  warnings: string[];
+}
+
+export interface Environment {
+  node: string;
+  v8: string;
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cores: number;
+  totalMemoryBytes: number;
+  kernel: string;
+  governor: string | null;
+  git: { commit: string | null; dirty: boolean | null };
+  harnessVersion: string;
+  startedAt: string;
+  finishedAt?: string;
+  argv: string[];
+}
+
+export interface ResultFile {
+  schemaVersion: number;
+  suite: string;
+  environment: Environment;
+  options: Record<string, unknown>;
+  cells: CellResult[];
+  warnings: string[];
+  /** True when the run was interrupted (Ctrl-C): cells not reached are absent or partial. */
+  interrupted: boolean;
+}

@@ -1,0 +1,39 @@
+/**
+ * A suite names a workload and a default value for every axis of its matrix; CLI flags filter or
+ * override any axis. Suites are registered in harness/suites.ts (one entry per workload folder).
+ */
+import type { AllocatorName } from '../allocators/native-allocators.js';
+
+export interface V8FlagSet {
+  /** Short label used in cell ids and tables, e.g. `semi16`. */
+  label: string;
+  flags: string[];
+}
+
+export interface PhasePlan {
+  forks: number;
+  warmupMs: number;
+  durationMs: number;
+  sizes: number[];
+  /** Extra axes and the values to run (e.g. `{ cipher: ['aes-256-gcm', 'none'] }`). */
+  axes: Record<string, Array<string | number | boolean>>;
+  v8FlagSets: V8FlagSet[];
+}
+
+export interface SuiteDefinition {
+  name: string;
+  workload: string;
+  description: string;
+  /** What the size axis means, with its unit, e.g. "inner packet bytes". */
+  sizeMeaning: string;
+  strategies: string[];
+  allocators: AllocatorName[];
+  /** The full matrix. */
+  full: PhasePlan;
+  /** `--quick`: a smaller matrix that must finish in about 3 minutes on 2 cores. */
+  quick: PhasePlan;
+  /** Per-child time limit in ms (default derived from warm-up + duration). */
+  childTimeoutMs?: number;
+  /** Hidden suites (test-only workloads) are not listed by `--list`. */
+  hidden?: boolean;
+}
