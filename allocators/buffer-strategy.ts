@@ -181,10 +181,23 @@ export interface BufferStrategy {
   countForeign(bytes: number): void;
 }
 
+/**
+ * `E_ARENA_FULL` (added with the strategies): `one-big-struct` cannot place a region because live
+ * (unreleased) regions occupy the arena; `E_UNKNOWN_STRATEGY`: `makeStrategy` got a name it does not know.
+ */
+export type StrategyErrorCode =
+  | 'E_NO_HEADROOM'
+  | 'E_NO_TAILROOM'
+  | 'E_TOO_LARGE'
+  | 'E_BAD_RELEASE'
+  | 'E_BAD_SIZE'
+  | 'E_ARENA_FULL'
+  | 'E_UNKNOWN_STRATEGY';
+
 /** Misuse of a strategy (a bug in the calling layer), never bad bytes from the wire. */
 export class StrategyError extends Error {
   constructor(
-    readonly code: 'E_NO_HEADROOM' | 'E_NO_TAILROOM' | 'E_TOO_LARGE' | 'E_BAD_RELEASE' | 'E_BAD_SIZE',
+    readonly code: StrategyErrorCode,
     message: string,
   ) {
     super(message);

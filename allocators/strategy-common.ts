@@ -1,0 +1,137 @@
+/**
+ * What every strategy shares: the counters, bounds checks that throw `StrategyError`, and the one
+ * place where bytes are copied (so that a copy never creates an uncounted view).
+ */
+import {
+  emptyCounters,
+  StrategyError,
+  type RxCursor,
+  type StrategyCounters,
+  type TxFrame,
+} from './buffer-strategy.js';
+
+export const EMPTY_BYTES = new Uint8Array(0);
+
+/**
+ * Copies below this many bytes run as a plain loop: cheaper than creating the temporary
+ * `subarray` view that `TypedArray.prototype.set` needs for a partial source range.
+ */
+export const LOOP_COPY_MAX_BYTES = 64;
+const SCRATCH = new Uint8Array(LOOP_COPY_MAX_BYTES);
+
+/** Throws `E_BAD_SIZE` unless `bytes` is a non-negative integer (a length, in bytes). */
+export function checkLength(bytes: number, what: string): void {
+  if (!Number.isInteger(bytes) || bytes < 0) {
+    throw new StrategyError('E_BAD_SIZE', `${what}: ${bytes} is not a byte count (a non-negative integer); fix the caller's length computation`);
+  }
+}
+
+/** Throws `E_BAD_SIZE` unless `0 <= start <= end <= buf.length`. */
+export function checkRange(buf: Uint8Array, start: number, end: number, what: string): void {
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= buf.length)) {
+    throw new StrategyError(
+      'E_BAD_SIZE',
+      `${what}: range [${start}, ${end}) is outside the ${buf.length}-byte buffer; the caller computed bad offsets`,
+    );
+  }
+}
+
+/**
+ * `dst[dstStart …] = src[srcStart, srcEnd)`, bounds-checked (throws `E_BAD_SIZE`). Returns 1 when it
+ * had to create a temporary `subarray` view (counted by the caller under `views`), else 0: whole
+ * arrays are passed to `set` directly, ranges within one array use `copyWithin`, and short ranges
+ * are copied by a loop, none of which creates an object.
+ */
+export function copyBytes(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number): number {
+  checkRange(src, srcStart, srcEnd, 'copy source');
+  const n = srcEnd - srcStart;
+  checkRange(dst, dstStart, dstStart + n, 'copy destination');
+  if (n === 0) return 0;
+  if (src === dst) {
+    dst.copyWithin(dstStart, srcStart, srcEnd);
+    return 0;
+  }
+  if (srcStart === 0 && srcEnd === src.length) {
+    dst.set(src, dstStart);
+    return 0;
+  }
+  if (n <= LOOP_COPY_MAX_BYTES) {
+    // Through a scratch buffer: two views of one ArrayBuffer may overlap (a chunk and a handed-up
+    // view of it), and asking `.buffer` to find out would materialise an on-heap typed array's
+    // backing store, a hidden allocation.
+    for (let i = 0; i < n; i++) SCRATCH[i] = src[srcStart + i]!;
+    for (let i = 0; i < n; i++) dst[dstStart + i] = SCRATCH[i]!;
+    return 0;
+  }
+  dst.set(src.subarray(srcStart, srcEnd), dstStart);
+  return 1;
+}
+
+/** Points a cursor at nothing (after release), so a stale read through it sees no bytes. */
+export function clearCursor(cur: RxCursor): void {
+  cur.buf = EMPTY_BYTES;
+  cur.start = 0;
+  cur.end = 0;
+}
+
+export function clearFrame(frame: TxFrame): void {
+  frame.buf = EMPTY_BYTES;
+  frame.start = 0;
+  frame.end = 0;
+  frame.handle = -1;
+}
+
+/** Counters plus the counted operations whose behaviour does not depend on the strategy. */
+export abstract class CountingStrategy {
+  readonly counters: StrategyCounters = emptyCounters();
+
+  /** Zeroes every counter in place (the object stays the same, so held references stay valid). */
+  resetCounters(): void {
+    const c = this.counters;
+    c.allocations = 0;
+    c.allocatedBytes = 0;
+    c.copies = 0;
+    c.copiedBytes = 0;
+    c.views = 0;
+    c.poolHits = 0;
+    c.poolMisses = 0;
+    c.releases = 0;
+    c.foreignAllocations = 0;
+    c.foreignBytes = 0;
+  }
+
+  copy(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number): void {
+    const c = this.counters;
+    c.views += copyBytes(src, srcStart, srcEnd, dst, dstStart);
+    c.copies++;
+    c.copiedBytes += srcEnd - srcStart;
+  }
+
+  copyInForeign(foreign: Uint8Array, dst: Uint8Array, dstStart: number): void {
+    checkRange(dst, dstStart, dstStart + foreign.length, 'copyInForeign destination');
+    dst.set(foreign, dstStart);
+    const c = this.counters;
+    c.foreignAllocations++;
+    c.foreignBytes += foreign.length;
+    c.copies++;
+    c.copiedBytes += foreign.length;
+  }
+
+  countForeign(bytes: number): void {
+    checkLength(bytes, 'countForeign');
+    this.counters.foreignAllocations++;
+    this.counters.foreignBytes += bytes;
+  }
+
+  /** `truncate` for every strategy: shrinking only moves `end`. Throws `E_BAD_SIZE` when asked to grow. */
+  protected truncateFrame(frame: TxFrame, bytes: number): void {
+    checkLength(bytes, 'truncate');
+    if (bytes > frame.end - frame.start) {
+      throw new StrategyError(
+        'E_BAD_SIZE',
+        `truncate to ${bytes} bytes: the frame holds only ${frame.end - frame.start}; truncate can only shrink (use append to grow)`,
+      );
+    }
+    frame.end = frame.start + bytes;
+  }
+}
