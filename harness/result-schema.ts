@@ -94,6 +94,13 @@ export interface ForkRecord {
   latencyNs: LatencySummary & { min: number; mean: number; count: number };
   /** Cost of one clock read pair, ns. */
   timerOverheadNs: number;
+  /** Additive (harness/child): smallest positive back-to-back clock difference, ns. */
+  timerResolutionNs?: number;
+  /**
+   * Additive (harness/child): the fork's per-op latency histogram in the compact form of
+   * harness/measure/hdr-histogram.ts (`HdrHistogram.decode`), so forks can be merged exactly.
+   */
+  latencyHistogram?: EncodedHistogram;
   /** The harness's own cost per operation, measured on a no-op operation in this process. */
   baseline: { nsPerOp: number; heapBytesPerOp: number };
   gc: GcSummary & {
@@ -117,6 +124,27 @@ export interface ForkRecord {
   };
   workloadCounters: Record<string, number>;
   warnings: string[];
+  /**
+   * Additive (harness/child): the GC-free window after the measured phase in which
+   * `alloc.externalBytesPerOp` was measured (harness/measure/external-audit.ts); absent when no
+   * GC-free window was found (then a warning says so and externalBytesPerOp is a lower bound).
+   */
+  externalAudit?: { ops: number; countedBytesPerOp: number; discardedWindows: number };
+}
+
+/** Additive (harness/child): a log-linear histogram, 3 significant digits; see harness/measure/hdr-histogram.ts. */
+export interface EncodedHistogram {
+  format: 'buflab-hdr-1';
+  lowestDiscernible: number;
+  highestTrackable: number;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  /** Records above highestTrackable (counted in the top bucket). */
+  clamped: number;
+  /** Non-empty buckets as pairs: bucket index (delta from the previous pair's index), count. */
+  buckets: number[];
 }
 
 export interface Interval {

@@ -36,4 +36,10 @@ export interface SuiteDefinition {
   childTimeoutMs?: number;
   /** Hidden suites (test-only workloads) are not listed by `--list`. */
   hidden?: boolean;
+  /**
+   * Additive (test suites): run the matrix over these workloads instead of `workload` alone, so
+   * one run can mix e.g. the `noop`, `crash` and `hang` test workloads. `workload` is still the
+   * suite's main workload and should be the first entry.
+   */
+  workloads?: string[];
 }

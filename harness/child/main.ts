@@ -1,0 +1,138 @@
+/**
+ * The child process that measures one fork of one cell (protocol: ./protocol.ts).
+ *
+ * Order: read the cell → verify the native allocator really is the cell's → create the workload
+ * with the cell's strategy → measure (./measure-cell.ts) → `verify()` the workload → write one
+ * record line to fd 3 → exit 0. Any failure: one error line on stderr, nothing on fd 3, exit 3 for
+ * a configuration error, 1 otherwise.
+ */
+import { writeSync } from 'node:fs';
+import { STRATEGY_NAMES } from '../../allocators/buffer-strategy.js';
+import { isAllocatorName, verifyInProcess } from '../../allocators/native-allocators.js';
+import { makeStrategy } from '../../allocators/registry.js';
+import { WORKLOADS } from '../../workloads/registry.js';
+import type { WorkloadInstance } from '../../workloads/workload.js';
+import { BuflabError } from '../errors.js';
+import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../result-schema.js';
+import { measureCell } from './measure-cell.js';
+import { CELL_ENV_VAR, CHILD_EXIT, RECORD_FD, formatChildError, parseChildInput } from './protocol.js';
+
+export type ChildConfigErrorCode = 'E_ALLOCATOR_UNVERIFIED' | 'E_UNKNOWN_WORKLOAD' | 'E_UNKNOWN_STRATEGY' | 'E_UNKNOWN_ALLOCATOR' | 'E_NOT_A_STRATEGY';
+
+/** A cell this process cannot run as asked: exit 3 (the parent reports E_CHILD_CONFIG). */
+export class ChildConfigError extends BuflabError {
+  declare readonly code: ChildConfigErrorCode;
+  constructor(code: ChildConfigErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+/** Error codes that mean "this configuration cannot run" rather than "the run failed". */
+const CONFIG_CODES = new Set(['E_NO_CELL', 'E_BAD_CELL', 'E_WORKLOAD_CONFIG', 'E_UNKNOWN_STRATEGY', 'E_BAD_SIZE']);
+
+async function main(): Promise<ForkRecord> {
+  const startedAt = new Date().toISOString();
+  const { cell, forkIndex } = parseChildInput(process.env[CELL_ENV_VAR]);
+  if (!isAllocatorName(cell.allocator)) {
+    throw new ChildConfigError('E_UNKNOWN_ALLOCATOR', `unknown allocator '${cell.allocator}': use glibc, jemalloc, tcmalloc or mimalloc`);
+  }
+  const allocator = verifyInProcess(cell.allocator);
+  if (!allocator.verified) {
+    throw new ChildConfigError(
+      'E_ALLOCATOR_UNVERIFIED',
+      `allocator ${cell.allocator} not verified in the child: ${allocator.problem ?? 'unknown reason'} — refusing to measure another allocator than the one asked for`,
+    );
+  }
+  const instance = createWorkload(cell);
+  let measurement;
+  try {
+    measurement = await measureCell(instance, cell.plan);
+    try {
+      instance.verify();
+    } catch (e) {
+      throw new BuflabError('E_VERIFY_FAILED', `workload ${cell.workload} failed verify() after measuring: ${(e as Error).message}`);
+    }
+  } finally {
+    instance.close();
+  }
+  const { problem: _problem, ...allocatorInfo } = allocator;
+  return {
+    kind: 'buflab-fork',
+    schemaVersion: SCHEMA_VERSION,
+    cellId: cell.id,
+    forkIndex,
+    pid: process.pid,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    allocator: allocatorInfo,
+    node: { version: process.version, v8: process.versions.v8, execArgv: process.execArgv },
+    ...measurement,
+    workloadCounters: instance.counters(),
+  };
+}
+
+function createWorkload(cell: Cell): WorkloadInstance {
+  const def = WORKLOADS.get(cell.workload);
+  if (def === undefined) {
+    throw new ChildConfigError('E_UNKNOWN_WORKLOAD', `unknown workload '${cell.workload}'; known: ${[...WORKLOADS.keys()].join(', ')}`);
+  }
+  const standard = (STRATEGY_NAMES as readonly string[]).includes(cell.strategy);
+  const extra = def.extraStrategies ?? [];
+  if (!standard && !extra.includes(cell.strategy)) {
+    throw new ChildConfigError(
+      'E_UNKNOWN_STRATEGY',
+      `workload ${def.name} does not accept strategy '${cell.strategy}'; use one of ${[...STRATEGY_NAMES, ...extra].join(', ')}`,
+    );
+  }
+  const strategy = cell.strategy;
+  return def.create({
+    strategy,
+    makeStrategy: standard
+      ? () => makeStrategy(strategy)
+      : () => {
+          throw new ChildConfigError(
+            'E_NOT_A_STRATEGY',
+            `'${strategy}' is a ${def.name}-specific variant, not a BufferStrategy: the workload must not call makeStrategy() for it`,
+          );
+        },
+    sizeBytes: cell.size,
+    params: cell.params,
+    seed: cell.plan.seed,
+  });
+}
+
+/** Writes all of `text` to `fd`, retrying partial writes and EAGAIN (a full non-blocking pipe). */
+function writeAllSync(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let offset = 0;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    } catch (e) {
+      // EAGAIN: the parent has not drained the pipe yet; wait 1 ms and retry. Anything else is fatal.
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
+function fail(e: unknown): never {
+  const err = e as { code?: unknown; message?: unknown; stack?: unknown };
+  const code = typeof err.code === 'string' ? err.code : 'E_CHILD_FAILED';
+  const message = typeof err.message === 'string' ? err.message : String(e);
+  if (typeof err.stack === 'string') process.stderr.write(`${err.stack}\n`);
+  process.stderr.write(`${formatChildError(code, message)}\n`);
+  const exitCode = e instanceof ChildConfigError || CONFIG_CODES.has(code) ? CHILD_EXIT.config : CHILD_EXIT.failure;
+  // process.exitCode + return would let the workload's open handles keep the process alive.
+  process.exit(exitCode);
+}
+
+main().then((record) => {
+  try {
+    writeAllSync(RECORD_FD, `${JSON.stringify(record)}\n`);
+  } catch (e) {
+    fail(e);
+  }
+  process.exit(CHILD_EXIT.ok);
+}, fail);

@@ -1,0 +1,86 @@
+/**
+ * measureCell in this process on tiny fake workloads: exact counter arithmetic and the allocation
+ * numbers' meaning. Nothing about time is asserted.
+ */
+import { describe, expect, it } from 'vitest';
+import { emptyCounters } from '../../../allocators/buffer-strategy.js';
+import { baselineMs, measureCell, type Timeable } from '../../../harness/child/measure-cell.js';
+import { HdrHistogram } from '../../../harness/measure/hdr-histogram.js';
+
+const plan = { warmupMs: 100, durationMs: 150, seed: 1 };
+
+/** A fake workload whose "strategy" counts 1000 ArrayBuffer bytes, 2 copies and 1 view per op. */
+function countingWorkload(opts: { allocateUncounted: boolean }): Timeable & { ops: number } {
+  const uncountedBytes = 64 * 1024;
+  const counters = emptyCounters();
+  const keep: Uint8Array[] = [];
+  const w = {
+    ops: 0,
+    payloadBytesPerOp: 64,
+    op(): void {
+      w.ops++;
+      counters.allocations += 1;
+      counters.allocatedBytes += 1000;
+      counters.copies += 2;
+      counters.views += 1;
+      if (opts.allocateUncounted) {
+        keep.push(new Uint8Array(uncountedBytes)); // off-heap memory the strategy never saw
+        if (keep.length > 8) keep.length = 0;
+      }
+    },
+    strategyCounters: () => ({ ...counters }),
+  };
+  return w;
+}
+
+describe('measureCell', () => {
+  it('divides the strategy counters of the measured phase exactly by its ops', async () => {
+    const w = countingWorkload({ allocateUncounted: false });
+    const m = await measureCell(w, plan);
+    expect(m.alloc.strategyPerOp.allocations).toBe(1);
+    expect(m.alloc.strategyPerOp.allocatedBytes).toBe(1000);
+    expect(m.alloc.strategyPerOp.copies).toBe(2);
+    expect(m.alloc.strategyPerOp.views).toBe(1);
+    expect(m.alloc.strategyPerOp.poolHits).toBe(0);
+    expect(m.alloc.arrayBufferBytesPerOp).toBe(1000);
+    // The fake strategy only counts; nothing was really allocated off-heap, and no warning fires.
+    expect(m.alloc.externalBytesPerOp).toBe(0);
+    expect(m.warnings.some((x) => x.includes('outside the strategy seam'))).toBe(false);
+    expect(m.bytesPerSec).toBeCloseTo(m.opsPerSec * 64, 6);
+    expect(m.latencyNs.count).toBe(m.ops / m.batchSize);
+    expect(HdrHistogram.decode(m.latencyHistogram).count).toBe(m.latencyNs.count);
+    // vitest runs without --expose-gc: the record must say so rather than pretend.
+    expect(m.warnings.some((x) => x.startsWith('no --expose-gc'))).toBe(true);
+    expect(w.ops).toBeGreaterThan(m.ops);
+  });
+
+  it('sees off-heap allocation that bypasses the strategy and warns about it', async () => {
+    const m = await measureCell(countingWorkload({ allocateUncounted: true }), plan);
+    expect(m.alloc.arrayBufferBytesPerOp).toBe(1000);
+    // 64 KiB per op of uncounted backing stores, measured exactly in a GC-free window.
+    expect(m.externalAudit).toBeDefined();
+    expect(m.alloc.externalBytesPerOp).toBe(64 * 1024);
+    expect(m.externalAudit!.countedBytesPerOp).toBe(1000);
+    expect(m.warnings.some((x) => x.includes('outside the strategy seam'))).toBe(true);
+    // Each op also allocates a Uint8Array object on the JS heap.
+    expect(m.alloc.heapBytesPerOp).toBeGreaterThan(24);
+  });
+
+  it('propagates an error thrown by the operation', async () => {
+    let calls = 0;
+    const w: Timeable = {
+      payloadBytesPerOp: 0,
+      op(): void {
+        if (++calls > 5000) throw new Error('op failed on purpose');
+      },
+      strategyCounters: emptyCounters,
+    };
+    await expect(measureCell(w, plan)).rejects.toThrow('op failed on purpose');
+  });
+
+  it('sizes the baseline phase from the measured one', () => {
+    expect(baselineMs(100)).toBe(50);
+    expect(baselineMs(1000)).toBe(250);
+    expect(baselineMs(60_000)).toBe(500);
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs } from '../../../harness/measure/timer.js';
+
+describe('chooseBatchSize', () => {
+  const timer = { overheadNs: 40, resolutionNs: 30 };
+
+  it('times an operation alone when it lasts at least 20 clock costs and 1 µs', () => {
+    // target = max(1000, 20 × max(40, 30)) = 1000 ns
+    expect(chooseBatchSize(1000, timer)).toBe(1);
+    expect(chooseBatchSize(50_000, timer)).toBe(1);
+  });
+
+  it('batches shorter operations so that a batch lasts the target', () => {
+    expect(chooseBatchSize(999, timer)).toBe(2);
+    expect(chooseBatchSize(100, timer)).toBe(10);
+    expect(chooseBatchSize(3, timer)).toBe(334);
+    expect(chooseBatchSize(0.5, timer)).toBe(2000);
+  });
+
+  it('uses the clock cost when 20 clock costs exceed 1 µs', () => {
+    const slowClock = { overheadNs: 100, resolutionNs: 1 };
+    expect(chooseBatchSize(1500, slowClock)).toBe(2); // target 2000 ns
+    expect(chooseBatchSize(2000, slowClock)).toBe(1);
+    const coarseClock = { overheadNs: 20, resolutionNs: 1000 };
+    expect(chooseBatchSize(1000, coarseClock)).toBe(20); // target 20 µs
+  });
+
+  it('caps the batch for degenerate estimates', () => {
+    expect(chooseBatchSize(0, timer)).toBe(DEFAULT_BATCH_RULE.maxBatch);
+    expect(chooseBatchSize(1e-9, timer)).toBe(DEFAULT_BATCH_RULE.maxBatch);
+    expect(chooseBatchSize(NaN, timer)).toBe(DEFAULT_BATCH_RULE.maxBatch);
+  });
+});
+
+describe('SteadyStateDetector', () => {
+  it('is steady after three successive windows within 2% of the previous one', () => {
+    const d = new SteadyStateDetector(0.02, 3);
+    expect(d.push(100)).toBe(false);
+    expect(d.push(150)).toBe(false); // +50%
+    expect(d.push(151)).toBe(false); // 1 in a row
+    expect(d.push(152)).toBe(false); // 2
+    expect(d.push(200)).toBe(false); // reset
+    expect(d.push(201)).toBe(false);
+    expect(d.push(199)).toBe(false);
+    expect(d.push(200)).toBe(true);
+    expect(d.rule).toMatch(/3 successive windows.*< 2%/);
+  });
+});
+
+describe('the clock', () => {
+  it('is monotonic and measures sub-µs intervals', () => {
+    const c = calibrateTimer(2000);
+    expect(c.overheadNs).toBeGreaterThan(0);
+    expect(c.overheadNs).toBeLessThan(100_000);
+    expect(c.resolutionNs).toBeGreaterThan(0);
+    let previous = nowMs();
+    for (let i = 0; i < 10_000; i++) {
+      const t = nowMs();
+      expect(t).toBeGreaterThanOrEqual(previous);
+      previous = t;
+    }
+  });
+
+  it('agrees with performance.now() over a 20 ms sleep', async () => {
+    const a = nowMs();
+    const p = performance.now();
+    await new Promise((r) => setTimeout(r, 20));
+    const elapsed = nowMs() - a;
+    const perfElapsed = performance.now() - p;
+    expect(Math.abs(elapsed - perfElapsed)).toBeLessThan(1);
+    expect(elapsed).toBeGreaterThanOrEqual(19);
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * Test-only workload `scaled`: each operation runs `work` iterations of a dependent integer
+ * recurrence (an LCG step), so its cost is exactly proportional to `work` and cannot be folded away
+ * (every step needs the previous one, and the state is kept on the instance). Used for A/A runs
+ * and to check that the harness sees a 2x change when `work` doubles. No allocation.
+ * Params: `work` (iterations per op, default 100). Size axis = payload bytes credited per op.
+ */
+import { emptyCounters } from '../../allocators/buffer-strategy.js';
+import type { WorkloadDefinition, WorkloadInstance, WorkloadSetup } from '../workload.js';
+import { numberParam } from './params.js';
+
+export const scaledWorkload: WorkloadDefinition = {
+  name: 'scaled',
+  description: 'test only: a calibrated integer loop of `work` iterations per op (A/A validation)',
+  extraStrategies: ['none'],
+  create(setup: WorkloadSetup): WorkloadInstance {
+    const work = numberParam(setup, 'work', 100);
+    let state = setup.seed | 0;
+    let ops = 0;
+    return {
+      op(): void {
+        let x = state;
+        for (let i = 0; i < work; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
+        state = x;
+        ops++;
+      },
+      payloadBytesPerOp: setup.sizeBytes,
+      strategyCounters: emptyCounters,
+      counters: () => ({ ops, work }),
+      verify(): void {
+        if (ops === 0) throw new Error('scaled: op() was never called');
+      },
+      close(): void {},
+    };
+  },
+};
