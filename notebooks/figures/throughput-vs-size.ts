@@ -1,0 +1,13 @@
+/**
+ * Paper figure `throughput-vs-size`: see notebooks/README.md for the data it needs and the command that
+ * produced that data. Run alone: `npx tsx notebooks/figures/throughput-vs-size.ts [DATA_DIR] [--out DIR]`.
+ */
+import { fileURLToPath } from 'node:url';
+import { throughputVsSizeFigure } from '../../reports/charts/paper-figures.js';
+import { parseFigureArgs, runFigures } from '../lib/figure-script.js';
+
+export const figure = throughputVsSizeFigure;
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await runFigures([figure], parseFigureArgs(process.argv.slice(2)));
+}

@@ -1,0 +1,35 @@
+/** summary.md: the headline, environment, table of every cell, failures and warnings, for a PR or a lab notebook. */
+import type { ResultFile } from '../harness/result-schema.js';
+import type { CellRow } from './cell-rows.js';
+import { sortRows } from './cell-rows.js';
+import { cellsMarkdown } from './cell-table.js';
+import { environmentEntries } from './environment.js';
+import { headline } from './headline.js';
+import { collectWarnings, groupWarnings, warningLine } from './warnings.js';
+
+export function summaryMarkdown(result: ResultFile, rows: readonly CellRow[]): string {
+  const sorted = sortRows(rows);
+  const out: string[] = [];
+  out.push(`# buflab report: suite \`${result.suite}\``, '');
+  out.push('## Headline', '');
+  for (const line of headline(sorted).lines) out.push(`- ${line}`);
+  out.push('', '## Environment', '', '| | |', '| --- | --- |');
+  for (const [k, v] of environmentEntries(result)) out.push(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
+  const done = sorted.filter((r) => r.state === 'completed').length;
+  out.push('', `## Cells (${sorted.length}: ${done} completed, ${sorted.length - done} errored or skipped)`, '');
+  out.push(cellsMarkdown(sorted).trimEnd());
+  const failed = sorted.filter((r) => r.state !== 'completed');
+  out.push('', '## Errored and skipped cells', '');
+  if (failed.length === 0) out.push('None.');
+  for (const r of failed) out.push(`- \`${r.id}\` — **${r.state}**: ${r.reason}`);
+  const warnings = collectWarnings(result, rows);
+  const groups = groupWarnings(warnings);
+  out.push('', `## Warnings (${warnings.length}${groups.length < warnings.length ? `, ${groups.length} kinds` : ''})`, '');
+  if (warnings.length === 0) out.push('None.');
+  for (const g of groups) {
+    const others = g.cellIds.filter((id) => id !== g.example.cellId);
+    const more = others.length === 0 ? '' : ` _(also ${others.length} more cell${others.length === 1 ? '' : 's'}: ${others.slice(0, 6).map((id) => `\`${id}\``).join(', ')}${others.length > 6 ? ', …' : ''})_`;
+    out.push(`- ${warningLine(g.example)}${g.count > 1 && others.length === 0 ? ` _(×${g.count})_` : ''}${more}`);
+  }
+  return out.join('\n') + '\n';
+}

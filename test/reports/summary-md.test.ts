@@ -1,0 +1,58 @@
+/**
+ * Golden test: summary.md of the fixed fixture result file must match
+ * test/fixtures/results/alloc-small.summary.md byte for byte. After an intended change of the
+ * report, regenerate with `UPDATE_GOLDEN=1 npx vitest run test/reports/summary-md.test.ts` and
+ * review the diff.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cellRows, sortRows } from '../../reports/cell-rows.js';
+import { cellsCsv } from '../../reports/cell-table.js';
+import { loadResult } from '../../reports/load-result.js';
+import { summaryMarkdown } from '../../reports/summary-md.js';
+import { makeAllocSmall } from '../fixtures/make-alloc-small.js';
+
+const FIXTURE = 'test/fixtures/results/alloc-small.json';
+const GOLDEN = 'test/fixtures/results/alloc-small.summary.md';
+
+describe('summary.md', () => {
+  it('matches the golden file for the fixture', () => {
+    const result = loadResult(FIXTURE);
+    const md = summaryMarkdown(result, cellRows(result));
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, md);
+    expect(md).toBe(readFileSync(GOLDEN, 'utf8'));
+  });
+
+  it('the committed fixture is what its generator produces (deterministic)', () => {
+    expect(JSON.parse(readFileSync(FIXTURE, 'utf8'))).toEqual(JSON.parse(JSON.stringify(makeAllocSmall())));
+  });
+
+  it('has one table row per cell and lists failures with their reasons', () => {
+    const result = loadResult(FIXTURE);
+    const md = summaryMarkdown(result, cellRows(result));
+    const tableRows = md.split('\n').filter((l) => l.startsWith('| alloc |'));
+    expect(tableRows).toHaveLength(result.cells.length);
+    expect(md).toContain("- `alloc/pooled/tcmalloc/64` — **skipped**: ALLOCATOR_MISSING: tcmalloc not found");
+    expect(md).toContain('- `alloc/uint8array/mimalloc/1400` — **errored**: CHILD_CRASHED: fork 0 exited with signal SIGSEGV');
+    // The headline names the fixture's fastest strategy in each size and its margin.
+    expect(md).toContain('**Best strategy: one-big-struct** — fastest in 2 of 2 comparison groups');
+    expect(md).toMatch(/\*\*64 B\*\*: \*\*one-big-struct \+ glibc\*\* won at 9\.00 M ops\/s/);
+  });
+});
+
+describe('cells.csv', () => {
+  it('has a header and one row per cell with raw numbers', () => {
+    const result = loadResult(FIXTURE);
+    const rows = sortRows(cellRows(result));
+    const lines = cellsCsv(rows).trimEnd().split('\n');
+    expect(lines).toHaveLength(result.cells.length + 1);
+    const header = lines[0]!.split(',');
+    const obs = lines.find((l) => l.startsWith('alloc/one-big-struct/glibc/64,'))!.split(',');
+    const cell = result.cells.find((c) => c.id === 'alloc/one-big-struct/glibc/64')!;
+    expect(Number(obs[header.indexOf('opsPerSecMedian')])).toBe(cell.summary!.opsPerSec.median);
+    expect(Number(obs[header.indexOf('peakRssBytes')])).toBe(cell.summary!.memory.peakRssBytes);
+    const skipped = lines.find((l) => l.startsWith('alloc/pooled/tcmalloc/64,'))!;
+    expect(skipped).toContain('skipped');
+    expect(skipped).toContain('ALLOCATOR_MISSING');
+  });
+});
