@@ -1,0 +1,429 @@
+/**
+ * An authoritative DNS server for one zone, on bytes: `prepare` parses a query, `write` builds the
+ * answer straight into the caller's buffer (the strategy's frame) — header, question, records,
+ * compression — with no intermediate arrays and no allocation: owner names and rdata were encoded
+ * once when the zone was loaded (`Zone`), the answer itself is built per query.
+ *
+ * Behaviour (RFC sentences quoted where enforced):
+ * - AA on answers from the zone; NXDOMAIN and NODATA with the SOA in authority (RFC 2308 §3);
+ *   CNAME chains followed inside the zone (RFC 1034 §4.3.2 step 3a), up to 16 links, a loop stopping at the first repeated name; wildcards
+ *   synthesised from the closest encloser (RFC 4592 §3.3); empty non-terminals answer NODATA.
+ * - REFUSED outside the zone and for classes other than IN/ANY; FORMERR for malformed queries;
+ *   NOTIMP for opcodes other than QUERY and for AXFR/IXFR over UDP; responses (QR=1) and packets
+ *   shorter than a header are dropped and counted (no ID to answer to, or not a query at all).
+ * - EDNS(0) (RFC 6891): one OPT in the query, honoured UDP size (at least 512), OPT echoed in the
+ *   answer with our size, BADVERS for versions other than 0; without EDNS the limit is 512 bytes.
+ *   An answer that does not fit is sent with TC set and empty answer/authority sections.
+ * - Not implemented: delegations (NS below the apex are served as plain data, no referrals),
+ *   additional-section processing (no glue for MX/SRV/NS targets), DNSSEC, EDNS options (ignored).
+ */
+import { NameCompressor, newNameScratch, readName, skipName } from './name.js';
+import { writePreparedRdata } from './rdata.js';
+import * as W from './wire.js';
+import { Zone, type RRset, type ZoneNode } from './zone.js';
+
+export interface DnsServerOptions {
+  /** UDP payload size we advertise in OPT and the most we send (default 1232, RFC 9715 advice). */
+  maxUdpPayloadBytes?: number;
+}
+
+export interface DnsServerCounters {
+  queries: number;
+  responses: number;
+  noError: number;
+  /** NOERROR with an empty answer (name exists, type does not). */
+  noData: number;
+  nxDomain: number;
+  refused: number;
+  formErr: number;
+  notImp: number;
+  badVers: number;
+  truncated: number;
+  wildcardAnswers: number;
+  cnameAnswers: number;
+  ednsQueries: number;
+  /** Shorter than a DNS header: dropped (no ID to answer to). */
+  droppedShort: number;
+  /** QR=1: a response, not a query: dropped. */
+  droppedResponse: number;
+}
+
+/** RFC 1035 §4.2.1: "Messages carried by UDP are restricted to 512 bytes (not counting the IP or UDP headers)." */
+export const CLASSIC_UDP_LIMIT_BYTES = 512;
+const OPT_RR_BYTES = 11;
+const MAX_CNAME_LINKS = 16;
+
+export class DnsServer {
+  readonly zone: Zone;
+  readonly maxUdpPayloadBytes: number;
+  readonly counters: DnsServerCounters = {
+    queries: 0,
+    responses: 0,
+    noError: 0,
+    noData: 0,
+    nxDomain: 0,
+    refused: 0,
+    formErr: 0,
+    notImp: 0,
+    badVers: 0,
+    truncated: 0,
+    wildcardAnswers: 0,
+    cnameAnswers: 0,
+    ednsQueries: 0,
+    droppedShort: 0,
+    droppedResponse: 0,
+  };
+  private readonly qname = newNameScratch();
+  private readonly wild = new Uint8Array(256);
+  private readonly compressor = new NameCompressor();
+  /** CNAME nodes already followed for the current query (loop detection without allocation). */
+  private readonly visited: Array<ZoneNode | null> = new Array<ZoneNode | null>(MAX_CNAME_LINKS + 1).fill(null);
+  // The parsed query, between prepare() and write().
+  private id = 0;
+  private opcode = 0;
+  private rd = 0;
+  private cd = 0;
+  private qtype = 0;
+  private qclass = 0;
+  /** RCODE decided while parsing (FORMERR, NOTIMP, BADVERS), or -1 to answer from the zone. */
+  private earlyRcode = -1;
+  private hasQuestion = false;
+  private edns = false;
+  private dnssecOk = false;
+  private limitBytes = CLASSIC_UDP_LIMIT_BYTES;
+
+  constructor(zone: Zone, options: DnsServerOptions = {}) {
+    this.zone = zone;
+    this.maxUdpPayloadBytes = Math.max(CLASSIC_UDP_LIMIT_BYTES, options.maxUdpPayloadBytes ?? 1232);
+  }
+
+  /**
+   * Parses the query `buf[start, end)`. Returns the largest response this query may receive, in
+   * bytes (the size of buffer to give `write`), or -1 when no response must be sent (counted).
+   * Reads only inside `[start, end)`; never throws on bad bytes.
+   */
+  prepare(buf: Uint8Array, start: number, end: number): number {
+    this.counters.queries++;
+    if (end - start < W.DNS_HEADER_BYTES) {
+      this.counters.droppedShort++;
+      return -1;
+    }
+    const flags = W.getFlags(buf, start);
+    if ((flags & W.FLAG_QR) !== 0) {
+      this.counters.droppedResponse++;
+      return -1;
+    }
+    this.id = W.getId(buf, start);
+    this.opcode = (flags & W.OPCODE_MASK) >>> W.OPCODE_SHIFT;
+    this.rd = flags & W.FLAG_RD;
+    this.cd = flags & W.FLAG_CD;
+    this.earlyRcode = -1;
+    this.hasQuestion = false;
+    this.edns = false;
+    this.dnssecOk = false;
+    this.limitBytes = CLASSIC_UDP_LIMIT_BYTES;
+    if (this.opcode !== W.OPCODE_QUERY) {
+      // RFC 1035 §4.1.1 RCODE 4: "Not Implemented - The name server does not support the requested kind of query."
+      this.earlyRcode = W.RCODE_NOTIMP;
+      return this.limitBytes;
+    }
+    if (W.getQdcount(buf, start) !== 1) {
+      // RFC 1035 §4.1.1 RCODE 1: "Format error - The name server was unable to interpret the query."
+      this.earlyRcode = W.RCODE_FORMERR;
+      return this.limitBytes;
+    }
+    let pos = readName(buf, start, end, start + W.DNS_HEADER_BYTES, this.qname);
+    if (pos < 0 || pos + 4 > end) {
+      this.earlyRcode = W.RCODE_FORMERR;
+      return this.limitBytes;
+    }
+    this.qtype = (buf[pos]! << 8) | buf[pos + 1]!;
+    this.qclass = (buf[pos + 2]! << 8) | buf[pos + 3]!;
+    this.hasQuestion = true;
+    pos += 4;
+    const records = W.getAncount(buf, start) + W.getNscount(buf, start);
+    const arcount = W.getArcount(buf, start);
+    let opts = 0;
+    for (let i = 0; i < records + arcount; i++) {
+      const nameStart = pos;
+      pos = skipName(buf, start, end, pos);
+      if (pos < 0 || pos + 10 > end) {
+        this.earlyRcode = W.RCODE_FORMERR;
+        return this.limitBytes;
+      }
+      const type = (buf[pos]! << 8) | buf[pos + 1]!;
+      const rdlength = (buf[pos + 8]! << 8) | buf[pos + 9]!;
+      if (pos + 10 + rdlength > end) {
+        this.earlyRcode = W.RCODE_FORMERR;
+        return this.limitBytes;
+      }
+      if (i >= records && type === W.TYPE_OPT) {
+        opts++;
+        // RFC 6891 §6.1.1: "If a query message with more than one OPT RR is received, a FORMERR
+        // (RCODE=1) MUST be returned." §6.1.2: the OWNER NAME "MUST be 0 (root domain)".
+        if (opts > 1 || buf[nameStart] !== 0) {
+          this.earlyRcode = W.RCODE_FORMERR;
+          this.edns = false;
+          return this.limitBytes;
+        }
+        this.edns = true;
+        const size = (buf[pos + 2]! << 8) | buf[pos + 3]!;
+        // RFC 6891 §6.2.5: "Values lower than 512 MUST be treated as equal to 512."
+        this.limitBytes = Math.min(this.maxUdpPayloadBytes, Math.max(CLASSIC_UDP_LIMIT_BYTES, size));
+        const version = buf[pos + 5]!;
+        this.dnssecOk = (buf[pos + 6]! & 0x80) !== 0;
+        // RFC 6891 §6.1.3: "If a responder does not implement the VERSION level of the request,
+        // then it MUST respond with RCODE=BADVERS."
+        if (version !== 0) this.earlyRcode = W.RCODE_BADVERS;
+      }
+      pos += 10 + rdlength;
+    }
+    if (pos !== end) {
+      this.earlyRcode = W.RCODE_FORMERR;
+      return this.limitBytes;
+    }
+    if (this.edns) this.counters.ednsQueries++;
+    return this.limitBytes;
+  }
+
+  /**
+   * Writes the response to the query last given to `prepare` at `out[start, start + capacity)`.
+   * `capacityBytes` (default: what `prepare` returned) may be smaller when the transport carries
+   * less (e.g. 1472 bytes of UDP payload in one Ethernet frame); it must be at least 512.
+   * Returns the response's end offset.
+   */
+  write(out: Uint8Array, start: number, capacityBytes = this.limitBytes): number {
+    this.counters.responses++;
+    const c = this.compressor;
+    c.reset(out, start);
+    const limit = start + Math.min(this.limitBytes, capacityBytes);
+    // Room for the OPT RR is kept back so that it always fits.
+    const bodyLimit = this.edns ? limit - OPT_RR_BYTES : limit;
+    let pos = start + W.DNS_HEADER_BYTES;
+    if (this.hasQuestion) {
+      pos = c.write(this.qname.bytes, 0, pos, bodyLimit, false);
+      out[pos] = this.qtype >>> 8;
+      out[pos + 1] = this.qtype & 0xff;
+      out[pos + 2] = this.qclass >>> 8;
+      out[pos + 3] = this.qclass & 0xff;
+      pos += 4;
+    }
+    const questionEnd = pos;
+    let rcode = this.earlyRcode;
+    let aa = 0;
+    let an = 0;
+    let ns = 0;
+    if (rcode < 0) {
+      const r = this.answer(out, pos, bodyLimit);
+      rcode = this.rcodeOut;
+      aa = this.aaOut;
+      an = this.anOut;
+      ns = this.nsOut;
+      pos = r;
+    }
+    let tc = 0;
+    if (pos < 0) {
+      // RFC 1035 §4.1.1: "TC TrunCation - specifies that this message was truncated due to length
+      // greater than that permitted on the transmission channel." Sections are emptied (RFC 2181 §9
+      // lets a resolver retry over TCP; partial RRsets are never sent).
+      tc = W.FLAG_TC;
+      pos = questionEnd;
+      an = 0;
+      ns = 0;
+      this.counters.truncated++;
+    }
+    this.countRcode(rcode, an);
+    let ar = 0;
+    if (this.edns) {
+      pos = this.writeOpt(out, pos, rcode);
+      ar = 1;
+    }
+    W.setId(out, start, this.id);
+    W.setFlags(out, start, W.FLAG_QR | (this.opcode << W.OPCODE_SHIFT) | aa | tc | this.rd | this.cd | (rcode & W.RCODE_MASK));
+    W.setCounts(out, start, this.hasQuestion ? 1 : 0, an, ns, ar);
+    return pos;
+  }
+
+  /** Convenience for tests and the socket server: `prepare` + `write` into `out` from offset 0. */
+  respond(query: Uint8Array, start: number, end: number, out: Uint8Array): number {
+    const cap = this.prepare(query, start, end);
+    if (cap < 0) return -1;
+    if (out.length < cap) throw new RangeError(`respond: output buffer of ${out.length} bytes is smaller than the ${cap} this query may need`);
+    return this.write(out, 0);
+  }
+
+  // Results of answer(), kept in fields so that it returns a number and allocates nothing.
+  private rcodeOut = 0;
+  private aaOut = 0;
+  private anOut = 0;
+  private nsOut = 0;
+
+  /** Answer and authority sections from the zone. Returns the end offset, or -1 when they do not fit. */
+  private answer(out: Uint8Array, pos: number, limit: number): number {
+    const zone = this.zone;
+    this.anOut = 0;
+    this.nsOut = 0;
+    this.aaOut = 0;
+    const qtype = this.qtype;
+    if (this.qclass !== W.CLASS_IN && this.qclass !== W.CLASS_ANY) {
+      // RFC 1035 §4.1.1 RCODE 5: "Refused - The name server refuses to perform the specified operation for policy reasons."
+      this.rcodeOut = W.RCODE_REFUSED;
+      return pos;
+    }
+    if (!zone.contains(this.qname.bytes, 0)) {
+      this.rcodeOut = W.RCODE_REFUSED;
+      return pos;
+    }
+    if (qtype === W.TYPE_AXFR || qtype === W.TYPE_IXFR || qtype === W.TYPE_OPT) {
+      this.rcodeOut = qtype === W.TYPE_OPT ? W.RCODE_FORMERR : W.RCODE_NOTIMP;
+      return pos;
+    }
+    // RFC 1035 §4.1.1 AA: "the responding name server is an authority for the domain name in question section."
+    this.aaOut = W.FLAG_AA;
+    let name: Uint8Array = this.qname.bytes;
+    let nameStart = 0;
+    for (let link = 0; link <= MAX_CNAME_LINKS; link++) {
+      let node: ZoneNode | null = zone.find(name, nameStart);
+      if (node === null) {
+        node = zone.findWildcard(name, nameStart, this.wild);
+        if (node === null) {
+          // RFC 1035 §4.1.1 RCODE 3: "Name Error - ... this code signifies that the domain name
+          // referenced in the query does not exist." RFC 2308 §3: the SOA goes in the authority section.
+          this.rcodeOut = W.RCODE_NXDOMAIN;
+          return this.writeSoa(out, pos, limit);
+        }
+        this.counters.wildcardAnswers++;
+      }
+      if (qtype === W.TYPE_ANY) {
+        for (let i = 0; i < node.rrsets.length; i++) {
+          pos = this.writeRRset(node.rrsets[i]!, name, nameStart, out, pos, limit);
+          if (pos < 0) return -1;
+        }
+        this.rcodeOut = W.RCODE_NOERROR;
+        return node.rrsets.length === 0 ? this.writeSoa(out, pos, limit) : pos;
+      }
+      const set: RRset | null = Zone.rrset(node, qtype);
+      if (set !== null) {
+        this.rcodeOut = W.RCODE_NOERROR;
+        return this.writeRRset(set, name, nameStart, out, pos, limit);
+      }
+      const cname = node.cname;
+      if (cname === null) {
+        // NODATA: RFC 2308 §2.2 "the name exists but there are no records of the requested type";
+        // the SOA goes in the authority section (RFC 2308 §3).
+        this.rcodeOut = W.RCODE_NOERROR;
+        return this.writeSoa(out, pos, limit);
+      }
+      // RFC 1034 §4.3.2 step 3a: "If the data at the node is a CNAME, and QTYPE doesn't match
+      // CNAME, copy the CNAME RR into the answer section of the response, change QNAME to the
+      // canonical name in the CNAME RR, and go back to step 1."
+      // A node seen before means a CNAME loop: the chain written so far is the answer.
+      for (let v = 0; v < link; v++) {
+        if (this.visited[v] === node) {
+          this.rcodeOut = W.RCODE_NOERROR;
+          return pos;
+        }
+      }
+      this.visited[link] = node;
+      this.counters.cnameAnswers++;
+      pos = this.writeRRset(cname, name, nameStart, out, pos, limit);
+      if (pos < 0) return -1;
+      name = cname.rdatas[0]!.parts[0]!;
+      nameStart = 0;
+      if (!zone.contains(name, 0)) {
+        this.rcodeOut = W.RCODE_NOERROR;
+        return pos;
+      }
+    }
+    // A CNAME chain longer than MAX_CNAME_LINKS (or a loop): answer what we have.
+    this.rcodeOut = W.RCODE_NOERROR;
+    return pos;
+  }
+
+  private writeRRset(set: RRset, owner: Uint8Array, ownerStart: number, out: Uint8Array, pos: number, limit: number): number {
+    const c = this.compressor;
+    const rdatas = set.rdatas;
+    for (let i = 0; i < rdatas.length; i++) {
+      pos = c.write(owner, ownerStart, pos, limit, true);
+      if (pos < 0 || pos + 10 > limit) return -1;
+      pos = writeRrFixed(out, pos, set.type, set.ttl);
+      const rdEnd = writePreparedRdata(rdatas[i]!, c, out, pos + 2, limit);
+      if (rdEnd < 0) return -1;
+      const rdlength = rdEnd - pos - 2;
+      out[pos] = rdlength >>> 8;
+      out[pos + 1] = rdlength & 0xff;
+      pos = rdEnd;
+      this.anOut++;
+    }
+    return pos;
+  }
+
+  private writeSoa(out: Uint8Array, pos: number, limit: number): number {
+    const zone = this.zone;
+    const c = this.compressor;
+    pos = c.write(zone.origin, 0, pos, limit, true);
+    if (pos < 0 || pos + 10 > limit) return -1;
+    pos = writeRrFixed(out, pos, W.TYPE_SOA, zone.negativeTtl);
+    const rdEnd = writePreparedRdata(zone.soa.rdatas[0]!, c, out, pos + 2, limit);
+    if (rdEnd < 0) return -1;
+    const rdlength = rdEnd - pos - 2;
+    out[pos] = rdlength >>> 8;
+    out[pos + 1] = rdlength & 0xff;
+    this.nsOut++;
+    return rdEnd;
+  }
+
+  private writeOpt(out: Uint8Array, pos: number, rcode: number): number {
+    out[pos] = 0; // root owner
+    out[pos + 1] = 0;
+    out[pos + 2] = W.TYPE_OPT;
+    out[pos + 3] = this.maxUdpPayloadBytes >>> 8;
+    out[pos + 4] = this.maxUdpPayloadBytes & 0xff;
+    out[pos + 5] = (rcode >>> 4) & 0xff; // extended RCODE: the upper 8 bits (RFC 6891 §6.1.3)
+    out[pos + 6] = 0; // version 0
+    // RFC 3225 §3: "The DO bit of the query MUST be copied in the response."
+    out[pos + 7] = this.dnssecOk ? 0x80 : 0;
+    out[pos + 8] = 0;
+    out[pos + 9] = 0; // rdlength 0: no options
+    out[pos + 10] = 0;
+    return pos + OPT_RR_BYTES;
+  }
+
+  private countRcode(rcode: number, an: number): void {
+    const k = this.counters;
+    switch (rcode) {
+      case W.RCODE_NOERROR:
+        if (an === 0) k.noData++;
+        else k.noError++;
+        break;
+      case W.RCODE_NXDOMAIN:
+        k.nxDomain++;
+        break;
+      case W.RCODE_REFUSED:
+        k.refused++;
+        break;
+      case W.RCODE_FORMERR:
+        k.formErr++;
+        break;
+      case W.RCODE_NOTIMP:
+        k.notImp++;
+        break;
+      case W.RCODE_BADVERS:
+        k.badVers++;
+        break;
+    }
+  }
+}
+
+/** TYPE, CLASS IN, TTL at `out[pos]`; returns the offset of RDLENGTH. */
+function writeRrFixed(out: Uint8Array, pos: number, type: number, ttl: number): number {
+  out[pos] = type >>> 8;
+  out[pos + 1] = type & 0xff;
+  out[pos + 2] = 0;
+  out[pos + 3] = W.CLASS_IN;
+  out[pos + 4] = ttl >>> 24;
+  out[pos + 5] = (ttl >>> 16) & 0xff;
+  out[pos + 6] = (ttl >>> 8) & 0xff;
+  out[pos + 7] = ttl & 0xff;
+  return pos + 8;
+}

@@ -1,0 +1,176 @@
+/**
+ * The IPv4 layer of one host (RFC 791, host requirements of RFC 1122 §3.2.1).
+ *
+ * - Sends with TTL 64 and DF set; never fragments (a packet larger than the MTU is refused and
+ *   counted as `sendTooBig`).
+ * - Receives: verifies version, lengths and header checksum; drops packets not addressed to us
+ *   (no forwarding); **fragments are refused and counted, never reassembled** (`droppedFragment`);
+ *   **options are tolerated**: covered by the checksum, skipped, not interpreted.
+ * - TTL on receive is not checked: RFC 1122 §3.2.1.7: "A host MUST NOT discard a datagram just
+ *   because it was received with TTL less than 2."
+ * - No ARP: the next hop's MAC comes from a static neighbour table (`addNeighbour`).
+ */
+import type { BufferStrategy, RxCursor, TxFrame } from '../../allocators/buffer-strategy.js';
+import { newRxCursor } from '../../allocators/buffer-strategy.js';
+import type { EthernetLayer, EthernetUpper } from '../ethernet/layer.js';
+import { ETHERTYPE_IPV4 } from '../ethernet/wire.js';
+import { decodeIpv4, encodeIpv4Into, newIpv4Header } from './packet.js';
+import { IPV4_MIN_HEADER_BYTES } from './wire.js';
+
+/** A transport above IPv4. `cur` is the transport's packet, valid only during the call. */
+export interface Ipv4Upper {
+  input(cur: RxCursor, srcIp: number, dstIp: number): void;
+}
+
+export interface Ipv4Counters {
+  received: number;
+  delivered: number;
+  sent: number;
+  /** Refused before sending: no neighbour entry for the destination. */
+  sendNoRoute: number;
+  /** Refused before sending: larger than the MTU and fragmentation is not implemented. */
+  sendTooBig: number;
+  droppedTruncated: number;
+  droppedBadVersion: number;
+  droppedBadHeaderLength: number;
+  droppedBadTotalLength: number;
+  droppedBadChecksum: number;
+  droppedNotForUs: number;
+  droppedFragment: number;
+  droppedUnknownProtocol: number;
+  /** Packets that carried options (accepted; the options were skipped). */
+  withOptions: number;
+}
+
+export const DEFAULT_TTL = 64;
+
+export class Ipv4Layer implements EthernetUpper {
+  readonly headroomBytes: number;
+  /** Largest transport packet (IPv4 payload) that fits in one frame. */
+  readonly maxPayloadBytes: number;
+  readonly strategy: BufferStrategy;
+  readonly counters: Ipv4Counters = {
+    received: 0,
+    delivered: 0,
+    sent: 0,
+    sendNoRoute: 0,
+    sendTooBig: 0,
+    droppedTruncated: 0,
+    droppedBadVersion: 0,
+    droppedBadHeaderLength: 0,
+    droppedBadTotalLength: 0,
+    droppedBadChecksum: 0,
+    droppedNotForUs: 0,
+    droppedFragment: 0,
+    droppedUnknownProtocol: 0,
+    withOptions: 0,
+  };
+  private readonly rxHeader = newIpv4Header();
+  private readonly txHeader = newIpv4Header();
+  private readonly up: RxCursor = newRxCursor();
+  private readonly uppers = new Map<number, Ipv4Upper>();
+  private readonly neighbours = new Map<number, number>();
+  private nextId = 0;
+
+  constructor(
+    private readonly ethernet: EthernetLayer,
+    readonly address: number,
+  ) {
+    this.strategy = ethernet.strategy;
+    this.headroomBytes = IPV4_MIN_HEADER_BYTES + ethernet.headroomBytes;
+    this.maxPayloadBytes = ethernet.mtuBytes - IPV4_MIN_HEADER_BYTES;
+    this.txHeader.src = address;
+    this.txHeader.ttl = DEFAULT_TTL;
+    this.txHeader.dontFragment = true;
+    ethernet.register(ETHERTYPE_IPV4, this);
+  }
+
+  /** Static neighbour entry: packets to `ip` go to Ethernet address `mac`. */
+  addNeighbour(ip: number, mac: number): void {
+    this.neighbours.set(ip, mac);
+  }
+
+  /** Registers the receiver of one IP protocol number (replaces any previous one). */
+  register(protocol: number, upper: Ipv4Upper): void {
+    this.uppers.set(protocol, upper);
+  }
+
+  /**
+   * Prepends an IPv4 header to `frame` (the transport packet) and sends it. Always consumes the
+   * frame: on return it has been transmitted and released, or released and counted as refused.
+   */
+  send(frame: TxFrame, protocol: number, dstIp: number): boolean {
+    const mac = this.neighbours.get(dstIp);
+    if (mac === undefined) {
+      this.counters.sendNoRoute++;
+      this.strategy.releaseTx(frame);
+      return false;
+    }
+    const payloadBytes = frame.end - frame.start;
+    if (payloadBytes > this.maxPayloadBytes) {
+      this.counters.sendTooBig++;
+      this.strategy.releaseTx(frame);
+      return false;
+    }
+    this.strategy.prepend(frame, IPV4_MIN_HEADER_BYTES);
+    const h = this.txHeader;
+    h.totalLength = IPV4_MIN_HEADER_BYTES + payloadBytes;
+    h.id = this.nextId;
+    // RFC 6864 §4.1: the ID of an atomic datagram (DF=1, MF=0, offset 0) carries no meaning;
+    // a counter is as good as anything.
+    this.nextId = (this.nextId + 1) & 0xffff;
+    h.protocol = protocol;
+    h.dst = dstIp;
+    encodeIpv4Into(h, frame.buf, frame.start);
+    const ok = this.ethernet.send(frame, mac, ETHERTYPE_IPV4);
+    if (ok) this.counters.sent++;
+    return ok;
+  }
+
+  input(cur: RxCursor): void {
+    this.counters.received++;
+    const h = this.rxHeader;
+    const status = decodeIpv4(cur.buf, cur.start, cur.end, h);
+    if (status !== 'ok') {
+      this.countDrop(status);
+      return;
+    }
+    if (h.dst !== this.address) {
+      this.counters.droppedNotForUs++;
+      return;
+    }
+    if (h.moreFragments || h.fragmentOffsetBytes !== 0) {
+      this.counters.droppedFragment++;
+      return;
+    }
+    if (h.headerBytes > IPV4_MIN_HEADER_BYTES) this.counters.withOptions++;
+    const upper = this.uppers.get(h.protocol);
+    if (upper === undefined) {
+      this.counters.droppedUnknownProtocol++;
+      return;
+    }
+    this.counters.delivered++;
+    this.strategy.handUp(cur.buf, cur.start + h.headerBytes, cur.start + h.totalLength, this.up);
+    upper.input(this.up, h.src, h.dst);
+  }
+
+  private countDrop(status: Exclude<ReturnType<typeof decodeIpv4>, 'ok'>): void {
+    switch (status) {
+      case 'truncated':
+        this.counters.droppedTruncated++;
+        break;
+      case 'bad-version':
+        this.counters.droppedBadVersion++;
+        break;
+      case 'bad-header-length':
+        this.counters.droppedBadHeaderLength++;
+        break;
+      case 'bad-total-length':
+        this.counters.droppedBadTotalLength++;
+        break;
+      case 'bad-checksum':
+        this.counters.droppedBadChecksum++;
+        break;
+    }
+  }
+}

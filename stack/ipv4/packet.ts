@@ -1,0 +1,109 @@
+/**
+ * IPv4 header (RFC 791): decoding into a caller's object and encoding into a caller's buffer.
+ * Decoding never throws: malformed bytes give a status. Options are *tolerated*: their bytes are
+ * covered by the checksum and skipped (the payload starts at `headerBytes`), never interpreted.
+ */
+import { internetChecksum } from '../checksum.js';
+import * as wire from './wire.js';
+
+export interface Ipv4Header {
+  /** IHL × 4: 20 without options, up to 60. */
+  headerBytes: number;
+  tos: number;
+  /** Header plus payload, in bytes (the Total Length field). */
+  totalLength: number;
+  id: number;
+  dontFragment: boolean;
+  moreFragments: boolean;
+  /** Fragment offset in bytes (the field × 8). */
+  fragmentOffsetBytes: number;
+  ttl: number;
+  protocol: number;
+  checksum: number;
+  src: number;
+  dst: number;
+}
+
+export function newIpv4Header(): Ipv4Header {
+  return {
+    headerBytes: wire.IPV4_MIN_HEADER_BYTES,
+    tos: 0,
+    totalLength: 0,
+    id: 0,
+    dontFragment: true,
+    moreFragments: false,
+    fragmentOffsetBytes: 0,
+    ttl: 64,
+    protocol: 0,
+    checksum: 0,
+    src: 0,
+    dst: 0,
+  };
+}
+
+/**
+ * `ok`: `out` holds the header; the payload is `buf[start + headerBytes, start + totalLength)`
+ * (bytes after `totalLength`, such as Ethernet padding, are not part of the packet).
+ */
+export type Ipv4DecodeStatus =
+  | 'ok'
+  | 'truncated'
+  | 'bad-version'
+  | 'bad-header-length'
+  | 'bad-total-length'
+  | 'bad-checksum';
+
+/** Decodes and verifies the header of `buf[start, end)`. Reads only inside `[start, end)`. */
+export function decodeIpv4(buf: Uint8Array, start: number, end: number, out: Ipv4Header): Ipv4DecodeStatus {
+  const avail = end - start;
+  if (avail < wire.IPV4_MIN_HEADER_BYTES) return 'truncated';
+  if (wire.getVersion(buf, start) !== 4) return 'bad-version';
+  const headerBytes = wire.getHeaderBytes(buf, start);
+  // RFC 791 §3.1: "Note that the minimum value for a correct header is 5."
+  if (headerBytes < wire.IPV4_MIN_HEADER_BYTES) return 'bad-header-length';
+  if (headerBytes > avail) return 'truncated';
+  const totalLength = wire.getTotalLength(buf, start);
+  if (totalLength < headerBytes) return 'bad-total-length';
+  if (totalLength > avail) return 'truncated';
+  // RFC 791 §3.1: "The checksum field is the 16 bit one's complement of the one's complement sum of
+  // all 16 bit words in the header." Summing the header including its checksum gives 0xffff → 0.
+  if (internetChecksum(buf, start, start + headerBytes) !== 0) return 'bad-checksum';
+  const ff = wire.getFlagsFragment(buf, start);
+  out.headerBytes = headerBytes;
+  out.tos = wire.getTos(buf, start);
+  out.totalLength = totalLength;
+  out.id = wire.getId(buf, start);
+  out.dontFragment = (ff & wire.FLAG_DF) !== 0;
+  out.moreFragments = (ff & wire.FLAG_MF) !== 0;
+  out.fragmentOffsetBytes = (ff & wire.FRAGMENT_OFFSET_MASK) * 8;
+  out.ttl = wire.getTtl(buf, start);
+  out.protocol = wire.getProtocol(buf, start);
+  out.checksum = wire.getChecksum(buf, start);
+  out.src = wire.getSrc(buf, start);
+  out.dst = wire.getDst(buf, start);
+  return 'ok';
+}
+
+/**
+ * Writes a 20-byte header (no options; `h.headerBytes` is ignored) at `buf[offset, offset + 20)`
+ * with a freshly computed checksum, which is also stored in `h.checksum`. Returns 20.
+ */
+export function encodeIpv4Into(h: Ipv4Header, buf: Uint8Array, offset: number): number {
+  wire.setVersionIhl(buf, offset, wire.IPV4_MIN_HEADER_BYTES);
+  wire.setTos(buf, offset, h.tos);
+  wire.setTotalLength(buf, offset, h.totalLength);
+  wire.setId(buf, offset, h.id);
+  wire.setFlagsFragment(
+    buf,
+    offset,
+    (h.dontFragment ? wire.FLAG_DF : 0) | (h.moreFragments ? wire.FLAG_MF : 0) | ((h.fragmentOffsetBytes >>> 3) & wire.FRAGMENT_OFFSET_MASK),
+  );
+  wire.setTtl(buf, offset, h.ttl);
+  wire.setProtocol(buf, offset, h.protocol);
+  wire.setChecksum(buf, offset, 0);
+  wire.setSrc(buf, offset, h.src);
+  wire.setDst(buf, offset, h.dst);
+  h.checksum = internetChecksum(buf, offset, offset + wire.IPV4_MIN_HEADER_BYTES);
+  wire.setChecksum(buf, offset, h.checksum);
+  return wire.IPV4_MIN_HEADER_BYTES;
+}

@@ -1,0 +1,102 @@
+/**
+ * IPv4 header layout (RFC 791 §3.1): offsets and accessors at `(buf, offset)` where `offset` is the
+ * header's first byte. No checks, no allocation. Addresses are unsigned 32-bit integers.
+ */
+import { getU16, getU32, setU16, setU32 } from '../bytes.js';
+
+export const IPV4_MIN_HEADER_BYTES = 20;
+export const OFF_VERSION_IHL = 0;
+export const OFF_TOS = 1;
+export const OFF_TOTAL_LENGTH = 2;
+export const OFF_ID = 4;
+export const OFF_FLAGS_FRAGMENT = 6;
+export const OFF_TTL = 8;
+export const OFF_PROTOCOL = 9;
+export const OFF_CHECKSUM = 10;
+export const OFF_SRC = 12;
+export const OFF_DST = 16;
+
+export const FLAG_DF = 0x4000;
+export const FLAG_MF = 0x2000;
+export const FRAGMENT_OFFSET_MASK = 0x1fff;
+
+export const PROTOCOL_UDP = 17;
+export const PROTOCOL_TCP = 6;
+
+export function getVersion(buf: Uint8Array, h: number): number {
+  return buf[h + OFF_VERSION_IHL]! >>> 4;
+}
+/** Header length in bytes (IHL × 4). */
+export function getHeaderBytes(buf: Uint8Array, h: number): number {
+  return (buf[h + OFF_VERSION_IHL]! & 0x0f) * 4;
+}
+export function setVersionIhl(buf: Uint8Array, h: number, headerBytes: number): void {
+  buf[h + OFF_VERSION_IHL] = 0x40 | (headerBytes >>> 2);
+}
+export function getTos(buf: Uint8Array, h: number): number {
+  return buf[h + OFF_TOS]!;
+}
+export function setTos(buf: Uint8Array, h: number, v: number): void {
+  buf[h + OFF_TOS] = v;
+}
+export function getTotalLength(buf: Uint8Array, h: number): number {
+  return getU16(buf, h + OFF_TOTAL_LENGTH);
+}
+export function setTotalLength(buf: Uint8Array, h: number, v: number): void {
+  setU16(buf, h + OFF_TOTAL_LENGTH, v);
+}
+export function getId(buf: Uint8Array, h: number): number {
+  return getU16(buf, h + OFF_ID);
+}
+export function setId(buf: Uint8Array, h: number, v: number): void {
+  setU16(buf, h + OFF_ID, v);
+}
+export function getFlagsFragment(buf: Uint8Array, h: number): number {
+  return getU16(buf, h + OFF_FLAGS_FRAGMENT);
+}
+export function setFlagsFragment(buf: Uint8Array, h: number, v: number): void {
+  setU16(buf, h + OFF_FLAGS_FRAGMENT, v);
+}
+export function getTtl(buf: Uint8Array, h: number): number {
+  return buf[h + OFF_TTL]!;
+}
+export function setTtl(buf: Uint8Array, h: number, v: number): void {
+  buf[h + OFF_TTL] = v;
+}
+export function getProtocol(buf: Uint8Array, h: number): number {
+  return buf[h + OFF_PROTOCOL]!;
+}
+export function setProtocol(buf: Uint8Array, h: number, v: number): void {
+  buf[h + OFF_PROTOCOL] = v;
+}
+export function getChecksum(buf: Uint8Array, h: number): number {
+  return getU16(buf, h + OFF_CHECKSUM);
+}
+export function setChecksum(buf: Uint8Array, h: number, v: number): void {
+  setU16(buf, h + OFF_CHECKSUM, v);
+}
+export function getSrc(buf: Uint8Array, h: number): number {
+  return getU32(buf, h + OFF_SRC);
+}
+export function setSrc(buf: Uint8Array, h: number, v: number): void {
+  setU32(buf, h + OFF_SRC, v);
+}
+export function getDst(buf: Uint8Array, h: number): number {
+  return getU32(buf, h + OFF_DST);
+}
+export function setDst(buf: Uint8Array, h: number, v: number): void {
+  setU32(buf, h + OFF_DST, v);
+}
+
+/** `a.b.c.d` → unsigned 32-bit integer; throws `RangeError` on a malformed string (configuration). */
+export function parseIpv4(text: string): number {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (m === null || m.slice(1).some((p) => Number(p) > 255)) {
+    throw new RangeError(`bad IPv4 address '${text}': expected dotted quad like 10.0.0.1`);
+  }
+  return m.slice(1).reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+
+export function formatIpv4(ip: number): string {
+  return `${(ip >>> 24) & 0xff}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+}

@@ -1,0 +1,146 @@
+/**
+ * The UDP layer of one host (RFC 768): port demultiplexing, checksums, and the send path's frame
+ * allocation (the top of the lower stack asks the strategy for a frame with the headroom of every
+ * layer below).
+ *
+ * Receive: a datagram for a port nobody bound is dropped and counted (no ICMP port unreachable).
+ * Send: checksums are computed unless the layer was built with `checksumOnSend: false`.
+ */
+import type { BufferStrategy, FrameLayout, RxCursor, TxFrame } from '../../allocators/buffer-strategy.js';
+import { newRxCursor } from '../../allocators/buffer-strategy.js';
+import type { Ipv4Layer, Ipv4Upper } from '../ipv4/layer.js';
+import { PROTOCOL_UDP } from '../ipv4/wire.js';
+import { decodeUdp, encodeUdpInto, fillUdpChecksum, newUdpHeader } from './packet.js';
+import { UDP_HEADER_BYTES } from './wire.js';
+
+/** What a bound port receives: `payload` is valid only during the call. */
+export interface UdpListener {
+  onDatagram(payload: RxCursor, srcIp: number, srcPort: number, dstPort: number): void;
+}
+
+export interface UdpCounters {
+  received: number;
+  delivered: number;
+  sent: number;
+  /** Sends refused below (no route, too big, device drop). */
+  sendFailed: number;
+  droppedTruncated: number;
+  droppedBadLength: number;
+  droppedBadChecksum: number;
+  /** No listener on the destination port. */
+  droppedNoListener: number;
+  /** Datagrams received with checksum 0 ("none"): accepted. */
+  withoutChecksum: number;
+}
+
+export interface UdpLayerOptions {
+  /** Compute checksums on send (default true); false sends 0, "no checksum". */
+  checksumOnSend?: boolean;
+}
+
+export class UdpLayer implements Ipv4Upper {
+  /** Bytes UDP and the layers below prepend to a payload. */
+  readonly headroomBytes: number;
+  /** Largest UDP payload that fits in one frame (no fragmentation). */
+  readonly maxPayloadBytes: number;
+  readonly strategy: BufferStrategy;
+  readonly counters: UdpCounters = {
+    received: 0,
+    delivered: 0,
+    sent: 0,
+    sendFailed: 0,
+    droppedTruncated: 0,
+    droppedBadLength: 0,
+    droppedBadChecksum: 0,
+    droppedNoListener: 0,
+    withoutChecksum: 0,
+  };
+  private readonly layout: FrameLayout;
+  private readonly checksumOnSend: boolean;
+  private readonly rxHeader = newUdpHeader();
+  private readonly txHeader = newUdpHeader();
+  private readonly up: RxCursor = newRxCursor();
+  private readonly listeners = new Map<number, UdpListener>();
+
+  constructor(
+    private readonly ipv4: Ipv4Layer,
+    options: UdpLayerOptions = {},
+  ) {
+    this.strategy = ipv4.strategy;
+    this.headroomBytes = UDP_HEADER_BYTES + ipv4.headroomBytes;
+    this.maxPayloadBytes = ipv4.maxPayloadBytes - UDP_HEADER_BYTES;
+    this.layout = { headroomBytes: this.headroomBytes, tailroomBytes: 0 };
+    this.checksumOnSend = options.checksumOnSend ?? true;
+    ipv4.register(PROTOCOL_UDP, this);
+  }
+
+  get address(): number {
+    return this.ipv4.address;
+  }
+
+  /** Binds `port`; throws `RangeError` when it is already bound (a configuration error). */
+  bind(port: number, listener: UdpListener): void {
+    if (this.listeners.has(port)) throw new RangeError(`UDP port ${port} is already bound: unbind it first`);
+    this.listeners.set(port, listener);
+  }
+
+  unbind(port: number): void {
+    this.listeners.delete(port);
+  }
+
+  /**
+   * Starts an outgoing datagram: on return `frame.buf[frame.start, frame.end)` is the payload area
+   * of `payloadBytes` bytes (not zeroed unless the strategy zeroes), with headroom for UDP, IPv4 and
+   * Ethernet. Fill it (optionally `strategy.truncate` it), then call `sendTo`.
+   */
+  beginDatagram(frame: TxFrame, payloadBytes: number): void {
+    this.strategy.beginTx(frame, payloadBytes, this.layout);
+  }
+
+  /**
+   * Prepends the UDP header to `frame` (the payload) and sends it down. Always consumes the frame
+   * (transmitted and released, or released and counted). Returns false when a layer refused it.
+   */
+  sendTo(frame: TxFrame, srcPort: number, dstIp: number, dstPort: number): boolean {
+    this.strategy.prepend(frame, UDP_HEADER_BYTES);
+    const h = this.txHeader;
+    h.srcPort = srcPort;
+    h.dstPort = dstPort;
+    h.length = frame.end - frame.start;
+    h.checksum = 0;
+    encodeUdpInto(h, frame.buf, frame.start);
+    if (this.checksumOnSend) fillUdpChecksum(frame.buf, frame.start, frame.end, this.ipv4.address, dstIp);
+    const ok = this.ipv4.send(frame, PROTOCOL_UDP, dstIp);
+    if (ok) this.counters.sent++;
+    else this.counters.sendFailed++;
+    return ok;
+  }
+
+  input(cur: RxCursor, srcIp: number, dstIp: number): void {
+    this.counters.received++;
+    const h = this.rxHeader;
+    const status = decodeUdp(cur.buf, cur.start, cur.end, srcIp, dstIp, h);
+    switch (status) {
+      case 'truncated':
+        this.counters.droppedTruncated++;
+        return;
+      case 'bad-length':
+        this.counters.droppedBadLength++;
+        return;
+      case 'bad-checksum':
+        this.counters.droppedBadChecksum++;
+        return;
+      case 'ok':
+        break;
+    }
+    if (h.checksum === 0) this.counters.withoutChecksum++;
+    const listener = this.listeners.get(h.dstPort);
+    if (listener === undefined) {
+      this.counters.droppedNoListener++;
+      return;
+    }
+    this.counters.delivered++;
+    this.strategy.handUp(cur.buf, cur.start + UDP_HEADER_BYTES, cur.start + h.length, this.up);
+    listener.onDatagram(this.up, srcIp, h.srcPort, h.dstPort);
+  }
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { internetChecksum, sumWords, foldSum } from '../../stack/checksum.js';
+
+describe('internet checksum (RFC 1071)', () => {
+  it('matches the worked example of RFC 1071 §3', () => {
+    const bytes = Uint8Array.from([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]);
+    expect(foldSum(sumWords(bytes, 0, bytes.length, 0))).toBe(0xddf2);
+    expect(internetChecksum(bytes, 0, bytes.length)).toBe(0x220d);
+  });
+
+  it('matches a real IPv4 header (192.168.0.1 → 192.168.0.199, checksum 0xb861)', () => {
+    const hdr = Uint8Array.from(Buffer.from('450000730000400040110000c0a80001c0a800c7', 'hex'));
+    expect(internetChecksum(hdr, 0, hdr.length)).toBe(0xb861);
+    hdr[10] = 0xb8;
+    hdr[11] = 0x61;
+    expect(internetChecksum(hdr, 0, hdr.length)).toBe(0);
+  });
+
+  it('pads an odd trailing byte with zero and reads only inside the range', () => {
+    const buf = Uint8Array.from([0xff, 0x12, 0x34, 0x56, 0xff]);
+    expect(internetChecksum(buf, 1, 4)).toBe(internetChecksum(Uint8Array.from([0x12, 0x34, 0x56, 0x00]), 0, 4));
+  });
+
+  it('a buffer with its checksum appended sums to zero (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 200 }), (data) => {
+        const even = data.length % 2 === 0 ? data : Uint8Array.from([...data, 0]);
+        const c = internetChecksum(even, 0, even.length);
+        const withSum = Uint8Array.from([...even, c >>> 8, c & 0xff]);
+        expect(internetChecksum(withSum, 0, withSum.length)).toBe(0);
+      }),
+    );
+  });
+});
