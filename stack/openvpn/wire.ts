@@ -1,0 +1,80 @@
+/**
+ * OpenVPN data-channel wire constants and accessors at `(buf, offset)`. No checks, no allocation.
+ *
+ * P_DATA_V2 with an AEAD cipher (OpenVPN 2.4–2.6, `ssl_pkt.h`, `crypto.c` openvpn_encrypt_aead):
+ *
+ *     0      1          4            8               8+16
+ *     | op/key | peer-id | packet-id  | tag (16)      | ciphertext ...
+ *     op/key = (P_DATA_V2 << 3) | key-id;  AAD = bytes [0, 8);  nonce = packet-id || implicit IV (8)
+ *
+ * Static-key mode (`--secret`, no opcode at all; crypto.c openvpn_encrypt_v1):
+ *
+ *     | HMAC-SHA256 (32) | IV (16) | AES-256-CBC( packet-id (4) | time (4) | payload | PKCS#7 pad ) |
+ *     HMAC covers IV and ciphertext.
+ */
+import { getU32, setU32 } from '../bytes.js';
+
+export const P_DATA_V1 = 6;
+export const P_DATA_V2 = 9;
+export const OPCODE_SHIFT = 3;
+export const KEY_ID_MASK = 0x07;
+
+/** op/key byte + 24-bit peer id. */
+export const DATA_V2_HEADER_BYTES = 4;
+export const PACKET_ID_BYTES = 4;
+/** Long-form packet id: sequence number + 32-bit time (static-key mode). */
+export const PACKET_ID_LONG_BYTES = 8;
+/** The largest packet id; a short-form sender must stop (and rekey) after it. */
+export const PACKET_ID_MAX = 0xffff_ffff;
+/** "Undefined" peer id (the server has not assigned one). */
+export const PEER_ID_UNDEF = 0xff_ffff;
+
+/**
+ * The keepalive ping payload (`ping.c`, `ping_string`): a data-channel packet whose plaintext is
+ * exactly these 16 bytes is a ping, never handed to the tun device.
+ */
+export const PING_MAGIC: Readonly<Uint8Array> = Uint8Array.of(
+  0x2a, 0x18, 0x7b, 0xf3, 0x64, 0x1e, 0xb4, 0xcb, 0x07, 0xed, 0x2d, 0x0a, 0x98, 0x1f, 0xc7, 0x48,
+);
+
+/**
+ * Options-consistency-check messages (`occ.c`, `occ_magic`): plaintext that starts with these 16
+ * bytes followed by an OCC opcode byte.
+ */
+export const OCC_MAGIC: Readonly<Uint8Array> = Uint8Array.of(
+  0x28, 0x7f, 0x34, 0x6b, 0xd4, 0xef, 0x7a, 0x81, 0x2d, 0x56, 0xb8, 0xd3, 0xaf, 0xc5, 0x45, 0x9c,
+);
+
+export function getOpcode(buf: Uint8Array, off: number): number {
+  return buf[off]! >>> OPCODE_SHIFT;
+}
+export function getKeyId(buf: Uint8Array, off: number): number {
+  return buf[off]! & KEY_ID_MASK;
+}
+export function setOpKey(buf: Uint8Array, off: number, opcode: number, keyId: number): void {
+  buf[off] = ((opcode << OPCODE_SHIFT) | (keyId & KEY_ID_MASK)) & 0xff;
+}
+export function getPeerId(buf: Uint8Array, off: number): number {
+  return (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
+}
+export function setPeerId(buf: Uint8Array, off: number, peerId: number): void {
+  buf[off + 1] = (peerId >>> 16) & 0xff;
+  buf[off + 2] = (peerId >>> 8) & 0xff;
+  buf[off + 3] = peerId & 0xff;
+}
+export const getPacketId = getU32;
+export const setPacketId = setU32;
+
+/** True when `buf[start, end)` is exactly `magic`. */
+export function isExactly(buf: Uint8Array, start: number, end: number, magic: Readonly<Uint8Array>): boolean {
+  if (end - start !== magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (buf[start + i] !== magic[i]) return false;
+  return true;
+}
+
+/** True when `buf[start, end)` begins with `magic`. */
+export function startsWith(buf: Uint8Array, start: number, end: number, magic: Readonly<Uint8Array>): boolean {
+  if (end - start < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (buf[start + i] !== magic[i]) return false;
+  return true;
+}

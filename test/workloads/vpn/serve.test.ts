@@ -1,0 +1,51 @@
+/** `npm run serve -- vpn` argument parsing, and our endpoint talking to itself over real loopback UDP. */
+import { describe, expect, it } from 'vitest';
+import { makeStrategy } from '../../../allocators/registry.js';
+import { VpnServeUsageError, parseVpnServeArgs } from '../../../workloads/vpn/serve.js';
+import { VpnUdpEndpoint } from '../../../workloads/vpn/udp-endpoint.js';
+import { testStaticKey } from '../../stack/openvpn/helpers.js';
+
+describe('serve vpn arguments', () => {
+  it('has defaults that speak to openvpn --secret', () => {
+    expect(parseVpnServeArgs([])).toEqual({
+      port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null,
+    });
+    const o = parseVpnServeArgs(['--port', '0', '--remote-port', '1195', '--cipher', 'chacha20-poly1305', '--direction', '1', '--seconds', '3']);
+    expect(o).toMatchObject({ port: 0, remotePort: 1195, cipher: 'chacha20-poly1305', direction: 1, seconds: 3 });
+    expect(parseVpnServeArgs(['--help'])).toBe('help');
+  });
+
+  it('refuses bad flags with a code and the usage', () => {
+    expect(() => parseVpnServeArgs(['--cipher', 'des'])).toThrow(VpnServeUsageError);
+    expect(() => parseVpnServeArgs(['--port', '70000'])).toThrow(/0-65535/);
+    expect(() => parseVpnServeArgs(['--bogus'])).toThrow(/unknown flag --bogus/);
+    expect(() => parseVpnServeArgs(['--secret'])).toThrow(/needs a value/);
+  });
+});
+
+describe('VpnUdpEndpoint pair on 127.0.0.1', () => {
+  for (const cipher of ['aes-256-gcm', 'aes-256-cbc-hmac'] as const) {
+    it(`${cipher}: each side decrypts the other's pings`, async () => {
+      const key = testStaticKey();
+      const a = new VpnUdpEndpoint({ key, direction: 0, cipher, strategy: makeStrategy('one-big-struct'), port: 0, pingIntervalMs: 0 });
+      const pa = await a.start();
+      const b = new VpnUdpEndpoint({ key, direction: 1, cipher, strategy: makeStrategy('uint8array'), port: 0, remotePort: pa, pingIntervalMs: 0 });
+      const pb = await b.start();
+      try {
+        b.sendPing();
+        for (let i = 0; i < 100 && a.counters.pingsReceived < 1; i++) await new Promise((r) => setTimeout(r, 10));
+        // a learnt b's port from b's authenticated ping; now it can answer.
+        a.sendPing();
+        a.sendPing();
+        for (let i = 0; i < 100 && b.counters.pingsReceived < 2; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(a.counters.pingsReceived).toBe(1);
+        expect(b.counters.pingsReceived).toBe(2);
+        expect(b.counters.datagramsIn).toBe(2);
+        expect(pb).toBeGreaterThan(0);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  }
+});
