@@ -1,0 +1,293 @@
+/**
+ * `npm run bench` command line: argv is parsed once, here, into validated and typed options;
+ * nothing deeper reads argv or the environment (hyperfine's rule). Every refusal is a
+ * {@link UsageError} that lists the valid choices; the CLI exits 2 before any work starts.
+ */
+import { ALLOCATOR_NAMES, isAllocatorName, type AllocatorName } from '../../allocators/native-allocators.js';
+import { UsageError } from '../errors.js';
+import type { SuiteDefinition } from '../suite.js';
+
+export type ParamValue = string | number | boolean;
+
+export interface Shard {
+  /** 1-based shard number K of `--shard K/N`. */
+  index: number;
+  count: number;
+}
+
+export interface BenchOptions {
+  suite: string;
+  quick: boolean;
+  /** Result file path; null: `results/<suite>-<timestamp>.json`. */
+  out: string | null;
+  /** Filters over the suite's axes; null: the suite's default. */
+  strategies: string[] | null;
+  allocators: AllocatorName[] | null;
+  sizes: number[] | null;
+  v8Labels: string[] | null;
+  /** Overrides of the plan; null: the suite's plan. */
+  forks: number | null;
+  warmupMs: number | null;
+  durationMs: number | null;
+  timeoutMs: number | null;
+  /** Seeds the schedule's shuffle, the bootstrap and (via the cell's plan) the workload. */
+  seed: number;
+  /** `--param key=v1,v2`: replaces the values of an extra axis of the suite. */
+  params: Record<string, ParamValue[]>;
+  report: boolean;
+  shard: Shard | null;
+  /** `--baseline GIT_REF`: a paired base-vs-head run (harness/paired). */
+  baseline: string | null;
+  /**
+   * `--rate N` (additive, harness/child): open-loop load at N operations per second, for suites
+   * with `openLoop: true`; absent: closed loop.
+   */
+  rateOpsPerSec?: number;
+}
+
+export type BenchCommand = { kind: 'help' } | { kind: 'list' } | { kind: 'run'; options: BenchOptions };
+
+export const DEFAULT_SEED = 1;
+
+interface FlagSpec {
+  name: string;
+  value: string | null;
+  help: string;
+}
+
+export const BENCH_FLAGS: readonly FlagSpec[] = [
+  { name: '--suite', value: 'NAME', help: 'the suite to run (required; see --list)' },
+  { name: '--quick', value: null, help: "the suite's small matrix (about 3 minutes on 2 cores)" },
+  { name: '--out', value: 'FILE', help: 'result file (default results/<suite>-<timestamp>.json); records stream to FILE with .jsonl' },
+  { name: '--strategy', value: 'a,b', help: "only these buffer strategies (default: the suite's)" },
+  { name: '--allocator', value: 'a,b', help: `only these native allocators (${ALLOCATOR_NAMES.join(', ')})` },
+  { name: '--size', value: 'n,m', help: "these sizes in bytes instead of the suite's" },
+  { name: '--v8', value: 'label,…', help: "only these V8 flag sets of the suite (e.g. default, semi16)" },
+  { name: '--param', value: 'key=v1,v2', help: 'values of an extra axis of the suite (repeatable)' },
+  { name: '--forks', value: 'N', help: 'fresh child processes per cell' },
+  { name: '--warmup', value: 'MS', help: 'warm-up cap per fork, ms' },
+  { name: '--duration', value: 'MS', help: 'measured time per fork, ms' },
+  { name: '--timeout', value: 'MS', help: 'time limit per child process, ms (default derived from warm-up + duration)' },
+  { name: '--rate', value: 'N', help: 'open loop: N operations per second, latency from each intended start (suites with open-loop support: dns, vpn)' },
+  { name: '--seed', value: 'N', help: `seed of the run order, bootstrap and workload (default ${DEFAULT_SEED})` },
+  { name: '--shard', value: 'K/N', help: 'run only cells whose index in the id-sorted list is K-1 modulo N' },
+  { name: '--baseline', value: 'GIT_REF', help: 'paired run: this git ref (base) against the working tree (head)' },
+  { name: '--no-report', value: null, help: 'do not render the HTML/markdown report at the end' },
+  { name: '--list', value: null, help: 'list the suites with their axes and defaults' },
+  { name: '--help', value: null, help: 'this text' },
+];
+
+export function benchHelp(): string {
+  const width = Math.max(...BENCH_FLAGS.map((f) => (f.value ? `${f.name} ${f.value}` : f.name).length));
+  const lines = BENCH_FLAGS.map((f) => `  ${(f.value ? `${f.name} ${f.value}` : f.name).padEnd(width)}  ${f.help}`);
+  return [
+    'usage: npm run bench -- --suite NAME [flags]',
+    '',
+    'Runs every cell of a suite (workload x strategy x allocator x size x extra axes) in fresh child',
+    'processes, streams each fork record to a JSONL file, writes the result JSON and prints a summary.',
+    'Exit codes: 0 all cells completed or skipped, 1 a cell errored, 2 bad command line, 130 interrupted.',
+    '',
+    'flags:',
+    ...lines,
+    '',
+    'examples:',
+    '  npm run bench -- --suite alloc --quick',
+    '  npm run bench -- --suite alloc --strategy pooled,uint8array --allocator glibc,jemalloc --size 1500',
+    '  npm run bench -- --suite alloc --forks 10 --duration 5000 --out results/alloc-long.json',
+    '  npm run bench -- --suite alloc --quick --shard 1/4 --no-report',
+    '  npm run bench -- --suite vpn --quick --strategy pooled --allocator glibc --rate 20000',
+    '  npm run bench -- --list',
+  ].join('\n');
+}
+
+export function suiteListing(suites: readonly SuiteDefinition[]): string {
+  const out: string[] = [];
+  for (const s of suites.filter((x) => !x.hidden)) {
+    out.push(`${s.name}  (workload ${s.workload}) — ${s.description}`);
+    out.push(`  strategies: ${s.strategies.join(', ')}`);
+    out.push(`  allocators: ${s.allocators.join(', ')}`);
+    for (const [mode, p] of [['full', s.full], ['quick', s.quick]] as const) {
+      const axes = Object.entries(p.axes).map(([k, v]) => `${k}=${v.join(',')}`);
+      out.push(
+        `  ${mode.padEnd(5)}: sizes ${p.sizes.join(',')} (${s.sizeMeaning}); ${p.forks} forks; warm-up ≤ ${p.warmupMs} ms; ` +
+          `${p.durationMs} ms measured; v8 ${p.v8FlagSets.map((f) => f.label).join(',')}${axes.length ? `; ${axes.join('; ')}` : ''}`,
+      );
+    }
+  }
+  return out.join('\n');
+}
+
+/**
+ * Parses `argv` (without node and script). Throws {@link UsageError} for anything unknown or
+ * invalid, naming the valid choices.
+ */
+export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDefinition[]): BenchCommand {
+  const known = new Map(BENCH_FLAGS.map((f) => [f.name, f]));
+  const seen = new Map<string, string | true>();
+  const params: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) {
+      throw new UsageError(`unexpected argument '${arg}': every option is a flag (see --help), e.g. --suite ${suites[0]?.name ?? 'NAME'}`);
+    }
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    const spec = known.get(name);
+    if (spec === undefined) {
+      throw new UsageError(`unknown flag '${name}'; valid flags: ${BENCH_FLAGS.map((f) => f.name).join(' ')}`);
+    }
+    let value: string | true = true;
+    if (spec.value !== null) {
+      if (eq >= 0) value = arg.slice(eq + 1);
+      else {
+        const next = argv[i + 1];
+        if (next === undefined || next.startsWith('--')) throw new UsageError(`${name} needs a value: ${name} ${spec.value}`);
+        value = next;
+        i++;
+      }
+    } else if (eq >= 0) {
+      throw new UsageError(`${name} takes no value`);
+    }
+    if (name === '--param') {
+      params.push(value as string);
+      continue;
+    }
+    if (seen.has(name)) throw new UsageError(`${name} given twice`);
+    seen.set(name, value);
+  }
+
+  if (seen.has('--help')) return { kind: 'help' };
+  if (seen.has('--list')) return { kind: 'list' };
+
+  const visible = suites.filter((s) => !s.hidden).map((s) => s.name);
+  const suiteName = seen.get('--suite');
+  if (suiteName === undefined) throw new UsageError(`--suite is required; suites: ${visible.join(', ')}`);
+  const suite = suites.find((s) => s.name === suiteName);
+  if (suite === undefined) throw new UsageError(`unknown suite '${String(suiteName)}'; suites: ${visible.join(', ')}`);
+
+  const str = (flag: string): string | null => {
+    const v = seen.get(flag);
+    return v === undefined ? null : (v as string);
+  };
+  const quick = seen.has('--quick');
+  const plan = quick ? suite.quick : suite.full;
+
+  const strategies = listOf(str('--strategy'), '--strategy', suite.strategies);
+  const allocatorList = listOf(str('--allocator'), '--allocator', suite.allocators);
+  const allocators = allocatorList === null ? null : allocatorList.filter(isAllocatorName);
+  const v8Labels = listOf(str('--v8'), '--v8', plan.v8FlagSets.map((f) => f.label));
+  const sizesRaw = str('--size');
+  const sizes = sizesRaw === null ? null : splitList(sizesRaw, '--size').map((s) => positiveInt(s, '--size', 'a size in bytes, e.g. --size 64,1500'));
+
+  const intFlag = (flag: string, min: number, example: string): number | null => {
+    const v = str(flag);
+    if (v === null) return null;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${v}' (e.g. ${flag} ${example})`);
+    return n;
+  };
+
+  const parsedParams: Record<string, ParamValue[]> = {};
+  const axisNames = Object.keys(plan.axes);
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param needs key=v1,v2, got '${p}'`);
+    const key = p.slice(0, eq);
+    const defaults = plan.axes[key];
+    if (defaults === undefined) {
+      throw new UsageError(
+        `suite ${suite.name} has no axis '${key}'; ${axisNames.length ? `axes: ${axisNames.join(', ')}` : 'it has no extra axes'}`,
+      );
+    }
+    if (parsedParams[key] !== undefined) throw new UsageError(`--param ${key} given twice`);
+    parsedParams[key] = splitList(p.slice(eq + 1), `--param ${key}`).map((v) => coerceParam(v, defaults, key));
+  }
+
+  let shard: Shard | null = null;
+  const shardRaw = str('--shard');
+  if (shardRaw !== null) {
+    const m = /^(\d+)\/(\d+)$/.exec(shardRaw);
+    const k = m ? Number(m[1]) : NaN;
+    const n = m ? Number(m[2]) : NaN;
+    if (!m || n < 1 || k < 1 || k > n) throw new UsageError(`--shard must be K/N with 1 <= K <= N, got '${shardRaw}' (e.g. --shard 1/4)`);
+    shard = { index: k, count: n };
+  }
+
+  const baseline = str('--baseline');
+  if (baseline !== null && (baseline === '' || baseline.startsWith('-'))) {
+    throw new UsageError(`--baseline needs a git ref (branch, tag or commit), got '${baseline}'`);
+  }
+  const rateRaw = str('--rate');
+  let rateOpsPerSec: number | null = null;
+  if (rateRaw !== null) {
+    if (suite.openLoop !== true) {
+      const open = suites.filter((s) => s.openLoop === true && !s.hidden).map((s) => s.name);
+      throw new UsageError(`suite ${suite.name} does not support open-loop load (--rate); suites that do: ${open.join(', ') || 'none'}`);
+    }
+    rateOpsPerSec = Number(rateRaw);
+    if (!Number.isFinite(rateOpsPerSec) || rateOpsPerSec <= 0) {
+      throw new UsageError(`--rate must be a positive number of operations per second, got '${rateRaw}' (e.g. --rate 20000)`);
+    }
+  }
+  const out = str('--out');
+  if (out !== null && out === '') throw new UsageError('--out needs a file name, e.g. --out results/alloc.json');
+
+  return {
+    kind: 'run',
+    options: {
+      suite: suite.name,
+      quick,
+      out,
+      strategies,
+      allocators,
+      sizes,
+      v8Labels,
+      forks: intFlag('--forks', 1, '5'),
+      warmupMs: intFlag('--warmup', 0, '1000'),
+      durationMs: intFlag('--duration', 1, '2000'),
+      timeoutMs: intFlag('--timeout', 1, '60000'),
+      seed: intFlag('--seed', 0, '42') ?? DEFAULT_SEED,
+      params: parsedParams,
+      report: !seen.has('--no-report'),
+      shard,
+      baseline,
+      ...(rateOpsPerSec === null ? {} : { rateOpsPerSec }),
+    },
+  };
+}
+
+function splitList(raw: string, flag: string): string[] {
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError(`${flag}: empty item in '${raw}' (use a,b without spaces or empty entries)`);
+  if (new Set(items).size !== items.length) throw new UsageError(`${flag}: duplicate item in '${raw}'`);
+  return items;
+}
+
+function listOf(raw: string | null, flag: string, valid: readonly string[]): string[] | null {
+  if (raw === null) return null;
+  const items = splitList(raw, flag);
+  const bad = items.filter((s) => !valid.includes(s));
+  if (bad.length > 0) throw new UsageError(`${flag}: unknown value${bad.length > 1 ? 's' : ''} ${bad.map((b) => `'${b}'`).join(', ')}; valid: ${valid.join(', ')}`);
+  return items;
+}
+
+function positiveInt(s: string, flag: string, example: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: '${s}' is not a positive integer (${example})`);
+  return n;
+}
+
+/** Gives a `--param` value the type of the axis' default values (number or boolean), else string. */
+function coerceParam(v: string, defaults: readonly ParamValue[], key: string): ParamValue {
+  const kind = typeof defaults[0];
+  if (kind === 'number') {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new UsageError(`--param ${key}: '${v}' is not a number (defaults: ${defaults.join(',')})`);
+    return n;
+  }
+  if (kind === 'boolean') {
+    if (v !== 'true' && v !== 'false') throw new UsageError(`--param ${key}: '${v}' must be true or false`);
+    return v === 'true';
+  }
+  return v;
+}

@@ -1,0 +1,78 @@
+/**
+ * `npm run bench -- --suite NAME …`: parse the command line once, then run the suite's matrix
+ * (harness/run), print the summary table and render the report. Exit codes: 0 every cell completed
+ * or was skipped, 1 a cell errored, 2 bad command line (nothing was run), 130 interrupted (Ctrl-C;
+ * everything measured so far is in the result and JSONL files).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../child/protocol.js';
+import { BuflabError, UsageError } from '../errors.js';
+import { EXIT, defaultRunContext, installInterruptHandler, printOutcome } from '../run/console-run.js';
+import { SpawnExecutor } from '../run/executor.js';
+import { DEFAULT_SIDES, runSuite, type RunOutcome } from '../run/run-suite.js';
+import { SUITES } from '../suites.js';
+import { benchHelp, parseBenchArgs, suiteListing, type BenchOptions } from './args.js';
+
+async function main(argv: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseBenchArgs(argv, SUITES);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`bench: ${e.message}\n(npm run bench -- --help lists every flag)\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(benchHelp() + '\n');
+    return EXIT.ok;
+  }
+  if (command.kind === 'list') {
+    process.stdout.write(suiteListing(SUITES) + '\n');
+    return EXIT.ok;
+  }
+  const options = command.options;
+  if (options.baseline !== null) return runPairedIfAvailable(options);
+
+  const controller = installInterruptHandler();
+  let outcome: RunOutcome;
+  try {
+    outcome = await runSuite(options, DEFAULT_SIDES(REPO_ROOT), new SpawnExecutor(), defaultRunContext(controller.signal));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`bench: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  return printOutcome(outcome, options.report);
+}
+
+/** `--baseline`: handed to `runPaired(options)` of harness/paired/run-paired.ts when that part exists. */
+async function runPairedIfAvailable(options: BenchOptions): Promise<number> {
+  const file = join(REPO_ROOT, 'harness', 'paired', 'run-paired.ts');
+  if (!existsSync(file)) {
+    process.stderr.write(`bench: paired runs (--baseline) are not available in this tree: ${file} does not exist\n`);
+    return EXIT.usage;
+  }
+  const mod = (await import(pathToFileURL(file).href)) as { runPaired?: (o: BenchOptions) => Promise<number> };
+  if (typeof mod.runPaired !== 'function') {
+    process.stderr.write(`bench: ${file} does not export runPaired(options): paired runs are not available\n`);
+    return EXIT.usage;
+  }
+  return mod.runPaired(options);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const code = e instanceof BuflabError ? ` [${e.code}]` : '';
+    process.stderr.write(`bench: internal error${code}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,109 @@
+/**
+ * The terminal side of a run, shared by `npm run bench` and `runPaired` (harness/paired): Ctrl-C
+ * handling, the default run context (real children, progress on stderr, environment per side),
+ * and the end-of-run output (summary table, condensed warnings, errored cells, report).
+ */
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../child/protocol.js';
+import { collectEnvironment } from '../measure/environment.js';
+import { PlainProgress, TtyProgress, type ProgressReporter } from './progress.js';
+import type { RunContext, RunOutcome } from './run-suite.js';
+import { renderSummaryTable } from './summary-table.js';
+import { renderWarningDigest } from './warning-digest.js';
+
+const STDERR_TAILS_PRINTED = 3;
+
+/** Exit codes of `npm run bench` (and of paired runs). */
+export const EXIT = { ok: 0, errored: 1, usage: 2, interrupted: 130 } as const;
+
+/**
+ * First SIGINT/SIGTERM: abort the returned controller (the runner kills the running child and
+ * writes the result with `interrupted: true`). A second one leaves at once (the JSONL already
+ * holds every record).
+ */
+export function installInterruptHandler(): AbortController {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals++;
+    if (signals > 1) process.exit(EXIT.interrupted);
+    process.stderr.write('\nbench: interrupted — stopping the running child and writing the result file (Ctrl-C again to leave at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller;
+}
+
+export function consoleProgress(): ProgressReporter {
+  return process.stderr.isTTY ? new TtyProgress(process.stderr) : new PlainProgress((l) => process.stderr.write(l + '\n'));
+}
+
+/** Progress on stderr, the environment of each side's own tree (git commit, dirty flag), `signal` for Ctrl-C. */
+export function defaultRunContext(signal: AbortSignal): RunContext {
+  return {
+    progress: consoleProgress(),
+    environment: (side) => collectEnvironment({ repoRoot: side.rootDir, argv: process.argv.slice(2) }),
+    signal,
+  };
+}
+
+/** Prints the outcome of a run, renders the report(s) when asked, and returns the exit code. */
+export async function printOutcome(outcome: RunOutcome, renderReports: boolean): Promise<number> {
+  for (const { result, resultPath, side } of outcome.sides) {
+    const label = outcome.sides.length > 1 ? `[${side.label}] ` : '';
+    process.stdout.write('\n' + renderSummaryTable(result.cells) + '\n\n');
+    for (const line of renderWarningDigest(result.cells)) process.stdout.write(label + line + '\n');
+    for (const w of result.warnings) process.stdout.write(`${label}warning: ${w}\n`);
+    const errored = result.cells.filter((x) => x.state === 'errored');
+    errored.forEach((c, i) => {
+      process.stdout.write(`${label}errored: ${c.id}: [${c.error?.code}] ${c.error?.message}\n`);
+      // The first few stderr tails explain most failures; every tail is in the result file.
+      if (c.error?.stderrTail && i < STDERR_TAILS_PRINTED) process.stdout.write(c.error.stderrTail.replace(/^/gm, '    | ') + '\n');
+    });
+    if (errored.filter((c) => c.error?.stderrTail).length > STDERR_TAILS_PRINTED) {
+      process.stdout.write(`${label}(stderr tails of the other errored cells are in ${resultPath}: cells[].error.stderrTail)\n`);
+    }
+    const counts = { completed: 0, errored: 0, skipped: 0 };
+    for (const c of result.cells) counts[c.state]++;
+    process.stdout.write(
+      `${label}${result.cells.length} cells: ${counts.completed} completed, ${counts.errored} errored, ${counts.skipped} skipped${outcome.interrupted ? ' (interrupted)' : ''}\n`,
+    );
+    process.stdout.write(`${label}result: ${resultPath}\n`);
+    if (!renderReports) process.stdout.write(`${label}report: none produced (--no-report); render with npm run report -- ${resultPath}\n`);
+    else if (outcome.interrupted) process.stdout.write(`${label}report: none produced (interrupted run); render with npm run report -- ${resultPath}\n`);
+    else await maybeRenderReport(resultPath);
+  }
+  process.stdout.write(`records: ${outcome.jsonlPath}\n`);
+  if (outcome.interrupted) return EXIT.interrupted;
+  return outcome.anyErrored ? EXIT.errored : EXIT.ok;
+}
+
+/**
+ * reports/render.ts `renderReport(resultPath, outDir)`, imported dynamically: reports/ reads result
+ * files and sits downstream of harness/, so the harness must not depend on it statically.
+ * Says so plainly when no report was produced.
+ */
+export async function maybeRenderReport(resultPath: string): Promise<void> {
+  const file = join(REPO_ROOT, 'reports', 'render.ts');
+  if (!existsSync(file)) {
+    process.stdout.write(`report: none produced (${file} does not exist yet); render later with npm run report -- ${resultPath}\n`);
+    return;
+  }
+  const mod = (await import(pathToFileURL(file).href)) as { renderReport?: (resultPath: string, outDir: string) => unknown };
+  if (typeof mod.renderReport !== 'function') {
+    process.stdout.write(`report: none produced (${file} does not export renderReport)\n`);
+    return;
+  }
+  const outDir = resolve(REPO_ROOT, 'reports', 'out', basename(resultPath).replace(/\.json$/, ''));
+  try {
+    const made = await mod.renderReport(resolve(resultPath), outDir);
+    const index = typeof made === 'object' && made !== null && 'indexHtml' in made ? String(made.indexHtml) : outDir;
+    process.stdout.write(`report: ${index}\n`);
+  } catch (e) {
+    // The measurements are safe on disk; a failing report must not fail the run, but it is shown.
+    process.stdout.write(`report: none produced, rendering failed (${(e as Error).message}); the result file is intact: ${resultPath}\n`);
+  }
+}

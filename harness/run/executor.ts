@@ -1,0 +1,190 @@
+/**
+ * The seam between the scheduler and a child process. The runner only sees {@link ChildExecutor};
+ * {@link SpawnExecutor} runs the real child (harness/child/main.ts), tests inject a fake one so that
+ * the parent's output can be asserted exactly (hyperfine's mock executor, pyperf's manager).
+ */
+import { spawn } from 'node:child_process';
+import { relative, resolve } from 'node:path';
+import { childCommand, parseChildError, parseForkRecord, REPO_ROOT } from '../child/protocol.js';
+import type { ChildErrorCode } from '../errors.js';
+import type { Cell, ForkRecord } from '../result-schema.js';
+
+/** One side of a run: the tree whose child is spawned (a paired run has `base` and `head`). */
+export interface Side {
+  label: 'base' | 'head';
+  /** Repository root the child is spawned in (its harness/child/main.ts is used). */
+  rootDir: string;
+}
+
+export interface ChildRequest {
+  cell: Cell;
+  forkIndex: number;
+  side: Side;
+  /** Kill the child's process group after this many ms. */
+  timeoutMs: number;
+  /** Aborted on Ctrl-C: the executor kills the running child and reports `E_INTERRUPTED`. */
+  signal: AbortSignal;
+}
+
+export interface ChildFailure {
+  code: ChildErrorCode;
+  message: string;
+  /** The last lines of the child's stderr (may be empty). */
+  stderrTail: string;
+}
+
+export type ChildOutcome = { ok: true; record: ForkRecord } | { ok: false; error: ChildFailure };
+
+export interface ChildExecutor {
+  run(request: ChildRequest): Promise<ChildOutcome>;
+}
+
+/**
+ * The environment a child inherits from the parent; everything else is dropped so that a stray
+ * NODE_OPTIONS, LD_PRELOAD, MALLOC_* or UV_THREADPOOL_SIZE cannot change what is measured.
+ * PATH (node, dpkg for the allocator's version), HOME and TMPDIR (tsx's cache), locale and TZ
+ * (stable formatting). Not TERM: the child's output is a pipe, never a terminal.
+ * The child's own variables (BUFLAB_CELL, the cell's LD_PRELOAD) come from `childCommand`.
+ */
+export const CHILD_ENV_ALLOW_LIST = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as const;
+
+export function allowListedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of CHILD_ENV_ALLOW_LIST) {
+    const v = env[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** Bytes of stderr kept per child (the tail is what explains a crash). */
+const STDERR_KEEP_BYTES = 16 * 1024;
+/** Lines of that tail put into the error. */
+export const STDERR_TAIL_LINES = 20;
+
+export function tailLines(text: string, lines = STDERR_TAIL_LINES): string {
+  const all = text.replace(/\s+$/, '').split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+export interface SpawnExecutorOptions {
+  /** The parent's environment, filtered through {@link CHILD_ENV_ALLOW_LIST} (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Process groups of running children: killed if the parent exits while they run (e.g. a crash of the parent). */
+const runningGroups = new Set<number>();
+let exitHookInstalled = false;
+function trackGroup(pid: number): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const g of runningGroups) {
+        try {
+          process.kill(-g, 'SIGKILL');
+        } catch (e) {
+          // ESRCH: already gone. Anything else cannot be reported any more: the parent is exiting.
+          void e;
+        }
+      }
+    });
+  }
+  runningGroups.add(pid);
+}
+
+/** Runs the real child: `node [v8Flags] --expose-gc --import tsx harness/child/main.ts`. */
+export class SpawnExecutor implements ChildExecutor {
+  private readonly baseEnv: Record<string, string>;
+
+  constructor(options: SpawnExecutorOptions = {}) {
+    this.baseEnv = allowListedEnv(options.env ?? process.env);
+  }
+
+  run(request: ChildRequest): Promise<ChildOutcome> {
+    const { cell, forkIndex, side, timeoutMs, signal } = request;
+    let cmd: ReturnType<typeof childCommand>;
+    try {
+      cmd = childCommand(cell, forkIndex);
+    } catch (e) {
+      // A cell the protocol refuses (unknown allocator…) fails this fork like any other; the run goes on.
+      return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: `cannot build the child command: ${(e as Error).message}`, stderrTail: '' } });
+    }
+    // childCommand resolves inside this tree; a paired run's base side is another checkout.
+    const root = resolve(side.rootDir);
+    const args = cmd.args.map((a) => (a.startsWith(REPO_ROOT + '/') ? resolve(root, relative(REPO_ROOT, a)) : a));
+    return new Promise<ChildOutcome>((done) => {
+      if (signal.aborted) {
+        done({ ok: false, error: { code: 'E_INTERRUPTED', message: 'not started: the run was interrupted', stderrTail: '' } });
+        return;
+      }
+      const child = spawn(cmd.command, args, {
+        cwd: root,
+        env: { ...this.baseEnv, ...cmd.env },
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        // Its own process group, so that a time limit or Ctrl-C kills everything it started.
+        detached: true,
+      });
+      let record = '';
+      let stderr = '';
+      let why: 'timeout' | 'interrupted' | null = null;
+      let spawnError: Error | null = null;
+      const killGroup = (): void => {
+        if (child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch (e) {
+          // ESRCH: the group is already gone (the child exited on its own): nothing left to kill.
+          if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+        }
+      };
+      const timer = setTimeout(() => {
+        why = 'timeout';
+        killGroup();
+      }, timeoutMs);
+      const onAbort = (): void => {
+        why ??= 'interrupted';
+        killGroup();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (child.pid !== undefined) trackGroup(child.pid);
+      child.stdout!.resume(); // workload chatter is not part of the protocol; drain it
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (d: string) => {
+        stderr += d;
+        if (stderr.length > 2 * STDERR_KEEP_BYTES) stderr = stderr.slice(-STDERR_KEEP_BYTES);
+      });
+      const fd3 = child.stdio[3] as NodeJS.ReadableStream;
+      fd3.setEncoding('utf8');
+      fd3.on('data', (d: string) => {
+        record += d;
+      });
+      child.on('error', (e) => {
+        spawnError = e;
+      });
+      child.on('close', (code, sig) => {
+        clearTimeout(timer);
+        if (child.pid !== undefined) runningGroups.delete(child.pid);
+        signal.removeEventListener('abort', onAbort);
+        const stderrTail = tailLines(stderr);
+        const fail = (c: ChildErrorCode, message: string): void => done({ ok: false, error: { code: c, message, stderrTail } });
+        const childSaid = parseChildError(stderr);
+        const said = childSaid ? ` — child: [${childSaid.code}] ${childSaid.message}` : '';
+        if (why === 'interrupted') return fail('E_INTERRUPTED', `killed: the run was interrupted (fork ${forkIndex} of ${cell.id})`);
+        if (why === 'timeout') {
+          return fail('E_CHILD_TIMEOUT', `fork ${forkIndex} exceeded its time limit of ${timeoutMs} ms; its process group was killed (raise --timeout if the cell is only slow)`);
+        }
+        if (spawnError !== null) return fail('E_CHILD_SPAWN', `could not start ${cmd.command}: ${(spawnError as Error).message}`);
+        if (code === 0) {
+          try {
+            return done({ ok: true, record: parseForkRecord(record, cell) });
+          } catch (e) {
+            return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: ${(e as Error).message}`);
+          }
+        }
+        if (code === 3) return fail('E_CHILD_CONFIG', `fork ${forkIndex}: configuration error (exit 3)${said}`);
+        const how = sig !== null ? `was killed by ${sig}` : `exited with code ${code}`;
+        return fail('E_CHILD_CRASHED', `fork ${forkIndex} ${how}${said}`);
+      });
+    });
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Suite → cells. The plan is the suite's (full or quick) with the CLI's overrides; cells are the
+ * cartesian product workload × strategy × allocator × size × extra axes × V8 flag sets, in that
+ * order. Cells whose allocator is not installed are planned as skipped (never run with glibc instead).
+ */
+import { checkAvailable, type AllocatorName, type Availability } from '../../allocators/native-allocators.js';
+import type { BenchOptions, ParamValue } from '../cli/args.js';
+import { E_ALLOCATOR_MISSING, SuiteDefinitionError } from '../errors.js';
+import type { Cell } from '../result-schema.js';
+import type { PhasePlan, SuiteDefinition, V8FlagSet } from '../suite.js';
+
+export interface ResolvedPlan {
+  forks: number;
+  warmupMs: number;
+  durationMs: number;
+  sizes: number[];
+  axes: Record<string, ParamValue[]>;
+  v8FlagSets: V8FlagSet[];
+  /** Per-child time limit, ms. */
+  timeoutMs: number;
+  seed: number;
+  /** `--rate`: open-loop operations per second (additive, harness/child); absent: closed loop. */
+  rateOpsPerSec?: number;
+}
+
+/** The default child time limit: generous against a loaded machine, but a hang is caught in seconds. */
+export function defaultChildTimeoutMs(warmupMs: number, durationMs: number): number {
+  return 3 * (warmupMs + durationMs) + 15_000;
+}
+
+export function resolvePlan(suite: SuiteDefinition, options: BenchOptions): ResolvedPlan {
+  const base: PhasePlan = options.quick ? suite.quick : suite.full;
+  const warmupMs = options.warmupMs ?? base.warmupMs;
+  const durationMs = options.durationMs ?? base.durationMs;
+  const axes: Record<string, ParamValue[]> = {};
+  for (const [k, v] of Object.entries(base.axes)) axes[k] = options.params[k] ?? v.slice();
+  const v8FlagSets = options.v8Labels === null ? base.v8FlagSets : base.v8FlagSets.filter((f) => options.v8Labels!.includes(f.label));
+  return {
+    forks: options.forks ?? base.forks,
+    warmupMs,
+    durationMs,
+    sizes: options.sizes ?? base.sizes.slice(),
+    axes,
+    v8FlagSets,
+    timeoutMs: options.timeoutMs ?? suite.childTimeoutMs ?? defaultChildTimeoutMs(warmupMs, durationMs),
+    seed: options.seed,
+    ...(options.rateOpsPerSec === undefined ? {} : { rateOpsPerSec: options.rateOpsPerSec }),
+  };
+}
+
+export interface PlannedCell {
+  cell: Cell;
+  /** Set when the cell cannot run on this machine (allocator not installed): reported, never run. */
+  skip: { code: string; message: string } | null;
+}
+
+export type AvailabilityCheck = (name: AllocatorName) => Availability;
+
+/** The cartesian product of `values` per key, keys in the given order. */
+function combinations(axes: Record<string, ParamValue[]>): Array<Array<[string, ParamValue]>> {
+  let acc: Array<Array<[string, ParamValue]>> = [[]];
+  for (const [k, values] of Object.entries(axes)) {
+    if (values.length === 0) throw new SuiteDefinitionError(`axis '${k}' has no values: give it at least one in harness/suites.ts or --param`);
+    acc = acc.flatMap((prefix) => values.map((v): Array<[string, ParamValue]> => [...prefix, [k, v]]));
+  }
+  return acc;
+}
+
+/**
+ * Every cell of the suite under `options`, in expansion order. Ids are
+ * `workload/strategy/allocator/size[/key=value…][/v8=label][/rate=N]`; the `/v8=` part is present when the
+ * suite's plan varies V8 flags (more than one set, or one set with flags), even if `--v8` selects one.
+ */
+export function expandCells(suite: SuiteDefinition, options: BenchOptions, available: AvailabilityCheck = (n) => checkAvailable(n)): PlannedCell[] {
+  const plan = resolvePlan(suite, options);
+  const workloads = suite.workloads ?? [suite.workload];
+  const strategies = options.strategies ?? suite.strategies;
+  const allocators = options.allocators ?? suite.allocators;
+  if (plan.v8FlagSets.length === 0) throw new SuiteDefinitionError(`suite ${suite.name} selects no V8 flag set`);
+  // Decided on the suite's plan before `--v8` filters it, so a cell keeps its id whatever is selected.
+  const suitePlan = options.quick ? suite.quick : suite.full;
+  const v8InId = suitePlan.v8FlagSets.length > 1 || suitePlan.v8FlagSets.some((f) => f.flags.length > 0);
+  const combos = combinations(plan.axes);
+  const availability = new Map(allocators.map((a) => [a, available(a)]));
+  const out: PlannedCell[] = [];
+  for (const workload of workloads) {
+    for (const strategy of strategies) {
+      for (const allocator of allocators) {
+        const avail = availability.get(allocator)!;
+        for (const size of plan.sizes) {
+          for (const combo of combos) {
+            for (const v8 of plan.v8FlagSets) {
+              const parts = [workload, strategy, allocator, String(size), ...combo.map(([k, v]) => `${k}=${String(v)}`)];
+              if (v8InId) parts.push(`v8=${v8.label}`);
+              if (plan.rateOpsPerSec !== undefined) parts.push(`rate=${plan.rateOpsPerSec}`);
+              const cell: Cell = {
+                id: parts.join('/'),
+                suite: suite.name,
+                workload,
+                strategy,
+                allocator,
+                size,
+                params: Object.fromEntries(combo),
+                v8Flags: v8.flags.slice(),
+                plan: {
+                  warmupMs: plan.warmupMs,
+                  durationMs: plan.durationMs,
+                  seed: plan.seed,
+                  ...(plan.rateOpsPerSec === undefined ? {} : { rateOpsPerSec: plan.rateOpsPerSec }),
+                },
+              };
+              const skip = avail.available
+                ? null
+                : { code: E_ALLOCATOR_MISSING, message: `allocator ${allocator} is not installed (${avail.reason}): ${avail.installHint}` };
+              out.push({ cell, skip });
+            }
+          }
+        }
+      }
+    }
+  }
+  const ids = new Set<string>();
+  for (const p of out) {
+    if (ids.has(p.cell.id)) throw new SuiteDefinitionError(`suite ${suite.name} expands to the id ${p.cell.id} twice: give its V8 flag sets distinct labels`);
+    ids.add(p.cell.id);
+  }
+  return out;
+}
+
+/** `--shard K/N`: the cells whose index in the id-sorted list is K-1 modulo N (stable across machines). */
+export function applyShard<T extends { cell: Cell }>(cells: readonly T[], shard: { index: number; count: number } | null): T[] {
+  if (shard === null) return cells.slice();
+  const sortedIds = cells.map((c) => c.cell.id).sort();
+  const keep = new Set(sortedIds.filter((_, i) => i % shard.count === shard.index - 1));
+  return cells.filter((c) => keep.has(c.cell.id));
+}

@@ -1,0 +1,3 @@
+export * from './prng.js';
+export * from './bootstrap.js';
+export * from './summarize.js';

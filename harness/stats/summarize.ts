@@ -1,0 +1,140 @@
+/**
+ * A cell's summary across its forks (the `summary` of a result-file cell) and the warnings that go
+ * with it. Each fork is one fresh process: forks are the independent observations, so intervals are
+ * computed across forks (see ./bootstrap.ts), and per-fork values are combined as follows:
+ *
+ * - throughput: median and mean with percentile-bootstrap 95% intervals;
+ * - latency percentiles: the median of the forks' percentiles, and the max of their maxima
+ *   (records carry percentiles, not histograms, so histograms are not merged: the median of p99s is
+ *   a robust typical p99, not the p99 of all operations pooled);
+ * - GC: median of the per-fork count, total pause and time share; max of the max pause; per kind
+ *   likewise (a fork that never saw a kind counts 0 for it);
+ * - allocation and baseline: median of the per-operation values (exact counters are equal across
+ *   forks when the workload is deterministic, so the median is that value);
+ * - memory: the largest peak RSS of any fork;
+ * - GC-attributed tails (`gcTails`) and open-loop achieved throughput: median across forks.
+ */
+import { max, median } from 'simple-statistics';
+import type { CellSummary, ForkRecord, GcKindTotals } from '../result-schema.js';
+import { checkedSamples, estimate, DEFAULT_RESAMPLES } from './bootstrap.js';
+
+export interface SummaryOptions {
+  seed: number;
+  resamples?: number;
+  /** Warn when max/min of the forks' ops/s exceeds this ratio (default 1.10). */
+  disagreementRatio?: number;
+  /** Fewer forks than this make the interval degenerate (default 3). */
+  minForks?: number;
+}
+
+export const DEFAULT_DISAGREEMENT_RATIO = 1.1;
+export const MIN_FORKS_FOR_INTERVAL = 3;
+
+export interface SummaryWithWarnings {
+  summary: CellSummary;
+  warnings: string[];
+}
+
+/** Summarises a cell's fork records. Throws a RangeError when `forks` is empty (nothing to summarise). */
+export function summarizeForks(cellId: string, forks: readonly ForkRecord[], options: SummaryOptions): SummaryWithWarnings {
+  const pick = (what: string, f: (r: ForkRecord) => number) => checkedSamples(forks.map(f), `${cellId} ${what}`);
+  const med = (what: string, f: (r: ForkRecord) => number) => median(pick(what, f) as readonly number[] as number[]);
+  const mx = (what: string, f: (r: ForkRecord) => number) => max(pick(what, f) as readonly number[] as number[]);
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+
+  const ops = pick('opsPerSec', (r) => r.opsPerSec);
+  const kinds = [...new Set(forks.flatMap((r) => Object.keys(r.gc.byKind)))].sort();
+  const byKind: Record<string, GcKindTotals> = {};
+  for (const k of kinds) {
+    const of = (r: ForkRecord): GcKindTotals => r.gc.byKind[k] ?? { count: 0, pauseMsTotal: 0, pauseMsMax: 0 };
+    byKind[k] = {
+      count: med(`gc.${k}.count`, (r) => of(r).count),
+      pauseMsTotal: med(`gc.${k}.pauseMsTotal`, (r) => of(r).pauseMsTotal),
+      pauseMsMax: mx(`gc.${k}.pauseMsMax`, (r) => of(r).pauseMsMax),
+    };
+  }
+
+  const summary: CellSummary = {
+    opsPerSec: estimate(ops, options.seed, resamples),
+    bytesPerSec: estimate(pick('bytesPerSec', (r) => r.bytesPerSec), options.seed + 2, resamples),
+    latencyNs: {
+      p50: med('latency p50', (r) => r.latencyNs.p50),
+      p90: med('latency p90', (r) => r.latencyNs.p90),
+      p99: med('latency p99', (r) => r.latencyNs.p99),
+      p999: med('latency p999', (r) => r.latencyNs.p999),
+      max: mx('latency max', (r) => r.latencyNs.max),
+    },
+    gc: {
+      count: med('gc.count', (r) => r.gc.count),
+      pauseMsTotal: med('gc.pauseMsTotal', (r) => r.gc.pauseMsTotal),
+      pauseMsMax: mx('gc.pauseMsMax', (r) => r.gc.pauseMsMax),
+      timeShare: med('gc.timeShare', (r) => r.gc.timeShare),
+      byKind,
+    },
+    alloc: {
+      heapBytesPerOp: med('heapBytesPerOp', (r) => r.alloc.heapBytesPerOp),
+      arrayBufferBytesPerOp: med('arrayBufferBytesPerOp', (r) => r.alloc.arrayBufferBytesPerOp),
+      externalBytesPerOp: med('externalBytesPerOp', (r) => r.alloc.externalBytesPerOp),
+      strategyAllocsPerOp: med('strategy allocations', (r) => r.alloc.strategyPerOp.allocations),
+      strategyCopiesPerOp: med('strategy copies', (r) => r.alloc.strategyPerOp.copies),
+      strategyBytesPerOp: med('strategy allocatedBytes', (r) => r.alloc.strategyPerOp.allocatedBytes),
+      strategyCopiedBytesPerOp: med('strategy copiedBytes', (r) => r.alloc.strategyPerOp.copiedBytes),
+      strategyViewsPerOp: med('strategy views', (r) => r.alloc.strategyPerOp.views),
+      foreignAllocsPerOp: med('foreign allocations', (r) => r.alloc.strategyPerOp.foreignAllocations ?? 0),
+    },
+    memory: { peakRssBytes: mx('peakRssBytes', (r) => r.memory.peakRssBytes) },
+    baseline: {
+      nsPerOp: med('baseline nsPerOp', (r) => r.baseline.nsPerOp),
+      heapBytesPerOp: med('baseline heapBytesPerOp', (r) => r.baseline.heapBytesPerOp),
+    },
+  };
+  // Additive (harness/child): GC-attributed tails and open-loop figures, median across the forks
+  // that carry them (records written before these fields existed carry neither).
+  const withTails = forks.filter((r) => r.gcTails !== undefined);
+  if (withTails.length > 0) {
+    summary.gcTails = {
+      p99: { share: median(withTails.map((r) => r.gcTails!.p99.share)) },
+      p999: { share: median(withTails.map((r) => r.gcTails!.p999.share)) },
+    };
+  }
+  const open = forks.filter((r) => r.openLoop !== undefined);
+  if (open.length > 0) {
+    summary.openLoop = { rateOpsPerSec: open[0]!.openLoop!.rateOpsPerSec, achievedOpsPerSec: median(open.map((r) => r.openLoop!.achievedOpsPerSec)) };
+  }
+  return { summary, warnings: cellWarnings(forks, summary, options) };
+}
+
+/** pyperf-style warnings, each with a remedy. */
+export function cellWarnings(forks: readonly ForkRecord[], summary: CellSummary, options: SummaryOptions): string[] {
+  const warnings: string[] = [];
+  const minForks = options.minForks ?? MIN_FORKS_FOR_INTERVAL;
+  const ratioLimit = options.disagreementRatio ?? DEFAULT_DISAGREEMENT_RATIO;
+  if (forks.length < minForks) {
+    warnings.push(
+      `only ${forks.length} fork${forks.length === 1 ? '' : 's'}: the 95% interval is degenerate; use --forks ${minForks} or more for a usable interval`,
+    );
+  }
+  const ops = forks.map((r) => r.opsPerSec);
+  const lo = Math.min(...ops);
+  const hi = Math.max(...ops);
+  if (lo > 0 && hi / lo > ratioLimit) {
+    warnings.push(`forks disagree by ${((hi / lo - 1) * 100).toFixed(0)}% (ops/s ${fmt(lo)}..${fmt(hi)}): increase --duration or --forks, check machine load`);
+  }
+  // The child itself warns when an operation is within reach of its no-op baseline (mitata's rule);
+  // those warnings, and any other the forks raised, are carried up once each.
+  const seen = new Set<string>();
+  for (const r of forks) {
+    for (const w of r.warnings) {
+      if (seen.has(w)) continue;
+      seen.add(w);
+      warnings.push(`fork ${r.forkIndex}: ${w}`);
+    }
+  }
+  return warnings;
+}
+
+function fmt(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return n.toFixed(0);
+}

@@ -1,0 +1,208 @@
+/**
+ * Every suite by name: one entry per workload folder (dns, vpn, tls… add theirs here), plus hidden
+ * test suites over the test-only workloads of workloads/testing/. Keep this file a plain list.
+ */
+import { ALLOCATOR_NAMES } from '../allocators/native-allocators.js';
+import type { SuiteDefinition } from './suite.js';
+
+const DEFAULT_V8 = { label: 'default', flags: [] };
+
+/**
+ * alloc: the cost of getting a buffer, per strategy × native allocator × buffer size.
+ * Quick-mode budget (`--suite alloc --quick`, 2 cores, sequential children so that forks do not
+ * disturb each other): 4 strategies × 4 allocators × 3 sizes = 48 cells × 2 forks = 96 children.
+ * Each child costs ≈ 0.7 s of start-up (node + tsx + registry + allocator verification; measured:
+ * the child with a 0 ms plan takes 0.72 s) + ≤ 0.2 s warm-up + 0.0625 s no-op baseline (a quarter
+ * of the measured phase, min 50 ms) + 0.25 s measured ≈ 1.21 s → ≈ 116 s on a quiet machine,
+ * leaving ≈ 60 s for load from elsewhere, the parent and the report inside the 3-minute budget.
+ * Two forks give a degenerate interval (warned about); use the full plan for figures.
+ */
+const alloc: SuiteDefinition = {
+  name: 'alloc',
+  workload: 'alloc',
+  description: 'allocate, fill and drop one buffer per operation: strategy x native allocator x buffer size',
+  sizeMeaning: 'buffer bytes',
+  strategies: ['uint8array', 'pooled', 'one-big-struct', 'string'],
+  allocators: [...ALLOCATOR_NAMES],
+  full: {
+    forks: 5,
+    warmupMs: 1_000,
+    durationMs: 2_000,
+    sizes: [16, 64, 256, 1024, 1500, 4096, 16384, 65536],
+    axes: {},
+    // A bigger young generation changes how often scavenges run: the GC side of the strategy question.
+    v8FlagSets: [DEFAULT_V8, { label: 'semi16', flags: ['--max-semi-space-size=16'] }],
+  },
+  quick: {
+    forks: 2,
+    warmupMs: 200,
+    durationMs: 250,
+    sizes: [64, 1500, 16384],
+    axes: {},
+    v8FlagSets: [DEFAULT_V8],
+  },
+};
+
+/**
+ * vpn (the flagship): one inner packet through an OpenVPN data channel client -> server over
+ * UDP/IPv4/Ethernet in memory, per strategy x native allocator x inner packet size x cipher.
+ * Quick-mode budget: 3 strategies x 4 allocators x 2 sizes x 2 ciphers = 48 cells x 2 forks = 96
+ * children of ~0.5 s start-up + <= 0.2 s warm-up + 0.3 s measured ~= 1 s each -> ~100 s, inside the
+ * 3-minute budget on 2 cores with room for a loaded machine.
+ */
+const vpn: SuiteDefinition = {
+  name: 'vpn',
+  workload: 'vpn',
+  openLoop: true,
+  description: 'OpenVPN data channel tunnel in memory: strategy x native allocator x inner packet size x cipher',
+  sizeMeaning: 'inner packet bytes (IPv4 header included)',
+  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  allocators: [...ALLOCATOR_NAMES],
+  full: {
+    forks: 5,
+    warmupMs: 1_000,
+    durationMs: 2_000,
+    sizes: [64, 512, 1400],
+    axes: { cipher: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305', 'aes-256-cbc-hmac', 'none'], inner: ['udp'] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+  quick: {
+    forks: 2,
+    warmupMs: 200,
+    durationMs: 300,
+    sizes: [64, 1400],
+    axes: { cipher: ['aes-256-gcm', 'none'], inner: ['udp'] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+};
+
+/**
+ * dns: one authoritative query and its answer through DNS/UDP/IPv4/Ethernet on both sides in memory
+ * (client and server stacks), per strategy x native allocator x TXT size x query mix. The size axis
+ * only changes the TXT share of the mix (all of `txt-only`, 5% of `mixed`, none of `a-only`).
+ * Quick-mode budget: 3 strategies x 4 allocators x 1 size x 2 mixes = 24 cells x 2 forks = 48
+ * children of ~0.7 s start-up + ~0.5 s zone load and self-check + 0.2 s warm-up + 0.3 s measured
+ * ~= 1.7 s each -> ~80 s on 2 cores.
+ */
+const dns: SuiteDefinition = {
+  name: 'dns',
+  workload: 'dns',
+  openLoop: true,
+  description: 'authoritative DNS over UDP/IPv4/Ethernet in memory: strategy x native allocator x TXT size x query mix',
+  sizeMeaning: 'TXT record rdata bytes in the generated zone (answer size of the TXT share of the mix; client EDNS 1232)',
+  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  allocators: [...ALLOCATOR_NAMES],
+  full: {
+    forks: 5,
+    warmupMs: 1_000,
+    durationMs: 2_000,
+    sizes: [64, 512, 1024],
+    axes: { mix: ['a-only', 'mixed', 'txt-only'] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+  quick: {
+    forks: 2,
+    warmupMs: 200,
+    durationMs: 300,
+    sizes: [512],
+    axes: { mix: ['a-only', 'mixed'] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+};
+
+/**
+ * tls: a TLS 1.3 client, a TLS-terminating proxy and an echo backend over TCP/IPv4/Ethernet in
+ * memory (workloads/tls-proxy), per strategy x native allocator x record size x cipher suite x op
+ * (`request`: one round trip on an open connection; `connection`: TCP + TLS handshakes, one round
+ * trip, close). Quick-mode budget: 3 strategies x 4 allocators x 1 size x 2 ciphers x 2 ops = 48
+ * cells x 2 forks = 96 children of ~0.7 s start-up + ~0.1 s set-up (certificates, one warm
+ * exchange) + 0.2 s warm-up + 0.3 s measured ~= 1.3 s each -> ~125 s on 2 cores.
+ */
+const tls: SuiteDefinition = {
+  name: 'tls',
+  workload: 'tls',
+  description: 'TLS 1.3 proxy over TCP/IPv4/Ethernet in memory: strategy x native allocator x record size x cipher suite x op',
+  sizeMeaning: 'application payload bytes per request (one TLS record each way)',
+  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  allocators: [...ALLOCATOR_NAMES],
+  full: {
+    forks: 5,
+    warmupMs: 1_000,
+    durationMs: 2_000,
+    sizes: [256, 1024, 4096, 16384],
+    axes: { cipher: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'], op: ['request', 'connection'] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+  quick: {
+    forks: 2,
+    warmupMs: 200,
+    durationMs: 300,
+    sizes: [1024],
+    axes: { cipher: ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'], op: ['request', 'connection'] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+};
+
+/** Test-only plans: tiny and fast; the test workloads accept the placeholder strategy `none`. */
+function testPlan(sizes: number[]): SuiteDefinition['full'] {
+  return { forks: 1, warmupMs: 50, durationMs: 100, sizes, axes: {}, v8FlagSets: [DEFAULT_V8] };
+}
+
+const testNoop: SuiteDefinition = {
+  name: 'test-noop',
+  workload: 'noop',
+  description: 'test only: the no-op workload',
+  sizeMeaning: 'ignored',
+  strategies: ['none'],
+  allocators: ['glibc'],
+  full: testPlan([16, 64]),
+  quick: testPlan([16, 64]),
+  hidden: true,
+};
+
+/** A crashing, a hanging and a healthy workload in one run: the parent must keep going. */
+const testCrash: SuiteDefinition = {
+  name: 'test-crash',
+  workload: 'noop',
+  workloads: ['noop', 'crash', 'hang'],
+  description: 'test only: noop completes, crash crashes, hang exceeds its time limit',
+  sizeMeaning: 'ignored',
+  strategies: ['none'],
+  allocators: ['glibc'],
+  full: testPlan([16]),
+  quick: testPlan([16]),
+  childTimeoutMs: 8_000,
+  hidden: true,
+};
+
+/** Long-running noop cells: for interrupting a run with SIGINT. */
+const testSlow: SuiteDefinition = {
+  name: 'test-slow',
+  workload: 'noop',
+  description: 'test only: noop cells that measure for 2 s each',
+  sizeMeaning: 'ignored',
+  strategies: ['none'],
+  allocators: ['glibc'],
+  full: { forks: 3, warmupMs: 50, durationMs: 2_000, sizes: [16, 64, 256], axes: {}, v8FlagSets: [DEFAULT_V8] },
+  quick: { forks: 3, warmupMs: 50, durationMs: 2_000, sizes: [16, 64, 256], axes: {}, v8FlagSets: [DEFAULT_V8] },
+  hidden: true,
+};
+
+/** A calibrated loop whose cost doubles with `work`: for A/A runs and checking the harness sees 2x. */
+const testScaled: SuiteDefinition = {
+  name: 'test-scaled',
+  workload: 'scaled',
+  description: 'test only: an integer loop of `work` iterations per op',
+  sizeMeaning: 'payload bytes credited per op',
+  strategies: ['none'],
+  allocators: ['glibc'],
+  full: { forks: 3, warmupMs: 100, durationMs: 300, sizes: [64], axes: { work: [100, 200] }, v8FlagSets: [DEFAULT_V8] },
+  quick: { forks: 3, warmupMs: 100, durationMs: 300, sizes: [64], axes: { work: [100, 200] }, v8FlagSets: [DEFAULT_V8] },
+  hidden: true,
+};
+
+export const SUITES: readonly SuiteDefinition[] = [alloc, vpn, dns, tls, testNoop, testCrash, testSlow, testScaled];
+
+export function findSuite(name: string, suites: readonly SuiteDefinition[] = SUITES): SuiteDefinition | undefined {
+  return suites.find((s) => s.name === name);
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, TtyProgress } from '../../../harness/run/progress.js';
+import { renderSummaryTable } from '../../../harness/run/summary-table.js';
+import { renderWarningDigest } from '../../../harness/run/warning-digest.js';
+import { summarizeForks } from '../../../harness/stats/summarize.js';
+import type { CellResult } from '../../../harness/result-schema.js';
+import { fakeRecord } from './fake-child.js';
+
+describe('TtyProgress', () => {
+  it('redraws one bar line with ETA and prints failures above it', () => {
+    const writes: string[] = [];
+    const p = new TtyProgress({ write: (s: string) => writes.push(s), columns: 80 });
+    p.start(4);
+    p.forkStarted('w/a/glibc/1', 0, 'head');
+    p.forkDone({
+      done: 1, total: 4, cellId: 'w/a/glibc/1', forkIndex: 0, side: 'head', paired: false, elapsedMs: 1000, etaMs: 3000,
+      outcome: { ok: false, error: { code: 'E_CHILD_CRASHED', message: 'boom', stderrTail: '' } },
+    });
+    p.finish();
+    expect(writes).toEqual([
+      '\r\x1b[K[------------------------] 0/4 ETA …  ',
+      '\r\x1b[K[------------------------] 0/4 ETA …  w/a/glibc/1 #0 head',
+      '\r\x1b[Kw/a/glibc/1 fork 0: E_CHILD_CRASHED: boom\n',
+      '\r\x1b[K[######------------------] 1/4 ETA 3s  w/a/glibc/1 #0 head',
+      '\r\x1b[K',
+    ]);
+  });
+
+  it('formats durations', () => {
+    expect([formatDuration(400), formatDuration(61_000), formatDuration(3_725_000)]).toEqual(['0s', '1m01s', '1h02m']);
+  });
+});
+
+describe('renderSummaryTable', () => {
+  it('one row per cell with the median, its interval and the per-op columns', () => {
+    const forks = [fakeRecord('w/a/glibc/1', 0, 1.2e6), fakeRecord('w/a/glibc/1', 1, 1.25e6), fakeRecord('w/a/glibc/1', 2, 1.3e6)];
+    const done: CellResult = {
+      id: 'w/a/glibc/1', workload: 'w', strategy: 'a', allocator: 'glibc', size: 1, params: {}, v8Flags: [], state: 'completed',
+      forks, summary: summarizeForks('w/a/glibc/1', forks, { seed: 1 }).summary, warnings: [],
+    };
+    const failed: CellResult = { ...done, id: 'w/b/glibc/1', state: 'errored', error: { code: 'E_CHILD_TIMEOUT', message: 'x' }, summary: undefined };
+    expect(renderSummaryTable([done, failed]).split('\n')).toEqual([
+      'cell         state       ops/s median [ci95]    p99    GC  heap B/op  AB B/op  allocs/op  peak RSS',
+      '-----------  ---------  --------------------  -----  ----  ---------  -------  ---------  --------',
+      'w/a/glibc/1  completed  1.25M [1.20M, 1.30M]  2.4us  0.2%         64      128          1     47.7M',
+      'w/b/glibc/1  errored         E_CHILD_TIMEOUT',
+    ]);
+  });
+});
+
+describe('renderWarningDigest', () => {
+  it('prints each kind of warning once with the cells it concerns', () => {
+    const cell = (id: string, warnings: string[]): CellResult => ({
+      id, workload: 'w', strategy: 'a', allocator: 'glibc', size: 1, params: {}, v8Flags: [], state: 'completed', forks: [], warnings,
+    });
+    const lines = renderWarningDigest([
+      cell('c1', ['only 2 forks: use --forks 3', 'fork 0: warm-up did not reach steady state within 250 ms']),
+      cell('c2', ['only 2 forks: use --forks 3', 'fork 1: warm-up did not reach steady state within 250 ms']),
+      cell('c3', ['only 2 forks: use --forks 3', 'forks disagree by 12% (ops/s 1.0k..1.1k)']),
+      cell('c4', ['only 2 forks: use --forks 3']),
+    ]);
+    expect(lines).toEqual([
+      'warning (4 cells: c1, c2, c3, … 1 more): e.g. c1: only 2 forks: use --forks 3',
+      'warning (2 cells: c1, c2): e.g. c1: fork 0: warm-up did not reach steady state within 250 ms',
+      'warning: c3: forks disagree by 12% (ops/s 1.0k..1.1k)',
+    ]);
+  });
+});

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import type { AllocatorName, Availability } from '../../../allocators/native-allocators.js';
+import { parseBenchArgs, type BenchOptions } from '../../../harness/cli/args.js';
+import type { Side } from '../../../harness/run/executor.js';
+import { MemorySink } from '../../../harness/run/jsonl-writer.js';
+import { PlainProgress } from '../../../harness/run/progress.js';
+import { runSuite, type RunContext } from '../../../harness/run/run-suite.js';
+import type { Environment, ResultFile } from '../../../harness/result-schema.js';
+import type { SuiteDefinition } from '../../../harness/suite.js';
+import { FakeExecutor, fakeRecord, steppingClock } from './fake-child.js';
+
+const SUITE: SuiteDefinition = {
+  name: 'fake',
+  workload: 'w',
+  description: 'fake suite',
+  sizeMeaning: 'bytes',
+  strategies: ['a', 'b'],
+  allocators: ['glibc', 'tcmalloc'],
+  full: { forks: 2, warmupMs: 10, durationMs: 20, sizes: [1], axes: {}, v8FlagSets: [{ label: 'default', flags: [] }] },
+  quick: { forks: 2, warmupMs: 10, durationMs: 20, sizes: [1], axes: {}, v8FlagSets: [{ label: 'default', flags: [] }] },
+  childTimeoutMs: 5000,
+};
+
+const ENV: Environment = {
+  node: 'v20', v8: '11', platform: 'linux', arch: 'x64', cpuModel: 'cpu', cores: 2, totalMemoryBytes: 1, kernel: 'k',
+  governor: null, git: { commit: null, dirty: null }, harnessVersion: '0', startedAt: 'x', argv: [],
+};
+
+const HEAD: Side[] = [{ label: 'head', rootDir: '/repo' }];
+const installed = (name: AllocatorName): Availability => ({ available: true, name, path: null });
+const noTcmalloc = (name: AllocatorName): Availability =>
+  name === 'tcmalloc'
+    ? { available: false, name, path: '/x/tc.so', reason: 'tcmalloc: /x/tc.so not found', installHint: "run 'npm run setup'" }
+    : { available: true, name, path: null };
+
+function opts(argv: string[]): BenchOptions {
+  const c = parseBenchArgs(['--suite', 'fake', '--out', 'out/r.json', ...argv], [SUITE]);
+  if (c.kind !== 'run') throw new Error('not a run');
+  return c.options;
+}
+
+function harness(overrides: Partial<RunContext> = {}) {
+  const sink = new MemorySink();
+  const writes: Array<{ path: string; result: ResultFile }> = [];
+  const log: string[] = [];
+  const ctx: RunContext = {
+    progress: new PlainProgress((l) => log.push(l)),
+    environment: () => ENV,
+    now: steppingClock(),
+    suites: [SUITE],
+    availability: installed,
+    sink,
+    writeResult: (path, result) => writes.push({ path, result: structuredClone(result) }),
+    ...overrides,
+  };
+  return { ctx, sink, writes, log };
+}
+
+describe('runSuite with a fake child', () => {
+  it('runs every fork in the seeded interleaved order and streams exact JSONL lines', async () => {
+    const { ctx, sink, writes, log } = harness();
+    const exec = new FakeExecutor();
+    const out = await runSuite(opts(['--allocator', 'glibc']), HEAD, exec, ctx);
+    expect(exec.calls).toEqual([
+      { cellId: 'w/a/glibc/1', forkIndex: 0, side: 'head', timeoutMs: 5000 },
+      { cellId: 'w/b/glibc/1', forkIndex: 0, side: 'head', timeoutMs: 5000 },
+      { cellId: 'w/a/glibc/1', forkIndex: 1, side: 'head', timeoutMs: 5000 },
+      { cellId: 'w/b/glibc/1', forkIndex: 1, side: 'head', timeoutMs: 5000 },
+    ]);
+    expect(sink.lines.map((l) => JSON.stringify(l.type === 'fork' ? { ...l, record: l.record.opsPerSec } : l))).toEqual([
+      '{"type":"start","suite":"fake","seed":1,"startedAt":"2026-01-01T00:00:00.000Z","sides":["head"],"cells":2,"scheduled":4}',
+      '{"type":"fork","side":"head","cellId":"w/a/glibc/1","forkIndex":0,"record":1000}',
+      '{"type":"fork","side":"head","cellId":"w/b/glibc/1","forkIndex":0,"record":1000}',
+      '{"type":"fork","side":"head","cellId":"w/a/glibc/1","forkIndex":1,"record":2000}',
+      '{"type":"fork","side":"head","cellId":"w/b/glibc/1","forkIndex":1,"record":2000}',
+      '{"type":"end","interrupted":false,"finishedAt":"2026-01-01T00:00:04.500Z"}',
+    ]);
+    expect(log).toEqual([
+      'running 4 forks',
+      '[1/4] w/a/glibc/1 fork 0: 1.0k ops/s (1s, ETA 2s)',
+      '[2/4] w/b/glibc/1 fork 0: 1.0k ops/s (1s, ETA 1s)',
+      '[3/4] w/a/glibc/1 fork 1: 2.0k ops/s (1s, ETA 1s)',
+      '[4/4] w/b/glibc/1 fork 1: 2.0k ops/s (1s, ETA 0s)',
+    ]);
+    // a result file before the first fork, after each completed cell, and the final one
+    expect(writes.map((w) => [w.path, w.result.cells.map((c) => c.id)])).toEqual([
+      ['out/r.json', []],
+      ['out/r.json', ['w/a/glibc/1']],
+      ['out/r.json', ['w/a/glibc/1', 'w/b/glibc/1']],
+      ['out/r.json', ['w/a/glibc/1', 'w/b/glibc/1']],
+    ]);
+    const final = out.sides[0]!.result;
+    expect(out.jsonlPath).toBe('out/r.jsonl');
+    expect([final.interrupted, out.anyErrored, final.environment.finishedAt]).toEqual([false, false, '2026-01-01T00:00:04.500Z']);
+    const a = final.cells[0]!;
+    expect([a.state, a.forks.map((f) => f.forkIndex), a.summary!.opsPerSec.median, a.summary!.opsPerSec.ci95]).toEqual(['completed', [0, 1], 1500, [1000, 2000]]);
+    expect(a.warnings).toEqual([
+      'only 2 forks: the 95% interval is degenerate; use --forks 3 or more for a usable interval',
+      'forks disagree by 100% (ops/s 1.0k..2.0k): increase --duration or --forks, check machine load',
+    ]);
+    expect(final.options).toMatchObject({ suite: 'fake', seed: 1, side: 'head', plan: { forks: 2, timeoutMs: 5000 }, childEnvAllowList: ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] });
+  });
+
+  it('a crashed, hung or garbled child makes its cell errored with the stderr tail, and the run goes on', async () => {
+    const { ctx, sink } = harness();
+    const exec = new FakeExecutor((r) => {
+      if (r.cell.strategy === 'a' && r.forkIndex === 1) return { ok: false, error: { code: 'E_CHILD_CRASHED', message: 'fork 1 was killed by SIGABRT', stderrTail: 'free(): invalid pointer' } };
+      if (r.cell.strategy === 'b' && r.cell.allocator === 'tcmalloc') return { ok: false, error: { code: 'E_CHILD_TIMEOUT', message: 'time limit', stderrTail: '' } };
+      if (r.cell.strategy === 'b' && r.cell.allocator === 'glibc') return { ok: false, error: { code: 'E_CHILD_PROTOCOL', message: 'not JSON', stderrTail: '' } };
+      return { ok: true, record: fakeRecord(r.cell.id, r.forkIndex, 1000) };
+    });
+    const out = await runSuite(opts(['--forks', '3']), HEAD, exec, ctx);
+    const cells = out.sides[0]!.result.cells;
+    expect(cells.map((c) => [c.id, c.state, c.error?.code ?? null, c.forks.length])).toEqual([
+      ['w/a/glibc/1', 'errored', 'E_CHILD_CRASHED', 1],
+      ['w/a/tcmalloc/1', 'errored', 'E_CHILD_CRASHED', 1],
+      ['w/b/glibc/1', 'errored', 'E_CHILD_PROTOCOL', 0],
+      ['w/b/tcmalloc/1', 'errored', 'E_CHILD_TIMEOUT', 0],
+    ]);
+    expect(cells[0]!.error).toEqual({ code: 'E_CHILD_CRASHED', message: 'fork 1 was killed by SIGABRT', stderrTail: 'free(): invalid pointer' });
+    expect(cells[0]!.summary).toBeUndefined();
+    expect(cells[0]!.warnings).toEqual(['1 of 3 forks completed before the failure (kept in forks); the remaining forks were not run']);
+    // an errored cell's remaining forks are not run: 2 + 2 + 1 + 1 children, not 12
+    expect(exec.calls).toHaveLength(6);
+    expect(sink.lines.filter((l) => l.type === 'error').map((l) => l.type === 'error' && `${l.cellId}#${l.forkIndex} ${l.error.code}`)).toEqual([
+      expect.stringMatching(/^w\/b\/(glibc|tcmalloc)\/1#0 E_CHILD_(PROTOCOL|TIMEOUT)$/),
+      expect.stringMatching(/^w\/b\/(glibc|tcmalloc)\/1#0 E_CHILD_(PROTOCOL|TIMEOUT)$/),
+      expect.stringMatching(/^w\/a\/(glibc|tcmalloc)\/1#1 E_CHILD_CRASHED$/),
+      expect.stringMatching(/^w\/a\/(glibc|tcmalloc)\/1#1 E_CHILD_CRASHED$/),
+    ]);
+    expect(out.anyErrored).toBe(true);
+  });
+
+  it('skips cells of a missing allocator, says so, and never runs them', async () => {
+    const { ctx, sink, log } = harness({ availability: noTcmalloc });
+    const exec = new FakeExecutor();
+    const out = await runSuite(opts([]), HEAD, exec, ctx);
+    expect(exec.calls.every((c) => !c.cellId.includes('tcmalloc'))).toBe(true);
+    expect(log[0]).toBe("skipping 2 cells: allocator tcmalloc is not installed (tcmalloc: /x/tc.so not found): run 'npm run setup'");
+    expect(sink.lines.filter((l) => l.type === 'skipped').map((l) => l.type === 'skipped' && l.cellId)).toEqual(['w/a/tcmalloc/1', 'w/b/tcmalloc/1']);
+    const r = out.sides[0]!.result;
+    expect(r.cells.map((c) => [c.id, c.state])).toEqual([
+      ['w/a/glibc/1', 'completed'], ['w/a/tcmalloc/1', 'skipped'], ['w/b/glibc/1', 'completed'], ['w/b/tcmalloc/1', 'skipped'],
+    ]);
+    expect(r.warnings).toEqual([log[0]]);
+    expect(out.anyErrored).toBe(false);
+  });
+
+  it('Ctrl-C: kills the running child, keeps what was measured, writes interrupted: true', async () => {
+    const controller = new AbortController();
+    const { ctx, sink, writes } = harness({ signal: controller.signal });
+    let n = 0;
+    const exec = new FakeExecutor((r) => {
+      n++;
+      if (n === 4) {
+        controller.abort();
+        return { ok: false, error: { code: 'E_INTERRUPTED', message: 'killed', stderrTail: '' } };
+      }
+      return { ok: true, record: fakeRecord(r.cell.id, r.forkIndex, 1000) };
+    });
+    const out = await runSuite(opts(['--allocator', 'glibc', '--forks', '3']), HEAD, exec, ctx);
+    expect(exec.calls).toHaveLength(4);
+    const r = out.sides[0]!.result;
+    expect(out.interrupted).toBe(true);
+    expect(r.interrupted).toBe(true);
+    expect(writes.at(-1)!.result.interrupted).toBe(true);
+    // schedule a#0 b#0 a#1 (b#1 interrupted): a has 2 forks, b 1, both partial
+    expect(r.cells.map((c) => [c.id, c.state, c.error?.code, c.forks.length])).toEqual([
+      ['w/a/glibc/1', 'errored', 'E_INTERRUPTED', 2],
+      ['w/b/glibc/1', 'errored', 'E_INTERRUPTED', 1],
+    ]);
+    expect(sink.lines.map((l) => l.type)).toEqual(['start', 'fork', 'fork', 'fork', 'error', 'end']);
+    expect(sink.lines.at(-1)).toMatchObject({ type: 'end', interrupted: true });
+  });
+
+  it('two sides: forks alternate base, head for the same cell and fork; one result per side', async () => {
+    const { ctx, writes } = harness();
+    const exec = new FakeExecutor();
+    const sides: Side[] = [{ label: 'base', rootDir: '/base' }, { label: 'head', rootDir: '/repo' }];
+    const out = await runSuite(opts(['--allocator', 'glibc']), sides, exec, ctx);
+    expect(exec.calls.map((c) => `${c.side} ${c.cellId}#${c.forkIndex}`)).toEqual([
+      'base w/a/glibc/1#0', 'head w/a/glibc/1#0', 'base w/b/glibc/1#0', 'head w/b/glibc/1#0',
+      'base w/a/glibc/1#1', 'head w/a/glibc/1#1', 'base w/b/glibc/1#1', 'head w/b/glibc/1#1',
+    ]);
+    expect(out.sides.map((s) => [s.side.label, s.resultPath, s.result.cells.length, s.result.options.side])).toEqual([
+      ['base', 'out/r.base.json', 2, 'base'],
+      ['head', 'out/r.head.json', 2, 'head'],
+    ]);
+    expect(new Set(writes.map((w) => w.path))).toEqual(new Set(['out/r.base.json', 'out/r.head.json']));
+  });
+
+  it('refuses an empty selection before any child runs', async () => {
+    const { ctx } = harness();
+    const exec = new FakeExecutor();
+    await expect(runSuite(opts(['--shard', '3/3', '--allocator', 'glibc']), HEAD, exec, ctx)).rejects.toThrow('no cells selected in suite fake');
+    expect(exec.calls).toEqual([]);
+  });
+});
