@@ -34,6 +34,11 @@ export interface MeasurePlan {
   durationMs: number;
   /** Seed for the workload's randomness. */
   seed: number;
+  /**
+   * Additive (harness/child, `--rate N`): open-loop load at this many operations per second, latency
+   * measured from each operation's intended start (harness/child/open-loop.ts). Absent: closed loop.
+   */
+  rateOpsPerSec?: number;
 }
 
 /** Per-GC-kind totals. Kinds: scavenge, markCompact, incremental, weakCallbacks, other. */
@@ -130,6 +135,54 @@ export interface ForkRecord {
    * GC-free window was found (then a warning says so and externalBytesPerOp is a lower bound).
    */
   externalAudit?: { ops: number; countedBytesPerOp: number; discardedWindows: number };
+  /** Additive (harness/child): GC-attributed latency tails of this fork (harness/measure/gc-tails.ts). */
+  gcTails?: ForkGcTails;
+  /**
+   * Additive (harness/child): per-op latency over the measured phase, at most 2,000 points
+   * `[tMs, latencyNs]` keeping the slowest batch of each time bucket; `tMs` is on the time base of
+   * `gc.pauses` (ms since the phase start), so pauses can be overlaid directly.
+   */
+  latencyTimeline?: Array<[number, number]>;
+  /** Additive (harness/child): present when the cell ran open loop (`plan.rateOpsPerSec`). */
+  openLoop?: OpenLoopRecord;
+}
+
+/** Additive (harness/child): of the operations slower than a threshold, how many overlapped a GC pause. */
+export interface GcTailShare {
+  /** Per-op latency threshold, ns (the fork's p99 or p99.9); slow = strictly above it. */
+  thresholdNs: number;
+  slowOps: number;
+  overlappingGc: number;
+  /** overlappingGc / slowOps, 0..1 (0 when slowOps is 0). */
+  share: number;
+}
+
+/** Additive (harness/child). */
+export interface ForkGcTails {
+  p99: GcTailShare;
+  p999: GcTailShare;
+  /** Batches analysed: the first ones of the phase, up to a cap (see harness/measure/gc-tails.ts). */
+  batchesAnalysed: number;
+  batchesTotal: number;
+  /** How exactly batch times were put on the GC entries' clock, ms. */
+  clockUncertaintyMs: number;
+}
+
+/** Additive (harness/child): what an open-loop fork asked for and got. */
+export interface OpenLoopRecord {
+  rateOpsPerSec: number;
+  /** Operations completed / (last completion or phase end, whichever is later, − t0). */
+  achievedOpsPerSec: number;
+  /** Operations whose intended start fell inside the measured phase. */
+  intendedOps: number;
+  completedOps: number;
+  /**
+   * Operations due before the phase ended but never started (overload): recorded in the latency
+   * histogram with latency = phase end − intended start, a lower bound (no coordinated omission).
+   */
+  pendingAtEnd: number;
+  /** Service time (actual start → end) per op, without the wait behind earlier operations. */
+  serviceNs: LatencySummary & { mean: number; count: number };
 }
 
 /** Additive (harness/child): a log-linear histogram, 3 significant digits; see harness/measure/hdr-histogram.ts. */
@@ -173,6 +226,10 @@ export interface CellSummary {
   };
   memory: { peakRssBytes: number };
   baseline: { nsPerOp: number; heapBytesPerOp: number };
+  /** Additive (harness/child + stats): median across forks of the GC-overlapping share of slow ops. */
+  gcTails?: { p99: { share: number }; p999: { share: number } };
+  /** Additive: open-loop cells — the intended rate and the median achieved throughput across forks. */
+  openLoop?: { rateOpsPerSec: number; achievedOpsPerSec: number };
 }
 
 export type CellState = 'completed' | 'errored' | 'skipped';

@@ -42,4 +42,10 @@ export interface SuiteDefinition {
    * suite's main workload and should be the first entry.
    */
   workloads?: string[];
+  /**
+   * Additive (harness/child): the suite accepts `--rate N` (open-loop load, latency from each
+   * operation's intended start). Only for workloads whose op is one request/packet a client would
+   * send at a rate of its own choosing, independent of the previous one's completion.
+   */
+  openLoop?: boolean;
 }

@@ -31,6 +31,18 @@
  * - `gc`: pauses whose start lies in the measured phase; `timeShare` = pause total / phase wall time.
  * - `memory`: `peakRssBytes` is the process's lifetime peak; the other fields are a snapshot at the
  *   end of the phase; `timeline` is sampled every ~100 ms during the phase (ms since phase start).
+ * - `gcTails`: of the ops slower than the fork's p99 (p99.9) — strictly above the histogram's value —
+ *   the share whose batch interval overlapped a GC pause, over the first 200,000 batches of the phase
+ *   (../measure/gc-tails.ts). The loop also stores each batch's start (one more typed-array store
+ *   per batch, in both loop copies, so the baseline includes it); batch times are moved onto the GC
+ *   entries' clock with a measured offset (performanceClockOffset in ../measure/timer.ts).
+ *   `latencyTimeline`: the same batches downsampled to ≤ 2,000 points, on `gc.pauses`' time base.
+ * - open loop (`plan.rateOpsPerSec`, ./open-loop.ts): after the closed-loop warm-up and baseline,
+ *   a short open-loop warm-up, then ops timed one by one from their intended start t0 + i / rate:
+ *   `latencyNs` is intended start → end (ops still due at the end are recorded as lower bounds),
+ *   `openLoop.serviceNs` actual start → end, `batchSize` is 1, and `opsPerSec` is the achieved
+ *   throughput (`elapsedNs` = t0 → later of the last completion and the phase end). A warning fires
+ *   below 95% of the intended rate (overloaded).
  */
 import type { StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { emptyCounters } from '../../allocators/buffer-strategy.js';
@@ -39,7 +51,17 @@ import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes } from '../measure/external-audit.js';
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
-import { SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, type TimerCalibration } from '../measure/timer.js';
+import { SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset, type TimerCalibration } from '../measure/timer.js';
+import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
+import type { ForkGcTails, OpenLoopRecord } from '../result-schema.js';
+import {
+  accountOpenLoopChunk,
+  intendedOpsIn,
+  openLoopBuffers,
+  openLoopOps,
+  recordPendingAtEnd,
+  type OpenLoopBuffers,
+} from './open-loop.js';
 import { measuredPhaseEnd, measuredPhaseStart } from '../profile/measured-phase.js';
 
 /** What the harness needs of a workload instance. */
@@ -79,7 +101,7 @@ export function newLatencyHistogram(): HdrHistogram {
 
 export type Measurement = Pick<
   ForkRecord,
-  'warmup' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit'
+  'warmup' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop'
 > & { latencyHistogram: EncodedHistogram; timerResolutionNs: number };
 
 // ---- the timing loops -------------------------------------------------------------------------
@@ -87,14 +109,18 @@ export type Measurement = Pick<
 // empty op and the workload's op must not share a call site, or the measured loop would be
 // polymorphic (slower) because the baseline ran first. Keep both bodies identical.
 
-/** Runs batches of `batchSize` ops until `untilMs` or `samplesMs` is full; returns batches done. */
-function timedBatches(w: Timeable, batchSize: number, samplesMs: Float64Array, untilMs: number): number {
+/**
+ * Runs batches of `batchSize` ops until `untilMs` or `samplesMs` is full; returns batches done.
+ * Batch k started at `startsMs[k]` (loop clock) and lasted `samplesMs[k]` ms.
+ */
+function timedBatches(w: Timeable, batchSize: number, samplesMs: Float64Array, startsMs: Float64Array, untilMs: number): number {
   const cap = samplesMs.length;
   let n = 0;
   let t0 = nowMs();
   while (n < cap) {
     for (let j = 0; j < batchSize; j++) w.op();
     const t1 = nowMs();
+    startsMs[n] = t0;
     samplesMs[n++] = t1 - t0;
     t0 = t1;
     if (t1 >= untilMs) break;
@@ -103,13 +129,14 @@ function timedBatches(w: Timeable, batchSize: number, samplesMs: Float64Array, u
 }
 
 /** Identical to {@link timedBatches}; used only for the no-op baseline. */
-function timedBatchesBaseline(w: Timeable, batchSize: number, samplesMs: Float64Array, untilMs: number): number {
+function timedBatchesBaseline(w: Timeable, batchSize: number, samplesMs: Float64Array, startsMs: Float64Array, untilMs: number): number {
   const cap = samplesMs.length;
   let n = 0;
   let t0 = nowMs();
   while (n < cap) {
     for (let j = 0; j < batchSize; j++) w.op();
     const t1 = nowMs();
+    startsMs[n] = t0;
     samplesMs[n++] = t1 - t0;
     t0 = t1;
     if (t1 >= untilMs) break;
@@ -142,18 +169,22 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * deopts on its next call ("insufficient type feedback") and the loop runs unoptimised — boxing a
  * double per clock read — until V8 recompiles it, possibly in the middle of a measured phase.
  */
-function primeTimingPaths(w: Timeable, samplesMs: Float64Array, histogram: HdrHistogram): void {
+function primeTimingPaths(w: Timeable, samplesMs: Float64Array, startsMs: Float64Array, histogram: HdrHistogram, timeline: BatchTimeline): void {
   for (let i = 0; i < PRIME_CALLS; i++) {
-    timedBatches(w, 1, samplesMs, -Infinity);
-    timedBatchesBaseline(noopOp, 1, samplesMs, -Infinity);
+    timedBatches(w, 1, samplesMs, startsMs, -Infinity);
+    timedBatchesBaseline(noopOp, 1, samplesMs, startsMs, -Infinity);
     // A non-integer factor, as in the measured phase (an integer one would be a Smi, then deopt).
     accountChunk(samplesMs, 1, histogram, 1e6 / 3);
+    timeline.append(startsMs, samplesMs, 1);
   }
   histogram.reset();
+  timeline.reset();
 }
 
 /** Calls per timing function in {@link primeTimingPaths}. */
 const PRIME_CALLS = 64;
+/** Priming runs the open loop with t0 = 0 (about process start) at this rate: every op is overdue, nothing spins. */
+const rateOpsPerSecForPriming = 1e9;
 
 /** Full GC between phases (as JMH does between iterations) so a phase does not pay for the previous one's garbage. */
 function collectGarbage(warnings: string[]): void {
@@ -168,6 +199,9 @@ function collectGarbage(warnings: string[]): void {
 }
 
 interface PhaseResult {
+  /** Loop-clock (nowMs) and performance-timeline readings taken together at the phase start. */
+  startMs: number;
+  perfStartMs: number;
   batches: number;
   ops: number;
   /** Sum of timed batch durations, ms (excludes the between-chunk work). */
@@ -186,9 +220,12 @@ async function runPhase(
   batchSize: number,
   durationMs: number,
   samplesMs: Float64Array,
+  startsMs: Float64Array,
   histogram: HdrHistogram,
+  timeline: BatchTimeline,
   chunkMs = CHUNK_MS,
 ): Promise<PhaseResult> {
+  timeline.reset();
   const countersBefore = { ...w.strategyCounters() };
   const gcObserver = new GcObserver();
   const startMs = nowMs();
@@ -203,8 +240,9 @@ async function runPhase(
   let now = nowMs();
   const nsPerMsPerOp = 1e6 / batchSize;
   while (now < endMs) {
-    const n = loop(w, batchSize, samplesMs, Math.min(now + chunkMs, endMs));
+    const n = loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs));
     timedMs += accountChunk(samplesMs, n, histogram, nsPerMsPerOp);
+    timeline.append(startsMs, samplesMs, n);
     batches += n;
     now = nowMs();
     memory.maybeSample(now);
@@ -215,8 +253,85 @@ async function runPhase(
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
   const gc = await gcObserver.finish(perfStartMs + wallMs, wallMs);
-  return { batches, ops: batches * batchSize, timedMs, wallMs, gc, counters, memory };
+  return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, gc, counters, memory };
 }
+
+/**
+ * One open-loop phase at `rateOpsPerSec` (see ./open-loop.ts): operations timed one by one from
+ * their intended start; chunks of {@link CHUNK_MS} with a yield between them as in
+ * {@link runPhase}. The yield (and the histogram/memory work before it) is a stall of the harness's
+ * own making: the operations due meanwhile wait and show it, as they would behind any other stall.
+ * `timedMs` is the span from t0 to the later of the last completion and the phase end, so
+ * `ops / timedMs` is the achieved throughput.
+ */
+async function runOpenLoopPhase(
+  w: Timeable,
+  rateOpsPerSec: number,
+  durationMs: number,
+  buf: OpenLoopBuffers,
+  latency: HdrHistogram,
+  service: HdrHistogram,
+  timeline: BatchTimeline,
+  chunkMs = CHUNK_MS,
+): Promise<PhaseResult & { openLoop: OpenLoopRecord }> {
+  timeline.reset();
+  const countersBefore = { ...w.strategyCounters() };
+  const gcObserver = new GcObserver();
+  const startMs = nowMs();
+  const memory = new MemorySampler(startMs);
+  memory.maybeSample(startMs, true);
+  const perfStartMs = performance.now();
+  gcObserver.begin(perfStartMs);
+  // The schedule starts after the set-up above, so operation 0 is not late because of it.
+  const t0Ms = nowMs();
+  const endMs = t0Ms + durationMs;
+  let next = 0;
+  let lastEndMs = t0Ms;
+  let now = t0Ms;
+  while (now < endMs) {
+    const n = openLoopOps(w, nowMs, t0Ms, rateOpsPerSec, next, buf, Math.min(now + chunkMs, endMs));
+    accountOpenLoopChunk(buf, n, latency, service, timeline);
+    if (n > 0) lastEndMs = buf.intendedMs[n - 1]! + buf.latencyMs[n - 1]!;
+    next += n;
+    now = nowMs();
+    memory.maybeSample(now);
+    await yieldToEventLoop();
+    now = nowMs();
+  }
+  // Overload: operations due before the end that never started are recorded as lower bounds.
+  const pendingAtEnd = recordPendingAtEnd(latency, t0Ms, rateOpsPerSec, next, endMs, now);
+  const wallMs = now - startMs;
+  const counters = diffCounters(w.strategyCounters(), countersBefore);
+  memory.maybeSample(now, true);
+  const gc = await gcObserver.finish(perfStartMs + wallMs, wallMs);
+  const spanMs = Math.max(lastEndMs, endMs) - t0Ms;
+  const s = service.summary();
+  return {
+    startMs,
+    perfStartMs,
+    batches: next,
+    ops: next,
+    timedMs: spanMs,
+    wallMs,
+    gc,
+    counters,
+    memory,
+    openLoop: {
+      rateOpsPerSec,
+      achievedOpsPerSec: spanMs > 0 ? next / (spanMs / 1000) : 0,
+      intendedOps: intendedOpsIn(t0Ms, rateOpsPerSec, endMs),
+      completedOps: next,
+      pendingAtEnd,
+      serviceNs: { p50: s.p50, p90: s.p90, p99: s.p99, p999: s.p999, max: s.max, mean: s.mean, count: s.count },
+    },
+  };
+}
+
+/** Open-loop warm-up at the cell's rate before the measured phase, ms (capped by the plan's warm-up). */
+export const OPEN_LOOP_WARMUP_MS = 200;
+
+/** Achieved/intended throughput below which an open-loop fork is reported as overloaded. */
+export const OPEN_LOOP_OVERLOAD_RATIO = 0.95;
 
 interface WarmupResult {
   ops: number;
@@ -234,7 +349,15 @@ interface WarmupResult {
  * which would both block the steady-state rule and under-size the batch. At least one window runs
  * even when `warmupMs` is 0, to size the batch.
  */
-async function warmUp(w: Timeable, warmupMs: number, timer: TimerCalibration, samplesMs: Float64Array, histogram: HdrHistogram): Promise<WarmupResult> {
+async function warmUp(
+  w: Timeable,
+  warmupMs: number,
+  timer: TimerCalibration,
+  samplesMs: Float64Array,
+  startsMs: Float64Array,
+  histogram: HdrHistogram,
+  timeline: BatchTimeline,
+): Promise<WarmupResult> {
   const detector = new SteadyStateDetector(0.02, 3);
   const startMs = nowMs();
   let batchSize = 1;
@@ -244,8 +367,11 @@ async function warmUp(w: Timeable, warmupMs: number, timer: TimerCalibration, sa
     const windowEnd = Math.min(nowMs() + WARMUP_WINDOW_MS, startMs + Math.max(warmupMs, 1));
     histogram.reset();
     while (nowMs() < windowEnd) {
-      const n = timedBatches(w, batchSize, samplesMs, Math.min(nowMs() + WARMUP_CHUNK_MS, windowEnd));
+      const n = timedBatches(w, batchSize, samplesMs, startsMs, Math.min(nowMs() + WARMUP_CHUNK_MS, windowEnd));
       accountChunk(samplesMs, n, histogram, 1e6 / batchSize);
+      // Keeps the between-chunk path exactly as in measurement (so it is optimised before it).
+      timeline.reset();
+      timeline.append(startsMs, samplesMs, n);
       ops += n * batchSize;
       await yieldToEventLoop();
     }
@@ -280,6 +406,8 @@ export function baselineMs(durationMs: number): number {
 export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measurement> {
   const warnings: string[] = [];
   const samplesMs = new Float64Array(SAMPLES_PER_CHUNK);
+  const startsMs = new Float64Array(SAMPLES_PER_CHUNK);
+  const timeline = new BatchTimeline();
   const timer = calibrateTimer();
 
   // Every timing-path function (loops, accountChunk, histogram.record, the GC observer) runs in
@@ -287,13 +415,13 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   // rather than in the measured phase: an interpreted accountChunk boxes every double it touches
   // (~1 MB of garbage per chunk), an interpreted loop 16 B per clock read.
   const histogram = newLatencyHistogram();
-  primeTimingPaths(w, samplesMs, histogram);
+  primeTimingPaths(w, samplesMs, startsMs, histogram, timeline);
   // The baseline loop is warmed first, so that its optimised code (TurboFan compiles on a
   // background thread, and a first regular compile often deopts for want of feedback) has the
   // whole of the workload's warm-up to settle: a baseline loop still running unoptimised code
   // boxes its doubles (16 B per batch) and would misreport the harness's own allocation.
-  await runPhase(timedBatchesBaseline, noopOp, BASELINE_WARMUP_BATCH, BASELINE_WARMUP_MS, samplesMs, histogram, WARMUP_CHUNK_MS);
-  const warm = await warmUp(w, plan.warmupMs, timer, samplesMs, histogram);
+  await runPhase(timedBatchesBaseline, noopOp, BASELINE_WARMUP_BATCH, BASELINE_WARMUP_MS, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
+  const warm = await warmUp(w, plan.warmupMs, timer, samplesMs, startsMs, histogram, timeline);
   const batchSize = warm.batchSize;
   if (!warm.steady) {
     warnings.push(
@@ -304,10 +432,10 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   // No-op baseline through the twin loop, with the cell's batch size: the harness's own time and
   // JS-heap allocation per op (its loop was warmed up before the workload's warm-up).
   const bMs = baselineMs(plan.durationMs);
-  await runPhase(timedBatchesBaseline, noopOp, batchSize, WARMUP_CHUNK_MS * 4, samplesMs, histogram, WARMUP_CHUNK_MS);
+  await runPhase(timedBatchesBaseline, noopOp, batchSize, WARMUP_CHUNK_MS * 4, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
   collectGarbage(warnings);
   histogram.reset();
-  const base = await runPhase(timedBatchesBaseline, noopOp, batchSize, bMs, samplesMs, histogram);
+  const base = await runPhase(timedBatchesBaseline, noopOp, batchSize, bMs, samplesMs, startsMs, histogram, timeline);
   const baseline = {
     // Median per-batch cost, not the mean: the harness's cost is what every batch pays, while a
     // preemption on a shared machine lands on a few batches and would inflate a mean.
@@ -315,16 +443,68 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
     heapBytesPerOp: base.ops > 0 ? base.gc.heapAllocatedBytes / base.ops : 0,
   };
 
+  // Open loop (`plan.rateOpsPerSec`): ops timed one by one from their intended start, after priming
+  // and a short warm-up of the open-loop path at the cell's rate.
+  const rate = plan.rateOpsPerSec;
+  const openBuf = rate === undefined ? null : openLoopBuffers(SAMPLES_PER_CHUNK);
+  const serviceHistogram = newLatencyHistogram();
+  if (rate !== undefined && openBuf !== null) {
+    const one = openLoopBuffers(1);
+    for (let i = 0; i < PRIME_CALLS; i++) {
+      openLoopOps(w, nowMs, 0, rateOpsPerSecForPriming, i, one, Infinity);
+      accountOpenLoopChunk(one, 1, histogram, serviceHistogram, timeline);
+    }
+    await runOpenLoopPhase(w, rate, Math.min(OPEN_LOOP_WARMUP_MS, Math.max(plan.warmupMs, WARMUP_CHUNK_MS)), openBuf, histogram, serviceHistogram, timeline);
+    serviceHistogram.reset();
+  }
+  const clockOffset = performanceClockOffset();
+
   histogram.reset();
   collectGarbage(warnings);
   // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens).
   measuredPhaseStart();
-  const phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, histogram);
+  let phase: PhaseResult;
+  let openLoop: OpenLoopRecord | undefined;
+  if (rate === undefined || openBuf === null) {
+    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline);
+  } else {
+    const open = await runOpenLoopPhase(w, rate, plan.durationMs, openBuf, histogram, serviceHistogram, timeline);
+    phase = open;
+    openLoop = open.openLoop;
+  }
   measuredPhaseEnd(phase.ops);
   const ops = phase.ops;
   if (ops === 0) throw new Error('no operation completed in the measured phase');
   const opsPerSec = ops / (phase.timedMs / 1000);
   const h = histogram.summary();
+  const timedBatchSize = openLoop === undefined ? batchSize : 1;
+
+  // GC-attributed tails. The batches' starts were read on the loop clock (nowMs); the GC pauses are
+  // ms since the phase start on the performance timeline. Loop time t is performance time
+  // t + offset (both clocks read uv_hrtime; the offset is measured, see performanceClockOffset), so
+  // shifting by offset − perfStartMs puts the batches on the pauses' time base.
+  timeline.shift(clockOffset.offsetMs - phase.perfStartMs);
+  const pauses = { startMs: phase.gc.pauses.map((p) => p.startMs), durationMs: phase.gc.pauses.map((p) => p.durationMs) };
+  const gcTails: ForkGcTails = {
+    p99: gcTailShare(timeline.startMs, timeline.durationMs, timeline.count, timedBatchSize, h.p99, pauses),
+    p999: gcTailShare(timeline.startMs, timeline.durationMs, timeline.count, timedBatchSize, h.p999, pauses),
+    batchesAnalysed: timeline.count,
+    batchesTotal: timeline.total,
+    clockUncertaintyMs: clockOffset.uncertaintyMs,
+  };
+  const latencyTimeline = downsampleTimeline(timeline.startMs, timeline.durationMs, timeline.count, timedBatchSize);
+  if (timeline.total > timeline.count) {
+    warnings.push(
+      `GC-attributed tails analyse the first ${timeline.count} of ${timeline.total} timed batches (the timeline is capped); the latency timeline covers the same span`,
+    );
+  }
+  if (openLoop !== undefined && openLoop.achievedOpsPerSec < OPEN_LOOP_OVERLOAD_RATIO * openLoop.rateOpsPerSec) {
+    warnings.push(
+      `open loop overloaded: achieved ${openLoop.achievedOpsPerSec.toFixed(0)} ops/s of the intended ${openLoop.rateOpsPerSec} (${((100 * openLoop.achievedOpsPerSec) / openLoop.rateOpsPerSec).toFixed(0)}%)` +
+        `${openLoop.pendingAtEnd > 0 ? `, ${openLoop.pendingAtEnd} ops still queued at the end (recorded as lower bounds)` : ''}: ` +
+        'latencies grow with the run\'s length above capacity; lower --rate to measure latency under a sustainable load',
+    );
+  }
 
   if (h.p50 < BASELINE_WARN_FACTOR * baseline.nsPerOp) {
     warnings.push(
@@ -336,7 +516,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
       `the no-op baseline allocated ${(baseline.heapBytesPerOp * batchSize).toFixed(1)} B of JS heap per timed batch (the harness's loop was not fully optimised yet, e.g. on a busy machine): heap bytes per op may be inflated by up to ${baseline.heapBytesPerOp.toFixed(3)} B; lengthen the warm-up`,
     );
   }
-  if (batchSize > 1) {
+  if (timedBatchSize > 1) {
     warnings.push(`operations are timed in batches of ${batchSize} (one op is shorter than the clock allows): latency percentiles are of batch means and hide the spread within a batch`);
   }
   if (phase.batches < 1000) {
@@ -377,7 +557,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   return {
     // Warm-up ops include the priming calls' ops (one per call).
     warmup: { ops: warm.ops + PRIME_CALLS, elapsedMs: warm.elapsedMs, steady: warm.steady, rule: warm.rule },
-    batchSize,
+    batchSize: timedBatchSize,
     ops,
     elapsedNs: phase.timedMs * 1e6,
     opsPerSec,
@@ -404,6 +584,9 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
     },
     warnings,
     ...(audit === null ? {} : { externalAudit: { ops: audit.ops, countedBytesPerOp: audit.countedBytesPerOp, discardedWindows: audit.discardedWindows } }),
+    gcTails,
+    latencyTimeline,
+    ...(openLoop === undefined ? {} : { openLoop }),
   };
 }
 

@@ -120,6 +120,9 @@ export function parseChildInput(raw: string | undefined): ChildInput {
     for (const k of ['warmupMs', 'durationMs', 'seed'] as const) {
       if (!isFiniteNumber(plan[k]) || (plan[k] as number) < 0) problems.push(`cell.plan.${k} must be a non-negative number`);
     }
+    if (plan.rateOpsPerSec !== undefined && (!isFiniteNumber(plan.rateOpsPerSec) || plan.rateOpsPerSec <= 0)) {
+      problems.push('cell.plan.rateOpsPerSec, when present, must be a positive number (operations per second)');
+    }
   }
   if (!Number.isInteger(o.forkIndex) || (o.forkIndex as number) < 0) problems.push('forkIndex must be a non-negative integer');
   if (problems.length > 0) throw new ProtocolError('E_BAD_CELL', `bad ${CELL_ENV_VAR}: ${problems.join('; ')}`);
@@ -210,6 +213,23 @@ export function forkRecordProblems(v: unknown, cell: Cell): string[] {
       if (!Array.isArray(hist.buckets) || hist.buckets.length % 2 !== 0) p.push('latencyHistogram.buckets must hold [index delta, count] pairs');
     }
   }
+  if (v.gcTails !== undefined) {
+    const tails = obj(v, 'gcTails', p);
+    if (tails) {
+      for (const k of ['p99', 'p999'] as const) {
+        const t = obj(tails, k, p, 'gcTails.');
+        if (t) for (const f of ['thresholdNs', 'slowOps', 'overlappingGc', 'share'] as const) num(t, f, p, `gcTails.${k}.`);
+      }
+    }
+  }
+  if (v.latencyTimeline !== undefined && !Array.isArray(v.latencyTimeline)) p.push('latencyTimeline must be an array of [tMs, latencyNs]');
+  // An open-loop cell must come back measured open loop at its rate (and a closed-loop one closed loop).
+  const rate = cell.plan.rateOpsPerSec;
+  const open = v.openLoop === undefined ? undefined : obj(v, 'openLoop', p);
+  if (rate !== undefined && (open === undefined || open.rateOpsPerSec !== rate)) {
+    p.push(`the cell asks for open-loop load at ${rate} ops/s but openLoop.rateOpsPerSec is ${JSON.stringify(open?.rateOpsPerSec)}`);
+  }
+  if (rate === undefined && v.openLoop !== undefined) p.push('openLoop is present but the cell is closed loop');
   if (!isPlainObject(v.workloadCounters)) p.push('workloadCounters must be an object');
   if (!Array.isArray(v.warnings) || !v.warnings.every((w) => typeof w === 'string')) p.push('warnings must be a string array');
   return p;

@@ -111,3 +111,32 @@ export class SteadyStateDetector {
     return this.streak >= this.needed;
   }
 }
+
+export interface ClockOffset {
+  /** `performance.now()` − {@link nowMs}(), ms: add it to a loop-clock reading to put it on the performance timeline. */
+  offsetMs: number;
+  /** Half the tightest bracket the estimate came from, ms: the offset is exact to within this. */
+  uncertaintyMs: number;
+}
+
+/**
+ * The constant offset between the loop clock ({@link nowMs}, `process.hrtime()`) and the
+ * performance timeline (`performance.now()`, ms since `timeOrigin`, the time base of GC entries).
+ * Both read the same monotonic clock (libuv's `uv_hrtime`), so the offset does not drift; it is
+ * estimated from `reads` brackets nowMs() / performance.now() / nowMs(), keeping the tightest one
+ * (the performance reading lies between the two loop readings; its midpoint is the best guess).
+ */
+export function performanceClockOffset(reads = 200): ClockOffset {
+  let best = Infinity;
+  let offsetMs = 0;
+  for (let i = 0; i < reads; i++) {
+    const a = nowMs();
+    const p = performance.now();
+    const b = nowMs();
+    if (b - a < best) {
+      best = b - a;
+      offsetMs = p - (a + b) / 2;
+    }
+  }
+  return { offsetMs, uncertaintyMs: best / 2 };
+}

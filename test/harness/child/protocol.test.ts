@@ -96,6 +96,21 @@ describe('parseForkRecord', () => {
     expect(() => parseForkRecord(JSON.stringify({ ...rec, latencyHistogram: { ...hist, format: 'hdr-9' } }), cell)).toThrow(/format "hdr-9" is unknown/);
   });
 
+  it('refuses a record measured in another load mode than the cell asked for (issue 8)', () => {
+    const openCell = testCell({ id: 'noop/none/glibc/0/rate=1000', plan: { warmupMs: 1, durationMs: 1, seed: 1, rateOpsPerSec: 1000 } });
+    const serviceNs = { p50: 1, p90: 1, p99: 1, p999: 1, max: 1, mean: 1, count: 10 };
+    const openLoop = { rateOpsPerSec: 1000, achievedOpsPerSec: 990, intendedOps: 10, completedOps: 10, pendingAtEnd: 0, serviceNs };
+    const rec = { ...validRecord(openCell), openLoop };
+    expect(parseForkRecord(JSON.stringify(rec), openCell).openLoop).toEqual(openLoop);
+    expect(() => parseForkRecord(JSON.stringify(validRecord(openCell)), openCell)).toThrow(/asks for open-loop load at 1000 ops\/s but openLoop.rateOpsPerSec is undefined/);
+    expect(() => parseForkRecord(JSON.stringify({ ...rec, openLoop: { ...openLoop, rateOpsPerSec: 5 } }), openCell)).toThrow(/openLoop.rateOpsPerSec is 5/);
+    expect(() => parseForkRecord(JSON.stringify({ ...validRecord(cell), openLoop }), cell)).toThrow(/the cell is closed loop/);
+    const share = { thresholdNs: 1, slowOps: 2, overlappingGc: 1, share: 0.5 };
+    const gcTails = { p99: share, p999: share, batchesAnalysed: 3, batchesTotal: 3, clockUncertaintyMs: 0 };
+    expect(parseForkRecord(JSON.stringify({ ...validRecord(cell), gcTails }), cell).gcTails).toEqual(gcTails);
+    expect(() => parseForkRecord(JSON.stringify({ ...validRecord(cell), gcTails: { ...gcTails, p99: { ...share, share: null } } }), cell)).toThrow(/gcTails.p99.share/);
+  });
+
   it('refuses missing or non-finite measurements', () => {
     const rec = validRecord(cell);
     const { latencyNs: _drop, ...noLatency } = rec;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs } from '../../../harness/measure/timer.js';
+import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset } from '../../../harness/measure/timer.js';
 
 describe('chooseBatchSize', () => {
   const timer = { overheadNs: 40, resolutionNs: 30 };
@@ -69,5 +69,21 @@ describe('the clock', () => {
     const perfElapsed = performance.now() - p;
     expect(Math.abs(elapsed - perfElapsed)).toBeLessThan(1);
     expect(elapsed).toBeGreaterThanOrEqual(19);
+  });
+});
+
+describe('performanceClockOffset', () => {
+  it('puts loop-clock readings on the performance timeline to within its stated uncertainty', () => {
+    const o = performanceClockOffset();
+    expect(o.uncertaintyMs).toBeGreaterThanOrEqual(0);
+    // A performance.now() read between two loop-clock reads lies between them once shifted by the
+    // offset, give or take the offset's uncertainty (the clocks share one source: no drift).
+    for (let i = 0; i < 100; i++) {
+      const a = nowMs();
+      const p = performance.now();
+      const b = nowMs();
+      expect(p).toBeGreaterThanOrEqual(a + o.offsetMs - o.uncertaintyMs - 1e-6);
+      expect(p).toBeLessThanOrEqual(b + o.offsetMs + o.uncertaintyMs + 1e-6);
+    }
   });
 });
