@@ -5,9 +5,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CellResult, ResultFile } from '../harness/result-schema.js';
 import { cellRows, gcPauseRows, sortRows } from './cell-rows.js';
 import { cellsCsv } from './cell-table.js';
 import { reportCharts } from './charts/report-charts.js';
+import { latencyGcTimelineChart } from './charts/latency-gc-timeline.js';
 import { headline } from './headline.js';
 import type { RenderedChart } from './html.js';
 import { reportHtml } from './html.js';
@@ -38,7 +40,7 @@ export async function renderReport(resultPath: string, outDir: string, options: 
     warnings.push({ cellId: null, text: msg });
   }
   const rendered: RenderedChart[] = [];
-  for (const chart of reportCharts(rows, gcPauseRows(result, rows))) {
+  for (const chart of [...reportCharts(rows, gcPauseRows(result, rows)), latencyGcTimelineChart(timelineCell(result))]) {
     if ('skipped' in chart) {
       rendered.push({ name: chart.name, title: chart.title, description: chart.description, svg: null, skipped: chart.skipped, files: [] });
       continue;
@@ -65,3 +67,20 @@ export async function renderReport(resultPath: string, outDir: string, options: 
   files.unshift(indexHtml, summaryPath, csvPath);
   return { indexHtml, files };
 }
+
+/**
+ * The cell whose latency timeline the report draws: the completed cell whose slow operations (above
+ * p99) overlapped GC pauses the most — where the collector explains the tail, the picture is worth
+ * seeing. Falls back to the first completed cell; with none, the chart is skipped by its builder.
+ */
+function timelineCell(result: ResultFile): CellResult {
+  const completed = result.cells.filter((c) => c.state === 'completed' && c.forks.length > 0);
+  const share = (c: CellResult): number => c.summary?.gcTails?.p99.share ?? -1;
+  const best = completed.reduce<CellResult | undefined>((b, c) => (b === undefined || share(c) > share(b) ? c : b), undefined);
+  return best ?? EMPTY_CELL;
+}
+
+const EMPTY_CELL: CellResult = {
+  id: '(no completed cell)', workload: '', strategy: '', allocator: '', size: 0, params: {}, v8Flags: [],
+  state: 'skipped', forks: [], warnings: [],
+};

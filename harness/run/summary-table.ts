@@ -1,6 +1,7 @@
 /**
  * The table printed at the end of a run: one row per cell. Columns: state, ops/s median with its
- * bootstrap 95% interval, p99 latency, share of wall time in GC, JS-heap and ArrayBuffer bytes per
+ * bootstrap 95% interval, p99 latency, share of the ops slower than p99 that overlapped a GC pause
+ * (`p99∩GC`), share of wall time in GC, JS-heap and ArrayBuffer bytes per
  * operation, the strategy's allocations per operation, and the largest peak RSS of any fork.
  */
 import type { CellResult } from '../result-schema.js';
@@ -23,14 +24,14 @@ function perOp(n: number): string {
   return n === Math.round(n) ? String(n) : n.toFixed(2);
 }
 
-const HEADER = ['cell', 'state', 'ops/s median [ci95]', 'p99', 'GC', 'heap B/op', 'AB B/op', 'allocs/op', 'peak RSS'];
+const HEADER = ['cell', 'state', 'ops/s median [ci95]', 'p99', 'p99∩GC', 'GC', 'heap B/op', 'AB B/op', 'allocs/op', 'peak RSS'];
 
 export function summaryRows(cells: readonly CellResult[]): string[][] {
   return cells.map((c) => {
     const s = c.summary;
     if (c.state !== 'completed' || s === undefined) {
       const why = c.error ? `${c.error.code}` : '';
-      return [c.id, c.state, why, '', '', '', '', '', ''];
+      return [c.id, c.state, why, '', '', '', '', '', '', ''];
     }
     const o = s.opsPerSec;
     return [
@@ -38,6 +39,7 @@ export function summaryRows(cells: readonly CellResult[]): string[][] {
       c.state,
       `${formatRate(o.median)} [${formatRate(o.ci95[0])}, ${formatRate(o.ci95[1])}]`,
       ns(s.latencyNs.p99),
+      s.gcTails === undefined ? '-' : `${(s.gcTails.p99.share * 100).toFixed(0)}%`,
       `${(s.gc.timeShare * 100).toFixed(1)}%`,
       bytes(s.alloc.heapBytesPerOp),
       bytes(s.alloc.arrayBufferBytesPerOp),

@@ -38,7 +38,7 @@ describe('npm run report', () => {
     expect(r.stderr).toContain("rsvg-convert not found: PNG and PDF figures skipped (SVG written). Install Debian package 'librsvg2-bin' with 'npm run setup'.");
     expect(existsSync(join(out, 'index.html'))).toBe(true);
     const charts = readdirSync(join(out, 'charts'));
-    expect(charts.filter((f) => f.endsWith('.svg'))).toHaveLength(6);
+    expect(charts.filter((f) => f.endsWith('.svg'))).toHaveLength(7);
     expect(charts.filter((f) => !f.endsWith('.svg'))).toEqual([]);
   });
 });

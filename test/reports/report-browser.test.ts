@@ -63,7 +63,7 @@ describe.runIf(HAS_CHROMIUM)('report in headless Chromium', () => {
         width: f.querySelector('svg')?.getBoundingClientRect().width ?? 0,
       })),
     );
-    expect(charts.map((c) => c.name)).toEqual(['throughput', 'latency', 'gc-per-cell', 'gc-timeline', 'alloc-per-op', 'peak-rss']);
+    expect(charts.map((c) => c.name)).toEqual(['throughput', 'latency', 'gc-per-cell', 'gc-timeline', 'alloc-per-op', 'peak-rss', 'latency-gc-timeline']);
     for (const c of charts) {
       expect(c.svgs, c.name ?? '').toBe(1);
       expect(c.marks, `${c.name} has marks`).toBeGreaterThan(5);
@@ -92,7 +92,7 @@ describe.runIf(HAS_CHROMIUM)('report in headless Chromium', () => {
     const staticPage = await noJs.newPage();
     await staticPage.goto(fileUrl);
     expect(await staticPage.$$eval('figure.chart svg g.mark-rect path, figure.chart svg g.mark-symbol path', (els) => els.length)).toBeGreaterThan(50);
-    expect(await staticPage.$$eval('figure.chart svg', (els) => els.length)).toBe(6);
+    expect(await staticPage.$$eval('figure.chart svg', (els) => els.length)).toBe(7);
     await noJs.close();
 
     mkdirSync('test-artifacts', { recursive: true });

@@ -40,9 +40,9 @@ describe('renderSummaryTable', () => {
     };
     const failed: CellResult = { ...done, id: 'w/b/glibc/1', state: 'errored', error: { code: 'E_CHILD_TIMEOUT', message: 'x' }, summary: undefined };
     expect(renderSummaryTable([done, failed]).split('\n')).toEqual([
-      'cell         state       ops/s median [ci95]    p99    GC  heap B/op  AB B/op  allocs/op  peak RSS',
-      '-----------  ---------  --------------------  -----  ----  ---------  -------  ---------  --------',
-      'w/a/glibc/1  completed  1.25M [1.20M, 1.30M]  2.4us  0.2%         64      128          1     47.7M',
+      'cell         state       ops/s median [ci95]    p99  p99∩GC    GC  heap B/op  AB B/op  allocs/op  peak RSS',
+      '-----------  ---------  --------------------  -----  ------  ----  ---------  -------  ---------  --------',
+      'w/a/glibc/1  completed  1.25M [1.20M, 1.30M]  2.4us       -  0.2%         64      128          1     47.7M',
       'w/b/glibc/1  errored         E_CHILD_TIMEOUT',
     ]);
   });
