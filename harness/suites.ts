@@ -120,7 +120,7 @@ const dns: SuiteDefinition = {
  */
 const tls: SuiteDefinition = {
   name: 'tls',
-  workload: 'tls',
+  workload: 'tls-proxy',
   description: 'TLS 1.3 proxy over TCP/IPv4/Ethernet in memory: strategy x native allocator x record size x cipher suite x op',
   sizeMeaning: 'application payload bytes per request (one TLS record each way)',
   strategies: ['uint8array', 'pooled', 'one-big-struct'],

@@ -5,6 +5,7 @@
 const FUZZERS: Record<string, () => Promise<{ main(argv: readonly string[]): Promise<void> }>> = {
   dns: () => import('../../workloads/dns/fuzz.js'),
   vpn: () => import('../../workloads/vpn/fuzz.js'),
+  tls: () => import('../../workloads/tls-proxy/fuzz.js'),
   // vpn and tls: one line each, added by their workload's engineer.
 };
 

@@ -1,0 +1,173 @@
+/**
+ * TCP segments (RFC 9293 §3.1, options of RFC 7323 and RFC 2018): decoding into a caller's header
+ * object, encoding into a caller's buffer, and the checksum over the IPv4 pseudo-header. Decoding
+ * never throws and reads only inside `[start, end)`: malformed bytes give a status.
+ */
+import { finishChecksum, sumWords } from '../checksum.js';
+import { PROTOCOL_TCP } from '../ipv4/wire.js';
+import * as wire from './wire.js';
+
+export interface TcpOptions {
+  /** Maximum segment size from a SYN; 0 when absent. */
+  mss: number;
+  /** Window scale shift from a SYN; -1 when absent. */
+  windowScale: number;
+  sackPermitted: boolean;
+  hasTimestamps: boolean;
+  tsVal: number;
+  tsEcr: number;
+}
+
+export interface TcpHeader extends TcpOptions {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  headerBytes: number;
+  flags: number;
+  /** The raw 16-bit window field (unscaled). */
+  window: number;
+  /** Payload bytes: `buf[start + headerBytes, end)`. */
+  payloadBytes: number;
+}
+
+export function newTcpHeader(): TcpHeader {
+  return { srcPort: 0, dstPort: 0, seq: 0, ack: 0, headerBytes: 0, flags: 0, window: 0, payloadBytes: 0, mss: 0, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsVal: 0, tsEcr: 0 };
+}
+
+export type TcpDecodeStatus = 'ok' | 'truncated' | 'bad-data-offset' | 'bad-checksum' | 'bad-options';
+
+/**
+ * Decodes the segment `buf[start, end)` (the whole IPv4 payload) from `srcIp` to `dstIp` and
+ * verifies its checksum (RFC 9293 §3.1: the checksum covers the pseudo-header, header and data).
+ */
+export function decodeTcp(buf: Uint8Array, start: number, end: number, srcIp: number, dstIp: number, out: TcpHeader): TcpDecodeStatus {
+  if (end - start < wire.TCP_MIN_HEADER_BYTES) return 'truncated';
+  const headerBytes = wire.getHeaderBytes(buf, start);
+  if (headerBytes < wire.TCP_MIN_HEADER_BYTES) return 'bad-data-offset';
+  if (headerBytes > end - start) return 'truncated';
+  if (tcpChecksum(buf, start, end, srcIp, dstIp, true) !== 0) return 'bad-checksum';
+  out.srcPort = wire.getSrcPort(buf, start);
+  out.dstPort = wire.getDstPort(buf, start);
+  out.seq = wire.getSeq(buf, start);
+  out.ack = wire.getAck(buf, start);
+  out.headerBytes = headerBytes;
+  out.flags = wire.getFlags(buf, start);
+  out.window = wire.getWindow(buf, start);
+  out.payloadBytes = end - start - headerBytes;
+  return decodeOptions(buf, start + wire.TCP_MIN_HEADER_BYTES, start + headerBytes, out) ? 'ok' : 'bad-options';
+}
+
+/** RFC 9293 §3.2: options are (kind) or (kind, length, data); unknown kinds are skipped by length. */
+function decodeOptions(buf: Uint8Array, at: number, end: number, out: TcpOptions): boolean {
+  out.mss = 0;
+  out.windowScale = -1;
+  out.sackPermitted = false;
+  out.hasTimestamps = false;
+  while (at < end) {
+    const kind = buf[at]!;
+    if (kind === wire.OPT_END) return true;
+    if (kind === wire.OPT_NOP) {
+      at++;
+      continue;
+    }
+    if (at + 1 >= end) return false;
+    const len = buf[at + 1]!;
+    if (len < 2 || at + len > end) return false;
+    switch (kind) {
+      case wire.OPT_MSS:
+        if (len !== 4) return false;
+        out.mss = (buf[at + 2]! << 8) | buf[at + 3]!;
+        break;
+      case wire.OPT_WINDOW_SCALE:
+        if (len !== 3) return false;
+        // RFC 7323 §2.3: a shift above 14 is used as 14.
+        out.windowScale = Math.min(14, buf[at + 2]!);
+        break;
+      case wire.OPT_SACK_PERMITTED:
+        if (len !== 2) return false;
+        out.sackPermitted = true;
+        break;
+      case wire.OPT_TIMESTAMPS:
+        if (len !== 10) return false;
+        out.hasTimestamps = true;
+        out.tsVal = ((buf[at + 2]! << 24) | (buf[at + 3]! << 16) | (buf[at + 4]! << 8) | buf[at + 5]!) >>> 0;
+        out.tsEcr = ((buf[at + 6]! << 24) | (buf[at + 7]! << 16) | (buf[at + 8]! << 8) | buf[at + 9]!) >>> 0;
+        break;
+      default:
+        break; // SACK blocks and unknown options: skipped (not interpreted)
+    }
+    at += len;
+  }
+  return true;
+}
+
+/** What options to put on an outgoing segment. */
+export interface TcpOptionsOut {
+  /** > 0: an MSS option (SYN only). */
+  mss: number;
+  /** >= 0: a window scale option (SYN only). */
+  windowScale: number;
+  sackPermitted: boolean;
+  timestamps: boolean;
+  tsVal: number;
+  tsEcr: number;
+}
+
+/** Option bytes `o` takes, padded to a multiple of 4. */
+export function optionsBytes(o: TcpOptionsOut): number {
+  let n = 0;
+  if (o.mss > 0) n += 4;
+  if (o.windowScale >= 0) n += 4; // NOP + 3
+  if (o.sackPermitted) n += 4; // NOP NOP + 2
+  if (o.timestamps) n += 12; // NOP NOP + 10
+  return n;
+}
+
+/** Writes the options at `buf[at, at + optionsBytes(o))`. */
+export function encodeOptionsInto(o: TcpOptionsOut, buf: Uint8Array, at: number): void {
+  if (o.mss > 0) {
+    buf[at++] = wire.OPT_MSS;
+    buf[at++] = 4;
+    buf[at++] = o.mss >>> 8;
+    buf[at++] = o.mss & 0xff;
+  }
+  if (o.windowScale >= 0) {
+    buf[at++] = wire.OPT_NOP;
+    buf[at++] = wire.OPT_WINDOW_SCALE;
+    buf[at++] = 3;
+    buf[at++] = o.windowScale;
+  }
+  if (o.sackPermitted) {
+    buf[at++] = wire.OPT_NOP;
+    buf[at++] = wire.OPT_NOP;
+    buf[at++] = wire.OPT_SACK_PERMITTED;
+    buf[at++] = 2;
+  }
+  if (o.timestamps) {
+    buf[at++] = wire.OPT_NOP;
+    buf[at++] = wire.OPT_NOP;
+    buf[at++] = wire.OPT_TIMESTAMPS;
+    buf[at++] = 10;
+    for (const v of [o.tsVal, o.tsEcr]) {
+      buf[at++] = v >>> 24;
+      buf[at++] = (v >>> 16) & 0xff;
+      buf[at++] = (v >>> 8) & 0xff;
+      buf[at++] = v & 0xff;
+    }
+  }
+}
+
+/**
+ * The checksum of the segment `buf[start, end)` with the IPv4 pseudo-header (source, destination,
+ * zero, protocol 6, TCP length). `includeField` true sums the stored field (a correct segment gives
+ * 0); false treats it as zero (for sending).
+ */
+export function tcpChecksum(buf: Uint8Array, start: number, end: number, srcIp: number, dstIp: number, includeField: boolean): number {
+  const length = end - start;
+  let sum = (srcIp >>> 16) + (srcIp & 0xffff) + (dstIp >>> 16) + (dstIp & 0xffff) + PROTOCOL_TCP + length;
+  if (includeField) return finishChecksum(sumWords(buf, start, end, sum));
+  sum = sumWords(buf, start, start + wire.OFF_CHECKSUM, sum);
+  sum = sumWords(buf, start + wire.OFF_CHECKSUM + 2, end, sum);
+  return finishChecksum(sum);
+}

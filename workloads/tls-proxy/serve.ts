@@ -1,0 +1,286 @@
+/**
+ * `npm run serve -- tls --port N --backend HOST:PORT [--cert FILE --key FILE] [flags]`: a
+ * TLS-terminating proxy on 127.0.0.1 over real TCP sockets (node:net gives the byte stream; our
+ * TLS 1.3 stack runs over it), forwarding plaintext to a backend. For real clients:
+ * `openssl s_client -tls1_3`, node:tls, curl.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.js';
+import { loadServerCredentials, type ServerCredentials } from '../../stack/tls/certificates.js';
+import { CIPHER_SUITE_NAMES, isCipherSuiteName, type CipherSuiteName } from '../../stack/tls/key-schedule.js';
+import { GROUP_NAMES, type GroupName } from '../../stack/tls/wire.js';
+import { attachTls } from './socket-transport.js';
+
+export class TlsServeUsageError extends Error {
+  readonly code = 'E_SERVE_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TlsServeUsageError';
+  }
+}
+
+export const TLS_SERVE_HELP = `usage: npm run serve -- tls --backend HOST:PORT [--port 8443] [--cert FILE --key FILE] [--strategy pooled]
+                          [--cipher-suites A,B] [--groups x25519,secp256r1] [--alpn P,Q] [--record-bytes N] [--seconds N]
+  --backend HOST:PORT  plaintext backend every decrypted byte is forwarded to (required)
+  --port N             TCP port on 127.0.0.1 (default 8443; 0 = any free port, printed on start)
+  --cert FILE          PEM certificate chain, leaf first (ECDSA P-256, Ed25519 or RSA key)
+  --key FILE           PEM private key of the leaf; without --cert/--key a self-signed P-256
+                       certificate for localhost is made with the openssl CLI (paths printed)
+  --strategy S         buffer strategy: uint8array, pooled, one-big-struct, poisoning (default pooled)
+  --cipher-suites L    server preference, from ${CIPHER_SUITE_NAMES.join(', ')} (default all, in that order)
+  --groups L           server preference, from ${GROUP_NAMES.join(', ')} (default x25519,secp256r1)
+  --alpn L             ALPN protocols the proxy accepts, preferred first (default none)
+  --record-bytes N     largest plaintext per record we send, 1-16384 (default 16384)
+  --seconds N          stop after N seconds (default: run until Ctrl-C)
+example: npm run serve -- tls --port 8443 --backend 127.0.0.1:8080 --cert cert.pem --key key.pem &
+         openssl s_client -tls1_3 -connect 127.0.0.1:8443 -CAfile cert.pem -servername localhost`;
+
+export interface TlsServeOptions {
+  port: number;
+  backendHost: string;
+  backendPort: number;
+  certFile: string | null;
+  keyFile: string | null;
+  strategy: string;
+  cipherSuites: CipherSuiteName[];
+  groups: GroupName[];
+  alpn: string[];
+  recordBytes: number;
+  seconds: number | null;
+}
+
+export function parseTlsServeArgs(argv: readonly string[]): TlsServeOptions | 'help' {
+  const o: TlsServeOptions = {
+    port: 8443,
+    backendHost: '',
+    backendPort: 0,
+    certFile: null,
+    keyFile: null,
+    strategy: 'pooled',
+    cipherSuites: [...CIPHER_SUITE_NAMES],
+    groups: [...GROUP_NAMES],
+    alpn: [],
+    recordBytes: 16384,
+    seconds: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const need = (): string => {
+      const v = argv[i + 1];
+      if (v === undefined) throw new TlsServeUsageError(`${flag} needs a value\n${TLS_SERVE_HELP}`);
+      i++;
+      return v;
+    };
+    const int = (lo: number, hi: number): number => {
+      const v = need();
+      if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new TlsServeUsageError(`${flag} ${v}: expected an integer ${lo}-${hi}`);
+      return Number(v);
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--port':
+        o.port = int(0, 65535);
+        break;
+      case '--backend': {
+        const v = need();
+        const m = /^(.+):(\d+)$/.exec(v);
+        if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new TlsServeUsageError(`--backend ${v}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
+        o.backendHost = m[1]!;
+        o.backendPort = Number(m[2]);
+        break;
+      }
+      case '--cert':
+        o.certFile = need();
+        break;
+      case '--key':
+        o.keyFile = need();
+        break;
+      case '--strategy': {
+        const s = need();
+        if (!isMakeableStrategyName(s)) throw new TlsServeUsageError(`--strategy ${s}: use uint8array, pooled, one-big-struct or poisoning`);
+        o.strategy = s;
+        break;
+      }
+      case '--cipher-suites': {
+        const list = need().split(',');
+        for (const s of list) if (!isCipherSuiteName(s)) throw new TlsServeUsageError(`--cipher-suites: unknown '${s}'; use ${CIPHER_SUITE_NAMES.join(', ')}`);
+        o.cipherSuites = list as CipherSuiteName[];
+        break;
+      }
+      case '--groups': {
+        const list = need().split(',');
+        for (const g of list) if (!(GROUP_NAMES as string[]).includes(g)) throw new TlsServeUsageError(`--groups: unknown '${g}'; use ${GROUP_NAMES.join(', ')}`);
+        o.groups = list as GroupName[];
+        break;
+      }
+      case '--alpn':
+        o.alpn = need().split(',').filter((p) => p.length > 0);
+        break;
+      case '--record-bytes':
+        o.recordBytes = int(1, 16384);
+        break;
+      case '--seconds':
+        o.seconds = int(1, 86_400);
+        break;
+      default:
+        throw new TlsServeUsageError(`unknown flag ${flag}\n${TLS_SERVE_HELP}`);
+    }
+  }
+  if (o.backendPort === 0) throw new TlsServeUsageError(`--backend HOST:PORT is required\n${TLS_SERVE_HELP}`);
+  if ((o.certFile === null) !== (o.keyFile === null)) throw new TlsServeUsageError('--cert and --key go together (or leave both out for a generated self-signed certificate)');
+  return o;
+}
+
+export interface ProxyCounters {
+  connections: number;
+  handshakes: number;
+  alertsSent: number;
+  alertsReceived: number;
+  bytesToBackend: number;
+  bytesFromBackend: number;
+  /** Records that came with TLS 1.3 padding (summed when each connection closes). */
+  paddedRecordsIn: number;
+}
+
+export interface RunningProxy {
+  port: number;
+  counters: ProxyCounters;
+  close(): Promise<void>;
+}
+
+/** Starts the proxy; resolves once it listens. */
+export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFile' | 'seconds'> & { credentials: ServerCredentials }): Promise<RunningProxy> {
+  const counters: ProxyCounters = { connections: 0, handshakes: 0, alertsSent: 0, alertsReceived: 0, bytesToBackend: 0, bytesFromBackend: 0, paddedRecordsIn: 0 };
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    counters.connections++;
+    // Records and echoes are small and latency-bound: no Nagle delay on either leg.
+    client.setNoDelay(true);
+    sockets.add(client);
+    const pending: Buffer[] = [];
+    let backend: Socket | null = null;
+    let backendReady = false;
+    const conn = attachTls(
+      client,
+      { role: 'server', credentials: o.credentials, cipherSuites: o.cipherSuites, groups: o.groups, alpn: o.alpn, maxFragmentBytes: o.recordBytes },
+      makeStrategy(o.strategy),
+      {
+        onHandshakeDone: () => {
+          counters.handshakes++;
+          backend = createConnection({ host: o.backendHost, port: o.backendPort, noDelay: true });
+          sockets.add(backend);
+          backend.on('connect', () => {
+            backendReady = true;
+            for (const b of pending) backend!.write(b);
+            pending.length = 0;
+          });
+          backend.on('data', (chunk: Buffer) => {
+            counters.bytesFromBackend += chunk.length;
+            if (conn.isConnected && !conn.writeClosed) {
+              // A chunk becomes several records: hand them to the kernel in one writev.
+              client.cork();
+              conn.write(chunk, 0, chunk.length);
+              client.uncork();
+            }
+          });
+          backend.on('end', () => {
+            // The backend is done: send close_notify and end our side of the TCP stream.
+            conn.close();
+            client.end();
+          });
+          backend.on('error', (err) => {
+            console.error(`tls-proxy: backend ${o.backendHost}:${o.backendPort}: ${err.message}`);
+            client.destroy();
+          });
+          backend.on('close', () => sockets.delete(backend!));
+        },
+        onData: (buf, start, end) => {
+          counters.bytesToBackend += end - start;
+          const copy = Buffer.from(buf.subarray(start, end));
+          if (backendReady) backend!.write(copy);
+          else pending.push(copy);
+        },
+        onClose: (info) => {
+          if (info.alert === 0) {
+            // close_notify from the client: half-close towards the backend; its end closes us.
+            if (backend !== null) backend.end();
+            else client.end();
+          } else {
+            if (info.byPeer) counters.alertsReceived++;
+            else counters.alertsSent++;
+            console.error(`tls-proxy: connection closed with ${info.alertName} (${info.byPeer ? 'from client' : 'sent'}): ${info.reason}`);
+            backend?.destroy();
+          }
+        },
+        onSocketClose: () => {
+          counters.paddedRecordsIn += conn.counters.paddedRecordsIn;
+          sockets.delete(client);
+          backend?.destroy();
+        },
+      },
+    );
+    client.on('error', (err) => {
+      // A client that resets the connection is routine for a proxy: log and clean up.
+      console.error(`tls-proxy: client socket: ${err.message}`);
+      backend?.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : o.port;
+  return {
+    port,
+    counters,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A self-signed P-256 certificate for localhost / 127.0.0.1, made with the openssl CLI. */
+export function makeSelfSigned(): { certFile: string; keyFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'buflab-tls-serve-'));
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '30', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return { certFile, keyFile };
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const o = parseTlsServeArgs(argv);
+  if (o === 'help') {
+    console.log(TLS_SERVE_HELP);
+    return;
+  }
+  let certFile = o.certFile;
+  let keyFile = o.keyFile;
+  if (certFile === null || keyFile === null) {
+    ({ certFile, keyFile } = makeSelfSigned());
+    console.log(`tls-proxy: generated a self-signed certificate: ${certFile} (key ${keyFile}); pass it to clients as the CA`);
+  }
+  const credentials = loadServerCredentials(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'));
+  const proxy = await startTlsProxy({ ...o, credentials });
+  console.log(`tls-proxy: listening on 127.0.0.1:${proxy.port} -> backend ${o.backendHost}:${o.backendPort} (strategy ${o.strategy})`);
+  const stop = async (): Promise<void> => {
+    await proxy.close();
+    console.log(`tls-proxy: stopped; ${JSON.stringify(proxy.counters)}`);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  if (o.seconds !== null) setTimeout(() => void stop(), o.seconds * 1000).unref();
+}
