@@ -49,7 +49,7 @@ import { emptyCounters } from '../../allocators/buffer-strategy.js';
 import type { ForkRecord, MeasurePlan } from '../result-schema.js';
 import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
-import { auditExternalBytes } from '../measure/external-audit.js';
+import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
 import { SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset, type TimerCalibration } from '../measure/timer.js';
 import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
@@ -532,7 +532,10 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
     const c = w.strategyCounters();
     return c.allocatedBytes + c.foreignBytes;
   };
-  const audit = await auditExternalBytes(() => w.op(), countedBytes);
+  // The audit's op count is capped by time too (about 200 ms at the measured rate): a workload whose
+  // op takes milliseconds (a full TLS connection) must not spend seconds here after the phase.
+  const auditMaxOps = Math.max(16, Math.min(DEFAULT_AUDIT_LIMITS.maxOps, Math.floor(opsPerSec * 0.2)));
+  const audit = await auditExternalBytes(() => w.op(), countedBytes, { ...DEFAULT_AUDIT_LIMITS, maxOps: auditMaxOps });
   let externalBytesPerOp: number;
   if (audit === null) {
     externalBytesPerOp = perOp(phase.gc.externalAllocatedBytes);
