@@ -37,10 +37,63 @@ export function checkRange(buf: Uint8Array, start: number, end: number, what: st
 }
 
 /**
+ * How `copyBytes` copies a range longer than `LOOP_COPY_MAX_BYTES` between two different arrays:
+ * - `native-memmove`: node's own buffer-copy binding (the C++ `memmove` behind `Buffer#copy`),
+ *   called with (array, offset) arguments, so no view object is made;
+ * - `subarray`: `dst.set(src.subarray(…))`, one temporary view per copy, counted under `views`.
+ *
+ * Why not `Buffer.prototype.copy`: on Node 20 it builds a `Uint8Array` view of a partial source
+ * range internally — the same allocation, hidden from the counters. JavaScript itself has no
+ * offset-taking copy between two buffers, and a JS loop costs about 2 ns per byte (ten times
+ * `memmove` at 1400 bytes), so the binding is the only view-free copy fast enough for the data path.
+ * It is an undocumented API (`process.binding`, deprecated as DEP0111), so it is used only after a
+ * self-test at load proves its argument convention; otherwise the counted `subarray` path is taken.
+ * Set `BUFLAB_RANGE_COPY=subarray` to force the view path (to measure what the views cost).
+ */
+export type RangeCopyPath = 'native-memmove' | 'subarray';
+
+/** `copy(source, target, targetStart, sourceStart, x)`; `x` is the source end (Node 20) or a byte count (newer). */
+type NativeCopy = (src: Uint8Array, dst: Uint8Array, dstStart: number, srcStart: number, x: number) => number;
+
+function findNativeCopy(): { copy: NativeCopy | null; countArg: boolean } {
+  const none = { copy: null, countArg: false };
+  if (process.env['BUFLAB_RANGE_COPY'] === 'subarray') return none;
+  const binding = (process as unknown as { binding?: (name: string) => unknown }).binding;
+  if (typeof binding !== 'function') return none;
+  try {
+    const copy = (binding.call(process, 'buffer') as { copy?: unknown }).copy;
+    if (typeof copy !== 'function') return none;
+    const fn = copy as NativeCopy;
+    // Which convention? Copy source [2, 5) to target offset 1 and look at what landed.
+    const src = new Uint8Array(256).map((_, i) => i);
+    const dst = new Uint8Array(256);
+    const n = fn(src, dst, 1, 2, 5);
+    if (n === 3 && dst[0] === 0 && dst[1] === 2 && dst[3] === 4 && dst[4] === 0) return { copy: fn, countArg: false };
+    dst.fill(0);
+    const m = fn(src, dst, 1, 2, 3);
+    if (m === 3 && dst[0] === 0 && dst[1] === 2 && dst[3] === 4 && dst[4] === 0) return { copy: fn, countArg: true };
+    return none;
+  } catch (err) {
+    // Fine: a Node without this binding (or with another signature) gets the counted subarray
+    // path, which is correct, only slower; say so once.
+    process.emitWarning(`buflab: node's buffer copy binding is unusable (${(err as Error).message}); range copies will create counted views`);
+    return none;
+  }
+}
+
+const NATIVE = findNativeCopy();
+const NATIVE_COPY: NativeCopy | null = NATIVE.copy;
+const NATIVE_COUNT_ARG = NATIVE.countArg;
+
+/** The path range copies take in this process (see `RangeCopyPath`). */
+export const RANGE_COPY_PATH: RangeCopyPath = NATIVE_COPY === null ? 'subarray' : 'native-memmove';
+
+/**
  * `dst[dstStart …] = src[srcStart, srcEnd)`, bounds-checked (throws `E_BAD_SIZE`). Returns 1 when it
  * had to create a temporary `subarray` view (counted by the caller under `views`), else 0: whole
- * arrays are passed to `set` directly, ranges within one array use `copyWithin`, and short ranges
- * are copied by a loop, none of which creates an object.
+ * arrays are passed to `set` directly, ranges within one array use `copyWithin`, short ranges are
+ * copied by a loop, and longer ranges by the native `memmove` binding when `RANGE_COPY_PATH` is
+ * `native-memmove`; none of these creates an object.
  */
 export function copyBytes(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number): number {
   checkRange(src, srcStart, srcEnd, 'copy source');
@@ -61,6 +114,13 @@ export function copyBytes(src: Uint8Array, srcStart: number, srcEnd: number, dst
     // backing store, a hidden allocation.
     for (let i = 0; i < n; i++) SCRATCH[i] = src[srcStart + i]!;
     for (let i = 0; i < n; i++) dst[dstStart + i] = SCRATCH[i]!;
+    return 0;
+  }
+  if (NATIVE_COPY !== null) {
+    // memmove: correct for overlapping views of one ArrayBuffer too. Both arrays are longer than
+    // 64 bytes here, so neither is an on-heap typed array whose backing store the binding would
+    // have to materialise (V8 keeps only arrays of at most 64 bytes on the heap).
+    NATIVE_COPY(src, dst, dstStart, srcStart, NATIVE_COUNT_ARG ? n : srcEnd);
     return 0;
   }
   dst.set(src.subarray(srcStart, srcEnd), dstStart);

@@ -11,14 +11,24 @@
  * §4.1). Reads only inside `[start, end)`.
  */
 export function sumWords(buf: Uint8Array, start: number, end: number, initial: number): number {
-  let sum = initial;
+  // The high bytes (even offsets from `start`) and the low bytes are summed apart, eight bytes per
+  // iteration, and joined once: sum of words = 256 × Σ high + Σ low. About half the work of a
+  // word-by-word loop; the totals stay below 2^31 for any IP datagram (≤ 65,535 bytes).
+  let hi = 0;
+  let lo = 0;
   let i = start;
-  const last = end - 1;
-  for (; i < last; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
-  if (i < end) sum += buf[i]! << 8;
-  // Fold often enough that the double never loses precision (it cannot before 2^53, but folding
-  // keeps it a small integer, which V8 keeps as a Smi).
-  return foldSum(sum);
+  const end8 = start + ((end - start) & ~7);
+  for (; i < end8; i += 8) {
+    hi += buf[i]! + buf[i + 2]! + buf[i + 4]! + buf[i + 6]!;
+    lo += buf[i + 1]! + buf[i + 3]! + buf[i + 5]! + buf[i + 7]!;
+  }
+  for (; i + 1 < end; i += 2) {
+    hi += buf[i]!;
+    lo += buf[i + 1]!;
+  }
+  if (i < end) hi += buf[i]!;
+  // Fold so that the result is a small integer again (V8 keeps it a Smi).
+  return foldSum(initial + hi * 256 + lo);
 }
 
 /** Folds carries until the sum fits in 16 bits (still not complemented). */

@@ -3,8 +3,12 @@
  * (GCM contexts cannot be re-keyed with a new IV through node:crypto) and node returns a fresh
  * Buffer from every `update()`, `final()`, `getAuthTag()` and `digest()`: each is reported to the
  * strategy as a foreign allocation and copied into the packet with `copyInForeign`.
- * node:crypto takes no offsets, so each call also makes a `subarray` view of the message (counted
- * in `viewsCreated`); the small AAD and tag are copied into scratch arrays instead (counted copies).
+ * node:crypto takes no offsets, so each call needs a `subarray` view of the message (counted in
+ * `viewsCreated`); each key remembers its last view and reuses it when the next message lies at the
+ * same place in the same buffer — the steady state of `one-big-struct` and `pooled`, whose frames
+ * come back to the same offsets — so a view is made only when the range moves (always, under
+ * `uint8array`, whose every packet is a fresh array). The small AAD and tag are copied into scratch
+ * arrays instead (counted copies).
  *
  * Keys are held as raw Buffers, not KeyObjects (node unwraps a KeyObject on every
  * `createCipheriv`). Whether that is faster is not settled: scripts/bench-vpn.ts `bare-keyobject`
@@ -28,6 +32,33 @@ import {
 
 /** OpenSSL's message when a GCM/Poly1305 tag does not verify (node throws it from `final()`). */
 const AUTH_FAILURE_MESSAGE = 'Unsupported state or unable to authenticate data';
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * The view node:crypto needs of `buf[start, end)`, reused while the range stays the same: a view
+ * only names memory (its bytes are read at the call), so the same object serves every packet at
+ * that place. A new view is made (and counted) when the buffer or the range changes. Holds one
+ * reference to the last buffer seen.
+ */
+class RangeView {
+  private buf: Uint8Array = NO_BYTES;
+  private start = 0;
+  private end = 0;
+  private view: Uint8Array = NO_BYTES;
+
+  constructor(private readonly backend: NodeCryptoBackend) {}
+
+  of(buf: Uint8Array, start: number, end: number): Uint8Array {
+    if (buf !== this.buf || start !== this.start || end !== this.end) {
+      this.view = buf.subarray(start, end);
+      this.buf = buf;
+      this.start = start;
+      this.end = end;
+      this.backend.viewsCreated++;
+    }
+    return this.view;
+  }
+}
 
 export class NodeCryptoBackend implements CryptoBackend {
   readonly name = 'node';
@@ -62,21 +93,25 @@ class NodeAeadKey implements AeadKey {
   /** OpenVPN's P_DATA_V2 AAD length (op/peer-id + packet id). */
   private readonly aadScratch = new Uint8Array(8);
   private readonly tagScratch = new Uint8Array(AEAD_TAG_BYTES);
+  private readonly sealView: RangeView;
+  private readonly openView: RangeView;
 
   constructor(
     private readonly backend: NodeCryptoBackend,
     readonly algorithm: AeadAlgorithm,
     private readonly key: Buffer,
-  ) {}
+  ) {
+    this.sealView = new RangeView(backend);
+    this.openView = new RangeView(backend);
+  }
 
   seal(nonce: Uint8Array, buf: Uint8Array, aadStart: number, aadEnd: number, start: number, end: number, tagAt: number, strategy: BufferStrategy): void {
     checkNonce(nonce);
     const c = createCipheriv(this.algorithm as 'aes-256-gcm', this.key, nonce, this.options);
     c.setAAD(this.aad(buf, aadStart, aadEnd, strategy));
-    const out = c.update(buf.subarray(start, end));
+    const out = c.update(this.sealView.of(buf, start, end));
     const fin = c.final();
     const tag = c.getAuthTag();
-    this.backend.viewsCreated++;
     strategy.copyInForeign(out, buf, start);
     strategy.countForeign(fin.length);
     strategy.copyInForeign(tag, buf, tagAt);
@@ -88,8 +123,7 @@ class NodeAeadKey implements AeadKey {
     d.setAAD(this.aad(buf, aadStart, aadEnd, strategy));
     strategy.copy(buf, tagAt, tagAt + AEAD_TAG_BYTES, this.tagScratch, 0);
     d.setAuthTag(this.tagScratch);
-    const out = d.update(buf.subarray(start, end));
-    this.backend.viewsCreated++;
+    const out = d.update(this.openView.of(buf, start, end));
     try {
       strategy.countForeign(d.final().length);
     } catch (err) {
@@ -122,18 +156,24 @@ class NodeCbcHmacKey implements CbcHmacKey {
   readonly ivBytes = CBC_BLOCK_BYTES;
   readonly hmacBytes = HMAC_SHA256_BYTES;
   readonly blockBytes = CBC_BLOCK_BYTES;
+  private readonly encryptView: RangeView;
+  private readonly decryptView: RangeView;
+  private readonly macView: RangeView;
 
   constructor(
-    private readonly backend: NodeCryptoBackend,
+    backend: NodeCryptoBackend,
     private readonly cipherKey: Buffer,
     private readonly hmacKey: Buffer,
-  ) {}
+  ) {
+    this.encryptView = new RangeView(backend);
+    this.decryptView = new RangeView(backend);
+    this.macView = new RangeView(backend);
+  }
 
   encrypt(iv: Uint8Array, buf: Uint8Array, start: number, end: number, strategy: BufferStrategy): void {
     const c = createCipheriv('aes-256-cbc', this.cipherKey, iv).setAutoPadding(false);
-    const out = c.update(buf.subarray(start, end));
+    const out = c.update(this.encryptView.of(buf, start, end));
     const fin = c.final();
-    this.backend.viewsCreated += 1;
     strategy.copyInForeign(out, buf, start);
     strategy.countForeign(fin.length);
   }
@@ -142,16 +182,14 @@ class NodeCbcHmacKey implements CbcHmacKey {
     // Padding is checked by the caller (OpenVPN's rules), so OpenSSL's own check is off and final()
     // cannot throw for well-formed (block-multiple) input, which the caller guarantees.
     const d = createDecipheriv('aes-256-cbc', this.cipherKey, iv).setAutoPadding(false);
-    const out = d.update(buf.subarray(start, end));
+    const out = d.update(this.decryptView.of(buf, start, end));
     const fin = d.final();
-    this.backend.viewsCreated += 1;
     strategy.copyInForeign(out, buf, start);
     strategy.countForeign(fin.length);
   }
 
   mac(buf: Uint8Array, start: number, end: number, out: Uint8Array, outAt: number, strategy: BufferStrategy): void {
-    const digest = createHmac('sha256', this.hmacKey).update(buf.subarray(start, end)).digest();
-    this.backend.viewsCreated += 1;
+    const digest = createHmac('sha256', this.hmacKey).update(this.macView.of(buf, start, end)).digest();
     strategy.copyInForeign(digest, out, outAt);
   }
 }

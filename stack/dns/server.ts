@@ -53,6 +53,15 @@ export const CLASSIC_UDP_LIMIT_BYTES = 512;
 const OPT_RR_BYTES = 11;
 const MAX_CNAME_LINKS = 16;
 
+/** Misuse of `respond` (a caller's buffer too small), never bad bytes. Still a `RangeError`, with a stable `code`. */
+export class DnsServerError extends RangeError {
+  readonly code = 'E_DNS_OUTPUT_TOO_SMALL';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DnsServerError';
+  }
+}
+
 export class DnsServer {
   readonly zone: Zone;
   readonly maxUdpPayloadBytes: number;
@@ -244,11 +253,11 @@ export class DnsServer {
     return pos;
   }
 
-  /** Convenience for tests and the socket server: `prepare` + `write` into `out` from offset 0. */
+  /** Convenience for tests and the socket server: `prepare` + `write` into `out` from offset 0. Throws {@link DnsServerError} when `out` is smaller than `prepare`'s bound. */
   respond(query: Uint8Array, start: number, end: number, out: Uint8Array): number {
     const cap = this.prepare(query, start, end);
     if (cap < 0) return -1;
-    if (out.length < cap) throw new RangeError(`respond: output buffer of ${out.length} bytes is smaller than the ${cap} this query may need`);
+    if (out.length < cap) throw new DnsServerError(`respond: output buffer of ${out.length} bytes is smaller than the ${cap} this query may need; pass a buffer of at least ${cap} bytes (prepare() returns the bound)`);
     return this.write(out, 0);
   }
 

@@ -6,7 +6,7 @@ import type { BufferStrategy, RxCursor, TxFrame } from '../../allocators/buffer-
 import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { FrameReceiver, NetworkDevice } from '../link/device.js';
 import { decodeEthernet, encodeEthernetInto, newEthernetHeader } from './packet.js';
-import { BROADCAST_MAC, ETHERNET_HEADER_BYTES } from './wire.js';
+import { BROADCAST_MAC_HALF, ETHERNET_HEADER_BYTES, macHi, macLo } from './wire.js';
 
 /** A protocol above Ethernet (IPv4). `cur` is valid only during the call. */
 export interface EthernetUpper {
@@ -44,6 +44,9 @@ export class EthernetLayer implements FrameReceiver {
   private readonly txHeader = newEthernetHeader();
   private readonly up: RxCursor = newRxCursor();
   private readonly uppers = new Map<number, EthernetUpper>();
+  /** Our MAC as two 24-bit halves: compared per frame without building a 48-bit double. */
+  private readonly macHi: number;
+  private readonly macLo: number;
 
   constructor(
     readonly strategy: BufferStrategy,
@@ -51,7 +54,10 @@ export class EthernetLayer implements FrameReceiver {
     private readonly device: NetworkDevice,
   ) {
     this.mtuBytes = device.mtuBytes;
-    this.txHeader.srcMac = mac;
+    this.macHi = macHi(mac);
+    this.macLo = macLo(mac);
+    this.txHeader.srcMacHi = this.macHi;
+    this.txHeader.srcMacLo = this.macLo;
     device.attach(strategy, this);
   }
 
@@ -63,10 +69,13 @@ export class EthernetLayer implements FrameReceiver {
   /**
    * Prepends the Ethernet header to `frame` (whose contents are the payload), transmits it and
    * releases it: after this call `frame` holds no memory. Returns false when the device dropped it.
+   * The destination MAC comes as its two 24-bit halves (`macHi` / `macLo` of wire.ts, computed once
+   * per neighbour), so that no 48-bit double is split per frame.
    */
-  send(frame: TxFrame, dstMac: number, ethertype: number): boolean {
+  send(frame: TxFrame, dstMacHi: number, dstMacLo: number, ethertype: number): boolean {
     this.strategy.prepend(frame, ETHERNET_HEADER_BYTES);
-    this.txHeader.dstMac = dstMac;
+    this.txHeader.dstMacHi = dstMacHi;
+    this.txHeader.dstMacLo = dstMacLo;
     this.txHeader.ethertype = ethertype;
     encodeEthernetInto(this.txHeader, frame.buf, frame.start);
     const ok = this.device.transmit(frame);
@@ -88,7 +97,8 @@ export class EthernetLayer implements FrameReceiver {
       this.counters.droppedNotEthernetII++;
       return;
     }
-    if (h.dstMac !== this.mac && h.dstMac !== BROADCAST_MAC) {
+    const forUs = h.dstMacHi === this.macHi && h.dstMacLo === this.macLo;
+    if (!forUs && !(h.dstMacHi === BROADCAST_MAC_HALF && h.dstMacLo === BROADCAST_MAC_HALF)) {
       this.counters.droppedNotForUs++;
       return;
     }

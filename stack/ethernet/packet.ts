@@ -4,14 +4,20 @@
  */
 import * as wire from './wire.js';
 
+/**
+ * MACs as two 24-bit halves each (upper = OUI, lower = NIC part; see wire.ts): small integers that
+ * V8 never boxes, so decoding and comparing addresses per frame allocates nothing.
+ */
 export interface EthernetHeader {
-  dstMac: number;
-  srcMac: number;
+  dstMacHi: number;
+  dstMacLo: number;
+  srcMacHi: number;
+  srcMacLo: number;
   ethertype: number;
 }
 
 export function newEthernetHeader(): EthernetHeader {
-  return { dstMac: 0, srcMac: 0, ethertype: 0 };
+  return { dstMacHi: 0, dstMacLo: 0, srcMacHi: 0, srcMacLo: 0, ethertype: 0 };
 }
 
 /**
@@ -24,8 +30,10 @@ export type EthernetDecodeStatus = 'ok' | 'truncated' | 'not-ethernet-ii';
 /** Decodes the header of the frame `buf[start, end)` into `out`. Reads only inside `[start, end)`. */
 export function decodeEthernet(buf: Uint8Array, start: number, end: number, out: EthernetHeader): EthernetDecodeStatus {
   if (end - start < wire.ETHERNET_HEADER_BYTES) return 'truncated';
-  out.dstMac = wire.getDst(buf, start);
-  out.srcMac = wire.getSrc(buf, start);
+  out.dstMacHi = wire.getMacHi(buf, start + wire.OFF_DST);
+  out.dstMacLo = wire.getMacLo(buf, start + wire.OFF_DST);
+  out.srcMacHi = wire.getMacHi(buf, start + wire.OFF_SRC);
+  out.srcMacLo = wire.getMacLo(buf, start + wire.OFF_SRC);
   out.ethertype = wire.getEthertype(buf, start);
   if (out.ethertype < 0x0600) return 'not-ethernet-ii';
   return 'ok';
@@ -33,8 +41,8 @@ export function decodeEthernet(buf: Uint8Array, start: number, end: number, out:
 
 /** Writes the 14-byte header at `buf[offset, offset + 14)`; returns the bytes written (14). */
 export function encodeEthernetInto(h: EthernetHeader, buf: Uint8Array, offset: number): number {
-  wire.setDst(buf, offset, h.dstMac);
-  wire.setSrc(buf, offset, h.srcMac);
+  wire.setMacHalves(buf, offset + wire.OFF_DST, h.dstMacHi, h.dstMacLo);
+  wire.setMacHalves(buf, offset + wire.OFF_SRC, h.srcMacHi, h.srcMacLo);
   wire.setEthertype(buf, offset, h.ethertype);
   return wire.ETHERNET_HEADER_BYTES;
 }

@@ -1,7 +1,12 @@
 /**
  * Ethernet II frame layout (IEEE 802.3 with an EtherType ≥ 0x0600): offsets and accessors at
  * `(buf, offset)` where `offset` is the frame's first byte. No checks, no allocation.
- * MAC addresses are 48-bit unsigned integers held in a double (exact below 2^53).
+ *
+ * MAC addresses: in configuration and tests a MAC is one 48-bit unsigned integer held in a double
+ * (exact below 2^53; `parseMac`, `formatMac`, `getMac`, `setMac`). On the data path a MAC is two
+ * 24-bit halves (`getMacHi` / `getMacLo`, the OUI and the NIC part): each always fits a V8 small
+ * integer (Smi, 31 bits even with pointer compression), so reading and comparing a MAC per frame
+ * never boxes a heap number, where a 48-bit double returned from a call does.
  */
 import { getU16, getU32, setU16, setU32 } from '../bytes.js';
 
@@ -13,26 +18,50 @@ export const OFF_ETHERTYPE = 12;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const BROADCAST_MAC = 0xffff_ffff_ffff;
 
+/** 2^24: one MAC half's range. */
+const HALF = 0x100_0000;
+/** Both halves of the broadcast address ff:ff:ff:ff:ff:ff. */
+export const BROADCAST_MAC_HALF = 0xff_ffff;
+
+/** Upper 24 bits (the OUI) of the MAC at `buf[off, off + 3)`: a small integer, never boxed. */
+export function getMacHi(buf: Uint8Array, off: number): number {
+  return (buf[off]! << 16) | (buf[off + 1]! << 8) | buf[off + 2]!;
+}
+/** Lower 24 bits of the MAC at `buf[off + 3, off + 6)`. */
+export function getMacLo(buf: Uint8Array, off: number): number {
+  return (buf[off + 3]! << 16) | (buf[off + 4]! << 8) | buf[off + 5]!;
+}
+/** Writes the MAC given as two 24-bit halves at `buf[off, off + 6)`. */
+export function setMacHalves(buf: Uint8Array, off: number, hi: number, lo: number): void {
+  buf[off] = (hi >>> 16) & 0xff;
+  buf[off + 1] = (hi >>> 8) & 0xff;
+  buf[off + 2] = hi & 0xff;
+  buf[off + 3] = (lo >>> 16) & 0xff;
+  buf[off + 4] = (lo >>> 8) & 0xff;
+  buf[off + 5] = lo & 0xff;
+}
+/** Upper 24-bit half of a 48-bit MAC number (configuration time). */
+export function macHi(mac: number): number {
+  return Math.floor(mac / HALF) & 0xff_ffff;
+}
+/** Lower 24-bit half of a 48-bit MAC number (configuration time). */
+export function macLo(mac: number): number {
+  return mac % HALF;
+}
+/** The 48-bit MAC number of two halves (tests, diagnostics: the result may be a heap number). */
+export function macFromHalves(hi: number, lo: number): number {
+  return hi * HALF + lo;
+}
+
+/** The MAC at `off` as one 48-bit number. Not for the data path: the double it returns is boxed. */
 export function getMac(buf: Uint8Array, off: number): number {
   return getU16(buf, off) * 0x1_0000_0000 + getU32(buf, off + 2);
 }
 
+/** Writes a 48-bit MAC number at `off`. Not for the data path (see `setMacHalves`). */
 export function setMac(buf: Uint8Array, off: number, mac: number): void {
   setU16(buf, off, Math.floor(mac / 0x1_0000_0000));
   setU32(buf, off + 2, mac % 0x1_0000_0000);
-}
-
-export function getDst(buf: Uint8Array, frame: number): number {
-  return getMac(buf, frame + OFF_DST);
-}
-export function setDst(buf: Uint8Array, frame: number, mac: number): void {
-  setMac(buf, frame + OFF_DST, mac);
-}
-export function getSrc(buf: Uint8Array, frame: number): number {
-  return getMac(buf, frame + OFF_SRC);
-}
-export function setSrc(buf: Uint8Array, frame: number, mac: number): void {
-  setMac(buf, frame + OFF_SRC, mac);
 }
 export function getEthertype(buf: Uint8Array, frame: number): number {
   return getU16(buf, frame + OFF_ETHERTYPE);

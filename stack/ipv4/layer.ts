@@ -13,7 +13,7 @@
 import type { BufferStrategy, RxCursor, TxFrame } from '../../allocators/buffer-strategy.js';
 import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { EthernetLayer, EthernetUpper } from '../ethernet/layer.js';
-import { ETHERTYPE_IPV4 } from '../ethernet/wire.js';
+import { ETHERTYPE_IPV4, macHi, macLo } from '../ethernet/wire.js';
 import { decodeIpv4, encodeIpv4Into, newIpv4Header } from './packet.js';
 import { IPV4_MIN_HEADER_BYTES } from './wire.js';
 
@@ -44,6 +44,12 @@ export interface Ipv4Counters {
 
 export const DEFAULT_TTL = 64;
 
+/** A neighbour's MAC, split once into the 24-bit halves the Ethernet layer writes. */
+interface NextHop {
+  macHi: number;
+  macLo: number;
+}
+
 export class Ipv4Layer implements EthernetUpper {
   readonly headroomBytes: number;
   /** Largest transport packet (IPv4 payload) that fits in one frame. */
@@ -69,8 +75,19 @@ export class Ipv4Layer implements EthernetUpper {
   private readonly txHeader = newIpv4Header();
   private readonly up: RxCursor = newRxCursor();
   private readonly uppers = new Map<number, Ipv4Upper>();
-  private readonly neighbours = new Map<number, number>();
+  private readonly neighbours = new Map<number, NextHop>();
+  /** The last destination looked up and its next hop: a tunnel or a client sends to one peer. */
+  private lastDstIp = -1;
+  private lastHop: NextHop | undefined = undefined;
   private nextId = 0;
+  /**
+   * The source and destination addresses handed up, held as elements of a generic (tagged) array.
+   * An address ≥ 128.0.0.0 is not a small integer: read from a header field and passed to a call,
+   * V8 boxes it into a fresh heap number per packet; an element of this array is one heap number
+   * created when the value changes and then passed as it is. Index 0: last source, 1: our address.
+   */
+  private readonly upAddresses: Array<number | null> = [null, null];
+  private lastSrc = -1;
 
   constructor(
     private readonly ethernet: EthernetLayer,
@@ -82,12 +99,15 @@ export class Ipv4Layer implements EthernetUpper {
     this.txHeader.src = address;
     this.txHeader.ttl = DEFAULT_TTL;
     this.txHeader.dontFragment = true;
+    this.upAddresses[1] = address;
     ethernet.register(ETHERTYPE_IPV4, this);
   }
 
   /** Static neighbour entry: packets to `ip` go to Ethernet address `mac`. */
   addNeighbour(ip: number, mac: number): void {
-    this.neighbours.set(ip, mac);
+    this.neighbours.set(ip, { macHi: macHi(mac), macLo: macLo(mac) });
+    this.lastDstIp = -1;
+    this.lastHop = undefined;
   }
 
   /** Registers the receiver of one IP protocol number (replaces any previous one). */
@@ -100,8 +120,13 @@ export class Ipv4Layer implements EthernetUpper {
    * frame: on return it has been transmitted and released, or released and counted as refused.
    */
   send(frame: TxFrame, protocol: number, dstIp: number): boolean {
-    const mac = this.neighbours.get(dstIp);
-    if (mac === undefined) {
+    let hop = this.lastHop;
+    if (dstIp !== this.lastDstIp || hop === undefined) {
+      hop = this.neighbours.get(dstIp);
+      this.lastDstIp = dstIp;
+      this.lastHop = hop;
+    }
+    if (hop === undefined) {
       this.counters.sendNoRoute++;
       this.strategy.releaseTx(frame);
       return false;
@@ -122,7 +147,7 @@ export class Ipv4Layer implements EthernetUpper {
     h.protocol = protocol;
     h.dst = dstIp;
     encodeIpv4Into(h, frame.buf, frame.start);
-    const ok = this.ethernet.send(frame, mac, ETHERTYPE_IPV4);
+    const ok = this.ethernet.send(frame, hop.macHi, hop.macLo, ETHERTYPE_IPV4);
     if (ok) this.counters.sent++;
     return ok;
   }
@@ -151,7 +176,13 @@ export class Ipv4Layer implements EthernetUpper {
     }
     this.counters.delivered++;
     this.strategy.handUp(cur.buf, cur.start + h.headerBytes, cur.start + h.totalLength, this.up);
-    upper.input(this.up, h.src, h.dst);
+    const addrs = this.upAddresses;
+    if (h.src !== this.lastSrc) {
+      this.lastSrc = h.src;
+      addrs[0] = h.src;
+    }
+    // h.dst === this.address (checked above): pass the boxed copy of our own address.
+    upper.input(this.up, addrs[0]!, addrs[1]!);
   }
 
   private countDrop(status: Exclude<ReturnType<typeof decodeIpv4>, 'ok'>): void {

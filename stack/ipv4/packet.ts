@@ -79,8 +79,10 @@ export function decodeIpv4(buf: Uint8Array, start: number, end: number, out: Ipv
   out.ttl = wire.getTtl(buf, start);
   out.protocol = wire.getProtocol(buf, start);
   out.checksum = wire.getChecksum(buf, start);
-  out.src = wire.getSrc(buf, start);
-  out.dst = wire.getDst(buf, start);
+  // Assembled here from small-integer halves and stored straight into the header: no call returns
+  // an address, so none is boxed (V8 updates a number field in place).
+  out.src = wire.getAddrHi(buf, start + wire.OFF_SRC) * 0x1_0000 + wire.getAddrLo(buf, start + wire.OFF_SRC);
+  out.dst = wire.getAddrHi(buf, start + wire.OFF_DST) * 0x1_0000 + wire.getAddrLo(buf, start + wire.OFF_DST);
   return 'ok';
 }
 
@@ -101,8 +103,9 @@ export function encodeIpv4Into(h: Ipv4Header, buf: Uint8Array, offset: number): 
   wire.setTtl(buf, offset, h.ttl);
   wire.setProtocol(buf, offset, h.protocol);
   wire.setChecksum(buf, offset, 0);
-  wire.setSrc(buf, offset, h.src);
-  wire.setDst(buf, offset, h.dst);
+  // Halves, not the 32-bit value: passing an address ≥ 2^31 to a call would box it per packet.
+  wire.setAddrHalves(buf, offset + wire.OFF_SRC, h.src >>> 16, h.src & 0xffff);
+  wire.setAddrHalves(buf, offset + wire.OFF_DST, h.dst >>> 16, h.dst & 0xffff);
   h.checksum = internetChecksum(buf, offset, offset + wire.IPV4_MIN_HEADER_BYTES);
   wire.setChecksum(buf, offset, h.checksum);
   return wire.IPV4_MIN_HEADER_BYTES;

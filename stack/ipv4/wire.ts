@@ -75,12 +75,30 @@ export function getChecksum(buf: Uint8Array, h: number): number {
 export function setChecksum(buf: Uint8Array, h: number, v: number): void {
   setU16(buf, h + OFF_CHECKSUM, v);
 }
+/**
+ * An address as two 16-bit halves (`hi` = first two octets). Each half is a small integer, so
+ * reading or writing an address this way never boxes a heap number even when a call is not
+ * inlined, where a 32-bit address ≥ 128.0.0.0 returned from or passed to a call is one per packet.
+ */
+export function getAddrHi(buf: Uint8Array, at: number): number {
+  return getU16(buf, at);
+}
+export function getAddrLo(buf: Uint8Array, at: number): number {
+  return getU16(buf, at + 2);
+}
+export function setAddrHalves(buf: Uint8Array, at: number, hi: number, lo: number): void {
+  setU16(buf, at, hi);
+  setU16(buf, at + 2, lo);
+}
+
+/** Not for the data path: the unsigned result ≥ 2^31 is a heap number (see `getAddrHi`). */
 export function getSrc(buf: Uint8Array, h: number): number {
   return getU32(buf, h + OFF_SRC);
 }
 export function setSrc(buf: Uint8Array, h: number, v: number): void {
   setU32(buf, h + OFF_SRC, v);
 }
+/** Not for the data path (see `getSrc`). */
 export function getDst(buf: Uint8Array, h: number): number {
   return getU32(buf, h + OFF_DST);
 }

@@ -45,6 +45,20 @@ export interface TcpCounters {
   connectionsTimedOut: number;
 }
 
+/**
+ * Misuse of the layer's ports (a bug in the caller, never bad bytes). Still a `RangeError`, as
+ * before, now with a stable `code`.
+ */
+export class TcpPortError extends RangeError {
+  constructor(
+    readonly code: 'E_TCP_PORT_IN_USE' | 'E_TCP_NO_EPHEMERAL_PORT',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TcpPortError';
+  }
+}
+
 export interface TcpLayerOptions extends Partial<TcpConnectionOptions> {
   /**
    * Where each connection's send and receive buffers come from (allocated at open, released at
@@ -136,9 +150,9 @@ export class TcpLayer implements Ipv4Upper {
     return this.all.size;
   }
 
-  /** Accepts connections on `port`. Throws `RangeError` when the port already listens. */
+  /** Accepts connections on `port`. Throws {@link TcpPortError} `E_TCP_PORT_IN_USE` when the port already listens. */
   listen(port: number, acceptor: TcpAcceptor): void {
-    if (this.listeners.has(port)) throw new RangeError(`TCP port ${port} already listens: close the listener first`);
+    if (this.listeners.has(port)) throw new TcpPortError('E_TCP_PORT_IN_USE', `TCP port ${port} already listens: close the listener first`);
     this.listeners.set(port, acceptor);
   }
 
@@ -243,6 +257,6 @@ export class TcpLayer implements Ipv4Upper {
       this.nextEphemeralPort = p === 65535 ? 49152 : p + 1;
       if (this.connections.get(p)?.has(remoteIp * 65536 + remotePort) !== true && !this.listeners.has(p)) return p;
     }
-    throw new RangeError('no free ephemeral TCP port: close connections first');
+    throw new TcpPortError('E_TCP_NO_EPHEMERAL_PORT', 'no free ephemeral TCP port: close connections first');
   }
 }

@@ -10,7 +10,7 @@ import type { BufferStrategy, FrameLayout, RxCursor, TxFrame } from '../../alloc
 import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { Ipv4Layer, Ipv4Upper } from '../ipv4/layer.js';
 import { PROTOCOL_UDP } from '../ipv4/wire.js';
-import { decodeUdp, encodeUdpInto, fillUdpChecksum, newUdpHeader } from './packet.js';
+import { addressSum, decodeUdp, encodeUdpInto, fillUdpChecksumWithAddressSum, newUdpHeader } from './packet.js';
 import { UDP_HEADER_BYTES } from './wire.js';
 
 /** What a bound port receives: `payload` is valid only during the call. */
@@ -61,6 +61,8 @@ export class UdpLayer implements Ipv4Upper {
   private readonly txHeader = newUdpHeader();
   private readonly up: RxCursor = newRxCursor();
   private readonly listeners = new Map<number, UdpListener>();
+  /** Our address's share of the pseudo-header sum, computed once (a small integer). */
+  private readonly ownAddressSum: number;
 
   constructor(
     private readonly ipv4: Ipv4Layer,
@@ -71,6 +73,7 @@ export class UdpLayer implements Ipv4Upper {
     this.maxPayloadBytes = ipv4.maxPayloadBytes - UDP_HEADER_BYTES;
     this.layout = { headroomBytes: this.headroomBytes, tailroomBytes: 0 };
     this.checksumOnSend = options.checksumOnSend ?? true;
+    this.ownAddressSum = addressSum(ipv4.address);
     ipv4.register(PROTOCOL_UDP, this);
   }
 
@@ -109,7 +112,11 @@ export class UdpLayer implements Ipv4Upper {
     h.length = frame.end - frame.start;
     h.checksum = 0;
     encodeUdpInto(h, frame.buf, frame.start);
-    if (this.checksumOnSend) fillUdpChecksum(frame.buf, frame.start, frame.end, this.ipv4.address, dstIp);
+    if (this.checksumOnSend) {
+      // The destination's halves are summed here (dstIp arrives boxed if ≥ 2^31; arithmetic on it
+      // allocates nothing, passing our own address from a field into a call would).
+      fillUdpChecksumWithAddressSum(frame.buf, frame.start, frame.end, this.ownAddressSum + (dstIp >>> 16) + (dstIp & 0xffff));
+    }
     const ok = this.ipv4.send(frame, PROTOCOL_UDP, dstIp);
     if (ok) this.counters.sent++;
     else this.counters.sendFailed++;

@@ -66,8 +66,22 @@ export function udpChecksum(
   dstIp: number,
   includeField: boolean,
 ): number {
+  return udpChecksumWithAddressSum(buf, start, end, addressSum(srcIp) + addressSum(dstIp), includeField);
+}
+
+/** The sum of an IPv4 address's two 16-bit halves (its share of the pseudo-header sum): a small integer. */
+export function addressSum(ip: number): number {
+  return (ip >>> 16) + (ip & 0xffff);
+}
+
+/**
+ * `udpChecksum` with the two addresses given as `addressSum(src) + addressSum(dst)`: a small
+ * integer, so a sender can compute its own address's share once and never pass a 32-bit address
+ * (a heap number when ≥ 2^31) into the call per packet.
+ */
+export function udpChecksumWithAddressSum(buf: Uint8Array, start: number, end: number, addressesSum: number, includeField: boolean): number {
   const length = end - start;
-  let sum = (srcIp >>> 16) + (srcIp & 0xffff) + (dstIp >>> 16) + (dstIp & 0xffff) + PROTOCOL_UDP + length;
+  let sum = addressesSum + PROTOCOL_UDP + length;
   if (includeField) {
     sum = sumWords(buf, start, end, sum);
     return finishChecksum(sum);
@@ -90,4 +104,9 @@ export function encodeUdpInto(h: UdpHeader, buf: Uint8Array, offset: number): nu
 /** Computes and stores the checksum of the encoded datagram `buf[start, end)`. */
 export function fillUdpChecksum(buf: Uint8Array, start: number, end: number, srcIp: number, dstIp: number): void {
   wire.setChecksum(buf, start, udpChecksum(buf, start, end, srcIp, dstIp, false));
+}
+
+/** `fillUdpChecksum` with the addresses as `addressSum(src) + addressSum(dst)` (see `udpChecksumWithAddressSum`). */
+export function fillUdpChecksumWithAddressSum(buf: Uint8Array, start: number, end: number, addressesSum: number): void {
+  wire.setChecksum(buf, start, udpChecksumWithAddressSum(buf, start, end, addressesSum, false));
 }

@@ -4,6 +4,8 @@ import { emptyCounters, newRxCursor, newTxFrame, type StrategyCounters } from '.
 import { OneBigStructStrategy, regionBytesFor } from '../../allocators/one-big-struct.js';
 import { POOL_GUARD_BYTES, POOL_MAX_CLASS_BYTES, PooledStrategy, sizeClassOf } from '../../allocators/pooled.js';
 import { Uint8ArrayStrategy } from '../../allocators/uint8array.js';
+import { RANGE_COPY_PATH } from '../../allocators/strategy-common.js';
+import { execFileSync } from 'node:child_process';
 
 const LAYOUT = { headroomBytes: 64, tailroomBytes: 16 };
 
@@ -50,17 +52,45 @@ describe('uint8array counters', () => {
     );
   });
 
-  it('a partial-range copy longer than 64 bytes counts the temporary view it needs', () => {
+  it('a partial-range copy longer than 64 bytes counts a view exactly when the path makes one', () => {
     const s = new Uint8ArrayStrategy();
-    const src = new Uint8Array(200);
+    const src = Uint8Array.from({ length: 200 }, (_, i) => i);
     const dst = new Uint8Array(200);
     s.copy(src, 0, 200, dst, 0);
     s.copy(src, 10, 74, dst, 0);
     expect(s.counters.views).toBe(0);
-    s.copy(src, 10, 75, dst, 0);
-    expect(s.counters.views).toBe(1);
+    dst.fill(0);
+    s.copy(src, 10, 75, dst, 3);
+    expect(s.counters.views).toBe(RANGE_COPY_PATH === 'subarray' ? 1 : 0);
+    expect([...dst.subarray(0, 70)]).toEqual([0, 0, 0, ...Array.from({ length: 65 }, (_, i) => i + 10), 0, 0]);
     expect(s.counters.copies).toBe(3);
     expect(s.counters.copiedBytes).toBe(200 + 64 + 65);
+  });
+
+  it('on Node 20 range copies take the view-free native path (memmove binding)', () => {
+    // Node 20 (the version CI and the benchmarks run) has the binding; if a newer Node drops it,
+    // this fails loudly so that the counted subarray fallback is a decision, not an accident.
+    if (Number(process.versions.node.split('.')[0]) === 20) expect(RANGE_COPY_PATH).toBe('native-memmove');
+    else expect(['native-memmove', 'subarray']).toContain(RANGE_COPY_PATH);
+  });
+
+  it('BUFLAB_RANGE_COPY=subarray forces the view path, and its view is counted (child process)', () => {
+    const script = [
+      "import { Uint8ArrayStrategy } from './allocators/uint8array.js';",
+      "import { RANGE_COPY_PATH } from './allocators/strategy-common.js';",
+      'const s = new Uint8ArrayStrategy();',
+      'const src = Uint8Array.from({ length: 200 }, (_, i) => i);',
+      'const dst = new Uint8Array(200);',
+      's.copy(src, 10, 75, dst, 3);',
+      'console.log(JSON.stringify({ path: RANGE_COPY_PATH, views: s.counters.views, copied: Array.from(dst.subarray(2, 69)) }));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      env: { ...process.env, BUFLAB_RANGE_COPY: 'subarray' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(JSON.parse(out.trim())).toEqual({ path: 'subarray', views: 1, copied: [0, ...Array.from({ length: 65 }, (_, i) => i + 10), 0] });
   });
 });
 

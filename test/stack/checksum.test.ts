@@ -32,4 +32,21 @@ describe('internet checksum (RFC 1071)', () => {
       }),
     );
   });
+
+  it('sumWords equals a word-by-word reference sum for any range, odd starts and lengths included (property)', () => {
+    const reference = (b: Uint8Array, start: number, end: number, initial: number): number => {
+      let sum = initial;
+      for (let i = start; i < end; i += 2) sum += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
+      return foldSum(sum);
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 1600 }), fc.nat(20), fc.nat(20), fc.nat(0x3ffff), (data, cutStart, cutEnd, initial) => {
+        const start = Math.min(cutStart, data.length);
+        const end = Math.max(start, data.length - cutEnd);
+        expect(sumWords(data, start, end, initial)).toBe(reference(data, start, end, initial));
+      }),
+    );
+    const max = new Uint8Array(65_535).fill(0xff);
+    expect(sumWords(max, 0, max.length, 0x3ffff)).toBe(reference(max, 0, max.length, 0x3ffff));
+  });
 });

@@ -9,7 +9,9 @@
  * Buffer — an allocation outside any strategy, counted under `foreign*`.
  */
 import { createSocket, type RemoteInfo } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { newRxCursor, newTxFrame, type BufferStrategy, type TxFrame } from '../../allocators/buffer-strategy.js';
 import { makeStrategy } from '../../allocators/registry.js';
 import { DnsServer } from '../../stack/dns/server.js';
@@ -86,12 +88,28 @@ export interface RunningDnsServer {
   close(): Promise<void>;
 }
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The `lookup` node:dgram calls before every `send` to resolve the destination. The default,
+ * `dns.lookup`, answers even an IP literal through `process.nextTick` (a closure and a deferred
+ * send per datagram); every destination here is a literal from `rinfo.address`, so this answers
+ * it synchronously and the send happens inside the message handler. Names still go to `dns.lookup`.
+ */
+export function literalLookup(hostname: string, options: number | LookupOneOptions, callback: LookupCallback): void {
+  if (isIPv4(hostname)) {
+    callback(null, hostname, 4);
+    return;
+  }
+  dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+}
+
 /** Loads the zone and starts serving; resolves once the socket is bound. */
 export async function startDnsServer(o: DnsServeOptions): Promise<RunningDnsServer> {
   const zone = loadZone(readFileSync(o.zoneFile, 'utf8'), { fileName: o.zoneFile });
   const server = new DnsServer(zone, { maxUdpPayloadBytes: o.maxUdpPayloadBytes });
   const strategy = makeStrategy(o.strategy);
-  const socket = createSocket({ type: 'udp4', reuseAddr: false });
+  const socket = createSocket({ type: 'udp4', reuseAddr: false, lookup: literalLookup });
   const rx = newRxCursor();
   const noHeadroom = { headroomBytes: 0, tailroomBytes: 0 };
   // Frames handed to the kernel stay intact until their send completes. libuv completes the sends

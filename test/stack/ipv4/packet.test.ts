@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeEthernet, encodeEthernetInto, newEthernetHeader } from '../../../stack/ethernet/packet.js';
-import { formatMac, parseMac } from '../../../stack/ethernet/wire.js';
+import { formatMac, getMac, macFromHalves, macHi, macLo, parseMac } from '../../../stack/ethernet/wire.js';
 import { decodeIpv4, encodeIpv4Into, newIpv4Header } from '../../../stack/ipv4/packet.js';
 import { formatIpv4, parseIpv4 } from '../../../stack/ipv4/wire.js';
 import { decodeUdp, encodeUdpInto, fillUdpChecksum, newUdpHeader } from '../../../stack/udp/packet.js';
@@ -13,10 +13,16 @@ describe('header codecs: encodeInto then decode gives the header back (property)
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), fc.integer({ min: 0, max: 2 ** 48 - 1 }), fc.integer({ min: 0x0600, max: 0xffff }), fc.nat(40), (dst, src, type, off) => {
         const buf = new Uint8Array(off + 14).fill(0x5a);
-        encodeEthernetInto({ dstMac: dst, srcMac: src, ethertype: type }, buf, off);
+        const sent = { dstMacHi: macHi(dst), dstMacLo: macLo(dst), srcMacHi: macHi(src), srcMacLo: macLo(src), ethertype: type };
+        encodeEthernetInto(sent, buf, off);
         const h = newEthernetHeader();
         expect(decodeEthernet(buf, off, off + 14, h)).toBe('ok');
-        expect(h).toEqual({ dstMac: dst, srcMac: src, ethertype: type });
+        expect(h).toEqual(sent);
+        // The halves are the 48-bit address split at bit 24, as written on the wire.
+        expect(macFromHalves(h.dstMacHi, h.dstMacLo)).toBe(dst);
+        expect(getMac(buf, off + 6)).toBe(src);
+        expect(h.dstMacHi).toBeLessThan(2 ** 24);
+        expect(h.srcMacLo).toBeLessThan(2 ** 24);
         expect(decodeEthernet(buf, off, off + 13, h)).toBe('truncated');
       }),
     );

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { RxCursor, TxFrame } from '../../../allocators/buffer-strategy.js';
 import { newTxFrame } from '../../../allocators/buffer-strategy.js';
 import { internetChecksum } from '../../../stack/checksum.js';
-import { LinkError } from '../../../stack/link/memory-link.js';
+import { LinkError, MemoryLink } from '../../../stack/link/memory-link.js';
+import { parseMac } from '../../../stack/ethernet/wire.js';
+import { parseIpv4 } from '../../../stack/ipv4/wire.js';
+import { buildUdpStack } from '../../../stack/udp/udp-stack.js';
 import { STRATEGY_CASES } from '../strategies.js';
 import { bytesOf, IP_A, IP_B, makePair, type Pair } from '../lower-layers-helpers.js';
 
@@ -59,6 +62,59 @@ function fixIpChecksum(frame: Uint8Array): void {
 }
 
 for (const sc of STRATEGY_CASES) {
+  describe(`addresses ≥ 128.0.0.0 and MACs with the top bits set (not small integers) — ${sc.name}`, () => {
+    it('round trips with exact addresses, and each datagram reports its own source when sources alternate', () => {
+      const ipA = parseIpv4('192.0.2.1');
+      const ipB = parseIpv4('198.51.100.7');
+      const ipC = parseIpv4('203.0.113.200');
+      const macA = parseMac('fe:dc:ba:98:76:54');
+      const macB = parseMac('ff:ff:fe:00:00:0b');
+      const link = new MemoryLink();
+      const a = buildUdpStack({ strategy: sc.make(), device: link.a, mac: macA, ip: ipA, neighbours: [[ipB, macB]] });
+      const b = buildUdpStack({ strategy: sc.make(), device: link.b, mac: macB, ip: ipB, neighbours: [[ipA, macA]] });
+      const seen: number[] = [];
+      b.udp.bind(53, {
+        onDatagram(_p: RxCursor, srcIp: number) {
+          seen.push(srcIp);
+        },
+      });
+      const send = (): Uint8Array => {
+        let wire: Uint8Array | null = null;
+        const saved = b.ethernet.input.bind(b.ethernet);
+        b.ethernet.input = (cur: RxCursor) => {
+          wire = bytesOf(cur);
+          saved(cur);
+        };
+        const f = newTxFrame();
+        a.udp.beginDatagram(f, 4);
+        f.buf.set([1, 2, 3, 4], f.start);
+        expect(a.udp.sendTo(f, 1000, ipB, 53)).toBe(true);
+        link.drain();
+        b.ethernet.input = saved;
+        if (wire === null) throw new Error('no frame');
+        return wire;
+      };
+      const frame = send();
+      expect(Buffer.from(frame.subarray(0, 12)).toString('hex')).toBe('fffffe00000bfedcba987654');
+      expect(Buffer.from(frame.subarray(26, 34)).toString('hex')).toBe('c0000201c6336407');
+      // The same frame from another source (IPv4 checksum fixed, UDP checksum 0 = none).
+      const fromC = Uint8Array.from(frame);
+      fromC.set([203, 0, 113, 200], 26);
+      fixIpChecksum(fromC);
+      fromC[40] = 0;
+      fromC[41] = 0;
+      const injectFrom = (bytes: Uint8Array): void => {
+        link.a.transmit({ buf: bytes, start: 0, end: bytes.length, handle: -1 });
+        link.drain();
+      };
+      injectFrom(fromC);
+      send();
+      injectFrom(fromC);
+      expect(seen).toEqual([ipA, ipC, ipA, ipC]);
+      expect(b.udp.counters.delivered).toBe(4);
+    });
+  });
+
   describe(`Ethernet/IPv4/UDP over the memory link — ${sc.name}`, () => {
     it('delivers a datagram with addresses, ports and payload intact, counted on every layer', () => {
       const pair = makePair(sc.make);
