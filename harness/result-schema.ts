@@ -265,6 +265,11 @@ export interface Environment {
   startedAt: string;
   finishedAt?: string;
   argv: string[];
+  /**
+   * Additive: how the strategies copy byte ranges — `native-memmove` (Node's buffer binding, no view)
+   * or `subarray` (a counted temporary view); see allocators/strategy-common.ts.
+   */
+  rangeCopyPath?: string;
 }
 
 export interface ResultFile {

@@ -2,6 +2,7 @@
  * The machine and checkout a run was measured on (the result file's `environment`). `compare`
  * refuses to compare runs whose checked fields differ (CPU model, Node version).
  */
+import { RANGE_COPY_PATH } from '../../allocators/strategy-common.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,6 +42,8 @@ export function collectEnvironment(sources: EnvironmentSources = {}): Environmen
     harnessVersion: harnessVersion(repoRoot),
     startedAt: (sources.now ?? (() => new Date()))().toISOString(),
     argv: sources.argv ?? process.argv.slice(2),
+    // How strategies copy byte ranges in this Node (a child runs the same binary, so the same path).
+    rangeCopyPath: RANGE_COPY_PATH,
   };
 }
 
