@@ -43,7 +43,9 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof ReportError) {
       console.error(`report: ${err.code}: ${err.message}`);
-      process.exit(2);
+      // A chart that fails to render is a failure of this run (1); bad arguments or an unusable
+      // result file are refused before anything is written (2), as with every buflab command.
+      process.exit(err.code === 'RENDER_FAILED' ? 1 : 2);
     }
     throw err;
   },

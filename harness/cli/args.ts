@@ -85,7 +85,7 @@ export function benchHelp(): string {
     '',
     'Runs every cell of a suite (workload x strategy x allocator x size x extra axes) in fresh child',
     'processes, streams each fork record to a JSONL file, writes the result JSON and prints a summary.',
-    'Exit codes: 0 all cells completed or skipped, 1 a cell errored, 2 bad command line, 130 interrupted.',
+    'Exit codes: 0 all cells completed or skipped, 1 a cell errored, 2 bad command line, 130 interrupted, 70 internal error of the harness (a bug: please report it).',
     '',
     'flags:',
     ...lines,

@@ -2,7 +2,8 @@
  * `npm run bench -- --suite NAME …`: parse the command line once, then run the suite's matrix
  * (harness/run), print the summary table and render the report. Exit codes: 0 every cell completed
  * or was skipped, 1 a cell errored, 2 bad command line (nothing was run), 130 interrupted (Ctrl-C;
- * everything measured so far is in the result and JSONL files).
+ * everything measured so far is in the result and JSONL files), 70 (EX_SOFTWARE) an internal error
+ * of the harness itself.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -201,8 +201,8 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
   };
 }
 
-function skippedCell(p: PlannedCell): CellResult {
-  const { cell } = p;
+/** The fields a cell's result repeats from the cell itself. */
+function cellIdentity(cell: PlannedCell['cell']): Pick<CellResult, 'id' | 'workload' | 'strategy' | 'allocator' | 'size' | 'params' | 'v8Flags'> {
   return {
     id: cell.id,
     workload: cell.workload,
@@ -211,6 +211,12 @@ function skippedCell(p: PlannedCell): CellResult {
     size: cell.size,
     params: cell.params,
     v8Flags: cell.v8Flags,
+  };
+}
+
+function skippedCell(p: PlannedCell): CellResult {
+  return {
+    ...cellIdentity(p.cell),
     state: 'skipped',
     error: { code: p.skip!.code, message: p.skip!.message },
     forks: [],
@@ -222,13 +228,7 @@ function finishedCell(cp: CellProgress, plan: ResolvedPlan, seed: number, interr
   const { cell } = cp.planned;
   const forks = cp.forks.slice().sort((a, b) => a.forkIndex - b.forkIndex);
   const base: CellResult = {
-    id: cell.id,
-    workload: cell.workload,
-    strategy: cell.strategy,
-    allocator: cell.allocator,
-    size: cell.size,
-    params: cell.params,
-    v8Flags: cell.v8Flags,
+    ...cellIdentity(cell),
     state: 'completed',
     forks,
     warnings: [],

@@ -1,9 +1,11 @@
 /**
  * Reads every result file (`*.json`) of a directory into chart rows. When several files are read,
- * each cell's group and id are prefixed with its suite so cells of different runs never merge.
+ * each cell's group and id are prefixed with its suite so cells of different runs never merge —
+ * or, when two files hold the same suite (`alloc.json` and `alloc-allocators.json`), with the
+ * file's name, since the suite alone would give both runs' cells the same id.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { CellRow } from '../../reports/cell-rows.js';
 import { cellRows } from '../../reports/cell-rows.js';
 import { loadResult } from '../../reports/load-result.js';
@@ -20,10 +22,13 @@ export function loadDataDir(dir: string): FigureData {
   const rows: CellRow[] = [];
   const results = files.map((f) => loadResult(f));
   const multi = results.length > 1;
-  for (const result of results) {
+  const suiteFiles = new Map<string, number>();
+  for (const result of results) suiteFiles.set(result.suite, (suiteFiles.get(result.suite) ?? 0) + 1);
+  results.forEach((result, i) => {
+    const label = suiteFiles.get(result.suite) === 1 ? result.suite : basename(files[i]!, '.json');
     for (const r of cellRows(result)) {
-      rows.push(multi ? { ...r, id: `${result.suite}:${r.id}`, groupLabel: `${result.suite} · ${r.groupLabel}`, cellLabel: `${result.suite} · ${r.cellLabel}` } : r);
+      rows.push(multi ? { ...r, id: `${label}:${r.id}`, groupLabel: `${label} · ${r.groupLabel}`, cellLabel: `${label} · ${r.cellLabel}` } : r);
     }
-  }
+  });
   return { dir, files, rows };
 }

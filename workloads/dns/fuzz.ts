@@ -21,6 +21,7 @@ import { decodeUdp, newUdpHeader } from '../../stack/udp/packet.js';
 import { generateQueryMix, generateZoneText, seededRandom } from './zone-generator.js';
 import { nameFromText } from '../../stack/dns/name.js';
 import { parseTypeName } from '../../stack/dns/wire.js';
+import { parseCountSeed } from '../fuzz-args.js';
 
 export interface FuzzOptions {
   count: number;
@@ -169,23 +170,9 @@ function hexReplacer(_k: string, v: unknown): unknown {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let count = 1_000_000;
-  let seed = 1;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const v = argv[i + 1];
-    if (flag === '--help' || flag === '-h') {
-      console.log('usage: npm run fuzz -- dns [--count N (default 1000000)] [--seed S (default 1)]\nexample: npm run fuzz -- dns --count 200000 --seed 7');
-      return;
-    }
-    if ((flag === '--count' || flag === '--seed') && v !== undefined && /^\d+$/.test(v)) {
-      if (flag === '--count') count = Number(v);
-      else seed = Number(v);
-      i++;
-    } else {
-      throw Object.assign(new Error(`fuzz dns: bad argument '${flag}${v === undefined ? '' : ' ' + v}'; use --count N --seed S`), { code: 'E_FUZZ_USAGE' });
-    }
-  }
+  const args = parseCountSeed('dns', argv, { count: 1_000_000, seed: 1 }, 'usage: npm run fuzz -- dns [--count N (default 1000000)] [--seed S (default 1)]\nexample: npm run fuzz -- dns --count 200000 --seed 7');
+  if (args === null) return;
+  const { count, seed } = args;
   const t0 = performance.now();
   const r = runDnsFuzz({ count, seed, onProgress: (d) => console.log(`fuzz dns: ${d} packets…`) });
   const s = ((performance.now() - t0) / 1000).toFixed(1);

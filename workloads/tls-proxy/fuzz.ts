@@ -29,6 +29,7 @@ import {
 } from '../../stack/tls/handshake.js';
 import { ALERT } from '../../stack/tls/wire.js';
 import { testCa, testCredentials } from './test-pki.js';
+import { parseCountSeed } from '../fuzz-args.js';
 
 export interface TlsFuzzOptions {
   /** Decoder inputs; endpoint runs are `count / 50` (each costs a key exchange and a signature). */
@@ -205,23 +206,9 @@ function endpointRun(i: number, r: () => number, ca: ReturnType<typeof testCa>, 
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let count = 100_000;
-  let seed = 1;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const v = argv[i + 1];
-    if (flag === '--help' || flag === '-h') {
-      console.log('usage: npm run fuzz -- tls [--count N (default 100000 decoder inputs; N/50 endpoint runs)] [--seed S (default 1)]\nexample: npm run fuzz -- tls --count 20000 --seed 7');
-      return;
-    }
-    if ((flag === '--count' || flag === '--seed') && v !== undefined && /^\d+$/.test(v)) {
-      if (flag === '--count') count = Number(v);
-      else seed = Number(v);
-      i++;
-    } else {
-      throw Object.assign(new Error(`fuzz tls: bad argument '${flag}${v === undefined ? '' : ' ' + v}'; use --count N --seed S`), { code: 'E_FUZZ_USAGE' });
-    }
-  }
+  const args = parseCountSeed('tls', argv, { count: 100_000, seed: 1 }, 'usage: npm run fuzz -- tls [--count N (default 100000 decoder inputs; N/50 endpoint runs)] [--seed S (default 1)]\nexample: npm run fuzz -- tls --count 20000 --seed 7');
+  if (args === null) return;
+  const { count, seed } = args;
   const t0 = performance.now();
   const rep = runTlsFuzz({ count, seed });
   const s = ((performance.now() - t0) / 1000).toFixed(1);

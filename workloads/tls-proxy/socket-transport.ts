@@ -1,7 +1,7 @@
 /**
  * Runs a `TlsConnection` over a node:net byte stream (the kernel does TCP; only our TLS layer runs
- * here). Records go out with one copy into a Buffer node may keep (`socket.write` holds it until
- * flushed); bytes in are handed to `receive` as they arrive.
+ * here). Records go out with one counted copy into a Buffer node may keep (`socket.write` holds it
+ * until flushed); bytes in are handed to `receive` as they arrive.
  */
 import type { Socket } from 'node:net';
 import type { BufferStrategy } from '../../allocators/buffer-strategy.js';
@@ -20,7 +20,13 @@ export function attachTls(socket: Socket, config: TlsConfig, strategy: BufferStr
   const conn: TlsConnection = new TlsConnection(config, {
     strategy,
     output: (buf, start, end) => {
-      if (!socket.destroyed) socket.write(Buffer.from(buf.subarray(start, end)));
+      if (socket.destroyed) return;
+      // socket.write may hold the bytes until flushed: hand it its own copy, counted (a foreign
+      // Buffer plus one strategy copy), as workloads/vpn/udp-endpoint.ts does for dgram.
+      const out = Buffer.allocUnsafe(end - start);
+      strategy.countForeign(out.length);
+      strategy.copy(buf, start, end, out, 0);
+      socket.write(out);
     },
     onData: h.onData,
     onHandshakeDone: h.onHandshakeDone,
@@ -30,7 +36,11 @@ export function attachTls(socket: Socket, config: TlsConfig, strategy: BufferStr
       if (info.alert !== 0) socket.end();
     },
   });
-  socket.on('data', (chunk: Buffer) => conn.receive(chunk, 0, chunk.length));
+  socket.on('data', (chunk: Buffer) => {
+    // node:net hands each chunk in a Buffer of its own: a foreign allocation, counted apart.
+    strategy.countForeign(chunk.length);
+    conn.receive(chunk, 0, chunk.length);
+  });
   socket.on('close', (hadError) => {
     conn.dispose();
     h.onSocketClose?.(hadError);

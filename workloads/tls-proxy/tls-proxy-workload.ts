@@ -16,6 +16,7 @@
 import { emptyCounters, type BufferStrategy, type StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { parseMac } from '../../stack/ethernet/wire.js';
 import { parseIpv4 } from '../../stack/ipv4/wire.js';
+import { NodeCryptoBackend } from '../../stack/crypto/node-backend.js';
 import { MemoryLink } from '../../stack/link/memory-link.js';
 import type { TcpConnection } from '../../stack/tcp/connection.js';
 import { buildTcpStack, type TcpStack } from '../../stack/tcp/tcp-stack.js';
@@ -87,6 +88,11 @@ export class TlsProxyScenario {
   private readonly closedTls: TlsCounters[] = [];
   private current: ClientSide | null = null;
   readonly stats = { requests: 0, connections: 0, mismatches: 0, proxyAlerts: 0, sendBufferFull: 0 };
+  /**
+   * One crypto backend for every TLS endpoint, so that the views it makes for node:crypto (JS-heap
+   * objects the strategies cannot see) are counted in one place and reported (`cryptoViews`).
+   */
+  readonly crypto = new NodeCryptoBackend();
 
   constructor(
     readonly params: TlsWorkloadParams,
@@ -132,6 +138,7 @@ export class TlsProxyScenario {
           {
             strategy,
             bufferStrategy: this.connectionBuffers[1]!,
+            backend: this.crypto,
             lowerHeadroomBytes: 0,
             output: (buf, start, end) => writeAllOrThrow(front, buf, start, end),
             onHandshakeDone: () => {
@@ -201,6 +208,7 @@ export class TlsProxyScenario {
         {
           strategy: this.strategies[0]!,
           bufferStrategy: this.connectionBuffers[0]!,
+          backend: this.crypto,
           output: (buf, start, end) => writeAllOrThrow(side.tcp, buf, start, end),
           onData: (buf, start, end) => {
             const p = this.payload;
@@ -324,7 +332,7 @@ export const tlsWorkload: WorkloadDefinition = {
         for (const s of sc.strategies) for (const k of Object.keys(sum) as (keyof StrategyCounters)[]) sum[k] += s.counters[k];
         return sum;
       },
-      counters: () => ({ requests: sc.stats.requests, connections: sc.stats.connections, mismatchedBytes: sc.stats.mismatches, proxyAlerts: sc.stats.proxyAlerts, ...sc.tlsCounters(), ...sc.tcpCounters() }),
+      counters: () => ({ requests: sc.stats.requests, connections: sc.stats.connections, mismatchedBytes: sc.stats.mismatches, proxyAlerts: sc.stats.proxyAlerts, cryptoViews: sc.crypto.viewsCreated, ...sc.tlsCounters(), ...sc.tcpCounters() }),
       verify(): void {
         const t = sc.tcpCounters();
         const problems: string[] = [];

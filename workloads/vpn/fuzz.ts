@@ -7,7 +7,7 @@
  * inside the received buffer.
  */
 import { newRxCursor, newTxFrame, type BufferStrategy } from '../../allocators/buffer-strategy.js';
-import { makeStrategy } from '../../allocators/registry.js';
+import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.js';
 import { OpenResult, droppedTotal, type DataChannel } from '../../stack/openvpn/data-channel.js';
 import { staticKeyFromBytes } from '../../stack/openvpn/static-key.js';
 import { buildChannel, type VpnCipher } from './ciphers.js';
@@ -160,7 +160,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (v === undefined) throw new VpnFuzzUsageError(`${flag} needs a value`);
     if (flag === '--count' || flag === '--packets') o.packets = Number(v);
     else if (flag === '--seed') o.seed = Number(v);
-    else if (flag === '--strategy') o.strategy = v;
+    else if (flag === '--strategy') {
+      if (!isMakeableStrategyName(v)) throw new VpnFuzzUsageError(`--strategy ${v}: use uint8array, pooled, one-big-struct or poisoning`);
+      o.strategy = v;
+    }
     else throw new VpnFuzzUsageError(`unknown flag ${flag}: use --count, --seed, --strategy`);
     if (!Number.isInteger(o.packets) || o.packets < 1 || !Number.isInteger(o.seed)) throw new VpnFuzzUsageError('--count and --seed take positive integers');
   }

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeStrategy } from '../../allocators/registry.js';
+import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.js';
 import { formatStaticKey, parseStaticKey, type KeyDirection } from '../../stack/openvpn/static-key.js';
 import { VPN_CIPHERS, isVpnCipher, type VpnCipher } from './ciphers.js';
 import { VpnUdpEndpoint } from './udp-endpoint.js';
@@ -83,9 +83,12 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
         o.direction = d === 0 ? 0 : 1;
         break;
       }
-      case '--strategy':
-        o.strategy = need();
+      case '--strategy': {
+        const st = need();
+        if (!isMakeableStrategyName(st)) throw new VpnServeUsageError(`--strategy ${st}: use uint8array, pooled, one-big-struct or poisoning`);
+        o.strategy = st;
         break;
+      }
       case '--ping-ms':
         o.pingMs = int(0, 3_600_000);
         break;

@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HdrHistogram, HistogramError, indexOfUnits, lowEdgeUnits, widthUnits } from '../../../harness/measure/hdr-histogram.js';
+import { seededRandom } from '../../../harness/stats/prng.js';
 
 /** Nearest-rank percentile of sorted values: the ceil(p/100 · n)-th smallest. */
 function exactPercentile(sorted: number[], p: number): number {
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length - 1e-9));
   return sorted[rank - 1]!;
-}
-
-/** A small deterministic PRNG (mulberry32) so the distributions are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const unitHistogram = (): HdrHistogram => new HdrHistogram({ lowestDiscernible: 1, highestTrackable: 1e9 });
@@ -92,7 +81,7 @@ describe('HdrHistogram percentiles', () => {
   });
 
   it('is within 0.1% of the exact percentiles of an exponential sample in ns with fractions', () => {
-    const next = rng(42);
+    const next = seededRandom(42);
     const h = new HdrHistogram({ lowestDiscernible: 0.001, highestTrackable: 1e12 });
     const values: number[] = [];
     for (let i = 0; i < 200_000; i++) {
@@ -132,7 +121,7 @@ describe('HdrHistogram percentiles', () => {
 
 describe('HdrHistogram merge and encoding', () => {
   it('merging two halves equals recording everything in one', () => {
-    const next = rng(7);
+    const next = seededRandom(7);
     const a = unitHistogram();
     const b = unitHistogram();
     const all = unitHistogram();

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowListedEnv, SpawnExecutor, tailLines, type Side } from '../../../harness/run/executor.js';
 import type { Cell } from '../../../harness/result-schema.js';
 import { fakeRecord } from './fake-child.js';
+import { waitFor } from '../../wait-for.js';
 
 const FAKE_MAIN = `
 import { writeSync } from 'node:fs';
@@ -112,7 +113,7 @@ describe('SpawnExecutor', () => {
     expect(!o.ok && o.error.code).toBe('E_CHILD_TIMEOUT');
     const pid = Number(/GRANDCHILD (\d+)/.exec(o.ok ? '' : o.error.stderrTail)?.[1]);
     expect(pid).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => aliveState(pid) === 'gone', 5_000);
     expect(aliveState(pid)).toBe('gone');
   });
 

@@ -9,6 +9,7 @@ import { CIPHER_SUITE_NAMES } from '../../../stack/tls/key-schedule.js';
 import { ALERT } from '../../../stack/tls/wire.js';
 import { startTlsProxy, type RunningProxy } from '../../../workloads/tls-proxy/serve.js';
 import { peer } from '../../peers.js';
+import { waitFor } from '../../wait-for.js';
 import { makeTestPki, type TestKeyType, type TestPki } from '../../stack/tls/test-pki.js';
 import { freePort, ourClient, run, startEchoBackend, startPipeBackend, startUntil } from './net-helpers.js';
 
@@ -84,7 +85,7 @@ describe.runIf(HAS_OPENSSL)('TLS proxy and client against openssl and node:tls',
     const p = await proxy();
     const r = await sClient(p.port, ['-record_padding', '512'], 'padded\n');
     expect(r.stdout).toContain('echo:padded');
-    await new Promise((res) => setTimeout(res, 50));
+    await waitFor(() => p.counters.paddedRecordsIn >= 1, 5_000);
     expect(p.counters.paddedRecordsIn).toBeGreaterThanOrEqual(1);
   });
 
@@ -113,7 +114,7 @@ describe.runIf(HAS_OPENSSL)('TLS proxy and client against openssl and node:tls',
     expect(r.stdout + r.stderr).toMatch(/unable to get local issuer certificate|verify error/);
     expect(r.stdout).not.toContain('echo:x');
     // s_client sends its unknown_ca alert before switching keys (plaintext); the proxy hears it.
-    await new Promise((res) => setTimeout(res, 50));
+    await waitFor(() => p.counters.alertsReceived >= 1, 5_000);
     expect(p.counters.alertsReceived).toBe(1);
   });
 
@@ -181,7 +182,7 @@ describe.runIf(HAS_OPENSSL)('TLS proxy and client against openssl and node:tls',
     const unknown = await ourClient(p.port, pki.otherCaPem, 'x');
     expect(unknown.closes[0]).toMatchObject({ byPeer: false, alert: ALERT.unknownCa });
     // the proxy heard both alerts
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => p.counters.alertsReceived >= 2, 5_000);
     expect(p.counters.alertsReceived).toBe(2);
   });
 

@@ -14,6 +14,7 @@ import { makeStrategy } from '../../../allocators/registry.js';
 import { parseStaticKey } from '../../../stack/openvpn/static-key.js';
 import { VpnUdpEndpoint } from '../../../workloads/vpn/udp-endpoint.js';
 import { peer } from '../../peers.js';
+import { waitFor } from '../../wait-for.js';
 
 const HAS_OPENVPN = peer('openvpn');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -84,7 +85,9 @@ describe.runIf(HAS_OPENVPN)('real openvpn 2.6 --secret (AES-256-CBC + HMAC-SHA25
       theirs[40]! ^= 0x01;
       expect(ep.inject(theirs)).toBe(3);
       expect(ep.inject(received[1]!)).toBe(3);
+      // openvpn pings every second: wait (bounded) for one more, rather than exactly one second.
       await sleep(1_000);
+      await waitFor(() => ep.counters.pingsReceived > before.pingsReceived, 5_000);
       const after = ep.counters;
       expect(after.badHmac).toBe(1);
       expect(after.replay).toBe(1);
