@@ -48,4 +48,10 @@ export interface SuiteDefinition {
    * send at a rate of its own choosing, independent of the previous one's completion.
    */
   openLoop?: boolean;
+  /**
+   * Additive: values `--param` may give a string axis beyond those in the full and quick plans
+   * (e.g. vpn's `inner: ['udp', 'tcp']`). A string value outside plans and choices is refused
+   * before any work starts; numeric and boolean axes are checked by type only.
+   */
+  axisChoices?: Record<string, Array<string | number | boolean>>;
 }

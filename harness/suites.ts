@@ -54,6 +54,7 @@ const vpn: SuiteDefinition = {
   name: 'vpn',
   workload: 'vpn',
   openLoop: true,
+  axisChoices: { inner: ['udp', 'tcp'] },
   description: 'OpenVPN data channel tunnel in memory: strategy x native allocator x inner packet size x cipher',
   sizeMeaning: 'inner packet bytes (IPv4 header included)',
   strategies: ['uint8array', 'pooled', 'one-big-struct'],

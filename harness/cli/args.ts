@@ -200,7 +200,13 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       );
     }
     if (parsedParams[key] !== undefined) throw new UsageError(`--param ${key} given twice`);
-    parsedParams[key] = splitList(p.slice(eq + 1), `--param ${key}`).map((v) => coerceParam(v, defaults, key));
+    const values = splitList(p.slice(eq + 1), `--param ${key}`).map((v) => coerceParam(v, defaults, key));
+    if (typeof defaults[0] === 'string') {
+      const allowed = [...new Set([...(suite.full.axes[key] ?? []), ...(suite.quick.axes[key] ?? []), ...(suite.axisChoices?.[key] ?? [])])];
+      const bad = values.find((v) => !allowed.includes(v));
+      if (bad !== undefined) throw new UsageError(`--param ${key}: unknown value '${String(bad)}'; choices: ${allowed.join(', ')}`);
+    }
+    parsedParams[key] = values;
   }
 
   let shard: Shard | null = null;

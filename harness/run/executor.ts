@@ -44,9 +44,11 @@ export interface ChildExecutor {
  * NODE_OPTIONS, LD_PRELOAD, MALLOC_* or UV_THREADPOOL_SIZE cannot change what is measured.
  * PATH (node, dpkg for the allocator's version), HOME and TMPDIR (tsx's cache), locale and TZ
  * (stable formatting). Not TERM: the child's output is a pipe, never a terminal.
+ * BUFLAB_RANGE_COPY (`subarray` forces the strategies' counted-view copy path) passes through so
+ * that the path the parent records in the environment (`rangeCopyPath`) is the one the child runs.
  * The child's own variables (BUFLAB_CELL, the cell's LD_PRELOAD) come from `childCommand`.
  */
-export const CHILD_ENV_ALLOW_LIST = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as const;
+export const CHILD_ENV_ALLOW_LIST = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'BUFLAB_RANGE_COPY'] as const;
 
 export function allowListedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

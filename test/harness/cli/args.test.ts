@@ -64,6 +64,10 @@ describe('parseBenchArgs', () => {
     expect(refusal(['--suite', 'alloc', '--forks', '1.5'])).toContain('--forks must be an integer >= 1');
     expect(refusal(['--suite', 'alloc', '--shard', '4/3'])).toContain('--shard must be K/N');
     expect(refusal(['--suite', 'alloc', '--param', 'cipher=x'])).toBe("suite alloc has no axis 'cipher'; it has no extra axes");
+    expect(refusal(['--suite', 'vpn', '--param', 'cipher=aes-256-gcm,bogus'])).toBe(
+      "--param cipher: unknown value 'bogus'; choices: aes-256-gcm, aes-128-gcm, chacha20-poly1305, aes-256-cbc-hmac, none",
+    );
+    expect(refusal(['--suite', 'vpn', '--param', 'inner=sctp'])).toBe("--param inner: unknown value 'sctp'; choices: udp, tcp");
     expect(refusal(['--suite', 'alloc', '--out'])).toBe('--out needs a value: --out FILE');
     expect(refusal(['--suite', 'alloc', '--quick=yes'])).toBe('--quick takes no value');
     expect(refusal(['--suite', 'alloc', '--seed', '1', '--seed', '2'])).toBe('--seed given twice');
@@ -72,10 +76,11 @@ describe('parseBenchArgs', () => {
   });
 
   it('types --param values like the axis defaults', () => {
-    const suites = [{ ...SUITES[0]!, name: 'x', full: { ...SUITES[0]!.full, axes: { n: [1, 2], on: [true], mix: ['a'] } } }];
+    const suites = [{ ...SUITES[0]!, name: 'x', full: { ...SUITES[0]!.full, axes: { n: [1, 2], on: [true], mix: ['a'] } }, axisChoices: { mix: ['b', 'c'] } }];
     const c = parseBenchArgs(['--suite', 'x', '--param', 'n=3,4', '--param', 'on=false', '--param', 'mix=b,c'], suites);
     expect(c.kind === 'run' && c.options.params).toEqual({ n: [3, 4], on: [false], mix: ['b', 'c'] });
     expect(() => parseBenchArgs(['--suite', 'x', '--param', 'n=lots'], suites)).toThrow("--param n: 'lots' is not a number");
+    expect(() => parseBenchArgs(['--suite', 'x', '--param', 'mix=d'], suites)).toThrow("--param mix: unknown value 'd'; choices: a, b, c");
   });
 
   it('--help and --list win over everything else', () => {
