@@ -1,0 +1,211 @@
+/**
+ * `npm run compare` as a function: argv is parsed once into validated options, then the files are
+ * loaded, compared and rendered. The CLI wrapper (harness/cli/compare.ts) only prints and exits, so
+ * tests drive this with argv arrays and assert the output and exit code exactly.
+ */
+import { existsSync } from 'node:fs';
+import { BuflabError, UsageError } from '../errors.js';
+import {
+  compareResults,
+  defaultCompareOptions,
+  defaultThresholds,
+  uniformThresholds,
+  type CompareOptions,
+  type ComparisonReport,
+  type VerdictRule,
+} from './compare-results.js';
+import { formatJson, formatMarkdown, formatText } from './format-report.js';
+import { loadResultFile } from './load-result.js';
+import { METRIC_NAMES, METRICS, parseMetricList } from './metrics.js';
+import { defaultNoisePath, findNoiseEntry, readNoiseFile } from './noise.js';
+
+export type OutputFormat = 'text' | 'md' | 'json';
+
+export interface CompareCliOptions {
+  basePath: string;
+  headPath: string;
+  format: OutputFormat;
+  /** Fraction; null: calibrated noise if available, else per-metric defaults. */
+  threshold: number | null;
+  alpha: number;
+  force: boolean;
+  gateCounts: boolean;
+  gate: CompareOptions['gate'];
+  correction: CompareOptions['correction'];
+  /** Explicit --noise file; null: `.bench-cache/noise/<suite>.json` when it exists. */
+  noisePath: string | null;
+  cacheDir: string;
+  verdictRule: VerdictRule;
+}
+
+export const COMPARE_HELP = `usage: npm run compare -- BASE.json HEAD.json [flags]
+
+Compares two result files cell by cell (matched by id): ratio of medians head/base with a bootstrap
+95% interval, Mann-Whitney U p-values corrected across cells (Holm), a verdict where the change
+clears the noise threshold, a geometric-mean summary, and the deterministic counts compared exactly.
+Exit 0: no significant regression; 1: a significant regression beyond the threshold; 2: bad input.
+
+  --format text|md|json  output format (default text; md is a PR comment with a hidden marker)
+  --threshold PCT        noise threshold in percent for every metric (default: calibrated noise from
+                         .bench-cache/noise/<suite>.json when present, else ${METRIC_NAMES.map((m) => `${METRICS[m].label} ${METRICS[m].defaultThreshold * 100}%`).join(', ')})
+  --alpha A              significance level after correction (default 0.05)
+  --correction holm|bh   multiple-comparison correction (default holm; bh = Benjamini-Hochberg)
+  --gate m1,m2           metrics whose regression fails (default all: ${METRIC_NAMES.join(',')})
+  --gate-counts          also fail when a deterministic count (allocations, copies... per op) increases
+  --noise FILE           use this calibration file (from npm run calibrate)
+  --verdict-rule point|interval
+                         point (default): the ratio must exceed the threshold; interval: its whole
+                         95% interval must (stricter, needs more forks)
+  --force                compare even if CPU model, Node version or schema version differ
+  --help                 this text
+
+example: npm run compare -- results/base.json results/head.json --format md > comment.md
+`;
+
+function numberFlag(flag: string, value: string | undefined, min: number, max: number): number {
+  if (value === undefined) throw new UsageError(`${flag} needs a value`);
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} ${value}: expected a number in [${min}, ${max}]`);
+  return n;
+}
+
+/** Parses argv (after `--`); returns null for --help. Throws UsageError on anything unknown. */
+export function parseCompareArgs(argv: readonly string[], cacheDir = '.bench-cache'): CompareCliOptions | null {
+  const positional: string[] = [];
+  const o: Omit<CompareCliOptions, 'basePath' | 'headPath'> = {
+    format: 'text',
+    threshold: null,
+    alpha: 0.05,
+    force: false,
+    gateCounts: false,
+    gate: [...METRIC_NAMES],
+    correction: 'holm',
+    noisePath: null,
+    cacheDir,
+    verdictRule: 'point',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return null;
+      case '--format': {
+        const v = value();
+        if (v !== 'text' && v !== 'md' && v !== 'json') throw new UsageError(`--format ${v ?? ''}: expected text, md or json`);
+        o.format = v;
+        break;
+      }
+      case '--threshold':
+        o.threshold = numberFlag('--threshold', value(), 0, 100) / 100;
+        break;
+      case '--alpha':
+        o.alpha = numberFlag('--alpha', value(), 1e-9, 0.5);
+        break;
+      case '--correction': {
+        const v = value();
+        if (v !== 'holm' && v !== 'bh') throw new UsageError(`--correction ${v ?? ''}: expected holm or bh`);
+        o.correction = v;
+        break;
+      }
+      case '--gate': {
+        const v = value();
+        if (v === undefined) throw new UsageError('--gate needs a list of metrics');
+        try {
+          o.gate = parseMetricList(v);
+        } catch (err) {
+          throw new UsageError(`--gate: ${(err as Error).message}`);
+        }
+        break;
+      }
+      case '--verdict-rule': {
+        const v = value();
+        if (v !== 'point' && v !== 'interval') throw new UsageError(`--verdict-rule ${v ?? ''}: expected point or interval`);
+        o.verdictRule = v;
+        break;
+      }
+      case '--gate-counts':
+        o.gateCounts = true;
+        break;
+      case '--force':
+        o.force = true;
+        break;
+      case '--noise': {
+        const v = value();
+        if (v === undefined) throw new UsageError('--noise needs a file');
+        o.noisePath = v;
+        break;
+      }
+      default:
+        if (arg.startsWith('-')) throw new UsageError(`unknown flag ${arg}; see npm run compare -- --help`);
+        positional.push(arg);
+    }
+  }
+  if (positional.length !== 2) {
+    throw new UsageError(`expected exactly two result files (BASE HEAD), got ${positional.length}; e.g. npm run compare -- base.json head.json`);
+  }
+  return { basePath: positional[0]!, headPath: positional[1]!, ...o };
+}
+
+export interface CommandOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Loads, compares and renders; `report` is null when the input was refused (exit 2). */
+export function runCompare(options: CompareCliOptions): CommandOutput & { report: ComparisonReport | null } {
+  const base = loadResultFile(options.basePath);
+  const head = loadResultFile(options.headPath);
+  const notes: string[] = [];
+  let thresholds = defaultThresholds();
+  if (options.threshold !== null) {
+    thresholds = uniformThresholds(options.threshold, '--threshold');
+  } else {
+    const noisePath = options.noisePath ?? defaultNoisePath(head.suite, options.cacheDir);
+    if (options.noisePath !== null || existsSync(noisePath)) {
+      const entry = findNoiseEntry(readNoiseFile(noisePath), head.environment);
+      if (entry === undefined) {
+        notes.push(`noise file ${noisePath} has no calibration for this CPU model and Node version; using default thresholds (run npm run calibrate -- --suite ${head.suite})`);
+      } else {
+        for (const m of METRIC_NAMES) {
+          const t = entry.thresholds[m];
+          if (t !== undefined) thresholds[m] = { threshold: t, source: `calibrated noise ${noisePath} (${entry.forks} forks, ${entry.durationMs} ms)` };
+        }
+        notes.push(`using calibrated noise thresholds from ${noisePath} (measured ${entry.measuredAt})`);
+      }
+    }
+  }
+  const report = compareResults(
+    base,
+    head,
+    defaultCompareOptions({
+      alpha: options.alpha,
+      correction: options.correction,
+      thresholds,
+      gate: options.gate,
+      gateCounts: options.gateCounts,
+      force: options.force,
+      labels: [options.basePath, options.headPath],
+      verdictRule: options.verdictRule,
+    }),
+  );
+  report.warnings.unshift(...notes);
+  const render = options.format === 'md' ? formatMarkdown : options.format === 'json' ? formatJson : formatText;
+  return { stdout: render(report), stderr: '', exitCode: report.exitCode, report };
+}
+
+/** The whole command: parse, run, and map typed errors to exit 2 with their message. */
+export function compareMain(argv: readonly string[], cacheDir = '.bench-cache'): CommandOutput {
+  try {
+    const options = parseCompareArgs(argv, cacheDir);
+    if (options === null) return { stdout: COMPARE_HELP, stderr: '', exitCode: 0 };
+    const { stdout, stderr, exitCode } = runCompare(options);
+    return { stdout, stderr, exitCode };
+  } catch (err) {
+    if (err instanceof BuflabError) return { stdout: '', stderr: `compare: [${err.code}] ${err.message}\n`, exitCode: 2 };
+    throw err;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Text (terminal) and Markdown (PR comment) renderings of a ComparisonReport. Pure functions of the
+ * report, so golden tests pin them exactly.
+ */
+import type { CellComparison, ComparisonReport, MetricComparison, SuiteSummary } from './compare-results.js';
+import { formatChange, formatP, formatPct, formatValue } from './format-values.js';
+import { COUNT_LABELS, METRICS } from './metrics.js';
+
+/** The hidden marker CI uses to find (and update) its own PR comment. */
+export const PR_COMMENT_MARKER = '<!-- buflab-compare -->';
+
+function changeCell(m: MetricComparison): string {
+  if (m.ratio === null) return m.baseMedian === 0 && m.headMedian === 0 ? '0 both' : 'n/a (median 0)';
+  return `${formatChange(m.ratio.ratio)} [${formatChange(m.ratio.ci95[0])}, ${formatChange(m.ratio.ci95[1])}]`;
+}
+
+function metricRow(cell: CellComparison, m: MetricComparison): string[] {
+  const unit = METRICS[m.metric].unit;
+  return [cell.id, METRICS[m.metric].label, formatValue(m.baseMedian, unit), formatValue(m.headMedian, unit), changeCell(m), formatP(m.pAdjusted), m.verdictLabel];
+}
+
+function summaryRow(s: SuiteSummary): string[] {
+  return [s.suite, METRICS[s.metric].label, String(s.cells), `${formatChange(s.geomean.ratio)} [${formatChange(s.geomean.ci95[0])}, ${formatChange(s.geomean.ci95[1])}]`, s.verdictLabel];
+}
+
+function methodLine(report: ComparisonReport): string {
+  const correction = report.correction === 'holm' ? 'Holm-Bonferroni' : 'Benjamini-Hochberg';
+  const compared = report.cells.filter((c) => c.state === 'compared').length;
+  const thresholds = Object.entries(report.thresholds)
+    .map(([name, t]) => `${METRICS[name as keyof typeof METRICS].label} ${formatPct(t.threshold)}`)
+    .join(', ');
+  const sources = [...new Set(Object.values(report.thresholds).map((t) => t.source))].join('; ');
+  return (
+    `Ratio of medians head/base with a bootstrap 95% interval (forks resampled within each side); ` +
+    `Mann-Whitney U p-values, ${correction}-corrected across ${compared} cell(s) per metric, alpha ${report.alpha}. ` +
+    `Noise thresholds: ${thresholds} (from ${sources}).`
+  );
+}
+
+function fileLine(side: ComparisonReport['base']): string {
+  const commit = side.commit === null ? 'no commit' : side.commit.slice(0, 12);
+  return `${side.label} (suite ${side.suite}, ${commit})`;
+}
+
+function padTable(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+function statusLine(report: ComparisonReport): string {
+  const n = report.regressions.length;
+  const c = report.countRegressions.length;
+  const parts: string[] = [];
+  parts.push(n === 0 ? 'no significant regression' : `${n} significant regression(s)`);
+  if (c > 0) parts.push(`${c} count increase(s)${report.gateCounts ? ' (gating)' : ' (not gating; --gate-counts to gate)'}`);
+  return parts.join('; ');
+}
+
+export function formatText(report: ComparisonReport): string {
+  const out: string[] = [];
+  out.push(`buflab compare: ${fileLine(report.base)} -> ${fileLine(report.head)}`);
+  out.push(`Result: ${statusLine(report)} (exit ${report.exitCode})`);
+  out.push('');
+  if (report.summaries.length > 0) {
+    out.push('Geometric mean of head/base over cells:');
+    out.push(...padTable([['suite', 'metric', 'cells', 'change [95% CI]', 'verdict'], ...report.summaries.map(summaryRow)]).map((l) => `  ${l}`));
+    out.push('');
+  }
+  const rows: string[][] = [['cell', 'metric', 'base', 'head', 'change [95% CI]', 'p(adj)', 'verdict']];
+  for (const cell of report.cells) {
+    if (cell.state !== 'compared') {
+      rows.push([cell.id, '-', '-', '-', '-', '-', `not compared: ${cell.note ?? cell.state}`]);
+      continue;
+    }
+    for (const m of cell.metrics) rows.push(metricRow(cell, m));
+  }
+  out.push(...padTable(rows));
+  const countRows = report.cells.flatMap((cell) =>
+    cell.counts.filter((c) => c.status !== 'equal').map((c) => [cell.id, COUNT_LABELS[c.count], String(c.base), String(c.head), c.status]),
+  );
+  out.push('');
+  if (countRows.length === 0) out.push('Deterministic counts (strategy allocations, copies, views per op): all equal.');
+  else {
+    out.push('Deterministic counts that differ:');
+    out.push(...padTable([['cell', 'count', 'base', 'head', 'status'], ...countRows]).map((l) => `  ${l}`));
+  }
+  out.push('');
+  out.push(methodLine(report));
+  for (const w of report.warnings) out.push(`warning: ${w}`);
+  return out.join('\n') + '\n';
+}
+
+function mdRow(cells: string[]): string {
+  return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+}
+
+function mdTable(header: string[], rows: string[][]): string[] {
+  return [mdRow(header), mdRow(header.map(() => '---')), ...rows.map(mdRow)];
+}
+
+export function formatMarkdown(report: ComparisonReport): string {
+  const out: string[] = [PR_COMMENT_MARKER];
+  const failed = report.exitCode === 1;
+  out.push(`### buflab compare: ${failed ? 'regression' : 'no significant regression'}`);
+  out.push('');
+  out.push(`\`${fileLine(report.base)}\` → \`${fileLine(report.head)}\` — ${statusLine(report)}.`);
+  out.push('');
+  if (report.summaries.length > 0) {
+    out.push(...mdTable(['suite', 'metric', 'cells', 'geomean change [95% CI]', 'verdict'], report.summaries.map(summaryRow)));
+    out.push('');
+  }
+  const significant: string[][] = [];
+  for (const cell of report.cells) {
+    for (const m of cell.metrics) {
+      if (m.verdict === 'improved' || m.verdict === 'regressed') significant.push(metricRow(cell, m));
+    }
+  }
+  if (significant.length > 0) {
+    out.push('**Significant changes**');
+    out.push('');
+    out.push(...mdTable(['cell', 'metric', 'base', 'head', 'change [95% CI]', 'p (adj)', 'verdict'], significant));
+    out.push('');
+  }
+  const countRows = report.cells.flatMap((cell) =>
+    cell.counts.filter((c) => c.status !== 'equal').map((c) => [cell.id, COUNT_LABELS[c.count], String(c.base), String(c.head), c.status]),
+  );
+  if (countRows.length > 0) {
+    out.push(`**Deterministic counts that differ**${report.gateCounts ? ' (gating)' : ''}`);
+    out.push('');
+    out.push(...mdTable(['cell', 'count', 'base', 'head', 'status'], countRows));
+    out.push('');
+  }
+  const rows: string[][] = [];
+  for (const cell of report.cells) {
+    if (cell.state !== 'compared') {
+      rows.push([cell.id, '-', '-', '-', '-', '-', `not compared: ${cell.note ?? cell.state}`]);
+      continue;
+    }
+    for (const m of cell.metrics) rows.push(metricRow(cell, m));
+  }
+  out.push(`<details><summary>Full table (${report.cells.length} cells)</summary>`);
+  out.push('');
+  out.push(...mdTable(['cell', 'metric', 'base', 'head', 'change [95% CI]', 'p (adj)', 'verdict'], rows));
+  out.push('');
+  out.push('</details>');
+  out.push('');
+  out.push(`<sub>${methodLine(report)}</sub>`);
+  if (report.warnings.length > 0) {
+    out.push('');
+    for (const w of report.warnings) out.push(`> warning: ${w}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function formatJson(report: ComparisonReport): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}

@@ -1,0 +1,11 @@
+export * from './compare-results.js';
+export * from './compare-command.js';
+export * from './errors.js';
+export * from './format-report.js';
+export * from './load-result.js';
+export * from './mann-whitney.js';
+export * from './merge-results.js';
+export * from './metrics.js';
+export * from './multiple-testing.js';
+export * from './noise.js';
+export { bootstrapGeometricMeanRatio, bootstrapRatioOfMedians, type RatioEstimate } from './bootstrap-ratio.js';

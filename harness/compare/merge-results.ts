@@ -1,0 +1,47 @@
+/**
+ * Joining the result files of shards (`npm run bench -- --shard K/N` on N machines or jobs) into one.
+ * Refused (pyperf's rule: runs whose checked metadata differ are never merged): different schema
+ * versions, suites, CPU models, Node versions or git commits, and a cell present in two files.
+ */
+import type { ResultFile } from '../result-schema.js';
+import { MergeError } from './errors.js';
+import { checkEnvironments } from './load-result.js';
+
+export function mergeResults(files: ReadonlyArray<{ path: string; result: ResultFile }>): ResultFile {
+  if (files.length === 0) throw new MergeError('E_MERGE_OPTIONS', 'nothing to merge: pass two or more result files');
+  const first = files[0]!;
+  const seen = new Map<string, string>();
+  for (const { path, result } of files) {
+    if (result.suite !== first.result.suite) {
+      throw new MergeError('E_MERGE_SUITE', `${path} is suite ${result.suite}, ${first.path} is suite ${first.result.suite}: only shards of one suite can be merged`);
+    }
+    // Throws EnvironmentMismatchError (E_ENV_MISMATCH) naming the field.
+    checkEnvironments(first.result, result, false, [first.path, path]);
+    const commitA = first.result.environment.git?.commit ?? null;
+    const commitB = result.environment.git?.commit ?? null;
+    if (commitA !== commitB) {
+      throw new MergeError('E_MERGE_OPTIONS', `environment.git.commit differs: ${first.path} ${JSON.stringify(commitA)}, ${path} ${JSON.stringify(commitB)}: shards must measure the same commit`);
+    }
+    for (const cell of result.cells) {
+      const other = seen.get(cell.id);
+      if (other !== undefined) {
+        throw new MergeError('E_MERGE_DUPLICATE_CELL', `cell ${cell.id} is in both ${other} and ${path}: shards must not overlap (check their --shard K/N)`);
+      }
+      seen.set(cell.id, path);
+    }
+  }
+  const starts = files.map((f) => f.result.environment.startedAt).sort();
+  const ends = files.map((f) => f.result.environment.finishedAt).filter((t): t is string => t !== undefined).sort();
+  const environment = { ...first.result.environment, startedAt: starts[0]! };
+  if (ends.length === files.length) environment.finishedAt = ends[ends.length - 1]!;
+  else delete environment.finishedAt;
+  return {
+    schemaVersion: first.result.schemaVersion,
+    suite: first.result.suite,
+    environment,
+    options: { mergedFrom: files.map((f) => ({ path: f.path, options: f.result.options })) },
+    cells: files.flatMap((f) => f.result.cells).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    warnings: files.flatMap((f) => f.result.warnings.map((w) => `${f.path}: ${w}`)),
+    interrupted: files.some((f) => f.result.interrupted),
+  };
+}

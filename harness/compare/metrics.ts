@@ -1,0 +1,82 @@
+/**
+ * What compare compares: the noisy metrics (one value per fork, compared statistically) and the
+ * deterministic counts (the strategy's counters per operation, compared exactly).
+ */
+import type { ForkRecord } from '../result-schema.js';
+
+export const METRIC_NAMES = [
+  'opsPerSec',
+  'bytesPerSec',
+  'latencyP50Ns',
+  'latencyP99Ns',
+  'gcTimeShare',
+  'heapBytesPerOp',
+  'arrayBufferBytesPerOp',
+  'peakRssBytes',
+] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+export type ValueUnit = 'ops/s' | 'bytes/s' | 'ns' | 'share' | 'bytes';
+
+export interface MetricDefinition {
+  name: MetricName;
+  label: string;
+  unit: ValueUnit;
+  /** True when a larger value is better (throughput). */
+  higherIsBetter: boolean;
+  /** Words for an improvement and a regression in this metric. */
+  improvedWord: string;
+  regressedWord: string;
+  /**
+   * Default noise threshold (fraction) when neither --threshold nor a calibration applies. Throughput
+   * is the steadiest metric; tails, GC and memory move more between identical forks.
+   */
+  defaultThreshold: number;
+  /** The fork's value, or undefined when the fork does not record it. */
+  read(fork: ForkRecord): number | undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
+  opsPerSec: { name: 'opsPerSec', label: 'ops/s', unit: 'ops/s', higherIsBetter: true, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02, read: (f) => num(f.opsPerSec) },
+  bytesPerSec: { name: 'bytesPerSec', label: 'bytes/s', unit: 'bytes/s', higherIsBetter: true, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02, read: (f) => num(f.bytesPerSec) },
+  // The median time of one operation. Unlike ops/s (operations over wall time, preemptions included),
+  // it is barely moved by other processes competing for the CPU: most operations run between
+  // preemptions, so on a shared machine it is the steadiest measure of the code's own speed.
+  latencyP50Ns: { name: 'latencyP50Ns', label: 'p50 latency', unit: 'ns', higherIsBetter: false, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02, read: (f) => num(f.latencyNs?.p50) },
+  latencyP99Ns: { name: 'latencyP99Ns', label: 'p99 latency', unit: 'ns', higherIsBetter: false, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.05, read: (f) => num(f.latencyNs?.p99) },
+  gcTimeShare: { name: 'gcTimeShare', label: 'GC pause share', unit: 'share', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.1, read: (f) => num(f.gc?.timeShare) },
+  heapBytesPerOp: { name: 'heapBytesPerOp', label: 'heap B/op', unit: 'bytes', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.05, read: (f) => num(f.alloc?.heapBytesPerOp) },
+  arrayBufferBytesPerOp: { name: 'arrayBufferBytesPerOp', label: 'ArrayBuffer B/op', unit: 'bytes', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.05, read: (f) => num(f.alloc?.arrayBufferBytesPerOp) },
+  peakRssBytes: { name: 'peakRssBytes', label: 'peak RSS', unit: 'bytes', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.05, read: (f) => num(f.memory?.peakRssBytes) },
+};
+
+export const COUNT_NAMES = ['allocations', 'copies', 'views', 'allocatedBytes', 'copiedBytes', 'foreignAllocations'] as const;
+export type CountName = (typeof COUNT_NAMES)[number];
+
+export const COUNT_LABELS: Readonly<Record<CountName, string>> = {
+  allocations: 'strategy allocs/op',
+  copies: 'strategy copies/op',
+  views: 'strategy views/op',
+  allocatedBytes: 'strategy alloc B/op',
+  copiedBytes: 'strategy copied B/op',
+  foreignAllocations: 'foreign allocs/op',
+};
+
+export function readCount(fork: ForkRecord, name: CountName): number | undefined {
+  return num(fork.alloc?.strategyPerOp?.[name]);
+}
+
+/** Parses `--gate`/`--metrics` lists ("opsPerSec,latencyP99Ns"). */
+export function parseMetricList(text: string): MetricName[] {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) {
+    if (!(METRIC_NAMES as readonly string[]).includes(n)) {
+      throw new RangeError(`unknown metric '${n}'; known: ${METRIC_NAMES.join(', ')}`);
+    }
+  }
+  return names as MetricName[];
+}

@@ -1,0 +1,2 @@
+export * from './exporters.js';
+export * from './export-command.js';

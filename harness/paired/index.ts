@@ -1,0 +1,2 @@
+export * from './run-paired.js';
+export * from './worktree.js';

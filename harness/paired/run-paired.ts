@@ -1,0 +1,157 @@
+/**
+ * `npm run bench -- --suite S --baseline REF`: base (REF, checked out in a worktree) against head
+ * (this working tree), forks interleaved A B A B in one session through the parent's runner so that
+ * both sides see the same machine state, then both result files and the comparison are written:
+ * `<out>.base.json`, `<out>.head.json`, `<out>.compare.md` and `<out>.compare.json`.
+ * Returns the process exit code: compare's (0 / 1 on a significant regression), 2 when a side has
+ * no completed cell to compare, 130 when interrupted.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { arch, cpus, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../child/protocol.js';
+import type { BenchOptions } from '../cli/args.js';
+import { BuflabError } from '../errors.js';
+import type { Environment } from '../result-schema.js';
+import { SpawnExecutor, type ChildExecutor, type Side } from '../run/executor.js';
+import { PlainProgress, TtyProgress, type ProgressReporter } from '../run/progress.js';
+import { runSuite, type RunContext, type RunOutcome } from '../run/run-suite.js';
+import { compareResults, defaultCompareOptions, type CompareOptions, type ComparisonReport } from '../compare/compare-results.js';
+import { formatJson, formatMarkdown, formatText } from '../compare/format-report.js';
+import { prepareBaseline, realTreeOps, type TreeOps } from './worktree.js';
+
+export interface PairedDeps {
+  repoRoot?: string;
+  cacheDir?: string;
+  tree?: TreeOps;
+  executor?: ChildExecutor;
+  progress?: ProgressReporter;
+  environment?: RunContext['environment'];
+  signal?: AbortSignal;
+  /** Overrides of the comparison (thresholds from calibration…). */
+  compare?: Partial<CompareOptions>;
+  /** Where the text report goes (default stdout). */
+  print?: (text: string) => void;
+  /** Sides to run instead of base worktree + this tree (calibration runs A/A with the same tree twice). */
+  sides?: Side[];
+  suites?: RunContext['suites'];
+}
+
+export interface PairedOutcome {
+  run: RunOutcome;
+  report: ComparisonReport | null;
+  comparePaths: { md: string; json: string } | null;
+  exitCode: number;
+}
+
+/** The file stem of a paired run's outputs: `--out x.json` → `x`. */
+export function pairedStem(resultPath: string): string {
+  return resultPath.endsWith('.json') ? resultPath.slice(0, -5) : resultPath;
+}
+
+/** Runs sides interleaved and compares them; the building block of runPaired and calibrate. */
+export async function runPairedSides(options: BenchOptions, sides: Side[], deps: PairedDeps): Promise<PairedOutcome> {
+  const print = deps.print ?? ((t: string) => process.stdout.write(t));
+  const progress = deps.progress ?? (process.stderr.isTTY ? new TtyProgress(process.stderr) : new PlainProgress((l) => process.stderr.write(l + '\n')));
+  const ctx: RunContext = {
+    progress,
+    environment: deps.environment ?? (await defaultEnvironmentCollector()),
+    argv: process.argv.slice(),
+  };
+  if (deps.signal !== undefined) ctx.signal = deps.signal;
+  if (deps.suites !== undefined) ctx.suites = deps.suites;
+  const run = await runSuite(options, sides, deps.executor ?? new SpawnExecutor(), ctx);
+  if (run.interrupted) return { run, report: null, comparePaths: null, exitCode: 130 };
+  const base = run.sides.find((s) => s.side.label === 'base');
+  const head = run.sides.find((s) => s.side.label === 'head');
+  if (base === undefined || head === undefined) throw new Error('runPairedSides: the runner returned no base or head side');
+  let report: ComparisonReport;
+  try {
+    report = compareResults(base.result, head.result, defaultCompareOptions({ labels: [base.resultPath, head.resultPath], ...deps.compare }));
+  } catch (err) {
+    if (err instanceof BuflabError) {
+      process.stderr.write(`paired: cannot compare: [${err.code}] ${err.message}\n`);
+      return { run, report: null, comparePaths: null, exitCode: 2 };
+    }
+    throw err;
+  }
+  const stem = pairedStem(base.resultPath.replace(/\.base\.json$/, '.json'));
+  const comparePaths = { md: `${stem}.compare.md`, json: `${stem}.compare.json` };
+  writeFileSync(comparePaths.md, formatMarkdown(report));
+  writeFileSync(comparePaths.json, formatJson(report));
+  print(formatText(report));
+  print(`base: ${base.resultPath}\nhead: ${head.resultPath}\ncomparison: ${comparePaths.md}, ${comparePaths.json}\n`);
+  return { run, report, comparePaths, exitCode: report.exitCode };
+}
+
+/** Entry point called by `npm run bench -- --baseline REF` (harness/cli/bench.ts). */
+export async function runPaired(options: BenchOptions, deps: PairedDeps = {}): Promise<number> {
+  if (options.baseline === null) throw new Error('runPaired needs options.baseline');
+  const repoRoot = deps.repoRoot ?? REPO_ROOT;
+  const cacheDir = deps.cacheDir ?? join(repoRoot, '.bench-cache');
+  try {
+    const sides =
+      deps.sides ??
+      (() => {
+        const baseline = prepareBaseline(deps.tree ?? realTreeOps, repoRoot, options.baseline!, cacheDir, (l) => process.stderr.write(l + '\n'));
+        return [
+          { label: 'base' as const, rootDir: baseline.dir },
+          { label: 'head' as const, rootDir: repoRoot },
+        ];
+      })();
+    const controller = new AbortController();
+    const onSigint = (): void => {
+      process.stderr.write('\npaired: interrupted — stopping the running child and writing both result files\n');
+      controller.abort();
+    };
+    const signal = deps.signal ?? controller.signal;
+    if (deps.signal === undefined) process.once('SIGINT', onSigint);
+    try {
+      const outcome = await runPairedSides(options, sides, { ...deps, signal });
+      return outcome.exitCode;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+    }
+  } catch (err) {
+    if (err instanceof BuflabError) {
+      process.stderr.write(`paired: [${err.code}] ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+/**
+ * The environment of a side: harness/measure/environment.ts `collectEnvironment({ repoRoot, argv })`
+ * when that part of the project is present (bench.ts uses the same), else a reduced record from
+ * node:os that says it is reduced.
+ */
+export async function defaultEnvironmentCollector(repoRoot = REPO_ROOT): Promise<RunContext['environment']> {
+  const file = join(repoRoot, 'harness', 'measure', 'environment.ts');
+  if (existsSync(file)) {
+    const mod = (await import(pathToFileURL(file).href)) as {
+      collectEnvironment?: (o: { repoRoot: string; argv: string[] }) => Environment | Promise<Environment>;
+    };
+    if (typeof mod.collectEnvironment === 'function') {
+      const collect = mod.collectEnvironment;
+      // Each side describes its own checkout (the base worktree's git commit, not this tree's).
+      return (side: Side) => collect({ repoRoot: side.rootDir, argv: process.argv.slice() });
+    }
+  }
+  return (): Environment => ({
+    node: process.version,
+    v8: process.versions.v8,
+    platform: platform(),
+    arch: arch(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    totalMemoryBytes: totalmem(),
+    kernel: release(),
+    governor: null,
+    git: { commit: null, dirty: null },
+    harnessVersion: 'unknown (reduced environment: harness/measure/environment.ts missing)',
+    startedAt: new Date().toISOString(),
+    argv: process.argv.slice(),
+  });
+}

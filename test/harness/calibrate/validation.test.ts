@@ -1,0 +1,43 @@
+/**
+ * A small, real version of scripts/validate-compare.ts: 2 A/A and 2 slowdown paired comparisons of
+ * the `scaled` workload through the real runner and children, with short durations. Timing is never
+ * asserted: only the structure, and the verdict on a change far beyond any noise (work × 2).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../../harness/child/protocol.js';
+import { runValidation } from '../../../harness/calibrate/validation.js';
+
+describe('validation experiment (small)', () => {
+  it('runs A/A and injected-slowdown comparisons and calls a 2x slowdown slower (median op time)', { timeout: 180_000 }, async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'buflab-validate-'));
+    const result = await runValidation({
+      repeats: 2,
+      factor: 2,
+      benchArgs: ['--forks', '5', '--warmup', '50', '--duration', '150'],
+      rootDir: REPO_ROOT,
+      outDir,
+    });
+    expect(result.childFailures).toBe(0);
+    expect(result.rows.map((r) => `${r.kind} ${r.index}`)).toEqual(['A/A 1', 'slowdown 1', 'A/A 2', 'slowdown 2']);
+    expect(result.metric).toBe('latencyP50Ns');
+    for (const row of result.rows) {
+      expect(row.primary.metric).toBe('latencyP50Ns');
+      expect(row.ops.metric).toBe('opsPerSec');
+      expect(row.primary.baseForks).toBe(5);
+      expect(row.primary.headForks).toBe(5);
+      expect(row.primary.test).toBe('exact');
+      expect(row.primary.ratio!.ci95[0]).toBeLessThanOrEqual(row.primary.ratio!.ratio);
+      expect(row.primary.ratio!.ci95[1]).toBeGreaterThanOrEqual(row.primary.ratio!.ratio);
+    }
+    for (const row of result.rows.filter((r) => r.kind === 'slowdown')) {
+      // Twice the work: the median op time doubles (slower), far beyond any noise.
+      expect(row.primary.verdict).toBe('regressed');
+      expect(row.primary.verdictLabel).toBe('slower');
+      expect(row.primary.ratio!.ratio).toBeGreaterThan(1.5);
+    }
+    expect(result.detections).toBe(2);
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { bootstrapGeometricMeanRatio, bootstrapRatioOfMedians } from '../../../harness/compare/bootstrap-ratio.js';
+import { seededRng } from '../../../harness/compare/rng.js';
+
+const positive = fc.array(fc.double({ min: 1, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 10 });
+
+describe('bootstrapRatioOfMedians', () => {
+  it('gives the ratio of medians as its point estimate', () => {
+    const r = bootstrapRatioOfMedians([100, 102, 98], [110, 111, 109])!;
+    expect(r.ratio).toBeCloseTo(110 / 100, 12);
+    expect(r.ci95[0]).toBeLessThanOrEqual(r.ratio);
+    expect(r.ci95[1]).toBeGreaterThanOrEqual(r.ratio);
+  });
+
+  it('is degenerate at the point when every fork is equal', () => {
+    const r = bootstrapRatioOfMedians([5, 5, 5], [10, 10, 10])!;
+    expect(r.ratio).toBe(2);
+    expect(r.ci95[0]).toBeCloseTo(2, 12);
+    expect(r.ci95[1]).toBeCloseTo(2, 12);
+  });
+
+  it('bounds the interval by the extreme resampled medians (min/max ratios)', () => {
+    const base = [90, 100, 110];
+    const head = [95, 100, 105];
+    const r = bootstrapRatioOfMedians(base, head)!;
+    expect(r.ci95[0]).toBeGreaterThanOrEqual(95 / 110 - 1e-12);
+    expect(r.ci95[1]).toBeLessThanOrEqual(105 / 90 + 1e-12);
+  });
+
+  it('returns null when a median is zero (no ratio to zero)', () => {
+    expect(bootstrapRatioOfMedians([0, 0, 1], [1, 2, 3])).toBeNull();
+  });
+
+  it('always contains the point estimate (property)', () => {
+    fc.assert(
+      fc.property(positive, positive, fc.integer({ min: 1, max: 1000 }), (base, head, seed) => {
+        const r = bootstrapRatioOfMedians(base, head, { resamples: 200, seed })!;
+        expect(r.ci95[0]).toBeLessThanOrEqual(r.ratio);
+        expect(r.ratio).toBeLessThanOrEqual(r.ci95[1]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('inverts exactly when base and head are swapped (property)', () => {
+    fc.assert(
+      fc.property(positive, positive, (base, head) => {
+        const ab = bootstrapRatioOfMedians(base, head, { resamples: 200 })!;
+        const ba = bootstrapRatioOfMedians(head, base, { resamples: 200 })!;
+        // Compared on the log scale: the values span 1e-6..1e6.
+        expect(Math.log(ba.ratio)).toBeCloseTo(-Math.log(ab.ratio), 9);
+        expect(Math.log(ba.ci95[0])).toBeCloseTo(-Math.log(ab.ci95[1]), 9);
+        expect(Math.log(ba.ci95[1])).toBeCloseTo(-Math.log(ab.ci95[0]), 9);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('covers the true ratio in about 95% of simulated experiments (10 forks per side)', () => {
+    // Log-normal forks with 2% spread; true ratio of medians 1.05. Percentile intervals under-cover a
+    // little with small samples (Efron & Tibshirani §13.3), hence the wide acceptance band.
+    const rng = seededRng(42);
+    const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    let covered = 0;
+    const trials = 200;
+    for (let t = 0; t < trials; t++) {
+      const base = Array.from({ length: 10 }, () => 1000 * Math.exp(0.02 * gauss()));
+      const head = Array.from({ length: 10 }, () => 1050 * Math.exp(0.02 * gauss()));
+      const r = bootstrapRatioOfMedians(base, head, { resamples: 500, seed: t })!;
+      if (r.ci95[0] <= 1.05 && 1.05 <= r.ci95[1]) covered++;
+    }
+    expect(covered / trials).toBeGreaterThan(0.85);
+    expect(covered / trials).toBeLessThan(0.995);
+  });
+});
+
+describe('bootstrapGeometricMeanRatio', () => {
+  it('is the geometric mean of the per-cell ratios', () => {
+    const g = bootstrapGeometricMeanRatio([
+      { base: [100, 100, 100], head: [200, 200, 200] },
+      { base: [100, 100, 100], head: [50, 50, 50] },
+    ])!;
+    expect(g.ratio).toBeCloseTo(1, 12);
+    expect(g.ci95[0]).toBeCloseTo(1, 12);
+    expect(g.ci95[1]).toBeCloseTo(1, 12);
+  });
+
+  it('contains its point estimate and inverts when sides are swapped (property)', () => {
+    const pair = fc.record({ base: positive, head: positive });
+    fc.assert(
+      fc.property(fc.array(pair, { minLength: 1, maxLength: 4 }), (pairs) => {
+        const ab = bootstrapGeometricMeanRatio(pairs, { resamples: 100 })!;
+        const ba = bootstrapGeometricMeanRatio(pairs.map((p) => ({ base: p.head, head: p.base })), { resamples: 100 })!;
+        expect(ab.ci95[0]).toBeLessThanOrEqual(ab.ratio * (1 + 1e-12));
+        expect(ab.ci95[1]).toBeGreaterThanOrEqual(ab.ratio * (1 - 1e-12));
+        expect(Math.log(ba.ratio)).toBeCloseTo(-Math.log(ab.ratio), 9);
+        expect(Math.log(ba.ci95[0])).toBeCloseTo(-Math.log(ab.ci95[1]), 9);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('returns null with no cells', () => {
+    expect(bootstrapGeometricMeanRatio([])).toBeNull();
+  });
+});

@@ -1,0 +1,243 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { compareResults, decideVerdict, defaultCompareOptions, uniformThresholds } from '../../../harness/compare/compare-results.js';
+import { compareMain } from '../../../harness/compare/compare-command.js';
+import { parseResultFile } from '../../../harness/compare/load-result.js';
+import { around, makeResult } from './make-result.js';
+
+const FIX = 'test/harness/compare/fixtures';
+
+function tmpFile(name: string, content: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'buflab-compare-'));
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('decideVerdict', () => {
+  const ratio = (r: number, lo: number, hi: number) => ({ ratio: r, ci95: [lo, hi] as [number, number] });
+  it('says slower/faster only when significant, the interval excludes 1 and the change exceeds the threshold', () => {
+    expect(decideVerdict(ratio(0.9, 0.88, 0.92), 0.01, 0.05, 0.02, true)).toBe('regressed');
+    expect(decideVerdict(ratio(1.1, 1.08, 1.12), 0.01, 0.05, 0.02, true)).toBe('improved');
+    // Lower is better (latency): a higher value is a regression.
+    expect(decideVerdict(ratio(1.1, 1.08, 1.12), 0.01, 0.05, 0.02, false)).toBe('regressed');
+  });
+  it('is inconclusive when not significant, or the interval spans 1, yet the interval leaves the noise band', () => {
+    expect(decideVerdict(ratio(0.9, 0.88, 0.92), 0.2, 0.05, 0.02, true)).toBe('inconclusive');
+    expect(decideVerdict(ratio(0.95, 0.9, 1.01), 0.01, 0.05, 0.02, true)).toBe('inconclusive');
+  });
+  it('says no change when the whole interval is inside the noise band, even if significant', () => {
+    expect(decideVerdict(ratio(0.99, 0.985, 0.995), 0.001, 0.05, 0.02, true)).toBe('no change');
+    expect(decideVerdict(ratio(1.0, 0.99, 1.01), 0.9, 0.05, 0.02, true)).toBe('no change');
+  });
+  it("with the 'interval' rule, needs the whole interval beyond the threshold", () => {
+    expect(decideVerdict(ratio(0.97, 0.96, 0.985), 0.01, 0.05, 0.02, true, 'point')).toBe('regressed');
+    expect(decideVerdict(ratio(0.97, 0.96, 0.985), 0.01, 0.05, 0.02, true, 'interval')).toBe('inconclusive');
+    expect(decideVerdict(ratio(0.95, 0.94, 0.97), 0.01, 0.05, 0.02, true, 'interval')).toBe('regressed');
+  });
+  it('is inconclusive without a ratio', () => {
+    expect(decideVerdict(null, 0.001, 0.05, 0.02, true)).toBe('inconclusive');
+  });
+});
+
+describe('compareResults', () => {
+  const forks = (c: number, n = 6, spread = 0.01) => around(c, n, spread).map((o) => ({ opsPerSec: o }));
+
+  it('finds a 10% slowdown and exits 1; equal runs exit 0', () => {
+    const base = makeResult([{ id: 'a/pooled/glibc/1', forks: forks(1000) }]);
+    const slow = makeResult([{ id: 'a/pooled/glibc/1', forks: forks(900) }]);
+    const r = compareResults(base, slow, defaultCompareOptions());
+    const ops = r.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!;
+    expect(ops.ratio!.ratio).toBeCloseTo(0.9, 12);
+    expect(ops.verdict).toBe('regressed');
+    expect(ops.verdictLabel).toBe('slower');
+    expect(ops.pValue).toBeCloseTo(2 / 924, 12); // C(12, 6) = 924, completely separated
+    expect(r.exitCode).toBe(1);
+    expect(compareResults(base, base, defaultCompareOptions()).exitCode).toBe(0);
+  });
+
+  it('corrects p-values across cells (Holm): the same separation is weaker with more cells', () => {
+    const ids = ['a/x/glibc/1', 'a/y/glibc/1', 'a/z/glibc/1'];
+    const base = makeResult(ids.map((id) => ({ id, forks: forks(1000) })));
+    const head = makeResult(ids.map((id) => ({ id, forks: forks(900) })));
+    const r = compareResults(base, head, defaultCompareOptions());
+    for (const c of r.cells) expect(c.metrics.find((m) => m.metric === 'opsPerSec')!.pAdjusted).toBeCloseTo((3 * 2) / 924, 12);
+  });
+
+  it('cannot call anything significant with 3 forks per side, and says why', () => {
+    const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000, 3) }]);
+    const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(500, 3) }]);
+    const r = compareResults(base, head, defaultCompareOptions());
+    expect(r.cells[0]!.metrics[0]!.verdict).toBe('inconclusive');
+    expect(r.exitCode).toBe(0);
+    expect(r.warnings.join('\n')).toMatch(/only 3 fork\(s\) per side: the smallest p-value possible is 0\.10/);
+  });
+
+  it('warns when the correction across cells leaves no attainable significance, and says how many forks would', () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `a/s${i}/glibc/1`);
+    const base = makeResult(ids.map((id) => ({ id, forks: forks(1000, 5) })));
+    const head = makeResult(ids.map((id) => ({ id, forks: forks(500, 5) })));
+    const r = compareResults(base, head, defaultCompareOptions());
+    expect(r.exitCode).toBe(0);
+    expect(r.warnings.join('\n')).toMatch(/only 5 fork\(s\) per side: the smallest p-value possible after correcting for 10 cells is 0\.079 >= alpha 0\.05.*--forks 6 or more/);
+  });
+
+  it('swapping base and head swaps improved and regressed and inverts the ratio (property)', () => {
+    const sample = fc.array(fc.double({ min: 100, max: 200, noNaN: true }), { minLength: 2, maxLength: 8 });
+    fc.assert(
+      fc.property(sample, sample, (a, b) => {
+        const A = makeResult([{ id: 'c/p/glibc/1', forks: a.map((o) => ({ opsPerSec: o })) }]);
+        const B = makeResult([{ id: 'c/p/glibc/1', forks: b.map((o) => ({ opsPerSec: o })) }]);
+        const opts = defaultCompareOptions({ resamples: 200 });
+        const ab = compareResults(A, B, opts).cells[0]!.metrics;
+        const ba = compareResults(B, A, opts).cells[0]!.metrics;
+        const flip = { improved: 'regressed', regressed: 'improved', 'no change': 'no change', inconclusive: 'inconclusive' } as const;
+        ab.forEach((m, i) => {
+          expect(ba[i]!.verdict).toBe(flip[m.verdict]);
+          if (m.ratio !== null) expect(Math.log(ba[i]!.ratio!.ratio)).toBeCloseTo(-Math.log(m.ratio.ratio), 9);
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('compares deterministic counts exactly and gates on them only with gateCounts', () => {
+    const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, allocationsPerOp: 2 })) }]);
+    const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, allocationsPerOp: 2.5 })) }]);
+    const off = compareResults(base, head, defaultCompareOptions());
+    expect(off.cells[0]!.counts.find((c) => c.count === 'allocations')).toEqual({ count: 'allocations', base: 2, head: 2.5, status: 'increased' });
+    expect(off.countRegressions).toHaveLength(1);
+    expect(off.exitCode).toBe(0);
+    expect(compareResults(base, head, defaultCompareOptions({ gateCounts: true })).exitCode).toBe(1);
+    expect(compareResults(head, base, defaultCompareOptions({ gateCounts: true })).exitCode).toBe(0);
+  });
+
+  it('does not gate on counts that differ between forks of one side', () => {
+    const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f, i) => ({ ...f, copiesPerOp: 1 + i / 10 })) }]);
+    const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, copiesPerOp: 5 })) }]);
+    const r = compareResults(base, head, defaultCompareOptions({ gateCounts: true }));
+    expect(r.cells[0]!.counts.find((c) => c.count === 'copies')!.status).toBe('varies');
+    expect(r.exitCode).toBe(0);
+    expect(r.warnings.join('\n')).toMatch(/copies per op differs between forks/);
+  });
+
+  it('respects --gate: a regression of an ungated metric does not fail', () => {
+    const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, peakRssBytes: 100e6 })) }]);
+    const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f, i) => ({ ...f, peakRssBytes: 150e6 + i })) }]);
+    expect(compareResults(base, head, defaultCompareOptions()).exitCode).toBe(1);
+    expect(compareResults(base, head, defaultCompareOptions({ gate: ['opsPerSec'] })).exitCode).toBe(0);
+  });
+
+  it('reports cells only on one side or not completed without comparing them', () => {
+    const base = makeResult([
+      { id: 'a/1/glibc/1', forks: forks(1000) },
+      { id: 'a/2/glibc/1', state: 'errored', forks: [] },
+    ]);
+    const head = makeResult([
+      { id: 'a/1/glibc/1', forks: forks(1000) },
+      { id: 'a/2/glibc/1', forks: forks(1000) },
+      { id: 'a/3/glibc/1', forks: forks(1000) },
+    ]);
+    const r = compareResults(base, head, defaultCompareOptions({ labels: ['B', 'H'] }));
+    expect(r.cells.map((c) => [c.id, c.state, c.note ?? ''])).toEqual([
+      ['a/1/glibc/1', 'compared', ''],
+      ['a/2/glibc/1', 'not-completed', 'B errored'],
+      ['a/3/glibc/1', 'only-head', 'only in H'],
+    ]);
+  });
+
+  it('uses a uniform threshold when given: a 3% change is within a 5% band', () => {
+    const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000, 8, 0.002) }]);
+    const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(970, 8, 0.002) }]);
+    const at2 = compareResults(base, head, defaultCompareOptions()).cells[0]!.metrics[0]!;
+    const at5 = compareResults(base, head, defaultCompareOptions({ thresholds: uniformThresholds(0.05, '--threshold') })).cells[0]!.metrics[0]!;
+    expect(at2.verdict).toBe('regressed');
+    expect(at5.verdict).toBe('no change');
+  });
+});
+
+describe('refusals (exit 2, naming the problem)', () => {
+  const good = makeResult([{ id: 'a/p/glibc/1', forks: around(1000, 5, 0.01).map((o) => ({ opsPerSec: o })) }]);
+
+  it('refuses a different CPU model, naming the field, unless --force', () => {
+    const other = tmpFile('h.json', makeResult(good.cells.map((c) => ({ id: c.id, forks: c.forks.map((f) => ({ opsPerSec: f.opsPerSec })) })), { cpuModel: 'Other CPU' }));
+    const base = tmpFile('b.json', good);
+    const out = compareMain([base, other]);
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toMatch(/\[E_ENV_MISMATCH\].*environment\.cpuModel differs: .*"Test CPU @ 2\.0GHz".*"Other CPU".*--force/);
+    const forced = compareMain([base, other, '--force']);
+    expect(forced.exitCode).toBe(0);
+    expect(forced.stdout).toMatch(/warning: --force: environment\.cpuModel differs/);
+  });
+
+  it('refuses a different Node version', () => {
+    const other = tmpFile('h.json', { ...good, environment: { ...good.environment, node: 'v22.0.0' } });
+    const out = compareMain([tmpFile('b.json', good), other]);
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toMatch(/environment\.node differs: .*"v20\.20\.2".* "v22\.0\.0"/s);
+  });
+
+  it('refuses unknown and incompatible schema versions with a clear message', () => {
+    expect(compareMain([tmpFile('b.json', good), tmpFile('h.json', { ...good, schemaVersion: 99 })]).stderr).toMatch(/\[E_SCHEMA_VERSION\].*schemaVersion 99 is newer than this buflab understands \(1\)/);
+    expect(compareMain([tmpFile('b.json', { ...good, schemaVersion: 0 }), tmpFile('h.json', good)]).stderr).toMatch(/schemaVersion 0 is incompatible/);
+    expect(compareMain([tmpFile('b.json', { cells: [] }), tmpFile('h.json', good)]).stderr).toMatch(/schemaVersion is missing/);
+  });
+
+  it('refuses unreadable, non-JSON and malformed files', () => {
+    expect(compareMain(['/nonexistent/base.json', tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_READ\] \/nonexistent\/base\.json: cannot read/);
+    expect(compareMain([tmpFile('b.json', '{"schema'), tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_JSON\].*not valid JSON/);
+    const noForks = { ...good, cells: [{ ...good.cells[0], forks: [{}] }] };
+    expect(compareMain([tmpFile('b.json', noForks), tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_SHAPE\].*forks\[0\] has no numeric opsPerSec/);
+    expect(() => parseResultFile({ ...good, cells: [{ id: 'x', state: 'weird', forks: [] }] }, 'f')).toThrow(/state "weird"/);
+  });
+
+  it('refuses files with no completed cell in common', () => {
+    const other = makeResult([{ id: 'zzz/p/glibc/1', forks: [{ opsPerSec: 1 }] }]);
+    const out = compareMain([tmpFile('b.json', good), tmpFile('h.json', other)]);
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toMatch(/\[E_NOTHING_TO_COMPARE\]/);
+  });
+
+  it('refuses bad command lines', () => {
+    expect(compareMain(['only-one.json']).stderr).toMatch(/\[E_USAGE\] expected exactly two result files/);
+    expect(compareMain(['a', 'b', '--format', 'html']).stderr).toMatch(/--format html: expected text, md or json/);
+    expect(compareMain(['a', 'b', '--threshold', 'x']).stderr).toMatch(/--threshold x/);
+    expect(compareMain(['a', 'b', '--gate', 'speed']).stderr).toMatch(/unknown metric 'speed'/);
+    expect(compareMain(['a', 'b', '--bogus']).exitCode).toBe(2);
+    expect(compareMain(['--help']).stdout).toMatch(/usage: npm run compare/);
+  });
+});
+
+describe('golden output (fixtures/base.json vs fixtures/head.json)', () => {
+  it('text', async () => {
+    const out = compareMain([`${FIX}/base.json`, `${FIX}/head.json`], '/nonexistent-cache');
+    expect(out.exitCode).toBe(1);
+    await expect(out.stdout).toMatchFileSnapshot('golden/compare.txt');
+  });
+  it('markdown for a PR comment', async () => {
+    const out = compareMain([`${FIX}/base.json`, `${FIX}/head.json`, '--format', 'md', '--gate-counts'], '/nonexistent-cache');
+    expect(out.exitCode).toBe(1);
+    expect(out.stdout.startsWith('<!-- buflab-compare -->\n')).toBe(true);
+    expect(out.stdout).toMatch(/<details><summary>Full table \(6 cells\)<\/summary>/);
+    await expect(out.stdout).toMatchFileSnapshot('golden/compare.md');
+  });
+  it('markdown with no change', async () => {
+    const out = compareMain([`${FIX}/base.json`, `${FIX}/same.json`, '--format', 'md'], '/nonexistent-cache');
+    expect(out.exitCode).toBe(0);
+    await expect(out.stdout).toMatchFileSnapshot('golden/compare-same.md');
+  });
+  it('json keeps every number', () => {
+    const out = compareMain([`${FIX}/base.json`, `${FIX}/head.json`, '--format', 'json'], '/nonexistent-cache');
+    const report = JSON.parse(out.stdout);
+    expect(report.exitCode).toBe(1);
+    expect(report.regressions.map((r: { id: string; what: string }) => `${r.id} ${r.what}`)).toEqual([
+      'vpn/pooled/glibc/1400 ops/s',
+      'vpn/pooled/glibc/1400 bytes/s',
+      'vpn/pooled/glibc/1400 p50 latency',
+      'vpn/pooled/glibc/1400 p99 latency',
+    ]);
+  });
+});
