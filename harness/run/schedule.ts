@@ -2,7 +2,9 @@
  * The order in which forks run. Every fork round visits every cell once, in a fresh seeded shuffle,
  * so forks of the same cell are spread over the whole run and machine drift (thermal, other load)
  * spreads evenly over the cells (JMH's forks, pyperf's interleaving). Within one (cell, fork) the
- * sides of a paired run follow each other A B, so base and head see the same machine state.
+ * sides of a paired run follow each other, so base and head see the same machine state; their order
+ * alternates between fork rounds (A B, then B A), so that whatever running second does (a warmer
+ * page cache, a CPU still boosted or throttled) falls on both sides equally.
  */
 import { seededRandom, shuffled } from '../stats/prng.js';
 
@@ -22,7 +24,10 @@ export function buildSchedule(cellCount: number, forks: number, sideCount: numbe
     // Never run the same cell twice in a row across a round boundary.
     if (order.length > 1 && order[0] === last) [order[0], order[1]] = [order[1]!, order[0]!];
     for (const cellIndex of order) {
-      for (let sideIndex = 0; sideIndex < sideCount; sideIndex++) out.push({ cellIndex, forkIndex, sideIndex });
+      for (let k = 0; k < sideCount; k++) {
+        const sideIndex = forkIndex % 2 === 0 ? k : sideCount - 1 - k;
+        out.push({ cellIndex, forkIndex, sideIndex });
+      }
     }
     last = order[order.length - 1] ?? -1;
   }

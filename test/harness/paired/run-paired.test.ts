@@ -31,7 +31,7 @@ function pairedDeps(executor: ChildExecutor) {
 }
 
 describe('runPairedSides', () => {
-  it('interleaves base and head forks A B A B, writes both result files and the comparison, exits 1 on a regression', async () => {
+  it('interleaves base and head forks A B, B A, …, writes both result files and the comparison, exits 1 on a regression', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'buflab-paired-'));
     const options = benchOptionsFrom(['--suite', 'validate-scaled', '--forks', '5', '--out', join(dir, 'run.json')], [validationSuite]);
     const executor = new FakeExecutor(800);
@@ -40,7 +40,7 @@ describe('runPairedSides', () => {
       { label: 'head' as const, rootDir: '/head-tree' },
     ];
     const outcome = await runPairedSides(options, sides, pairedDeps(executor));
-    expect(executor.calls).toEqual(['base#0', 'head#0', 'base#1', 'head#1', 'base#2', 'head#2', 'base#3', 'head#3', 'base#4', 'head#4']);
+    expect(executor.calls).toEqual(['base#0', 'head#0', 'head#1', 'base#1', 'base#2', 'head#2', 'head#3', 'base#3', 'base#4', 'head#4']);
     expect(outcome.exitCode).toBe(1);
     expect(outcome.report!.cells[0]!.metrics[0]!.verdictLabel).toBe('slower');
     for (const f of ['run.base.json', 'run.head.json', 'run.compare.md', 'run.compare.json']) expect(existsSync(join(dir, f))).toBe(true);

@@ -102,11 +102,11 @@ describe('buildSchedule', () => {
     }
   });
 
-  it('interleaves the sides A B for the same cell and fork', () => {
+  it('interleaves the sides for the same cell and fork, A B in even fork rounds and B A in odd ones', () => {
     const s = buildSchedule(3, 2, 2, 1);
     expect(s).toHaveLength(12);
     for (let i = 0; i < s.length; i += 2) {
-      expect([s[i]!.sideIndex, s[i + 1]!.sideIndex]).toEqual([0, 1]);
+      expect([s[i]!.sideIndex, s[i + 1]!.sideIndex]).toEqual(s[i]!.forkIndex % 2 === 0 ? [0, 1] : [1, 0]);
       expect(s[i]!.cellIndex).toBe(s[i + 1]!.cellIndex);
       expect(s[i]!.forkIndex).toBe(s[i + 1]!.forkIndex);
     }

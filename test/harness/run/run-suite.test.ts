@@ -173,14 +173,14 @@ describe('runSuite with a fake child', () => {
     expect(sink.lines.at(-1)).toMatchObject({ type: 'end', interrupted: true });
   });
 
-  it('two sides: forks alternate base, head for the same cell and fork; one result per side', async () => {
+  it('two sides: forks alternate base, head (then head, base) for the same cell and fork; one result per side', async () => {
     const { ctx, writes } = harness();
     const exec = new FakeExecutor();
     const sides: Side[] = [{ label: 'base', rootDir: '/base' }, { label: 'head', rootDir: '/repo' }];
     const out = await runSuite(opts(['--allocator', 'glibc']), sides, exec, ctx);
     expect(exec.calls.map((c) => `${c.side} ${c.cellId}#${c.forkIndex}`)).toEqual([
       'base w/a/glibc/1#0', 'head w/a/glibc/1#0', 'base w/b/glibc/1#0', 'head w/b/glibc/1#0',
-      'base w/a/glibc/1#1', 'head w/a/glibc/1#1', 'base w/b/glibc/1#1', 'head w/b/glibc/1#1',
+      'head w/a/glibc/1#1', 'base w/a/glibc/1#1', 'head w/b/glibc/1#1', 'base w/b/glibc/1#1',
     ]);
     expect(out.sides.map((s) => [s.side.label, s.resultPath, s.result.cells.length, s.result.options.side])).toEqual([
       ['base', 'out/r.base.json', 2, 'base'],
