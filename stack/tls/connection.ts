@@ -294,6 +294,23 @@ export class TlsConnection {
     this.sendRecords(CONTENT_TYPE.applicationData, buf, start, end);
   }
 
+  /**
+   * How many bytes `write()` of `plaintextBytes` hands to `output` (record headers, content type,
+   * padding and tags included), so that a transport can gather them in one buffer it allocates once.
+   */
+  protectedBytesFor(plaintextBytes: number): number {
+    const records = Math.max(1, Math.ceil(plaintextBytes / this.maxFragmentBytes));
+    return plaintextBytes + records * (RECORD_HEADER_BYTES + 1 + this.paddingBytes + TAG_BYTES);
+  }
+
+  /**
+   * Received bytes held back as an incomplete record. The plaintext one `receive(…, n bytes)` can
+   * hand up is at most `bufferedBytes + n`.
+   */
+  get bufferedBytes(): number {
+    return this.inLen;
+  }
+
   /** Sends a KeyUpdate (§4.6.3) and switches our write key; `requestPeer` asks the peer to do the same. */
   keyUpdate(requestPeer: boolean): void {
     if (this.state !== 'connected' || this.writeClosed) throw new TlsConfigError('E_TLS_STATE', `keyUpdate() in state ${this.state}: only on an open, connected endpoint`);

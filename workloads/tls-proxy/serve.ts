@@ -13,7 +13,7 @@ import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.
 import { loadServerCredentials, type ServerCredentials } from '../../stack/tls/certificates.js';
 import { CIPHER_SUITE_NAMES, isCipherSuiteName, type CipherSuiteName } from '../../stack/tls/key-schedule.js';
 import { GROUP_NAMES, type GroupName } from '../../stack/tls/wire.js';
-import { attachTls } from './socket-transport.js';
+import { attachSocketTls, SocketBufferPool } from './socket-transport.js';
 
 export class TlsServeUsageError extends Error {
   readonly code = 'E_SERVE_USAGE';
@@ -137,6 +137,13 @@ export function parseTlsServeArgs(argv: readonly string[]): TlsServeOptions | 'h
   return o;
 }
 
+/**
+ * Sizes of a connection's own record-buffer strategy: room for the one 16 KiB + 261-byte record
+ * buffer (a 32 KiB pool class), not the 256 KiB slabs / 4 MiB arena a whole endpoint gets, so a
+ * handshake does not pay for zeroing memory it never uses.
+ */
+export const RECORD_BUFFER_STRATEGY_OPTIONS = { slabBytes: 64 + 32 * 1024, arenaBytes: 64 * 1024 } as const;
+
 export interface ProxyCounters {
   connections: number;
   handshakes: number;
@@ -158,6 +165,12 @@ export interface RunningProxy {
 export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFile' | 'seconds'> & { credentials: ServerCredentials }): Promise<RunningProxy> {
   const counters: ProxyCounters = { connections: 0, handshakes: 0, alertsSent: 0, alertsReceived: 0, bytesToBackend: 0, bytesFromBackend: 0, paddedRecordsIn: 0 };
   const sockets = new Set<Socket>();
+  // One strategy for the records of every connection (frames live for one record, so they are
+  // reused across connections, as a server's buffer pool would be); each connection's long-lived
+  // record buffer comes from a small instance of its own (RECORD_BUFFER_STRATEGY_OPTIONS).
+  const recordStrategy = makeStrategy(o.strategy);
+  // Buffers handed to the sockets, reused once written (see SocketBufferPool).
+  const pool = new SocketBufferPool();
   const server: Server = createServer((client) => {
     counters.connections++;
     // Records and echoes are small and latency-bound: no Nagle delay on either leg.
@@ -166,45 +179,66 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
     const pending: Buffer[] = [];
     let backend: Socket | null = null;
     let backendReady = false;
-    const conn = attachTls(
+    // Backpressure both ways, as `pipe` does: a leg whose socket buffer is full pauses the other
+    // leg's reading until 'drain' (without it a fast sender fills the proxy's memory).
+    const resumeClient = (): void => {
+      client.resume();
+    };
+    const resumeBackend = (): void => {
+      backend?.resume();
+    };
+    const tls = attachSocketTls(
       client,
       { role: 'server', credentials: o.credentials, cipherSuites: o.cipherSuites, groups: o.groups, alpn: o.alpn, maxFragmentBytes: o.recordBytes },
-      makeStrategy(o.strategy),
+      recordStrategy,
       {
         onHandshakeDone: () => {
           counters.handshakes++;
-          backend = createConnection({ host: o.backendHost, port: o.backendPort, noDelay: true });
-          sockets.add(backend);
-          backend.on('connect', () => {
+          const b = createConnection({ host: o.backendHost, port: o.backendPort, noDelay: true });
+          backend = b;
+          sockets.add(b);
+          b.on('connect', () => {
             backendReady = true;
-            for (const b of pending) backend!.write(b);
+            for (const chunk of pending) b.write(chunk);
             pending.length = 0;
-          });
-          backend.on('data', (chunk: Buffer) => {
-            counters.bytesFromBackend += chunk.length;
-            if (conn.isConnected && !conn.writeClosed) {
-              // A chunk becomes several records: hand them to the kernel in one writev.
-              client.cork();
-              conn.write(chunk, 0, chunk.length);
-              client.uncork();
+            if (b.writableNeedDrain && !client.isPaused()) {
+              client.pause();
+              b.once('drain', resumeClient);
             }
           });
-          backend.on('end', () => {
+          b.on('data', (chunk: Buffer) => {
+            counters.bytesFromBackend += chunk.length;
+            if (conn.isConnected && !conn.writeClosed) {
+              // A chunk becomes several records, gathered into one socket write.
+              if (!tls.write(chunk, 0, chunk.length) && !client.destroyed && !b.isPaused()) {
+                b.pause();
+                client.once('drain', resumeBackend);
+              }
+            }
+          });
+          b.on('end', () => {
             // The backend is done: send close_notify and end our side of the TCP stream.
             conn.close();
             client.end();
           });
-          backend.on('error', (err) => {
+          b.on('error', (err) => {
             console.error(`tls-proxy: backend ${o.backendHost}:${o.backendPort}: ${err.message}`);
             client.destroy();
           });
-          backend.on('close', () => sockets.delete(backend!));
+          b.on('close', () => sockets.delete(b));
         },
-        onData: (buf, start, end) => {
-          counters.bytesToBackend += end - start;
-          const copy = Buffer.from(buf.subarray(start, end));
-          if (backendReady) backend!.write(copy);
-          else pending.push(copy);
+        // The plaintext of each TCP chunk arrives in a Buffer of its own: no further copy.
+        onDataOwned: (data, release) => {
+          counters.bytesToBackend += data.length;
+          if (!backendReady) {
+            // Kept until the backend connects (not given back to the pool: `release` not called).
+            pending.push(data);
+            return;
+          }
+          if (!backend!.write(data, release) && !client.isPaused()) {
+            client.pause();
+            backend!.once('drain', resumeClient);
+          }
         },
         onClose: (info) => {
           if (info.alert === 0) {
@@ -224,7 +258,11 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
           backend?.destroy();
         },
       },
+      // The record buffer lives as long as the connection: its own strategy instance (see
+      // SocketTlsOptions.bufferStrategy; with the shared one, `one-big-struct` ran out of arena).
+      { bufferStrategy: makeStrategy(o.strategy, RECORD_BUFFER_STRATEGY_OPTIONS), pool },
     );
+    const conn = tls.conn;
     client.on('error', (err) => {
       // A client that resets the connection is routine for a proxy: log and clean up.
       console.error(`tls-proxy: client socket: ${err.message}`);

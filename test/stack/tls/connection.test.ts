@@ -209,3 +209,48 @@ describe.runIf(HAS_OPENSSL)('TLS 1.3 client and server in memory', () => {
     expect(() => p.client.conn.write(bytes(1), 0, 1)).toThrow(expect.objectContaining({ code: 'E_TLS_STATE' }));
   });
 });
+
+describe.runIf(HAS_OPENSSL)('TlsConnection.protectedBytesFor and bufferedBytes (for transports that gather records)', () => {
+  let pki: TestPki;
+  beforeAll(() => {
+    pki = makeTestPki();
+  });
+  afterAll(() => pki?.cleanup());
+
+  for (const [maxFragmentBytes, recordPaddingBytes] of [
+    [16384, 0],
+    [700, 0],
+    [1000, 37],
+  ] as const) {
+    it(`equals the bytes write() outputs (fragments of ${maxFragmentBytes}, padding ${recordPaddingBytes})`, () => {
+      const p = makePair({ pki, clientStrategy: makeStrategy('pooled'), serverStrategy: makeStrategy('pooled'), server: { maxFragmentBytes, recordPaddingBytes } });
+      p.client.conn.start();
+      p.pump();
+      for (const n of [0, 1, maxFragmentBytes - recordPaddingBytes, 5000, 70_000]) {
+        expect(p.server.queue.length).toBe(0);
+        const data = bytes(n, n);
+        p.server.conn.write(data, 0, n);
+        const sent = p.server.queue.reduce((a, r) => a + r.length, 0);
+        expect(p.server.conn.protectedBytesFor(n)).toBe(sent);
+        p.client.received.length = 0;
+        p.pump();
+        expect(p.client.received.length).toBe(n);
+      }
+    });
+  }
+
+  it('bufferedBytes counts the bytes of an incomplete record held back', () => {
+    const p = makePair({ pki, clientStrategy: makeStrategy('pooled'), serverStrategy: makeStrategy('pooled') });
+    p.client.conn.start();
+    p.pump();
+    p.server.conn.write(bytes(3000), 0, 3000);
+    const rec = p.server.queue.shift()!;
+    expect(p.client.conn.bufferedBytes).toBe(0);
+    p.client.conn.receive(rec, 0, 1000);
+    expect(p.client.conn.bufferedBytes).toBe(1000);
+    expect(p.client.received.length).toBe(0);
+    p.client.conn.receive(rec, 1000, rec.length);
+    expect(p.client.conn.bufferedBytes).toBe(0);
+    expect(p.client.received).toEqual(Array.from(bytes(3000)));
+  });
+});
