@@ -13,7 +13,7 @@
  * - Swapping base and head inverts the result exactly: resampling draws are assigned to the two
  *   samples in a canonical order (by content), so compare(a, b) is exactly 1 / compare(b, a).
  */
-import { seededRng, type Rng } from './rng.js';
+import { seededRandom, type Random } from '../stats/prng.js';
 import { sortedMedian, sortedQuantile, median } from './sample-stats.js';
 
 export const DEFAULT_RESAMPLES = 2000;
@@ -41,7 +41,7 @@ function canonicalFirst(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-function resampledMedian(sample: readonly number[], scratch: Float64Array, rng: Rng): number {
+function resampledMedian(sample: readonly number[], scratch: Float64Array, rng: Random): number {
   const n = sample.length;
   for (let i = 0; i < n; i++) scratch[i] = sample[Math.floor(rng() * n)]!;
   scratch.sort();
@@ -72,7 +72,7 @@ function prepare(base: readonly number[], head: readonly number[]): PreparedPair
 }
 
 /** One resampled log(median(head*) / median(base*)); NaN when a resampled median is not positive. */
-function resampleLogRatio(pair: PreparedPair, rng: Rng): number {
+function resampleLogRatio(pair: PreparedPair, rng: Random): number {
   const m1 = resampledMedian(pair.first, pair.scratchFirst, rng);
   const m2 = resampledMedian(pair.second, pair.scratchSecond, rng);
   if (!(m1 > 0) || !(m2 > 0)) return Number.NaN;
@@ -110,7 +110,7 @@ export function bootstrapRatioOfMedians(
   const mh = median(head);
   if (!(mb > 0) || !(mh > 0)) return null;
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
-  const rng = seededRng(options.seed ?? 1);
+  const rng = seededRandom(options.seed ?? 1);
   const pair = prepare(base, head);
   const logs = new Float64Array(resamples);
   let count = 0;
@@ -143,7 +143,7 @@ export function bootstrapGeometricMeanRatio(
   }
   const pointLog = pointLogSum / pairs.length;
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
-  const rng = seededRng(options.seed ?? 1);
+  const rng = seededRandom(options.seed ?? 1);
   const prepared = pairs.map((p) => prepare(p.base, p.head));
   const logs = new Float64Array(resamples);
   let count = 0;

@@ -20,7 +20,7 @@ import { checkEnvironments } from './load-result.js';
 import { mannWhitneyU } from './mann-whitney.js';
 import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type MetricName } from './metrics.js';
 import { adjustPValues, type Correction } from './multiple-testing.js';
-import { seedFromString } from './rng.js';
+import { seedFromString } from '../stats/prng.js';
 import { median } from './sample-stats.js';
 
 export type Verdict = 'improved' | 'regressed' | 'no change' | 'inconclusive';

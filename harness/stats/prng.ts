@@ -29,3 +29,13 @@ export function shuffled<T>(items: readonly T[], random: Random): T[] {
   }
   return a;
 }
+
+/** A seed derived from a string (FNV-1a 32-bit), so each cell/metric gets its own stream. */
+export function seedFromString(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { bootstrapGeometricMeanRatio, bootstrapRatioOfMedians } from '../../../harness/compare/bootstrap-ratio.js';
-import { seededRng } from '../../../harness/compare/rng.js';
+import { seededRandom } from '../../../harness/stats/prng.js';
 
 const positive = fc.array(fc.double({ min: 1, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 10 });
 
@@ -60,7 +60,7 @@ describe('bootstrapRatioOfMedians', () => {
   it('covers the true ratio in about 95% of simulated experiments (10 forks per side)', () => {
     // Log-normal forks with 2% spread; true ratio of medians 1.05. Percentile intervals under-cover a
     // little with small samples (Efron & Tibshirani §13.3), hence the wide acceptance band.
-    const rng = seededRng(42);
+    const rng = seededRandom(42);
     const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
     let covered = 0;
     const trials = 200;
