@@ -20,7 +20,7 @@
 import { NameCompressor, newNameScratch, readName, skipName } from './name.js';
 import { writePreparedRdata } from './rdata.js';
 import * as W from './wire.js';
-import { Zone, type RRset, type ZoneNode } from './zone.js';
+import { BLOCK_NAME_OFFSET, Zone, type RRset, type ZoneNode } from './zone.js';
 
 export interface DnsServerOptions {
   /** UDP payload size we advertise in OPT and the most we send (default 1232, RFC 9715 advice). */
@@ -52,6 +52,10 @@ export interface DnsServerCounters {
 export const CLASSIC_UDP_LIMIT_BYTES = 512;
 const OPT_RR_BYTES = 11;
 const MAX_CNAME_LINKS = 16;
+/** First byte of a compression pointer to message offset 12 (the question's name): 0xc0 | (12 >>> 8). */
+const QNAME_POINTER_HI = 0xc0;
+/** `writeFromBlock`: the node's block holds no compact set of the asked type. */
+const NOT_IN_BLOCK = -2;
 
 /** Misuse of `respond` (a caller's buffer too small), never bad bytes. Still a `RangeError`, with a stable `code`. */
 export class DnsServerError extends RangeError {
@@ -311,6 +315,14 @@ export class DnsServer {
         this.rcodeOut = W.RCODE_NOERROR;
         return node.rrsets.length === 0 ? this.writeSoa(out, pos, limit) : pos;
       }
+      if (name === this.qname.bytes && nameStart === 0 && name[0] !== 0) {
+        // The owner is the question's name: a compact set is copied straight from the node's block.
+        const end = this.writeFromBlock(node.block, qtype, out, pos, limit);
+        if (end !== NOT_IN_BLOCK) {
+          this.rcodeOut = W.RCODE_NOERROR;
+          return end;
+        }
+      }
       const set: RRset | null = Zone.rrset(node, qtype);
       if (set !== null) {
         this.rcodeOut = W.RCODE_NOERROR;
@@ -349,11 +361,72 @@ export class DnsServer {
     return pos;
   }
 
+  /**
+   * Writes the compact RRset of `qtype` from a node's block (see `ZoneNode.block`), each record owned
+   * by a pointer to the question's name. Returns the end offset, -1 when it does not fit, or
+   * {@link NOT_IN_BLOCK} when the block holds no set of that type (the caller looks in `rrsets`).
+   */
+  private writeFromBlock(block: Uint8Array, qtype: number, out: Uint8Array, pos: number, limit: number): number {
+    let p = BLOCK_NAME_OFFSET + block[0]!;
+    const n = block.length;
+    while (p < n) {
+      const type = (block[p]! << 8) | block[p + 1]!;
+      const setEnd = p + 4 + ((block[p + 2]! << 8) | block[p + 3]!);
+      p += 4;
+      if (type !== qtype) {
+        p = setEnd;
+        continue;
+      }
+      while (p < setEnd) {
+        const len = (block[p]! << 8) | block[p + 1]!;
+        p += 2;
+        if (pos + 2 + len > limit) return -1;
+        out[pos] = QNAME_POINTER_HI;
+        out[pos + 1] = W.DNS_HEADER_BYTES;
+        pos += 2;
+        for (let k = 0; k < len; k++) out[pos + k] = block[p + k]!;
+        pos += len;
+        p += len;
+        this.anOut++;
+      }
+      return pos;
+    }
+    return NOT_IN_BLOCK;
+  }
+
   private writeRRset(set: RRset, owner: Uint8Array, ownerStart: number, out: Uint8Array, pos: number, limit: number): number {
     const c = this.compressor;
     const rdatas = set.rdatas;
+    // When the owner is the question's name (not a CNAME target), it is a pointer to the question,
+    // written uncompressed right after the header: the bytes the compressor would find and write.
+    // The root name is one byte, shorter than a pointer, and stays with the compressor.
+    const ownerIsQname = this.hasQuestion && owner === this.qname.bytes && ownerStart === 0 && owner[0] !== 0;
+    const wire = set.wire;
+    if (ownerIsQname && wire !== null) {
+      // Compact set (no names in rdata): pointer + one copy of TYPE CLASS TTL RDLENGTH RDATA per record.
+      const ends = set.wireEnds!;
+      let from = 0;
+      for (let i = 0; i < ends.length; i++) {
+        const to = ends[i]!;
+        if (pos + 2 + (to - from) > limit) return -1;
+        out[pos] = QNAME_POINTER_HI;
+        out[pos + 1] = W.DNS_HEADER_BYTES;
+        pos += 2;
+        for (let k = from; k < to; k++) out[pos++] = wire[k]!;
+        from = to;
+        this.anOut++;
+      }
+      return pos;
+    }
     for (let i = 0; i < rdatas.length; i++) {
-      pos = c.write(owner, ownerStart, pos, limit, true);
+      if (ownerIsQname) {
+        if (pos + 2 > limit) return -1;
+        out[pos] = QNAME_POINTER_HI;
+        out[pos + 1] = W.DNS_HEADER_BYTES;
+        pos += 2;
+      } else {
+        pos = c.write(owner, ownerStart, pos, limit, true);
+      }
       if (pos < 0 || pos + 10 > limit) return -1;
       pos = writeRrFixed(out, pos, set.type, set.ttl);
       const rdEnd = writePreparedRdata(rdatas[i]!, c, out, pos + 2, limit);

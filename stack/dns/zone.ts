@@ -22,6 +22,15 @@ export interface RRset {
   /** RFC 2181 §5.2: all records of an RRset have the same TTL; we keep the smallest given. */
   ttl: number;
   rdatas: PreparedRdata[];
+  /**
+   * The compact form the server copies from when no rdata of the set holds a name (A, AAAA, TXT, …):
+   * all records' `TYPE CLASS TTL RDLENGTH RDATA` back to back in one array, record `i` at
+   * `wire[wireEnds[i - 1] ?? 0, wireEnds[i])` — so answering writes an owner and copies bytes from one
+   * contiguous array instead of walking rdata parts. Null when a name needs compression on output.
+   * Filled by `Zone.build` once the set is complete.
+   */
+  wire: Uint8Array | null;
+  wireEnds: Int32Array | null;
 }
 
 export interface ZoneNode {
@@ -33,7 +42,17 @@ export interface ZoneNode {
   cname: RRset | null;
   /** Next node in the same hash bucket. */
   next: ZoneNode | null;
+  /**
+   * What a lookup touches, in one array so that answering a query reads one place in memory rather
+   * than a chain of objects: `[nameBytes, name…, then per compact RRset: TYPE(2) SETBYTES(2), then per
+   * record RECBYTES(2) and its TYPE CLASS TTL RDLENGTH RDATA]` (big-endian). Only sets with a compact
+   * form (see {@link RRset.wire}) of at most 65535 bytes appear; the others are found in `rrsets`.
+   */
+  block: Uint8Array;
 }
+
+/** Where the name starts in {@link ZoneNode.block} (after its length byte). */
+export const BLOCK_NAME_OFFSET = 1;
 
 /** A zone that cannot be served as given (no SOA, data outside the origin, CNAME and other data). */
 export class ZoneError extends Error {
@@ -95,7 +114,7 @@ export class Zone {
       let node = byKey.get(key);
       if (node === undefined) {
         const own = Uint8Array.from(name.subarray(start, start + nameLength(name, start)));
-        node = { name: own, hash: hashName(own, 0), rrsets: [], cname: null, next: null };
+        node = { name: own, hash: hashName(own, 0), rrsets: [], cname: null, next: null, block: own };
         byKey.set(key, node);
         nodes.push(node);
       }
@@ -123,7 +142,7 @@ export class Zone {
       const prepared = prepareRdata(r.type, r.data);
       let set = node.rrsets.find((s) => s.type === r.type);
       if (set === undefined) {
-        set = { type: r.type, ttl: r.ttl, rdatas: [] };
+        set = { type: r.type, ttl: r.ttl, rdatas: [], wire: null, wireEnds: null };
         node.rrsets.push(set);
       }
       set.ttl = Math.min(set.ttl, r.ttl);
@@ -132,6 +151,8 @@ export class Zone {
     }
     let count = 0;
     for (const n of nodes) {
+      for (const set of n.rrsets) compactRRset(set);
+      n.block = nodeBlock(n);
       count += n.rrsets.reduce((a, s) => a + s.rdatas.length, 0);
       if (n.cname !== null && (n.rrsets.length > 1 || n.cname.rdatas.length > 1)) {
         throw new ZoneError(
@@ -144,12 +165,20 @@ export class Zone {
 
   /** The node whose name equals the uncompressed name at `name[start]` (any case), or null. */
   find(name: Uint8Array, start: number): ZoneNode | null {
-    let n: ZoneNode | null = this.buckets[hashName(name, start) & this.mask]!;
+    const h = hashName(name, start);
+    let n: ZoneNode | null = this.buckets[h & this.mask]!;
     while (n !== null) {
-      if (namesEqual(n.name, 0, name, start)) return n;
+      if (n.hash === h && namesEqual(n.block, BLOCK_NAME_OFFSET, name, start)) return n;
       n = n.next;
     }
     return null;
+  }
+
+  /** Calls `fn` once per node (names, empty non-terminals and wildcards), in no particular order. */
+  forEachNode(fn: (node: ZoneNode) => void): void {
+    for (let n of this.buckets) {
+      for (; n !== null; n = n.next) fn(n);
+    }
   }
 
   /** Whether the name at `name[start]` is at or below the origin. */
@@ -192,6 +221,62 @@ export class Zone {
     for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i]!;
     return null;
   }
+}
+
+/** Fills `set.wire`/`set.wireEnds` when no rdata of the set holds a name (see {@link RRset.wire}). */
+function compactRRset(set: RRset): void {
+  if (set.rdatas.some((d) => d.isName.some((x) => x))) return;
+  const total = set.rdatas.reduce((n, d) => n + 10 + d.uncompressedBytes, 0);
+  const wire = new Uint8Array(total);
+  const ends = new Int32Array(set.rdatas.length);
+  let at = 0;
+  set.rdatas.forEach((d, i) => {
+    wire[at] = set.type >>> 8;
+    wire[at + 1] = set.type & 0xff;
+    wire[at + 2] = 0;
+    wire[at + 3] = T.CLASS_IN;
+    wire[at + 4] = set.ttl >>> 24;
+    wire[at + 5] = (set.ttl >>> 16) & 0xff;
+    wire[at + 6] = (set.ttl >>> 8) & 0xff;
+    wire[at + 7] = set.ttl & 0xff;
+    wire[at + 8] = d.uncompressedBytes >>> 8;
+    wire[at + 9] = d.uncompressedBytes & 0xff;
+    at += 10;
+    for (const part of d.parts) {
+      wire.set(part, at);
+      at += part.length;
+    }
+    ends[i] = at;
+  });
+  set.wire = wire;
+  set.wireEnds = ends;
+}
+
+/** Builds {@link ZoneNode.block} from the node's name and compact RRsets. */
+function nodeBlock(node: ZoneNode): Uint8Array {
+  const sets = node.rrsets.filter((s) => s.wire !== null && s.wire.length + 2 * s.rdatas.length <= 0xffff);
+  const total = BLOCK_NAME_OFFSET + node.name.length + sets.reduce((n, s) => n + 4 + 2 * s.rdatas.length + s.wire!.length, 0);
+  const block = new Uint8Array(total);
+  block[0] = node.name.length;
+  block.set(node.name, BLOCK_NAME_OFFSET);
+  let at = BLOCK_NAME_OFFSET + node.name.length;
+  for (const s of sets) {
+    const setBytes = 2 * s.rdatas.length + s.wire!.length;
+    block[at] = s.type >>> 8;
+    block[at + 1] = s.type & 0xff;
+    block[at + 2] = setBytes >>> 8;
+    block[at + 3] = setBytes & 0xff;
+    at += 4;
+    let from = 0;
+    for (const to of s.wireEnds!) {
+      block[at] = (to - from) >>> 8;
+      block[at + 1] = (to - from) & 0xff;
+      block.set(s.wire!.subarray(from, to), at + 2);
+      at += 2 + to - from;
+      from = to;
+    }
+  }
+  return block;
 }
 
 function sameRdata(a: PreparedRdata, b: PreparedRdata): boolean {

@@ -8,7 +8,7 @@
  * (no headroom: the kernel adds the headers) and sent. `node:dgram` wraps every datagram in a fresh
  * Buffer — an allocation outside any strategy, counted under `foreign*`.
  */
-import { createSocket, type RemoteInfo } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
@@ -88,6 +88,8 @@ export interface RunningDnsServer {
   close(): Promise<void>;
 }
 
+let lastLiteral = '';
+
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
 /**
@@ -97,12 +99,84 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, famil
  * it synchronously and the send happens inside the message handler. Names still go to `dns.lookup`.
  */
 export function literalLookup(hostname: string, options: number | LookupOneOptions, callback: LookupCallback): void {
-  if (isIPv4(hostname)) {
+  // A server answers the same few clients over and over: a string compare with the last literal
+  // seen is cheaper than the IPv4 regular expression in `isIPv4`.
+  if (hostname === lastLiteral || isIPv4(hostname)) {
+    lastLiteral = hostname;
     callback(null, hostname, 4);
     return;
   }
   dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
+
+/**
+ * Sends answer frames without a send callback. `node:dgram` first tries a synchronous
+ * `uv_udp_try_send`; when that succeeds the kernel has the bytes as `send` returns, and a callback
+ * would only cost a `process.nextTick` per datagram to learn it. So after each `send` the handle's
+ * send queue is read (`getSendQueueCount`, a counter, no syscall): empty means the frame went out
+ * synchronously and is released at once; otherwise libuv queued it (socket buffer full) and the
+ * frame — with every frame queued after it — is held until the queue is seen empty again (checked
+ * on every later send and on close). libuv completes one handle's sends in order, so "queue empty"
+ * means every held frame has been sent.
+ */
+export class FrameSender {
+  private readonly held: TxFrame[] = [];
+  private heldCount = 0;
+  private readonly spare: TxFrame = newTxFrame();
+  /** Sends that libuv had to queue (the kernel's socket buffer was full): their frames were held. */
+  queuedSends = 0;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly strategy: BufferStrategy,
+  ) {}
+
+  /** The frame to build the next answer in (not yet begun). */
+  frame(): TxFrame {
+    if (this.heldCount > 0 && this.socket.getSendQueueCount() === 0) this.releaseAll();
+    return this.spare;
+  }
+
+  /** Sends `tx.buf[tx.start, tx.end)` (the frame from {@link frame}) to `port`/`address`; releases or holds it (see class comment). */
+  send(tx: TxFrame, port: number, address: string): void {
+    this.socket.send(tx.buf, tx.start, tx.end - tx.start, port, address);
+    if (this.socket.getSendQueueCount() === 0) {
+      // Not queued: the datagram is in the kernel (or failed synchronously: node:dgram emits
+      // 'error' for that, logged by the server's error handler). Either way the bytes are free.
+      this.strategy.releaseTx(tx);
+      return;
+    }
+    this.queuedSends++;
+    // Keep the region alive in a held frame; `tx` (the spare) is free for the next answer.
+    const h = this.nextHeld();
+    h.buf = tx.buf;
+    h.start = tx.start;
+    h.end = tx.end;
+    h.handle = tx.handle;
+    tx.buf = EMPTY_BYTES;
+    tx.start = 0;
+    tx.end = 0;
+    tx.handle = -1;
+  }
+
+  /** Releases every held frame: call only when the socket's send queue is empty or the socket is closed. */
+  releaseAll(): void {
+    for (let i = 0; i < this.heldCount; i++) this.strategy.releaseTx(this.held[i]!);
+    this.heldCount = 0;
+  }
+
+  /** Frames currently held for queued sends. */
+  get heldFrames(): number {
+    return this.heldCount;
+  }
+
+  private nextHeld(): TxFrame {
+    if (this.heldCount === this.held.length) this.held.push(newTxFrame());
+    return this.held[this.heldCount++]!;
+  }
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
 
 /** Loads the zone and starts serving; resolves once the socket is bound. */
 export async function startDnsServer(o: DnsServeOptions): Promise<RunningDnsServer> {
@@ -112,44 +186,21 @@ export async function startDnsServer(o: DnsServeOptions): Promise<RunningDnsServ
   const socket = createSocket({ type: 'udp4', reuseAddr: false, lookup: literalLookup });
   const rx = newRxCursor();
   const noHeadroom = { headroomBytes: 0, tailroomBytes: 0 };
-  // Frames handed to the kernel stay intact until their send completes. libuv completes the sends
-  // of one UDP handle in order, so a FIFO of in-flight frames and one shared callback release them
-  // without a closure or an object per datagram (the ring grows only while more are in flight).
-  const inFlight: TxFrame[] = [];
-  let head = 0;
-  let count = 0;
-  const onSent = (err: Error | null): void => {
-    const f = inFlight[head]!;
-    head = (head + 1) % inFlight.length;
-    count--;
-    strategy.releaseTx(f);
-    if (err) console.error(`dns serve: send failed: ${err.message}`);
-  };
-  const nextFrame = (): TxFrame => {
-    if (count === inFlight.length) {
-      // Grow: unroll the ring so that the oldest frame is at 0 again.
-      const ordered = [...inFlight.slice(head), ...inFlight.slice(0, head)];
-      inFlight.length = 0;
-      inFlight.push(...ordered, ...Array.from({ length: Math.max(8, ordered.length) }, () => newTxFrame()));
-      head = 0;
-    }
-    const f = inFlight[(head + count) % inFlight.length]!;
-    count++;
-    return f;
-  };
+  const sender = new FrameSender(socket, strategy);
   socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     // node:dgram wraps each datagram in a fresh Buffer: a foreign allocation, counted.
-    strategy.countForeign(msg.length);
-    strategy.allocRx(msg.length, rx);
-    strategy.copy(msg, 0, msg.length, rx.buf, rx.start);
-    const cap = server.prepare(rx.buf, rx.start, rx.start + msg.length);
+    const bytes = msg.length;
+    strategy.countForeign(bytes);
+    strategy.allocRx(bytes, rx);
+    strategy.copy(msg, 0, bytes, rx.buf, rx.start);
+    const cap = server.prepare(rx.buf, rx.start, rx.start + bytes);
     strategy.release(rx);
     if (cap < 0) return;
-    const tx = nextFrame();
+    const tx = sender.frame();
     strategy.beginTx(tx, cap, noHeadroom);
     const end = server.write(tx.buf, tx.start, cap);
     strategy.truncate(tx, end - tx.start);
-    socket.send(tx.buf, tx.start, end - tx.start, rinfo.port, rinfo.address, onSent);
+    sender.send(tx, rinfo.port, rinfo.address);
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -164,7 +215,14 @@ export async function startDnsServer(o: DnsServeOptions): Promise<RunningDnsServ
     port,
     server,
     strategy,
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) =>
+        socket.close(() => {
+          // Closed: libuv has completed (or cancelled) every queued send, so their frames are free.
+          sender.releaseAll();
+          resolve();
+        }),
+      ),
   };
 }
 
