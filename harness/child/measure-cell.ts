@@ -19,9 +19,13 @@
  * - `alloc.heapBytesPerOp`: JS-heap bytes allocated during the phase (GC profiler before/after
  *   statistics plus the final delta, see ../measure/gc-observer.ts) / ops. Includes the harness's
  *   own between-chunk allocations, which `baseline.heapBytesPerOp` shows (typically < 1 B per batch).
- * - `alloc.arrayBufferBytesPerOp`: ArrayBuffer bytes allocated per op *as counted at the strategy
- *   seam*: the strategies' `allocatedBytes + foreignBytes` (exact, deterministic). Allocations that
- *   bypass the strategies are not in it — the next number catches those.
+ * - `alloc.arrayBufferBytesPerOp`: off-heap (ArrayBuffer backing store) bytes per op as V8 itself
+ *   saw them: equal to `externalBytesPerOp` below whenever its audit succeeded. Not the strategies'
+ *   count, because that count is what was *asked for*: a 64-byte `new Uint8Array` is counted but
+ *   lives on the JS heap (already in `heapBytesPerOp`), and the `string` variant's strings are no
+ *   ArrayBuffers at all — reporting the count here would double-count or mislabel them. The count
+ *   stays exact in `strategyPerOp.allocatedBytes` (+ `foreignBytes`). When the audit found no
+ *   GC-free window, this falls back to the count, and a warning says so.
  * - `alloc.externalBytesPerOp`: V8 external memory (ArrayBuffer backing stores, Buffer pool slabs,
  *   other embedder memory) allocated per op, measured exactly in a GC-free window of up to 2000
  *   ops right after the phase (../measure/external-audit.ts; `externalAudit` says how many ops).
@@ -526,7 +530,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   if (phase.memory.dropped > 0) warnings.push(`memory timeline capped: ${phase.memory.dropped} samples dropped`);
 
   const perOp = (x: number): number => x / ops;
-  const arrayBufferBytesPerOp = perOp(phase.counters.allocatedBytes + phase.counters.foreignBytes);
+  const countedArrayBufferBytesPerOp = perOp(phase.counters.allocatedBytes + phase.counters.foreignBytes);
   // Off-heap bytes per op, measured in a GC-free window after the phase (see ../measure/external-audit.ts).
   const countedBytes = (): number => {
     const c = w.strategyCounters();
@@ -537,13 +541,16 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const auditMaxOps = Math.max(16, Math.min(DEFAULT_AUDIT_LIMITS.maxOps, Math.floor(opsPerSec * 0.2)));
   const audit = await auditExternalBytes(() => w.op(), countedBytes, { ...DEFAULT_AUDIT_LIMITS, maxOps: auditMaxOps });
   let externalBytesPerOp: number;
+  let arrayBufferBytesPerOp: number;
   if (audit === null) {
     externalBytesPerOp = perOp(phase.gc.externalAllocatedBytes);
+    arrayBufferBytesPerOp = countedArrayBufferBytesPerOp;
     warnings.push(
-      `no GC-free window found to measure off-heap bytes per op: externalBytesPerOp (${externalBytesPerOp.toFixed(0)}) is the GC-statistics estimate, a lower bound that can be far too low`,
+      `no GC-free window found to measure off-heap bytes per op: externalBytesPerOp (${externalBytesPerOp.toFixed(0)}) is the GC-statistics estimate, a lower bound that can be far too low, and arrayBufferBytesPerOp (${arrayBufferBytesPerOp.toFixed(0)}) is the strategies' count of what they asked for`,
     );
   } else {
     externalBytesPerOp = audit.bytesPerOp;
+    arrayBufferBytesPerOp = audit.bytesPerOp;
     // Cross-check in the same window: V8's external memory should not grow much faster than the
     // strategies counted (small typed arrays live on the JS heap, so it may grow slower).
     if (audit.bytesPerOp > 1.5 * audit.countedBytesPerOp + 256) {
