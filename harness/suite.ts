@@ -51,7 +51,9 @@ export interface SuiteDefinition {
   /**
    * Additive: values `--param` may give a string axis beyond those in the full and quick plans
    * (e.g. vpn's `inner: ['udp', 'tcp']`). A string value outside plans and choices is refused
-   * before any work starts; numeric and boolean axes are checked by type only.
+   * before any work starts; numeric and boolean axes are checked by type only. A key present here
+   * but in neither plan is an optional axis: it enters the matrix (and the cell ids) only when given
+   * (e.g. alloc's `ring`).
    */
   axisChoices?: Record<string, Array<string | number | boolean>>;
 }

@@ -22,6 +22,9 @@ const alloc: SuiteDefinition = {
   workload: 'alloc',
   description: 'allocate, fill and drop one buffer per operation: strategy x native allocator x buffer size',
   sizeMeaning: 'buffer bytes',
+  // The live set (buffers kept alive in the workload's ring, default 1024) is an optional axis:
+  // the allocator effect depends on it (`--param ring=1,1024`; README "Results").
+  axisChoices: { ring: [1, 16, 256, 1024, 4096] },
   strategies: ['uint8array', 'pooled', 'one-big-struct', 'string'],
   allocators: [...ALLOCATOR_NAMES],
   full: {

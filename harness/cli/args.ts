@@ -188,12 +188,12 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
   };
 
   const parsedParams: Record<string, ParamValue[]> = {};
-  const axisNames = Object.keys(plan.axes);
+  const axisNames = [...new Set([...Object.keys(plan.axes), ...Object.keys(suite.axisChoices ?? {})])];
   for (const p of params) {
     const eq = p.indexOf('=');
     if (eq <= 0) throw new UsageError(`--param needs key=v1,v2, got '${p}'`);
     const key = p.slice(0, eq);
-    const defaults = plan.axes[key];
+    const defaults = plan.axes[key] ?? suite.axisChoices?.[key];
     if (defaults === undefined) {
       throw new UsageError(
         `suite ${suite.name} has no axis '${key}'; ${axisNames.length ? `axes: ${axisNames.join(', ')}` : 'it has no extra axes'}`,

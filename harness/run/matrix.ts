@@ -34,6 +34,8 @@ export function resolvePlan(suite: SuiteDefinition, options: BenchOptions): Reso
   const durationMs = options.durationMs ?? base.durationMs;
   const axes: Record<string, ParamValue[]> = {};
   for (const [k, v] of Object.entries(base.axes)) axes[k] = options.params[k] ?? v.slice();
+  // Optional axes (declared in the suite's `axisChoices`, absent from the plan) appear only when given.
+  for (const [k, v] of Object.entries(options.params)) if (axes[k] === undefined) axes[k] = v.slice();
   const v8FlagSets = options.v8Labels === null ? base.v8FlagSets : base.v8FlagSets.filter((f) => options.v8Labels!.includes(f.label));
   return {
     forks: options.forks ?? base.forks,
