@@ -63,7 +63,7 @@ describe('parseBenchArgs', () => {
     expect(refusal(['--suite', 'alloc', '--size', '0'])).toContain("'0' is not a positive integer");
     expect(refusal(['--suite', 'alloc', '--forks', '1.5'])).toContain('--forks must be an integer >= 1');
     expect(refusal(['--suite', 'alloc', '--shard', '4/3'])).toContain('--shard must be K/N');
-    expect(refusal(['--suite', 'alloc', '--param', 'cipher=x'])).toBe("suite alloc has no axis 'cipher'; it has no extra axes");
+    expect(refusal(['--suite', 'alloc', '--param', 'cipher=x'])).toBe("suite alloc has no axis 'cipher'; axes: ring");
     expect(refusal(['--suite', 'vpn', '--param', 'cipher=aes-256-gcm,bogus'])).toBe(
       "--param cipher: unknown value 'bogus'; choices: aes-256-gcm, aes-128-gcm, chacha20-poly1305, aes-256-cbc-hmac, none",
     );
