@@ -33,7 +33,8 @@ export function sumWords(buf: Uint8Array, start: number, end: number, initial: n
 
 /** Folds carries until the sum fits in 16 bits (still not complemented). */
 export function foldSum(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  // `>>> 16` for sums below 2^32 (all of an IP datagram's), division beyond.
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum <= 0xffff_ffff ? sum >>> 16 : Math.floor(sum / 0x10000));
   return sum;
 }
 

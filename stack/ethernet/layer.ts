@@ -5,7 +5,7 @@
 import type { BufferStrategy, RxCursor, TxFrame } from '../../allocators/buffer-strategy.js';
 import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { FrameReceiver, NetworkDevice } from '../link/device.js';
-import { decodeEthernet, encodeEthernetInto, newEthernetHeader } from './packet.js';
+import { decodeEthernet, newEthernetHeader } from './packet.js';
 import { BROADCAST_MAC_HALF, ETHERNET_HEADER_BYTES, macHi, macLo } from './wire.js';
 
 /** A protocol above Ethernet (IPv4). `cur` is valid only during the call. */
@@ -41,9 +41,11 @@ export class EthernetLayer implements FrameReceiver {
     droppedUnknownEthertype: 0,
   };
   private readonly rxHeader = newEthernetHeader();
-  private readonly txHeader = newEthernetHeader();
   private readonly up: RxCursor = newRxCursor();
   private readonly uppers = new Map<number, EthernetUpper>();
+  /** The last EtherType looked up and its receiver: a link carries one protocol in the main. */
+  private lastType = -1;
+  private lastUpper: EthernetUpper | undefined = undefined;
   /** Our MAC as two 24-bit halves: compared per frame without building a 48-bit double. */
   private readonly macHi: number;
   private readonly macLo: number;
@@ -56,14 +58,14 @@ export class EthernetLayer implements FrameReceiver {
     this.mtuBytes = device.mtuBytes;
     this.macHi = macHi(mac);
     this.macLo = macLo(mac);
-    this.txHeader.srcMacHi = this.macHi;
-    this.txHeader.srcMacLo = this.macLo;
     device.attach(strategy, this);
   }
 
   /** Registers the receiver of one EtherType (replaces any previous one). */
   register(ethertype: number, upper: EthernetUpper): void {
     this.uppers.set(ethertype, upper);
+    this.lastType = -1;
+    this.lastUpper = undefined;
   }
 
   /**
@@ -74,10 +76,25 @@ export class EthernetLayer implements FrameReceiver {
    */
   send(frame: TxFrame, dstMacHi: number, dstMacLo: number, ethertype: number): boolean {
     this.strategy.prepend(frame, ETHERNET_HEADER_BYTES);
-    this.txHeader.dstMacHi = dstMacHi;
-    this.txHeader.dstMacLo = dstMacLo;
-    this.txHeader.ethertype = ethertype;
-    encodeEthernetInto(this.txHeader, frame.buf, frame.start);
+    // The 14 header bytes stored directly from small integers (what encodeEthernetInto writes).
+    const b = frame.buf;
+    const o = frame.start;
+    const sh = this.macHi;
+    const sl = this.macLo;
+    b[o] = dstMacHi >>> 16;
+    b[o + 1] = (dstMacHi >>> 8) & 0xff;
+    b[o + 2] = dstMacHi & 0xff;
+    b[o + 3] = dstMacLo >>> 16;
+    b[o + 4] = (dstMacLo >>> 8) & 0xff;
+    b[o + 5] = dstMacLo & 0xff;
+    b[o + 6] = sh >>> 16;
+    b[o + 7] = (sh >>> 8) & 0xff;
+    b[o + 8] = sh & 0xff;
+    b[o + 9] = sl >>> 16;
+    b[o + 10] = (sl >>> 8) & 0xff;
+    b[o + 11] = sl & 0xff;
+    b[o + 12] = ethertype >>> 8;
+    b[o + 13] = ethertype & 0xff;
     const ok = this.device.transmit(frame);
     this.strategy.releaseTx(frame);
     if (ok) this.counters.sent++;
@@ -102,7 +119,12 @@ export class EthernetLayer implements FrameReceiver {
       this.counters.droppedNotForUs++;
       return;
     }
-    const upper = this.uppers.get(h.ethertype);
+    let upper = this.lastUpper;
+    if (h.ethertype !== this.lastType || upper === undefined) {
+      upper = this.uppers.get(h.ethertype);
+      this.lastType = h.ethertype;
+      this.lastUpper = upper;
+    }
     if (upper === undefined) {
       this.counters.droppedUnknownEthertype++;
       return;

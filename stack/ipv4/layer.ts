@@ -15,7 +15,8 @@ import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { EthernetLayer, EthernetUpper } from '../ethernet/layer.js';
 import { ETHERTYPE_IPV4, macHi, macLo } from '../ethernet/wire.js';
 import { decodeIpv4, encodeIpv4Into, newIpv4Header } from './packet.js';
-import { IPV4_MIN_HEADER_BYTES } from './wire.js';
+import { sumWords } from '../checksum.js';
+import { IPV4_MIN_HEADER_BYTES, OFF_CHECKSUM, OFF_ID, OFF_TOTAL_LENGTH, setChecksum } from './wire.js';
 
 /** A transport above IPv4. `cur` is the transport's packet, valid only during the call. */
 export interface Ipv4Upper {
@@ -75,11 +76,27 @@ export class Ipv4Layer implements EthernetUpper {
   private readonly txHeader = newIpv4Header();
   private readonly up: RxCursor = newRxCursor();
   private readonly uppers = new Map<number, Ipv4Upper>();
+  /** The last protocol looked up and its receiver (one transport carries the bulk of the traffic). */
+  private lastProtocol = -1;
+  private lastUpper: Ipv4Upper | undefined = undefined;
   private readonly neighbours = new Map<number, NextHop>();
   /** The last destination looked up and its next hop: a tunnel or a client sends to one peer. */
   private lastDstIp = -1;
   private lastHop: NextHop | undefined = undefined;
   private nextId = 0;
+  /**
+   * The send template for the last (protocol, destination): a 20-byte header with Total Length, ID
+   * and checksum zero, and the one's complement word sum of it (unfolded, a small integer).
+   */
+  private readonly fixedHeader = new Uint8Array(IPV4_MIN_HEADER_BYTES);
+  private fixedSum = 0;
+  /** Address halves (small integers) of our address and the template's destination. */
+  private readonly srcHi: number;
+  private readonly srcLo: number;
+  private fixedDstHi = 0;
+  private fixedDstLo = 0;
+  private fixedDstIp = -1;
+  private fixedProtocol = -1;
   /**
    * The source and destination addresses handed up, held as elements of a generic (tagged) array.
    * An address ≥ 128.0.0.0 is not a small integer: read from a header field and passed to a call,
@@ -97,6 +114,8 @@ export class Ipv4Layer implements EthernetUpper {
     this.headroomBytes = IPV4_MIN_HEADER_BYTES + ethernet.headroomBytes;
     this.maxPayloadBytes = ethernet.mtuBytes - IPV4_MIN_HEADER_BYTES;
     this.txHeader.src = address;
+    this.srcHi = address >>> 16;
+    this.srcLo = address & 0xffff;
     this.txHeader.ttl = DEFAULT_TTL;
     this.txHeader.dontFragment = true;
     this.upAddresses[1] = address;
@@ -110,9 +129,27 @@ export class Ipv4Layer implements EthernetUpper {
     this.lastHop = undefined;
   }
 
+  /** Builds the send template (see `fixedHeader`) for `protocol` and `dstIp`. */
+  private prepareFixed(protocol: number, dstIp: number): void {
+    const h = this.txHeader;
+    h.protocol = protocol;
+    h.dst = dstIp;
+    h.totalLength = 0;
+    h.id = 0;
+    encodeIpv4Into(h, this.fixedHeader, 0);
+    setChecksum(this.fixedHeader, 0, 0);
+    this.fixedSum = sumWords(this.fixedHeader, 0, IPV4_MIN_HEADER_BYTES, 0);
+    this.fixedDstIp = dstIp;
+    this.fixedDstHi = dstIp >>> 16;
+    this.fixedDstLo = dstIp & 0xffff;
+    this.fixedProtocol = protocol;
+  }
+
   /** Registers the receiver of one IP protocol number (replaces any previous one). */
   register(protocol: number, upper: Ipv4Upper): void {
     this.uppers.set(protocol, upper);
+    this.lastProtocol = -1;
+    this.lastUpper = undefined;
   }
 
   /**
@@ -138,15 +175,46 @@ export class Ipv4Layer implements EthernetUpper {
       return false;
     }
     this.strategy.prepend(frame, IPV4_MIN_HEADER_BYTES);
-    const h = this.txHeader;
-    h.totalLength = IPV4_MIN_HEADER_BYTES + payloadBytes;
-    h.id = this.nextId;
+    if (dstIp !== this.fixedDstIp || protocol !== this.fixedProtocol) this.prepareFixed(protocol, dstIp);
+    const totalLength = IPV4_MIN_HEADER_BYTES + payloadBytes;
+    const id = this.nextId;
     // RFC 6864 §4.1: the ID of an atomic datagram (DF=1, MF=0, offset 0) carries no meaning;
     // a counter is as good as anything.
-    this.nextId = (this.nextId + 1) & 0xffff;
-    h.protocol = protocol;
-    h.dst = dstIp;
-    encodeIpv4Into(h, frame.buf, frame.start);
+    this.nextId = (id + 1) & 0xffff;
+    // Only Total Length and ID change between packets to one destination: the header is the fixed
+    // template plus those two words, and its checksum the template's word sum plus theirs
+    // (RFC 1071 §2(B): the sum is commutative; RFC 1624 incremental update from a known sum).
+    let sum = this.fixedSum + totalLength + id;
+    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    const checksum = ~sum & 0xffff;
+    const b = frame.buf;
+    const o = frame.start;
+    // Byte stores from small-integer fields: no builtin call, no loads from a template array.
+    b[o] = 0x45;
+    b[o + 1] = 0;
+    b[o + OFF_TOTAL_LENGTH] = totalLength >>> 8;
+    b[o + OFF_TOTAL_LENGTH + 1] = totalLength & 0xff;
+    b[o + OFF_ID] = id >>> 8;
+    b[o + OFF_ID + 1] = id & 0xff;
+    b[o + 6] = 0x40; // DF, fragment offset 0
+    b[o + 7] = 0;
+    b[o + 8] = DEFAULT_TTL;
+    b[o + 9] = protocol;
+    b[o + OFF_CHECKSUM] = checksum >>> 8;
+    b[o + OFF_CHECKSUM + 1] = checksum & 0xff;
+    const sh = this.srcHi;
+    const sl = this.srcLo;
+    const dh = this.fixedDstHi;
+    const dl = this.fixedDstLo;
+    b[o + 12] = sh >>> 8;
+    b[o + 13] = sh & 0xff;
+    b[o + 14] = sl >>> 8;
+    b[o + 15] = sl & 0xff;
+    b[o + 16] = dh >>> 8;
+    b[o + 17] = dh & 0xff;
+    b[o + 18] = dl >>> 8;
+    b[o + 19] = dl & 0xff;
     const ok = this.ethernet.send(frame, hop.macHi, hop.macLo, ETHERTYPE_IPV4);
     if (ok) this.counters.sent++;
     return ok;
@@ -169,7 +237,12 @@ export class Ipv4Layer implements EthernetUpper {
       return;
     }
     if (h.headerBytes > IPV4_MIN_HEADER_BYTES) this.counters.withOptions++;
-    const upper = this.uppers.get(h.protocol);
+    let upper = this.lastUpper;
+    if (h.protocol !== this.lastProtocol || upper === undefined) {
+      upper = this.uppers.get(h.protocol);
+      this.lastProtocol = h.protocol;
+      this.lastUpper = upper;
+    }
     if (upper === undefined) {
       this.counters.droppedUnknownProtocol++;
       return;

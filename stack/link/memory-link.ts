@@ -102,7 +102,9 @@ export class LinkEndpoint implements NetworkDevice {
 
   private enqueue(strategy: BufferStrategy, src: Uint8Array, start: number, end: number): boolean {
     if (this.count === this.ring.length) return false;
-    const slot = this.ring[(this.head + this.count) % this.ring.length]!;
+    let at = this.head + this.count;
+    if (at >= this.ring.length) at -= this.ring.length;
+    const slot = this.ring[at]!;
     const bytes = end - start;
     strategy.allocRx(bytes, slot);
     strategy.copy(src, start, end, slot.buf, slot.start);
@@ -115,7 +117,7 @@ export class LinkEndpoint implements NetworkDevice {
   deliverOne(): boolean {
     if (this.count === 0) return false;
     const slot = this.ring[this.head]!;
-    this.head = (this.head + 1) % this.ring.length;
+    this.head = this.head + 1 === this.ring.length ? 0 : this.head + 1;
     this.count--;
     this.counters.delivered++;
     this.receiver!.input(slot);

@@ -65,18 +65,22 @@ export class ReplayWindow {
     this.ring = new Float64Array(windowPackets);
   }
 
+  /** Ring index of the entry `i` back from the newest; `0 <= i < size <= capacity` (no `%`). */
+  private at(i: number): number {
+    const k = this.head - i;
+    return k < 0 ? k + this.ring.length : k;
+  }
+
   private item(i: number): number {
-    const cap = this.ring.length;
-    return this.ring[(this.head - i + cap) % cap]!;
+    return this.ring[this.at(i)]!;
   }
 
   private setItem(i: number, v: number): void {
-    const cap = this.ring.length;
-    this.ring[(this.head - i + cap) % cap] = v;
+    this.ring[this.at(i)] = v;
   }
 
   private push(v: number): void {
-    this.head = (this.head + 1) % this.ring.length;
+    this.head = this.head + 1 === this.ring.length ? 0 : this.head + 1;
     this.ring[this.head] = v;
     if (this.size < this.ring.length) this.size++;
   }

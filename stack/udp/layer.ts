@@ -10,7 +10,7 @@ import type { BufferStrategy, FrameLayout, RxCursor, TxFrame } from '../../alloc
 import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { Ipv4Layer, Ipv4Upper } from '../ipv4/layer.js';
 import { PROTOCOL_UDP } from '../ipv4/wire.js';
-import { addressSum, decodeUdp, encodeUdpInto, fillUdpChecksumWithAddressSum, newUdpHeader } from './packet.js';
+import { addressSum, decodeUdp, fillUdpChecksumWithAddressSum, newUdpHeader } from './packet.js';
 import { UDP_HEADER_BYTES } from './wire.js';
 
 /** What a bound port receives: `payload` is valid only during the call. */
@@ -58,9 +58,11 @@ export class UdpLayer implements Ipv4Upper {
   private readonly layout: FrameLayout;
   private readonly checksumOnSend: boolean;
   private readonly rxHeader = newUdpHeader();
-  private readonly txHeader = newUdpHeader();
   private readonly up: RxCursor = newRxCursor();
   private readonly listeners = new Map<number, UdpListener>();
+  /** The last destination port looked up and its listener (a tunnel endpoint uses one port). */
+  private lastPort = -1;
+  private lastListener: UdpListener | undefined = undefined;
   /** Our address's share of the pseudo-header sum, computed once (a small integer). */
   private readonly ownAddressSum: number;
 
@@ -85,10 +87,14 @@ export class UdpLayer implements Ipv4Upper {
   bind(port: number, listener: UdpListener): void {
     if (this.listeners.has(port)) throw new RangeError(`UDP port ${port} is already bound: unbind it first`);
     this.listeners.set(port, listener);
+    this.lastPort = -1;
+    this.lastListener = undefined;
   }
 
   unbind(port: number): void {
     this.listeners.delete(port);
+    this.lastPort = -1;
+    this.lastListener = undefined;
   }
 
   /**
@@ -106,12 +112,18 @@ export class UdpLayer implements Ipv4Upper {
    */
   sendTo(frame: TxFrame, srcPort: number, dstIp: number, dstPort: number): boolean {
     this.strategy.prepend(frame, UDP_HEADER_BYTES);
-    const h = this.txHeader;
-    h.srcPort = srcPort;
-    h.dstPort = dstPort;
-    h.length = frame.end - frame.start;
-    h.checksum = 0;
-    encodeUdpInto(h, frame.buf, frame.start);
+    const b = frame.buf;
+    const o = frame.start;
+    const length = frame.end - o;
+    // The 8-byte header stored directly (checksum 0 until filled below).
+    b[o] = srcPort >>> 8;
+    b[o + 1] = srcPort & 0xff;
+    b[o + 2] = dstPort >>> 8;
+    b[o + 3] = dstPort & 0xff;
+    b[o + 4] = length >>> 8;
+    b[o + 5] = length & 0xff;
+    b[o + 6] = 0;
+    b[o + 7] = 0;
     if (this.checksumOnSend) {
       // The destination's halves are summed here (dstIp arrives boxed if ≥ 2^31; arithmetic on it
       // allocates nothing, passing our own address from a field into a call would).
@@ -141,7 +153,12 @@ export class UdpLayer implements Ipv4Upper {
         break;
     }
     if (h.checksum === 0) this.counters.withoutChecksum++;
-    const listener = this.listeners.get(h.dstPort);
+    let listener = this.lastListener;
+    if (h.dstPort !== this.lastPort || listener === undefined) {
+      listener = this.listeners.get(h.dstPort);
+      this.lastPort = h.dstPort;
+      this.lastListener = listener;
+    }
     if (listener === undefined) {
       this.counters.droppedNoListener++;
       return;

@@ -50,3 +50,18 @@ describe('internet checksum (RFC 1071)', () => {
     expect(sumWords(max, 0, max.length, 0x3ffff)).toBe(reference(max, 0, max.length, 0x3ffff));
   });
 });
+
+describe('foldSum: `>>> 16` below 2^32, division above', () => {
+  it('folds to the same 16-bit value as a reference modulo-0xffff fold, for sums up to 2^40 (property)', () => {
+    // One's complement fold of a non-zero sum is its residue modulo 0xffff, written 1..0xffff.
+    const ref = (x: number): number => (x === 0 ? 0 : x % 0xffff === 0 ? 0xffff : x % 0xffff);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 40 }), (x) => {
+        expect(foldSum(x)).toBe(ref(x));
+      }),
+    );
+    expect(foldSum(0xffff_ffff)).toBe(0xffff);
+    expect(foldSum(0x1_0000_0000)).toBe(1);
+    expect(foldSum(0x1_2345_6789)).toBe(ref(0x1_2345_6789));
+  });
+});

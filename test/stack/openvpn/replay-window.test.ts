@@ -1,5 +1,6 @@
 /** OpenVPN's replay window (`packet_id.c` backtrack mode) with a fake clock. */
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ReplayConfigError, ReplayWindow } from '../../../stack/openvpn/replay-window.js';
 
 function windowWithClock(n = 64, t = 15): { w: ReplayWindow; clock: { now: number } } {
@@ -60,5 +61,28 @@ describe('ReplayWindow', () => {
   it('rejects bad configuration with a code', () => {
     expect(() => new ReplayWindow(0, 15)).toThrow(ReplayConfigError);
     expect(() => new ReplayWindow(64, 601)).toThrow(/0\.\.600/);
+  });
+});
+
+describe('ReplayWindow ring indexing (no modulo) over many wraps', () => {
+  it('with a fixed clock, accepts exactly: id > 0, not seen before, and newer than the highest id minus the window (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 13 }), fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 300 }), (n, steps) => {
+        const w = new ReplayWindow(n, 15, () => 100);
+        const seen = new Set<number>();
+        let max = 0;
+        let id = 1;
+        for (const step of steps) {
+          // Mostly forward by small steps (so the ring wraps many times), sometimes back into or past the window.
+          id = step < 40 ? id + (step % 4) : Math.max(0, id - (step - 40));
+          const want = id > 0 && !seen.has(id) && (id > max || max - id < n);
+          expect(w.check(id, 0)).toBe(want);
+          if (want) {
+            seen.add(id);
+            if (id > max) max = id;
+          }
+        }
+      }),
+    );
   });
 });
