@@ -4,25 +4,31 @@ import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSiz
 describe('chooseBatchSize', () => {
   const timer = { overheadNs: 40, resolutionNs: 30 };
 
-  it('times an operation alone when it lasts at least 20 clock costs and 1 µs', () => {
-    // target = max(1000, 20 × max(40, 30)) = 1000 ns
-    expect(chooseBatchSize(1000, timer)).toBe(1);
+  it('times an operation alone when it lasts at least 100 clock costs and 1 µs', () => {
+    // target = max(1000, 100 × max(40, 30)) = 4000 ns
+    expect(chooseBatchSize(4000, timer)).toBe(1);
     expect(chooseBatchSize(50_000, timer)).toBe(1);
   });
 
   it('batches shorter operations so that a batch lasts the target', () => {
-    expect(chooseBatchSize(999, timer)).toBe(2);
-    expect(chooseBatchSize(100, timer)).toBe(10);
-    expect(chooseBatchSize(3, timer)).toBe(334);
-    expect(chooseBatchSize(0.5, timer)).toBe(2000);
+    expect(chooseBatchSize(3999, timer)).toBe(2);
+    expect(chooseBatchSize(100, timer)).toBe(40);
+    expect(chooseBatchSize(3, timer)).toBe(1334);
+    expect(chooseBatchSize(0.5, timer)).toBe(8000);
   });
 
-  it('uses the clock cost when 20 clock costs exceed 1 µs', () => {
+  it('uses 1 µs when 100 clock costs are less', () => {
+    const fastClock = { overheadNs: 5, resolutionNs: 1 };
+    expect(chooseBatchSize(999, fastClock)).toBe(2); // target 1000 ns
+    expect(chooseBatchSize(1000, fastClock)).toBe(1);
+  });
+
+  it('uses the clock cost when 100 clock costs exceed 1 µs', () => {
     const slowClock = { overheadNs: 100, resolutionNs: 1 };
-    expect(chooseBatchSize(1500, slowClock)).toBe(2); // target 2000 ns
-    expect(chooseBatchSize(2000, slowClock)).toBe(1);
+    expect(chooseBatchSize(7500, slowClock)).toBe(2); // target 10 µs
+    expect(chooseBatchSize(10_000, slowClock)).toBe(1);
     const coarseClock = { overheadNs: 20, resolutionNs: 1000 };
-    expect(chooseBatchSize(1000, coarseClock)).toBe(20); // target 20 µs
+    expect(chooseBatchSize(1000, coarseClock)).toBe(100); // target 100 µs
   });
 
   it('caps the batch for degenerate estimates', () => {
