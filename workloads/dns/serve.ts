@@ -17,6 +17,7 @@ import { makeStrategy } from '../../allocators/registry.js';
 import { DnsServer } from '../../stack/dns/server.js';
 import { loadZone } from '../../stack/dns/zone-parser.js';
 import { nameToText } from '../../stack/dns/name.js';
+import { FlagReader } from '../serve-flags.js';
 
 export interface DnsServeOptions {
   zoneFile: string;
@@ -44,34 +45,23 @@ example: npm run serve -- dns --zone workloads/dns/example.zone --port 5353 && d
 
 export function parseDnsServeArgs(argv: readonly string[]): DnsServeOptions {
   const o: DnsServeOptions = { zoneFile: '', port: 5353, address: '127.0.0.1', strategy: 'pooled', maxUdpPayloadBytes: 1232 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    const need = (): string => {
-      if (value === undefined) throw new ServeUsageError(`${flag} needs a value\n${DNS_SERVE_HELP}`);
-      i++;
-      return value;
-    };
-    const int = (lo: number, hi: number): number => {
-      const v = need();
-      if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new ServeUsageError(`${flag} ${v}: expected an integer ${lo}-${hi}`);
-      return Number(v);
-    };
+  const flags = new FlagReader(argv, DNS_SERVE_HELP, (m) => new ServeUsageError(m));
+  for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
     switch (flag) {
       case '--zone':
-        o.zoneFile = need();
+        o.zoneFile = flags.value();
         break;
       case '--port':
-        o.port = int(0, 65535);
+        o.port = flags.int(0, 65535);
         break;
       case '--address':
-        o.address = need();
+        o.address = flags.value();
         break;
       case '--strategy':
-        o.strategy = need();
+        o.strategy = flags.value();
         break;
       case '--max-udp':
-        o.maxUdpPayloadBytes = int(512, 65507);
+        o.maxUdpPayloadBytes = flags.int(512, 65507);
         break;
       default:
         throw new ServeUsageError(`unknown flag ${flag}\n${DNS_SERVE_HELP}`);

@@ -14,6 +14,7 @@ import { loadServerCredentials, type ServerCredentials } from '../../stack/tls/c
 import { CIPHER_SUITE_NAMES, isCipherSuiteName, type CipherSuiteName } from '../../stack/tls/key-schedule.js';
 import { GROUP_NAMES, type GroupName } from '../../stack/tls/wire.js';
 import { attachSocketTls, SocketBufferPool } from './socket-transport.js';
+import { FlagReader } from '../serve-flags.js';
 
 export class TlsServeUsageError extends Error {
   readonly code = 'E_SERVE_USAGE';
@@ -67,28 +68,17 @@ export function parseTlsServeArgs(argv: readonly string[]): TlsServeOptions | 'h
     recordBytes: 16384,
     seconds: null,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const need = (): string => {
-      const v = argv[i + 1];
-      if (v === undefined) throw new TlsServeUsageError(`${flag} needs a value\n${TLS_SERVE_HELP}`);
-      i++;
-      return v;
-    };
-    const int = (lo: number, hi: number): number => {
-      const v = need();
-      if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new TlsServeUsageError(`${flag} ${v}: expected an integer ${lo}-${hi}`);
-      return Number(v);
-    };
+  const flags = new FlagReader(argv, TLS_SERVE_HELP, (m) => new TlsServeUsageError(m));
+  for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
     switch (flag) {
       case '--help':
       case '-h':
         return 'help';
       case '--port':
-        o.port = int(0, 65535);
+        o.port = flags.int(0, 65535);
         break;
       case '--backend': {
-        const v = need();
+        const v = flags.value();
         const m = /^(.+):(\d+)$/.exec(v);
         if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new TlsServeUsageError(`--backend ${v}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
         o.backendHost = m[1]!;
@@ -96,37 +86,37 @@ export function parseTlsServeArgs(argv: readonly string[]): TlsServeOptions | 'h
         break;
       }
       case '--cert':
-        o.certFile = need();
+        o.certFile = flags.value();
         break;
       case '--key':
-        o.keyFile = need();
+        o.keyFile = flags.value();
         break;
       case '--strategy': {
-        const s = need();
+        const s = flags.value();
         if (!isMakeableStrategyName(s)) throw new TlsServeUsageError(`--strategy ${s}: use uint8array, pooled, one-big-struct or poisoning`);
         o.strategy = s;
         break;
       }
       case '--cipher-suites': {
-        const list = need().split(',');
+        const list = flags.value().split(',');
         for (const s of list) if (!isCipherSuiteName(s)) throw new TlsServeUsageError(`--cipher-suites: unknown '${s}'; use ${CIPHER_SUITE_NAMES.join(', ')}`);
         o.cipherSuites = list as CipherSuiteName[];
         break;
       }
       case '--groups': {
-        const list = need().split(',');
+        const list = flags.value().split(',');
         for (const g of list) if (!(GROUP_NAMES as string[]).includes(g)) throw new TlsServeUsageError(`--groups: unknown '${g}'; use ${GROUP_NAMES.join(', ')}`);
         o.groups = list as GroupName[];
         break;
       }
       case '--alpn':
-        o.alpn = need().split(',').filter((p) => p.length > 0);
+        o.alpn = flags.value().split(',').filter((p) => p.length > 0);
         break;
       case '--record-bytes':
-        o.recordBytes = int(1, 16384);
+        o.recordBytes = flags.int(1, 16384);
         break;
       case '--seconds':
-        o.seconds = int(1, 86_400);
+        o.seconds = flags.int(1, 86_400);
         break;
       default:
         throw new TlsServeUsageError(`unknown flag ${flag}\n${TLS_SERVE_HELP}`);

@@ -11,6 +11,7 @@ import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.
 import { formatStaticKey, parseStaticKey, type KeyDirection } from '../../stack/openvpn/static-key.js';
 import { VPN_CIPHERS, isVpnCipher, type VpnCipher } from './ciphers.js';
 import { VpnUdpEndpoint } from './udp-endpoint.js';
+import { FlagReader } from '../serve-flags.js';
 
 export class VpnServeUsageError extends Error {
   readonly code = 'E_SERVE_USAGE';
@@ -46,54 +47,43 @@ export interface VpnServeOptions {
 
 export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'help' {
   const o: VpnServeOptions = { port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    const need = (): string => {
-      if (value === undefined) throw new VpnServeUsageError(`${flag} needs a value\n${VPN_SERVE_HELP}`);
-      i++;
-      return value;
-    };
-    const int = (lo: number, hi: number): number => {
-      const v = need();
-      if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new VpnServeUsageError(`${flag} ${v}: expected an integer ${lo}-${hi}`);
-      return Number(v);
-    };
+  const flags = new FlagReader(argv, VPN_SERVE_HELP, (m) => new VpnServeUsageError(m));
+  for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
     switch (flag) {
       case '--help':
       case '-h':
         return 'help';
       case '--port':
-        o.port = int(0, 65535);
+        o.port = flags.int(0, 65535);
         break;
       case '--remote-port':
-        o.remotePort = int(1, 65535);
+        o.remotePort = flags.int(1, 65535);
         break;
       case '--secret':
-        o.secretFile = need();
+        o.secretFile = flags.value();
         break;
       case '--cipher': {
-        const c = need();
+        const c = flags.value();
         if (!isVpnCipher(c)) throw new VpnServeUsageError(`--cipher ${c}: use one of ${VPN_CIPHERS.join(', ')}`);
         o.cipher = c;
         break;
       }
       case '--direction': {
-        const d = int(0, 1);
+        const d = flags.int(0, 1);
         o.direction = d === 0 ? 0 : 1;
         break;
       }
       case '--strategy': {
-        const st = need();
+        const st = flags.value();
         if (!isMakeableStrategyName(st)) throw new VpnServeUsageError(`--strategy ${st}: use uint8array, pooled, one-big-struct or poisoning`);
         o.strategy = st;
         break;
       }
       case '--ping-ms':
-        o.pingMs = int(0, 3_600_000);
+        o.pingMs = flags.int(0, 3_600_000);
         break;
       case '--seconds':
-        o.seconds = int(1, 86_400);
+        o.seconds = flags.int(1, 86_400);
         break;
       default:
         throw new VpnServeUsageError(`unknown flag ${flag}\n${VPN_SERVE_HELP}`);
