@@ -281,4 +281,22 @@ export interface ResultFile {
   warnings: string[];
   /** True when the run was interrupted (Ctrl-C): cells not reached are absent or partial. */
   interrupted: boolean;
+  /**
+   * Present when this file is one side of a paired run (`--baseline`, calibrate, the validation
+   * experiment): every side's file carries the same `id`, and fork i of one side ran right before or
+   * after fork i of the other (A B, then B A in the next round). compare pairs forks by `forkIndex`
+   * when both files carry the same id. Optional, added in schema 1.
+   */
+  pairedRun?: PairedRunInfo;
+}
+
+export interface PairedRunInfo {
+  /** Shared by the result files of all sides of one run. */
+  id: string;
+  /** This file's side label (`base`, `head`). */
+  side: string;
+  /** Every side of the run, in schedule order of the first fork round. */
+  sides: string[];
+  /** How the forks of the sides were ordered. */
+  order: 'alternating';
 }

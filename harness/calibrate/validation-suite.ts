@@ -4,9 +4,12 @@
  * scripts/validate-compare.ts and its test only; runSuite takes it through `ctx.suites`.
  *
  * Budget: a comparison is 2 × forks children; each costs node + tsx start-up (~0.7 s on a quiet
- * 2-core machine, ~1.2 s on a busy one) + warm-up + duration. 12 forks × (1.2 + 0.3 + 0.4 s) × 2
- * sides ≈ 45 s. 12 forks rather than 8: with 8, a 3% change was detected 14 times in 20 on this
- * shared machine (median op time), short of the 18 required.
+ * 2-core machine, ~1.2 s on a busy one) + warm-up + duration. 16 forks × (0.7–1.2 + 0.2 + 0.3 s) × 2
+ * sides ≈ 40–55 s, far inside the 5 minutes a comparison may take. The files are the two sides of one
+ * paired run, so compare pairs fork i with fork i (Wilcoxon signed-rank): what matters is the number
+ * of pairs, not the length of each fork — the per-pair ratio of median op times varied by about 1%
+ * on a quiet machine and 3–5% under a load of 3.5 on 2 cores, while whole forks drifted by 12%.
+ * Quick: 6 forks, the fewest whose signed-rank test can reach p < 0.05 (2/2^6 = 0.031).
  */
 import type { SuiteDefinition } from '../suite.js';
 
@@ -21,7 +24,7 @@ export const validationSuite: SuiteDefinition = {
   sizeMeaning: 'payload bytes credited per op',
   strategies: ['none'],
   allocators: ['glibc'],
-  full: { forks: 12, warmupMs: 300, durationMs: 400, sizes: [64], axes: { work: [VALIDATION_WORK] }, v8FlagSets: [{ label: 'default', flags: [] }] },
-  quick: { forks: 5, warmupMs: 100, durationMs: 200, sizes: [64], axes: { work: [VALIDATION_WORK] }, v8FlagSets: [{ label: 'default', flags: [] }] },
+  full: { forks: 16, warmupMs: 200, durationMs: 300, sizes: [64], axes: { work: [VALIDATION_WORK] }, v8FlagSets: [{ label: 'default', flags: [] }] },
+  quick: { forks: 6, warmupMs: 100, durationMs: 200, sizes: [64], axes: { work: [VALIDATION_WORK] }, v8FlagSets: [{ label: 'default', flags: [] }] },
   hidden: true,
 };

@@ -9,6 +9,11 @@
  * with other work, ops/s (operations over wall time) swings by tens of percent with the scheduler
  * while the median op time stays within about 1% (measured here: see the issue 7 report). The
  * ops/s verdicts are recorded beside it.
+ *
+ * Each comparison is one paired run, so compare uses its paired design (fork i of base against fork
+ * i of head, Wilcoxon signed-rank): with the same 12 forks, the earlier unpaired design detected a
+ * 3% slowdown 12 times in 20, because whole forks drift by up to 12% on this VM while the ratio
+ * within a pair stays within about 1% (see harness/compare/wilcoxon-signed-rank.ts).
  */
 import { decideVerdict, uniformThresholds, type MetricComparison } from '../compare/compare-results.js';
 import { METRICS, type MetricName } from '../compare/metrics.js';

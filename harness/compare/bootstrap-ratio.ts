@@ -122,40 +122,100 @@ export function bootstrapRatioOfMedians(
   return { ratio, ci95: intervalFromLogs(logs, count, ratio) };
 }
 
-/**
- * Geometric mean over cells of the per-cell ratio of medians, with a bootstrap interval that
- * resamples forks within each side of every cell jointly (one draw of the whole experiment per
- * resample). Cells whose medians are not positive must be left out by the caller.
- */
-export function bootstrapGeometricMeanRatio(
-  pairs: ReadonlyArray<{ base: readonly number[]; head: readonly number[] }>,
-  options: BootstrapOptions = {},
-): RatioEstimate | null {
-  if (pairs.length === 0) return null;
-  let pointLogSum = 0;
-  for (const { base, head } of pairs) {
-    checkPositive('base', base);
-    checkPositive('head', head);
-    const mb = median(base);
-    const mh = median(head);
-    if (!(mb > 0) || !(mh > 0)) throw new RangeError('bootstrapGeometricMeanRatio: every cell needs positive medians on both sides');
-    pointLogSum += Math.log(mh) - Math.log(mb);
+/** Paired samples: `base[i]` and `head[i]` come from fork round i, run back to back. */
+function pairedLogRatios(base: readonly number[], head: readonly number[]): Float64Array | null {
+  if (base.length !== head.length) throw new RangeError(`bootstrap: paired samples differ in length (${base.length} base, ${head.length} head)`);
+  checkPositive('base', base);
+  checkPositive('head', head);
+  const logs = new Float64Array(base.length);
+  for (let i = 0; i < base.length; i++) {
+    if (!(base[i]! > 0) || !(head[i]! > 0)) return null;
+    logs[i] = Math.log(head[i]!) - Math.log(base[i]!);
   }
-  const pointLog = pointLogSum / pairs.length;
+  return logs;
+}
+
+function resampledPairedMedian(logs: Float64Array, scratch: Float64Array, rng: Random): number {
+  const n = logs.length;
+  for (let i = 0; i < n; i++) scratch[i] = logs[Math.floor(rng() * n)]!;
+  scratch.sort();
+  return sortedMedian(scratch);
+}
+
+/**
+ * Paired design (a paired run: fork i of base and fork i of head ran back to back): the median of
+ * the per-pair ratios head_i/base_i, with a percentile bootstrap interval that resamples pairs
+ * (Efron & Tibshirani 1993: the one-sample bootstrap, applied to the paired differences).
+ * Each ratio is taken within one machine state, so drift between fork rounds cancels; the median
+ * (not the mean) keeps one pair hit by a burst of load from moving the estimate.
+ * Swapping base and head negates every log ratio, and with the same seed the same pairs are drawn,
+ * so the result inverts exactly. Returns null when a value is not positive (no ratio exists).
+ */
+export function bootstrapPairedRatio(base: readonly number[], head: readonly number[], options: BootstrapOptions = {}): RatioEstimate | null {
+  const logs = pairedLogRatios(base, head);
+  if (logs === null) return null;
+  const sorted = Float64Array.from(logs).sort();
+  const ratio = Math.exp(sortedMedian(sorted));
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const rng = seededRandom(options.seed ?? 1);
-  const prepared = pairs.map((p) => prepare(p.base, p.head));
+  const scratch = new Float64Array(logs.length);
+  const draws = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) draws[b] = resampledPairedMedian(logs, scratch, rng);
+  return { ratio, ci95: intervalFromLogs(draws, resamples, ratio) };
+}
+
+/** One cell of a geometric mean: two independent samples, or (paired) aligned fork pairs. */
+export interface GeomeanCell {
+  base: readonly number[];
+  head: readonly number[];
+  /** True when base[i] and head[i] are a pair (see bootstrapPairedRatio). */
+  paired?: boolean;
+}
+
+interface CellSampler {
+  pointLog: number;
+  resampleLog(rng: Random): number;
+}
+
+function cellSampler(cell: GeomeanCell): CellSampler {
+  if (cell.paired === true) {
+    const logs = pairedLogRatios(cell.base, cell.head);
+    if (logs === null) throw new RangeError('bootstrapGeometricMeanRatio: every paired cell needs positive values on both sides');
+    const scratch = new Float64Array(logs.length);
+    return { pointLog: sortedMedian(Float64Array.from(logs).sort()), resampleLog: (rng) => resampledPairedMedian(logs, scratch, rng) };
+  }
+  checkPositive('base', cell.base);
+  checkPositive('head', cell.head);
+  const mb = median(cell.base);
+  const mh = median(cell.head);
+  if (!(mb > 0) || !(mh > 0)) throw new RangeError('bootstrapGeometricMeanRatio: every cell needs positive medians on both sides');
+  const prepared = prepare(cell.base, cell.head);
+  return { pointLog: Math.log(mh) - Math.log(mb), resampleLog: (rng) => resampleLogRatio(prepared, rng) };
+}
+
+/**
+ * Geometric mean over cells of the per-cell ratio (ratio of medians, or for a paired cell the
+ * median paired ratio), with a bootstrap interval that resamples every cell jointly (one draw of
+ * the whole experiment per resample): forks within each side, or pairs for a paired cell. Cells
+ * whose values are not positive must be left out by the caller.
+ */
+export function bootstrapGeometricMeanRatio(cells: readonly GeomeanCell[], options: BootstrapOptions = {}): RatioEstimate | null {
+  if (cells.length === 0) return null;
+  const samplers = cells.map(cellSampler);
+  const pointLog = samplers.reduce((acc, c) => acc + c.pointLog, 0) / samplers.length;
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  const rng = seededRandom(options.seed ?? 1);
   const logs = new Float64Array(resamples);
   let count = 0;
   for (let b = 0; b < resamples; b++) {
     let sum = 0;
     let ok = true;
-    for (const pair of prepared) {
-      const v = resampleLogRatio(pair, rng);
+    for (const sampler of samplers) {
+      const v = sampler.resampleLog(rng);
       if (Number.isNaN(v)) ok = false;
       sum += v;
     }
-    if (ok) logs[count++] = sum / prepared.length;
+    if (ok) logs[count++] = sum / samplers.length;
   }
   const ratio = Math.exp(pointLog);
   return { ratio, ci95: intervalFromLogs(logs, count, ratio) };

@@ -12,6 +12,7 @@ import {
   uniformThresholds,
   type CompareOptions,
   type ComparisonReport,
+  type PairingChoice,
   type VerdictRule,
 } from './compare-results.js';
 import { formatJson, formatMarkdown, formatText } from './format-report.js';
@@ -36,12 +37,15 @@ export interface CompareCliOptions {
   noisePath: string | null;
   cacheDir: string;
   verdictRule: VerdictRule;
+  pairing: PairingChoice;
 }
 
 export const COMPARE_HELP = `usage: npm run compare -- BASE.json HEAD.json [flags]
 
-Compares two result files cell by cell (matched by id): ratio of medians head/base with a bootstrap
-95% interval, Mann-Whitney U p-values corrected across cells (Holm), a verdict where the change
+Compares two result files cell by cell (matched by id): the change head/base with a bootstrap 95%
+interval and a rank-test p-value corrected across cells (Holm) — paired (median of per-pair ratios,
+Wilcoxon signed-rank) when the files are the two sides of one paired run (--baseline, calibrate),
+else ratio of medians and Mann-Whitney U — a verdict where the change
 clears the noise threshold, a geometric-mean summary, and the deterministic counts compared exactly.
 Exit 0: no significant regression; 1: a significant regression beyond the threshold; 2: bad input.
 
@@ -56,6 +60,8 @@ Exit 0: no significant regression; 1: a significant regression beyond the thresh
   --verdict-rule point|interval
                          point (default): the ratio must exceed the threshold; interval: its whole
                          95% interval must (stricter, needs more forks)
+  --unpaired             treat the files as independent runs even when they are the two sides of one
+                         paired run (default: such files are compared paired, fork i with fork i)
   --force                compare even if CPU model, Node version or schema version differ
   --help                 this text
 
@@ -83,6 +89,7 @@ export function parseCompareArgs(argv: readonly string[], cacheDir = '.bench-cac
     noisePath: null,
     cacheDir,
     verdictRule: 'point',
+    pairing: 'auto',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -128,6 +135,9 @@ export function parseCompareArgs(argv: readonly string[], cacheDir = '.bench-cac
       }
       case '--gate-counts':
         o.gateCounts = true;
+        break;
+      case '--unpaired':
+        o.pairing = 'unpaired';
         break;
       case '--force':
         o.force = true;
@@ -190,6 +200,7 @@ export function runCompare(options: CompareCliOptions): CommandOutput & { report
       force: options.force,
       labels: [options.basePath, options.headPath],
       verdictRule: options.verdictRule,
+      pairing: options.pairing,
     }),
   );
   report.warnings.unshift(...notes);

@@ -1,7 +1,18 @@
 /**
- * The comparison itself: per cell (matched by id) and per metric, the ratio of medians head/base
- * with a bootstrap 95% interval, a Mann-Whitney p-value corrected across cells, and a verdict; a
+ * The comparison itself: per cell (matched by id) and per metric, the change head/base with a
+ * bootstrap 95% interval, a rank-test p-value corrected across cells, and a verdict; a
  * geometric-mean summary per suite; the deterministic counts compared exactly.
+ *
+ * Two designs, chosen per pair of files (`report.design` says which and why):
+ * - paired, when both files are the two sides of one paired run (the same `pairedRun.id`: written by
+ *   `--baseline`, calibrate and the validation experiment): forks are paired by fork index (fork i of
+ *   each side ran back to back), the change is the median of the per-pair ratios with a bootstrap
+ *   over pairs, and the p-value is the Wilcoxon signed-rank test of the per-pair log ratios. Drift of
+ *   the machine between fork rounds cancels inside each pair (see wilcoxon-signed-rank.ts for the
+ *   figures that made this the default). A metric with a non-positive value in some fork (no ratio)
+ *   falls back to the unpaired design for that row.
+ * - unpaired, otherwise (two separate runs, or `--unpaired`): the ratio of medians with a
+ *   two-sample bootstrap and the Mann-Whitney U test.
  *
  * Verdict rule (DESIGN.md "Statistics": a verdict only where the interval clears the noise
  * threshold). With t the metric's noise threshold and r the ratio head/base:
@@ -14,7 +25,7 @@
  * interval, not only the point estimate, must lie beyond the threshold.
  */
 import type { CellResult, ForkRecord, ResultFile } from '../result-schema.js';
-import { bootstrapGeometricMeanRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type RatioEstimate } from './bootstrap-ratio.js';
+import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from './bootstrap-ratio.js';
 import { NothingToCompareError } from './errors.js';
 import { checkEnvironments } from './load-result.js';
 import { mannWhitneyU } from './mann-whitney.js';
@@ -22,6 +33,7 @@ import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type Met
 import { adjustPValues, type Correction } from './multiple-testing.js';
 import { seedFromString } from '../stats/prng.js';
 import { median } from './sample-stats.js';
+import { minimumSignedRankP, wilcoxonSignedRank } from './wilcoxon-signed-rank.js';
 
 export type Verdict = 'improved' | 'regressed' | 'no change' | 'inconclusive';
 
@@ -46,6 +58,16 @@ export interface CompareOptions {
   labels: [string, string];
   /** 'point' (default): the point estimate must exceed the threshold; 'interval': the whole interval must. */
   verdictRule: VerdictRule;
+  /** 'auto' (default): paired when the files are the two sides of one paired run; 'unpaired': never. */
+  pairing: PairingChoice;
+}
+
+export type PairingChoice = 'auto' | 'unpaired';
+
+export interface DesignInfo {
+  kind: 'paired' | 'unpaired';
+  /** Why this design, said in the output. */
+  why: string;
 }
 
 export type VerdictRule = 'point' | 'interval';
@@ -73,6 +95,7 @@ export function defaultCompareOptions(overrides: Partial<CompareOptions> = {}): 
     resamples: DEFAULT_RESAMPLES,
     labels: ['base', 'head'],
     verdictRule: 'point',
+    pairing: 'auto',
     ...overrides,
   };
 }
@@ -88,6 +111,10 @@ export interface MetricComparison {
   pValue: number;
   pAdjusted: number;
   test: 'exact' | 'normal';
+  /** paired: median of per-pair ratios + Wilcoxon signed-rank; unpaired: ratio of medians + Mann-Whitney U. */
+  design: 'paired' | 'unpaired';
+  /** Fork pairs used (paired design), else 0. */
+  pairs: number;
   threshold: number;
   verdict: Verdict;
   /** The metric's word for the verdict: faster/slower, less/more, no change, inconclusive. */
@@ -130,6 +157,7 @@ export interface Regression {
 export interface ComparisonReport {
   base: { label: string; suite: string; commit: string | null; cpuModel: string; node: string };
   head: { label: string; suite: string; commit: string | null; cpuModel: string; node: string };
+  design: DesignInfo;
   alpha: number;
   correction: Correction;
   thresholds: Record<MetricName, ThresholdSetting>;
@@ -204,6 +232,71 @@ function compareCounts(base: readonly ForkRecord[], head: readonly ForkRecord[])
   return out;
 }
 
+/**
+ * Fork pairs of a paired run for one metric: fork i of base with fork i of head, when both exist
+ * and both have the value. Null when a value is not positive (no ratio: the row goes unpaired) or
+ * no pair exists.
+ */
+function forkPairs(baseForks: readonly ForkRecord[], headForks: readonly ForkRecord[], metric: MetricName): { base: number[]; head: number[] } | null {
+  const headByIndex = new Map<number, ForkRecord>(headForks.map((f) => [f.forkIndex, f]));
+  const base: number[] = [];
+  const head: number[] = [];
+  for (const bf of baseForks) {
+    const hf = headByIndex.get(bf.forkIndex);
+    if (hf === undefined) continue;
+    const b = METRICS[metric].read(bf);
+    const h = METRICS[metric].read(hf);
+    if (b === undefined || h === undefined) continue;
+    if (!(b > 0) || !(h > 0)) return null;
+    base.push(b);
+    head.push(h);
+  }
+  return base.length === 0 ? null : { base, head };
+}
+
+/**
+ * Paired or unpaired, decided before any value is looked at (from the files' pairing, the number of
+ * fork pairs and of cells only, so the choice cannot favour a verdict). The signed-rank test of n
+ * pairs cannot give a p-value below 2/2^n, and Holm multiplies the smallest by the number of cells:
+ * when even that floor is not below alpha, a paired comparison could never be significant, so the
+ * files are compared unpaired (whose floor, 2/C(2n, n), is far lower) and the output says how many
+ * forks a paired comparison would need.
+ */
+function chooseDesign(
+  base: ResultFile,
+  head: ResultFile,
+  options: CompareOptions,
+  pending: ReadonlyArray<{ base: CellResult; head: CellResult }>,
+): { info: DesignInfo; warning: string | null } {
+  const a = base.pairedRun;
+  const b = head.pairedRun;
+  if (options.pairing === 'unpaired') return { info: { kind: 'unpaired', why: '--unpaired' }, warning: null };
+  if (a === undefined || b === undefined) return { info: { kind: 'unpaired', why: 'the files are not the two sides of one paired run' }, warning: null };
+  if (a.id !== b.id) return { info: { kind: 'unpaired', why: `the files come from different paired runs (${a.id}; ${b.id})` }, warning: null };
+  if (a.side === b.side) {
+    return {
+      info: { kind: 'unpaired', why: `both files are side '${a.side}' of one paired run` },
+      warning: `both files are side '${a.side}' of paired run ${a.id}: compared unpaired; did you mean its other side's file?`,
+    };
+  }
+  let pairs = Infinity;
+  for (const p of pending) {
+    const headIndices = new Set(p.head.forks.map((f) => f.forkIndex));
+    pairs = Math.min(pairs, p.base.forks.filter((f) => headIndices.has(f.forkIndex)).length);
+  }
+  const factor = options.correction === 'holm' ? pending.length : 1;
+  if (Number.isFinite(pairs) && minimumSignedRankP(pairs) * factor >= options.alpha) {
+    let needed = pairs;
+    while (needed < 64 && minimumSignedRankP(needed) * factor >= options.alpha) needed++;
+    const across = factor > 1 ? ` across ${pending.length} cells (Holm)` : '';
+    return {
+      info: { kind: 'unpaired', why: `sides of one paired run, but ${pairs} fork pair(s) cannot reach p < ${options.alpha}${across} with a signed-rank test; --forks ${needed} compares them paired` },
+      warning: null,
+    };
+  }
+  return { info: { kind: 'paired', why: `both files are sides of paired run ${a.id} (forks paired by fork index)` }, warning: null };
+}
+
 function minimumTwoSidedP(n1: number, n2: number): number {
   // 2 / C(n1 + n2, n1): the most extreme rank arrangement (no ties).
   let c = 1;
@@ -249,18 +342,50 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
     );
   }
 
-  let smallestForks = Infinity;
+  const design = chooseDesign(base, head, options, pending);
+  if (design.warning !== null) warnings.push(design.warning);
+  /** Per cell and metric: the fork pairs, when this row is compared paired. */
+  const pairedRows = new Map<string, { base: number[]; head: number[] }>();
+  const samplesOf = (p: { base: CellResult; head: CellResult }, metric: MetricName): { base: number[]; head: number[]; paired: boolean } => {
+    if (design.info.kind === 'paired') {
+      const pairs = forkPairs(p.base.forks, p.head.forks, metric);
+      if (pairs !== null) return { ...pairs, paired: true };
+    }
+    return { base: forkValues(p.base.forks, metric), head: forkValues(p.head.forks, metric), paired: false };
+  };
+
+  // The largest "smallest possible p-value" over the rows: when even that is not below alpha after
+  // correction, no verdict can be significant, and the output says how many forks would be needed.
+  let worstMinP: { p: number; paired: boolean; n: number } | null = null;
   for (const metric of METRIC_NAMES) {
     const rows: Array<{ cell: CellComparison; row: Omit<MetricComparison, 'pAdjusted' | 'verdict' | 'verdictLabel'> }> = [];
     for (const p of pending) {
-      const bv = forkValues(p.base.forks, metric);
-      const hv = forkValues(p.head.forks, metric);
+      const sample = samplesOf(p, metric);
+      const bv = sample.base;
+      const hv = sample.head;
       if (bv.length === 0 || hv.length === 0) continue;
       // Skip metrics a workload does not have (bytes/s of a payload-less operation).
       if (bv.every((v) => v === 0) && hv.every((v) => v === 0) && metric === 'bytesPerSec') continue;
-      smallestForks = Math.min(smallestForks, bv.length, hv.length);
-      const mw = mannWhitneyU(hv, bv);
-      const ratio = bootstrapRatioOfMedians(bv, hv, { resamples: options.resamples, seed: seedFromString(`${p.cell.id}|${metric}`) });
+      const seed = seedFromString(`${p.cell.id}|${metric}`);
+      let ratio: RatioEstimate | null;
+      let pValue: number;
+      let test: 'exact' | 'normal';
+      let minP: number;
+      if (sample.paired) {
+        pairedRows.set(`${p.cell.id}|${metric}`, { base: bv, head: hv });
+        ratio = bootstrapPairedRatio(bv, hv, { resamples: options.resamples, seed });
+        const w = wilcoxonSignedRank(bv.map((b, i) => Math.log(hv[i]!) - Math.log(b)));
+        pValue = w.pValue;
+        test = w.method;
+        minP = minimumSignedRankP(bv.length);
+      } else {
+        const mw = mannWhitneyU(hv, bv);
+        ratio = bootstrapRatioOfMedians(bv, hv, { resamples: options.resamples, seed });
+        pValue = mw.pValue;
+        test = mw.method;
+        minP = minimumTwoSidedP(bv.length, hv.length);
+      }
+      if (worstMinP === null || minP > worstMinP.p) worstMinP = { p: minP, paired: sample.paired, n: Math.min(bv.length, hv.length) };
       rows.push({
         cell: p.cell,
         row: {
@@ -270,8 +395,10 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
           baseForks: bv.length,
           headForks: hv.length,
           ratio,
-          pValue: mw.pValue,
-          test: mw.method,
+          pValue,
+          test,
+          design: sample.paired ? 'paired' : 'unpaired',
+          pairs: sample.paired ? bv.length : 0,
           threshold: options.thresholds[metric].threshold,
         },
       });
@@ -289,31 +416,38 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
 
   const summaries: SuiteSummary[] = [];
   for (const metric of METRIC_NAMES) {
-    const pairs: Array<{ base: number[]; head: number[] }> = [];
+    const geoCells: GeomeanCell[] = [];
     for (const p of pending) {
+      const paired = pairedRows.get(`${p.cell.id}|${metric}`);
+      if (paired !== undefined) {
+        geoCells.push({ ...paired, paired: true });
+        continue;
+      }
       const bv = forkValues(p.base.forks, metric);
       const hv = forkValues(p.head.forks, metric);
       if (bv.length === 0 || hv.length === 0 || !(median(bv) > 0) || !(median(hv) > 0)) continue;
-      pairs.push({ base: bv, head: hv });
+      geoCells.push({ base: bv, head: hv });
     }
-    const geomean = bootstrapGeometricMeanRatio(pairs, { resamples: options.resamples, seed: seedFromString(`${head.suite}|${metric}|geomean`) });
+    const geomean = bootstrapGeometricMeanRatio(geoCells, { resamples: options.resamples, seed: seedFromString(`${head.suite}|${metric}|geomean`) });
     if (geomean === null) continue;
     // The geometric mean has no rank test of its own: its verdict uses the interval alone.
     const verdict = decideVerdict(geomean, 0, 1, options.thresholds[metric].threshold, METRICS[metric].higherIsBetter, options.verdictRule);
-    summaries.push({ suite: head.suite, metric, cells: pairs.length, geomean, verdict, verdictLabel: verdictLabel(verdict, metric) });
+    summaries.push({ suite: head.suite, metric, cells: geoCells.length, geomean, verdict, verdictLabel: verdictLabel(verdict, metric) });
   }
 
-  if (Number.isFinite(smallestForks)) {
+  if (worstMinP !== null) {
     // Holm's smallest adjusted p-value is m × the smallest raw one (Bonferroni's, for the first step).
     const cellsCompared = pending.length;
     const factor = options.correction === 'holm' ? cellsCompared : 1;
-    const minP = Math.min(1, minimumTwoSidedP(smallestForks, smallestForks) * factor);
+    const minP = Math.min(1, worstMinP.p * factor);
     if (minP >= options.alpha) {
-      let needed = smallestForks;
-      while (needed < 50 && minimumTwoSidedP(needed, needed) * factor >= options.alpha) needed++;
+      const smallestP = (n: number): number => (worstMinP!.paired ? minimumSignedRankP(n) : minimumTwoSidedP(n, n));
+      let needed = worstMinP.n;
+      while (needed < 50 && smallestP(needed) * factor >= options.alpha) needed++;
       const across = factor > 1 ? ` after correcting for ${cellsCompared} cells` : '';
+      const what = worstMinP.paired ? `${worstMinP.n} fork pair(s)` : `${worstMinP.n} fork(s) per side`;
       warnings.push(
-        `only ${smallestForks} fork(s) per side: the smallest p-value possible${across} is ${minP.toPrecision(2)} >= alpha ${options.alpha}, so no change can be significant; run with --forks ${needed} or more`,
+        `only ${what}: the smallest p-value possible${across} is ${minP.toPrecision(2)} >= alpha ${options.alpha}, so no change can be significant; run with --forks ${needed} or more`,
       );
     }
   }
@@ -341,6 +475,7 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
   return {
     base: describeFile(base, options.labels[0]),
     head: describeFile(head, options.labels[1]),
+    design: design.info,
     alpha: options.alpha,
     correction: options.correction,
     thresholds: options.thresholds,

@@ -30,11 +30,15 @@ function methodLine(report: ComparisonReport): string {
     .map(([name, t]) => `${METRICS[name as keyof typeof METRICS].label} ${formatPct(t.threshold)}`)
     .join(', ');
   const sources = [...new Set(Object.values(report.thresholds).map((t) => t.source))].join('; ');
-  return (
-    `Ratio of medians head/base with a bootstrap 95% interval (forks resampled within each side); ` +
-    `Mann-Whitney U p-values, ${correction}-corrected across ${compared} cell(s) per metric, alpha ${report.alpha}. ` +
-    `Noise thresholds: ${thresholds} (from ${sources}).`
-  );
+  const unpairedRows = report.cells.some((c) => c.metrics.some((m) => m.design === 'unpaired'));
+  const method =
+    report.design.kind === 'paired'
+      ? `Paired design (${report.design.why}): median of the per-pair ratios head/base with a bootstrap 95% interval (pairs resampled); ` +
+        `Wilcoxon signed-rank p-values` +
+        (unpairedRows ? ' (rows with a zero value fall back to the ratio of medians and Mann-Whitney U)' : '')
+      : `Unpaired design (${report.design.why}): ratio of medians head/base with a bootstrap 95% interval (forks resampled within each side); ` +
+        `Mann-Whitney U p-values`;
+  return `${method}, ${correction}-corrected across ${compared} cell(s) per metric, alpha ${report.alpha}. ` + `Noise thresholds: ${thresholds} (from ${sources}).`;
 }
 
 function fileLine(side: ComparisonReport['base']): string {

@@ -43,6 +43,12 @@ export function parseResultFile(doc: unknown, label: string): ResultFile {
       }
     });
   });
+  if (doc.pairedRun !== undefined) {
+    const pr = doc.pairedRun;
+    if (!isObject(pr) || typeof pr.id !== 'string' || typeof pr.side !== 'string') {
+      throw new ResultFileError('E_RESULT_SHAPE', `${label}: "pairedRun" must be an object with string id and side (or absent)`);
+    }
+  }
   const defaults: Partial<ResultFile> = { warnings: [], options: {}, interrupted: false };
   return { ...defaults, ...doc } as ResultFile;
 }

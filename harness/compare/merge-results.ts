@@ -3,7 +3,7 @@
  * Refused (pyperf's rule: runs whose checked metadata differ are never merged): different schema
  * versions, suites, CPU models, Node versions or git commits, and a cell present in two files.
  */
-import type { ResultFile } from '../result-schema.js';
+import type { PairedRunInfo, ResultFile } from '../result-schema.js';
 import { MergeError } from './errors.js';
 import { checkEnvironments } from './load-result.js';
 
@@ -36,6 +36,7 @@ export function mergeResults(files: ReadonlyArray<{ path: string; result: Result
   if (ends.length === files.length) environment.finishedAt = ends[ends.length - 1]!;
   else delete environment.finishedAt;
   return {
+    ...mergedPairing(files.map((f) => f.result)),
     schemaVersion: first.result.schemaVersion,
     suite: first.result.suite,
     environment,
@@ -44,4 +45,18 @@ export function mergeResults(files: ReadonlyArray<{ path: string; result: Result
     warnings: files.flatMap((f) => f.result.warnings.map((w) => `${f.path}: ${w}`)),
     interrupted: files.some((f) => f.result.interrupted),
   };
+}
+
+/**
+ * Shards of a paired run stay paired: when every file is the same side of a paired run, the merged
+ * file's id joins the shards' ids (sorted), so the merged base and the merged head of the same
+ * shards get the same id and compare still pairs their forks (cells are disjoint across shards,
+ * so fork i of a cell still has its partner in the other side's shard of the same run).
+ */
+function mergedPairing(results: readonly ResultFile[]): { pairedRun?: PairedRunInfo } {
+  const runs = results.map((r) => r.pairedRun);
+  const first = runs[0];
+  if (first === undefined || runs.some((p) => p === undefined || p.side !== first.side)) return {};
+  const ids = [...new Set(runs.map((p) => p!.id))].sort();
+  return { pairedRun: { ...first, id: ids.join(' + ') } };
 }

@@ -107,6 +107,8 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     progress.message(line);
   }
 
+  // One id for every side's file of a paired run (see PairedRunInfo); schedule.ts alternates them.
+  const pairedRunId = sides.length > 1 ? `${startedAt.toISOString()}/seed-${options.seed}/pid-${process.pid}` : null;
   const resultOf = (sideIndex: number, finishedAt: Date | null, interrupted: boolean): ResultFile => {
     const done = new Map<string, CellResult>();
     for (const c of skippedResults) done.set(c.id, c);
@@ -121,6 +123,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
       cells: planned.map((p) => done.get(p.cell.id)).filter((c): c is CellResult => c !== undefined),
       warnings: runWarnings.slice(),
       interrupted,
+      ...(pairedRunId === null ? {} : { pairedRun: { id: pairedRunId, side: sides[sideIndex]!.label, sides: sides.map((s) => s.label), order: 'alternating' as const } }),
     };
   };
   const paths = sides.map((s) => sideResultPath(resultPath, s.label, sides.length));

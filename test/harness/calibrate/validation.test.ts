@@ -16,7 +16,7 @@ describe('validation experiment (small)', () => {
     const result = await runValidation({
       repeats: 2,
       factor: 2,
-      benchArgs: ['--forks', '5', '--warmup', '50', '--duration', '150'],
+      benchArgs: ['--forks', '6', '--warmup', '50', '--duration', '150'],
       rootDir: REPO_ROOT,
       outDir,
     });
@@ -26,8 +26,11 @@ describe('validation experiment (small)', () => {
     for (const row of result.rows) {
       expect(row.primary.metric).toBe('latencyP50Ns');
       expect(row.ops.metric).toBe('opsPerSec');
-      expect(row.primary.baseForks).toBe(5);
-      expect(row.primary.headForks).toBe(5);
+      expect(row.primary.baseForks).toBe(6);
+      expect(row.primary.headForks).toBe(6);
+      // One paired run per comparison: fork i of base and head ran back to back.
+      expect(row.primary.design).toBe('paired');
+      expect(row.primary.pairs).toBe(6);
       expect(row.primary.test).toBe('exact');
       expect(row.primary.ratio!.ci95[0]).toBeLessThanOrEqual(row.primary.ratio!.ratio);
       expect(row.primary.ratio!.ci95[1]).toBeGreaterThanOrEqual(row.primary.ratio!.ratio);

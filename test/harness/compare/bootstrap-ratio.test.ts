@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bootstrapGeometricMeanRatio, bootstrapRatioOfMedians } from '../../../harness/compare/bootstrap-ratio.js';
+import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians } from '../../../harness/compare/bootstrap-ratio.js';
 import { seededRandom } from '../../../harness/stats/prng.js';
 
 const positive = fc.array(fc.double({ min: 1, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 10 });
@@ -103,5 +103,74 @@ describe('bootstrapGeometricMeanRatio', () => {
 
   it('returns null with no cells', () => {
     expect(bootstrapGeometricMeanRatio([])).toBeNull();
+  });
+});
+
+/** n pairs of equal length with positive values. */
+const pairedSamples = fc
+  .integer({ min: 1, max: 12 })
+  .chain((n) =>
+    fc.record({
+      base: fc.array(fc.double({ min: 1, max: 1e6, noNaN: true }), { minLength: n, maxLength: n }),
+      head: fc.array(fc.double({ min: 1, max: 1e6, noNaN: true }), { minLength: n, maxLength: n }),
+    }),
+  );
+
+describe('bootstrapPairedRatio', () => {
+  it('is the median of the per-pair ratios, not the ratio of medians', () => {
+    // Drift: every fork round is slower than the last, and head is 3% slower within each round.
+    const base = [100, 110, 120, 130, 140];
+    const head = base.map((b) => b * 1.03);
+    const r = bootstrapPairedRatio(base, head)!;
+    expect(r.ratio).toBeCloseTo(1.03, 12);
+    expect(r.ci95[0]).toBeCloseTo(1.03, 12);
+    expect(r.ci95[1]).toBeCloseTo(1.03, 12);
+    // The same numbers unpaired: the drift swamps the change.
+    const u = bootstrapRatioOfMedians(base, head)!;
+    expect(u.ci95[0]).toBeLessThan(0.95);
+    expect(u.ci95[1]).toBeGreaterThan(1.1);
+  });
+
+  it('keeps one pair hit by a burst of load from moving the estimate', () => {
+    const r = bootstrapPairedRatio([100, 100, 100, 100, 100], [102, 103, 101, 102, 500])!;
+    expect(r.ratio).toBeCloseTo(1.02, 12);
+  });
+
+  it('contains its point estimate and inverts exactly when base and head are swapped (property)', () => {
+    fc.assert(
+      fc.property(pairedSamples, fc.integer({ min: 1, max: 1000 }), ({ base, head }, seed) => {
+        const ab = bootstrapPairedRatio(base, head, { resamples: 200, seed })!;
+        const ba = bootstrapPairedRatio(head, base, { resamples: 200, seed })!;
+        expect(ab.ci95[0]).toBeLessThanOrEqual(ab.ratio);
+        expect(ab.ratio).toBeLessThanOrEqual(ab.ci95[1]);
+        expect(Math.log(ba.ratio)).toBeCloseTo(-Math.log(ab.ratio), 9);
+        expect(Math.log(ba.ci95[0])).toBeCloseTo(-Math.log(ab.ci95[1]), 9);
+        expect(Math.log(ba.ci95[1])).toBeCloseTo(-Math.log(ab.ci95[0]), 9);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('returns null when a value is not positive, refuses samples of different lengths', () => {
+    expect(bootstrapPairedRatio([1, 0], [1, 1])).toBeNull();
+    expect(() => bootstrapPairedRatio([1, 2], [1])).toThrow(/differ in length/);
+  });
+
+  it('geometric mean: a paired cell contributes its median paired ratio and inverts on swap', () => {
+    const base = [100, 110, 120, 130, 140];
+    const g = bootstrapGeometricMeanRatio([
+      { base, head: base.map((b) => b * 1.04), paired: true },
+      { base: [10, 10, 10], head: [10, 10, 10] },
+    ])!;
+    expect(g.ratio).toBeCloseTo(Math.sqrt(1.04), 12);
+    fc.assert(
+      fc.property(pairedSamples, ({ base: b, head: h }) => {
+        const ab = bootstrapGeometricMeanRatio([{ base: b, head: h, paired: true }], { resamples: 100 })!;
+        const ba = bootstrapGeometricMeanRatio([{ base: h, head: b, paired: true }], { resamples: 100 })!;
+        expect(Math.log(ba.ratio)).toBeCloseTo(-Math.log(ab.ratio), 9);
+        expect(Math.log(ba.ci95[0])).toBeCloseTo(-Math.log(ab.ci95[1]), 9);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

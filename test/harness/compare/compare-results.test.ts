@@ -159,6 +159,95 @@ describe('compareResults', () => {
   });
 });
 
+/** The two files of one paired run: fork i of each side shares a machine state `drift[i]`. */
+function pairedFiles(drift: number[], headFactor: number, id = 'run-1', cells = ['v/p/glibc/1']) {
+  const spec = (factor: number) => cells.map((cid) => ({ id: cid, forks: drift.map((d) => ({ opsPerSec: (1000 * d) / factor })) }));
+  const base = { ...makeResult(spec(1)), pairedRun: { id, side: 'base', sides: ['base', 'head'], order: 'alternating' as const } };
+  const head = { ...makeResult(spec(headFactor)), pairedRun: { id, side: 'head', sides: ['base', 'head'], order: 'alternating' as const } };
+  return { base, head };
+}
+
+/** Machine drift over fork rounds: ±12% between rounds, as measured on this VM. */
+const DRIFT = [1.0, 0.93, 1.08, 0.97, 1.12, 0.9, 1.04, 0.95, 1.1, 0.99, 0.92, 1.06];
+
+describe('paired design (files from one paired run)', () => {
+  it('pairs fork i with fork i: a 3% slowdown under 12% drift is found paired and missed unpaired', () => {
+    // Within each round head is 3% slower, with ±0.5% noise of its own.
+    const { base, head } = pairedFiles(DRIFT, 1.03);
+    head.cells[0]!.forks.forEach((f, i) => (f.opsPerSec *= 1 + 0.005 * Math.sin(i * 2.1)));
+    const paired = compareResults(base, head, defaultCompareOptions());
+    expect(paired.design.kind).toBe('paired');
+    const ops = paired.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!;
+    expect(ops.design).toBe('paired');
+    expect(ops.pairs).toBe(12);
+    expect(ops.pValue).toBeCloseTo(2 / 4096, 12); // every pair slower: the signed-rank floor for 12 pairs
+    expect(ops.ratio!.ratio).toBeGreaterThan(0.96);
+    expect(ops.ratio!.ratio).toBeLessThan(0.98);
+    expect(ops.verdict).toBe('regressed');
+    expect(paired.exitCode).toBe(1);
+    const unpaired = compareResults(base, head, defaultCompareOptions({ pairing: 'unpaired' }));
+    expect(unpaired.design).toEqual({ kind: 'unpaired', why: '--unpaired' });
+    expect(unpaired.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!.verdict).toBe('inconclusive');
+  });
+
+  it('A/A under drift: no verdict, and swapping the files inverts every ratio and verdict', () => {
+    const { base, head } = pairedFiles(DRIFT, 1);
+    head.cells[0]!.forks.forEach((f, i) => (f.opsPerSec *= 1 + 0.004 * Math.cos(i * 1.7)));
+    const ab = compareResults(base, head, defaultCompareOptions());
+    const ba = compareResults(head, base, defaultCompareOptions());
+    expect(ab.exitCode).toBe(0);
+    expect(ab.cells[0]!.metrics.every((m) => m.verdict !== 'regressed' && m.verdict !== 'improved')).toBe(true);
+    ab.cells[0]!.metrics.forEach((m, i) => {
+      const other = ba.cells[0]!.metrics[i]!;
+      expect(other.design).toBe(m.design);
+      expect(other.pValue).toBeCloseTo(m.pValue, 12);
+      if (m.ratio !== null) expect(Math.log(other.ratio!.ratio)).toBeCloseTo(-Math.log(m.ratio.ratio), 9);
+    });
+  });
+
+  it('compares unpaired, saying why, when the files are not two sides of one paired run', () => {
+    const { base, head } = pairedFiles(DRIFT, 1.03);
+    const other = { ...head, pairedRun: { ...head.pairedRun, id: 'run-2' } };
+    expect(compareResults(base, other, defaultCompareOptions()).design.why).toMatch(/different paired runs \(run-1; run-2\)/);
+    const plain = makeResult([{ id: 'v/p/glibc/1', forks: DRIFT.map((d) => ({ opsPerSec: 1000 * d })) }]);
+    expect(compareResults(plain, head, defaultCompareOptions()).design).toEqual({ kind: 'unpaired', why: 'the files are not the two sides of one paired run' });
+    const sameSide = compareResults(base, { ...head, pairedRun: { ...head.pairedRun, side: 'base' } }, defaultCompareOptions());
+    expect(sameSide.design.kind).toBe('unpaired');
+    expect(sameSide.warnings.join('\n')).toMatch(/both files are side 'base' of paired run run-1/);
+  });
+
+  it('goes unpaired when the pairs cannot reach significance after the correction, and names the forks needed', () => {
+    const five = pairedFiles(DRIFT.slice(0, 5), 1.03);
+    const r = compareResults(five.base, five.head, defaultCompareOptions());
+    expect(r.design.kind).toBe('unpaired');
+    expect(r.design.why).toMatch(/5 fork pair\(s\) cannot reach p < 0\.05 with a signed-rank test; --forks 6 compares them paired/);
+    const many = pairedFiles(DRIFT.slice(0, 8), 1.03, 'run-1', Array.from({ length: 10 }, (_, i) => `v/s${i}/glibc/1`));
+    const r10 = compareResults(many.base, many.head, defaultCompareOptions());
+    expect(r10.design.why).toMatch(/8 fork pair\(s\) cannot reach p < 0\.05 across 10 cells \(Holm\) with a signed-rank test; --forks 9 compares them paired/);
+    expect(compareResults(many.base, many.head, defaultCompareOptions({ correction: 'bh' })).design.kind).toBe('paired');
+  });
+
+  it('pairs by fork index: a fork missing on one side drops its partner', () => {
+    const { base, head } = pairedFiles(DRIFT, 1.03);
+    head.cells[0]!.forks.splice(3, 1);
+    const ops = compareResults(base, head, defaultCompareOptions()).cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!;
+    expect(ops.pairs).toBe(11);
+    expect(ops.baseForks).toBe(11);
+  });
+
+  it('says which design it used in the text and markdown output', () => {
+    const { base, head } = pairedFiles(DRIFT, 1.03);
+    const dir = mkdtempSync(join(tmpdir(), 'buflab-compare-'));
+    writeFileSync(join(dir, 'b.json'), JSON.stringify(base));
+    writeFileSync(join(dir, 'h.json'), JSON.stringify(head));
+    const text = compareMain([join(dir, 'b.json'), join(dir, 'h.json')]).stdout;
+    expect(text).toMatch(/Paired design \(both files are sides of paired run run-1 \(forks paired by fork index\)\): median of the per-pair ratios/);
+    expect(text).toMatch(/Wilcoxon signed-rank p-values/);
+    const md = compareMain([join(dir, 'b.json'), join(dir, 'h.json'), '--format', 'md', '--unpaired']).stdout;
+    expect(md).toMatch(/Unpaired design \(--unpaired\)/);
+  });
+});
+
 describe('refusals (exit 2, naming the problem)', () => {
   const good = makeResult([{ id: 'a/p/glibc/1', forks: around(1000, 5, 0.01).map((o) => ({ opsPerSec: o })) }]);
 

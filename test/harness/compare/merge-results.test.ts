@@ -19,6 +19,23 @@ describe('mergeResults', () => {
     expect((merged.options.mergedFrom as Array<{ path: string }>).map((m) => m.path)).toEqual(['a.json', 'b.json']);
   });
 
+  it('keeps the shards of a paired run paired: merged base and merged head get the same id', () => {
+    const side = (ids: string[], run: string, label: string) => ({ ...shard(ids), pairedRun: { id: run, side: label, sides: ['base', 'head'], order: 'alternating' as const } });
+    const base = mergeResults([
+      { path: 'b1.json', result: side(['v/a/glibc/1'], 'run-2', 'base') },
+      { path: 'b0.json', result: side(['v/b/glibc/1'], 'run-1', 'base') },
+    ]);
+    const head = mergeResults([
+      { path: 'h0.json', result: side(['v/b/glibc/1'], 'run-1', 'head') },
+      { path: 'h1.json', result: side(['v/a/glibc/1'], 'run-2', 'head') },
+    ]);
+    expect(base.pairedRun).toEqual({ id: 'run-1 + run-2', side: 'base', sides: ['base', 'head'], order: 'alternating' });
+    expect(head.pairedRun!.id).toBe(base.pairedRun!.id);
+    expect(head.pairedRun!.side).toBe('head');
+    // A shard that is not part of a paired run (or another side) makes the merge unpaired.
+    expect(mergeResults([{ path: 'b0.json', result: side(['v/b/glibc/1'], 'run-1', 'base') }, { path: 'x.json', result: shard(['v/a/glibc/1']) }]).pairedRun).toBeUndefined();
+  });
+
   it('refuses a duplicate cell, naming both files', () => {
     expect(() => mergeResults([{ path: 'a.json', result: shard(['v/a/glibc/1']) }, { path: 'b.json', result: shard(['v/a/glibc/1']) }])).toThrow(
       /cell v\/a\/glibc\/1 is in both a\.json and b\.json/,

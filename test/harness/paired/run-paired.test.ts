@@ -49,6 +49,26 @@ describe('runPairedSides', () => {
     expect(base.cells[0].forks).toHaveLength(5);
   });
 
+  it('marks both files as the sides of one paired run, which compare then pairs fork by fork', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'buflab-paired-'));
+    const options = benchOptionsFrom(['--suite', 'validate-scaled', '--forks', '6', '--out', join(dir, 'run.json')], [validationSuite]);
+    const sides = [
+      { label: 'base' as const, rootDir: '/base-tree' },
+      { label: 'head' as const, rootDir: '/head-tree' },
+    ];
+    const outcome = await runPairedSides(options, sides, pairedDeps(new FakeExecutor(800)));
+    const base = JSON.parse(readFileSync(join(dir, 'run.base.json'), 'utf8'));
+    const head = JSON.parse(readFileSync(join(dir, 'run.head.json'), 'utf8'));
+    expect(base.pairedRun.id).toBe(head.pairedRun.id);
+    expect([base.pairedRun.side, head.pairedRun.side]).toEqual(['base', 'head']);
+    expect(base.pairedRun.sides).toEqual(['base', 'head']);
+    expect(outcome.report!.design.kind).toBe('paired');
+    const ops = outcome.report!.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!;
+    expect(ops.pairs).toBe(6);
+    expect(ops.verdictLabel).toBe('slower');
+    expect(outcome.exitCode).toBe(1);
+  });
+
   it('exits 0 when head equals base', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'buflab-paired-'));
     const options = benchOptionsFrom(['--suite', 'validate-scaled', '--forks', '5', '--out', join(dir, 'run.json')], [validationSuite]);
