@@ -281,6 +281,7 @@ describe('refusals (exit 2, naming the problem)', () => {
     const noForks = { ...good, cells: [{ ...good.cells[0], forks: [{}] }] };
     expect(compareMain([tmpFile('b.json', noForks), tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_SHAPE\].*forks\[0\] has no numeric opsPerSec/);
     expect(() => parseResultFile({ ...good, cells: [{ id: 'x', state: 'weird', forks: [] }] }, 'f')).toThrow(/state "weird"/);
+    expect(() => parseResultFile({ ...good, pairedRun: { id: 7 } }, 'f')).toThrow(/"pairedRun" must be an object with string id and side/);
   });
 
   it('refuses files with no completed cell in common', () => {
