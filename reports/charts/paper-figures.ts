@@ -191,7 +191,9 @@ export function latencyCurvesFigure(all: readonly CellRow[]): PaperFigure {
         spec: asSpec({
           config: chartConfig('paper'),
           data: { values: pts },
-          facet: { field: 'groupLabel', type: 'nominal', sort: groups, title: null },
+          // Panel titles such as "vpn · 1400 B · cipher=aes-256-gcm" are wider than a quarter of a
+          // double column: one line per part keeps the panels, not their titles, setting the width.
+          facet: { field: 'groupLabel', type: 'nominal', sort: groups, title: null, header: { labelExpr: "split(datum.label, ' · ')" } },
           columns: 4,
           spec: {
             width: panelWidthPx,

@@ -54,6 +54,16 @@ describe('npm run figures', () => {
     }
   });
 
+  it('keeps the committed paper data (notebooks/data: three suites, nine latency panels) at column width', () => {
+    const out = join(tmp, 'paper');
+    const log = runFiguresAll('notebooks/data', out);
+    expect(log).toContain('figures: 4 written, 0 skipped');
+    for (const name of FIGURES) {
+      const svg = readFileSync(join(out, `${name}.svg`), 'utf8');
+      expect(Math.abs(svgSize(svg).widthPx - WIDTH_PX[name]!), `${name} width`).toBeLessThanOrEqual(2);
+    }
+  });
+
   it('skips every figure with a message when the data directory holds no results', () => {
     const empty = join(tmp, 'empty');
     mkdirSync(empty);
