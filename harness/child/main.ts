@@ -10,7 +10,7 @@ import { writeSync } from 'node:fs';
 import { STRATEGY_NAMES } from '../../allocators/buffer-strategy.js';
 import { isAllocatorName, verifyInProcess } from '../../allocators/native-allocators.js';
 import { makeStrategy } from '../../allocators/registry.js';
-import { WORKLOADS } from '../../workloads/registry.js';
+import { loadWorkload, WORKLOAD_NAMES } from '../../workloads/registry.js';
 import type { WorkloadInstance } from '../../workloads/workload.js';
 import { BuflabError } from '../errors.js';
 import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../result-schema.js';
@@ -43,7 +43,7 @@ async function main(): Promise<ForkRecord> {
       `allocator ${cell.allocator} not verified in the child: ${allocator.problem ?? 'unknown reason'} — refusing to measure another allocator than the one asked for`,
     );
   }
-  const instance = createWorkload(cell);
+  const instance = await createWorkload(cell);
   let measurement;
   try {
     measurement = await measureCell(instance, cell.plan);
@@ -71,10 +71,10 @@ async function main(): Promise<ForkRecord> {
   };
 }
 
-function createWorkload(cell: Cell): WorkloadInstance {
-  const def = WORKLOADS.get(cell.workload);
+async function createWorkload(cell: Cell): Promise<WorkloadInstance> {
+  const def = await loadWorkload(cell.workload);
   if (def === undefined) {
-    throw new ChildConfigError('E_UNKNOWN_WORKLOAD', `unknown workload '${cell.workload}'; known: ${[...WORKLOADS.keys()].join(', ')}`);
+    throw new ChildConfigError('E_UNKNOWN_WORKLOAD', `unknown workload '${cell.workload}'; known: ${WORKLOAD_NAMES.join(', ')}`);
   }
   const standard = (STRATEGY_NAMES as readonly string[]).includes(cell.strategy);
   const extra = def.extraStrategies ?? [];

@@ -18,7 +18,7 @@ import { parseProfileArgs } from '../../../harness/cli/profile.js';
 import { SUITES } from '../../../harness/suites.js';
 import type { SuiteDefinition } from '../../../harness/suite.js';
 import type { Cell } from '../../../harness/result-schema.js';
-import { WORKLOADS } from '../../../workloads/registry.js';
+import { WORKLOAD_NAMES } from '../../../workloads/registry.js';
 import { distPaths, findRepoRoot, ProfileError, runProfile, type ProfileManifest, type ProfileTool } from '../../../harness/profile/run-profile.js';
 import { ensureBuilt } from '../../../harness/profile/dist-build.js';
 import type { AllocationSite } from '../../../harness/profile/heap-table.js';
@@ -27,7 +27,7 @@ import { peer } from '../../peers.js';
 
 const REPO = findRepoRoot(resolve(import.meta.dirname));
 const ONLY = process.env.BUFLAB_PROFILE_SUITES?.split(',') ?? null;
-const TARGETS: SuiteDefinition[] = SUITES.filter((s) => (ONLY ? ONLY.includes(s.name) : !s.hidden) && WORKLOADS.has(s.workload));
+const TARGETS: SuiteDefinition[] = SUITES.filter((s) => (ONLY ? ONLY.includes(s.name) : !s.hidden) && WORKLOAD_NAMES.includes(s.workload));
 const HAS_CHROMIUM = peer('chromium');
 /** Measured phase per profile, ms; the flamegraph tools sample start-up and warm-up too, so less. */
 const MEASURE_MS = 800;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newRxCursor, STRATEGY_NAMES, type BufferStrategy, type RxCursor } from '../../../allocators/buffer-strategy.js';
 import { makeStrategy } from '../../../allocators/registry.js';
-import { WORKLOADS } from '../../../workloads/registry.js';
+import { loadWorkload } from '../../../workloads/registry.js';
 import { allocLoop, findBadStamp, lastByteStamp, stampBuffer, stampByte, StrategyAllocLoop } from '../../../workloads/alloc/alloc-loop.js';
 import type { WorkloadSetup } from '../../../workloads/workload.js';
 
@@ -10,8 +10,8 @@ function setup(strategy: string, sizeBytes: number, params: WorkloadSetup['param
 }
 
 describe('alloc workload', () => {
-  it('is registered as alloc and declares the string variant', () => {
-    expect(WORKLOADS.get('alloc')).toBe(allocLoop);
+  it('is registered as alloc and declares the string variant', async () => {
+    expect(await loadWorkload('alloc')).toBe(allocLoop);
     expect(allocLoop.extraStrategies).toEqual(['string']);
   });
 

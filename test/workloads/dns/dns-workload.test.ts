@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeStrategy } from '../../../allocators/registry.js';
 import { WorkloadConfigError } from '../../../workloads/workload.js';
-import { WORKLOADS } from '../../../workloads/registry.js';
+import { loadWorkload } from '../../../workloads/registry.js';
 import { createDnsWorkload } from '../../../workloads/dns/dns-workload.js';
 import { generateQueryMix, generateZoneText, toQueryFile } from '../../../workloads/dns/zone-generator.js';
 import { runDnsFuzz } from '../../../workloads/dns/fuzz.js';
@@ -15,8 +15,8 @@ const setup = (strategy: string, params: Record<string, string | number>, sizeBy
 });
 
 describe('dns workload', () => {
-  it('is registered', () => {
-    expect(WORKLOADS.get('dns')?.name).toBe('dns');
+  it('is registered', async () => {
+    expect((await loadWorkload('dns'))?.name).toBe('dns');
   });
 
   for (const strategy of ['uint8array', 'pooled', 'one-big-struct', 'poisoning']) {

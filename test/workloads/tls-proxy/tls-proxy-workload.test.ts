@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeStrategy } from '../../../allocators/registry.js';
 import { CIPHER_SUITE_NAMES } from '../../../stack/tls/key-schedule.js';
-import { WORKLOADS } from '../../../workloads/registry.js';
+import { loadWorkload } from '../../../workloads/registry.js';
 import { TlsProxyScenario, tlsWorkload } from '../../../workloads/tls-proxy/tls-proxy-workload.js';
 import { STRATEGY_CASES } from '../../stack/strategies.js';
 
@@ -10,8 +10,8 @@ function create(strategy: () => ReturnType<typeof makeStrategy>, op: string, siz
 }
 
 describe('tls workload: client -> TLS proxy -> echo backend over TCP in memory', () => {
-  it('is registered as `tls-proxy` (the `tls` suite runs it)', () => {
-    expect(WORKLOADS.get('tls-proxy')).toBe(tlsWorkload);
+  it('is registered as `tls-proxy` (the `tls` suite runs it)', async () => {
+    expect(await loadWorkload('tls-proxy')).toBe(tlsWorkload);
   });
 
   for (const s of STRATEGY_CASES) {

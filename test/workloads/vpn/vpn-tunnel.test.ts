@@ -7,7 +7,7 @@ import { makeStrategy } from '../../../allocators/registry.js';
 import { VPN_CIPHERS } from '../../../workloads/vpn/ciphers.js';
 import { VpnTunnel, vpnOptionsFromParams, vpnWorkload } from '../../../workloads/vpn/vpn-tunnel.js';
 import { runVpnFuzz } from '../../../workloads/vpn/fuzz.js';
-import { WORKLOADS } from '../../../workloads/registry.js';
+import { loadWorkload } from '../../../workloads/registry.js';
 import type { WorkloadSetup } from '../../../workloads/workload.js';
 
 function setup(strategy: string, sizeBytes: number, params: WorkloadSetup['params']): WorkloadSetup {
@@ -15,8 +15,8 @@ function setup(strategy: string, sizeBytes: number, params: WorkloadSetup['param
 }
 
 describe('vpn workload', () => {
-  it('is registered', () => {
-    expect(WORKLOADS.get('vpn')).toBe(vpnWorkload);
+  it('is registered', async () => {
+    expect(await loadWorkload('vpn')).toBe(vpnWorkload);
   });
 
   for (const strategy of ['uint8array', 'pooled', 'one-big-struct', 'poisoning']) {
