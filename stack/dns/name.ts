@@ -10,6 +10,10 @@
 export const MAX_LABEL_BYTES = 63;
 export const MAX_NAME_BYTES = 255;
 
+/** FNV-1a (32-bit) parameters. `0x811c9dc5 | 0`: the offset basis as an int32. */
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
 export const NAME_ERR_TRUNCATED = -1;
 /** RFC 1035 §4.1.4: label types 0b01 and 0b10 are reserved for future use. */
 export const NAME_ERR_BAD_LABEL_TYPE = -2;
@@ -71,6 +75,134 @@ export function readName(buf: Uint8Array, msgStart: number, end: number, off: nu
   }
 }
 
+/**
+ * The question's name as the server needs it, filled in one pass by {@link readQueryName}: the name
+ * as received (case preserved, echoed in the answer), an ASCII-lowercased copy (what lookups compare),
+ * where each label starts, and the {@link hashName} of the whole name — so the lookup neither copies,
+ * lowercases nor hashes the name again. Preallocated by {@link newQueryName}; reused per query.
+ */
+export interface QueryName {
+  /**
+   * The uncompressed name, case preserved: `bytes[0, length)`. 260 bytes long, so that the caller
+   * may put the question's QTYPE and QCLASS right after the name and copy the whole question out
+   * with one `set`.
+   */
+  readonly bytes: Uint8Array;
+  /** The same name ASCII-lowercased: `lower[0, length)`, followed by at least 3 zero bytes. */
+  readonly lower: Uint8Array;
+  /** `lower` as 32-bit words (same memory), for comparisons four bytes at a time. */
+  readonly lowerWords: Int32Array;
+  length: number;
+  /** Labels, not counting the root. */
+  labels: number;
+  /** `labelStarts[i]`: offset of label `i` in `bytes`; `labelStarts[labels]` is the root's zero byte. */
+  readonly labelStarts: Uint8Array;
+  /** `hashName(bytes, 0) | 0` (an int32, so that it stays a small integer in V8). */
+  hash: number;
+}
+
+/** Bytes of `QueryName.bytes` and `.lower`: a maximal name, then QTYPE QCLASS (or zero padding). */
+export const QUERY_NAME_BYTES = 260;
+
+export function newQueryName(): QueryName {
+  const lowerMemory = new ArrayBuffer(QUERY_NAME_BYTES);
+  return {
+    bytes: new Uint8Array(QUERY_NAME_BYTES),
+    lower: new Uint8Array(lowerMemory),
+    lowerWords: new Int32Array(lowerMemory),
+    length: 0,
+    labels: 0,
+    // A 255-byte name has at most 127 labels plus the root.
+    labelStarts: new Uint8Array(128),
+    hash: 0,
+  };
+}
+
+/**
+ * `readName` for the question: same result, checks and bounds (see {@link readName}), and also fills
+ * `out.lower`, `out.labelStarts`, `out.labels` and `out.hash` (FNV-1a of the lowercased name, equal
+ * to `hashName(out.bytes, 0) | 0`) while copying.
+ */
+export function readQueryName(buf: Uint8Array, msgStart: number, end: number, off: number, out: QueryName): number {
+  let pos = off;
+  let runStart = off;
+  let after = -1;
+  let len = 0;
+  let labels = 0;
+  let h = FNV_OFFSET;
+  const dst = out.bytes;
+  const low = out.lower;
+  const starts = out.labelStarts;
+  for (;;) {
+    if (pos >= end) return NAME_ERR_TRUNCATED;
+    const b = buf[pos]!;
+    if (b === 0) {
+      if (len + 1 > MAX_NAME_BYTES) return NAME_ERR_TOO_LONG;
+      starts[labels] = len;
+      dst[len] = 0;
+      low[len++] = 0;
+      // Zero padding up to the next word, so that whole words of `lower` compare equal.
+      low[len] = 0;
+      low[len + 1] = 0;
+      low[len + 2] = 0;
+      out.length = len;
+      out.labels = labels;
+      out.hash = Math.imul(h, FNV_PRIME);
+      return after === -1 ? pos + 1 : after;
+    }
+    const kind = b & 0xc0;
+    if (kind === 0xc0) {
+      if (pos + 1 >= end) return NAME_ERR_TRUNCATED;
+      const target = msgStart + (((b & 0x3f) << 8) | buf[pos + 1]!);
+      if (target >= runStart) return NAME_ERR_BAD_POINTER;
+      if (after === -1) after = pos + 2;
+      pos = target;
+      runStart = target;
+      continue;
+    }
+    if (kind !== 0) return NAME_ERR_BAD_LABEL_TYPE;
+    if (pos + 1 + b > end) return NAME_ERR_TRUNCATED;
+    if (len + 1 + b + 1 > MAX_NAME_BYTES) return NAME_ERR_TOO_LONG;
+    starts[labels++] = len;
+    dst[len] = b;
+    low[len] = b;
+    h = Math.imul(h ^ b, FNV_PRIME);
+    // The label's bytes, four per iteration where possible: V8 checks each array once per
+    // iteration rather than once per byte.
+    let i = pos + 1;
+    let d = len + 1;
+    const stop = pos + 1 + b;
+    for (; i + 4 <= stop; i += 4, d += 4) {
+      const c0 = buf[i]!;
+      const c1 = buf[i + 1]!;
+      const c2 = buf[i + 2]!;
+      const c3 = buf[i + 3]!;
+      dst[d] = c0;
+      dst[d + 1] = c1;
+      dst[d + 2] = c2;
+      dst[d + 3] = c3;
+      const l0 = c0 >= 0x41 && c0 <= 0x5a ? c0 | 0x20 : c0;
+      const l1 = c1 >= 0x41 && c1 <= 0x5a ? c1 | 0x20 : c1;
+      const l2 = c2 >= 0x41 && c2 <= 0x5a ? c2 | 0x20 : c2;
+      const l3 = c3 >= 0x41 && c3 <= 0x5a ? c3 | 0x20 : c3;
+      low[d] = l0;
+      low[d + 1] = l1;
+      low[d + 2] = l2;
+      low[d + 3] = l3;
+      h = Math.imul(Math.imul(Math.imul(Math.imul(h ^ l0, FNV_PRIME) ^ l1, FNV_PRIME) ^ l2, FNV_PRIME) ^ l3, FNV_PRIME);
+    }
+    for (; i < stop; i++, d++) {
+      const c = buf[i]!;
+      const l = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      dst[d] = c;
+      low[d] = l;
+      h = Math.imul(h ^ l, FNV_PRIME);
+    }
+    len = d;
+    pos = stop;
+  }
+}
+
 /** Skips the name at `buf[off]` without copying it; same result and checks as `readName`. */
 export function skipName(buf: Uint8Array, msgStart: number, end: number, off: number): number {
   let pos = off;
@@ -108,13 +240,13 @@ function lower(b: number): number {
 
 /** FNV-1a (32-bit) of the ASCII-lowercased uncompressed name `bytes[start, …]` (up to its zero byte). */
 export function hashName(bytes: Uint8Array, start: number): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET;
   let i = start;
   for (;;) {
     const n = bytes[i]!;
-    h = Math.imul(h ^ n, 0x01000193);
+    h = Math.imul(h ^ n, FNV_PRIME);
     if (n === 0) return h >>> 0;
-    for (let k = 1; k <= n; k++) h = Math.imul(h ^ lower(bytes[i + k]!), 0x01000193);
+    for (let k = 1; k <= n; k++) h = Math.imul(h ^ lower(bytes[i + k]!), FNV_PRIME);
     i += 1 + n;
   }
 }
@@ -170,11 +302,19 @@ export function isSubdomain(name: Uint8Array, nameStart: number, ancestor: Uint8
  * suffix it wrote starts; a later name whose suffix matches (case-insensitively) is written as a
  * pointer. Preallocated table; no allocation per name.
  */
+/** How many name suffixes one message's `NameCompressor` remembers (later ones are written out, never pointed to). */
+export const NAME_COMPRESSOR_SLOTS = 128;
+
 export class NameCompressor {
-  private readonly offsets = new Int32Array(128);
+  private readonly offsets = new Int32Array(NAME_COMPRESSOR_SLOTS);
   private count = 0;
   private buf: Uint8Array = new Uint8Array(0);
   private msgStart = 0;
+
+  /** How many name suffixes are remembered (candidates for a pointer) in the current message. */
+  get remembered(): number {
+    return this.count;
+  }
 
   /** Starts a new message at `buf[msgStart]`. */
   reset(buf: Uint8Array, msgStart: number): void {
@@ -218,6 +358,18 @@ export class NameCompressor {
       for (let k = 1; k <= n; k++) buf[p + k] = src[i + k]!;
       p += 1 + n;
       i += 1 + n;
+    }
+  }
+
+  /**
+   * Remembers a name already written uncompressed at `this.buf[pos]` (e.g. the question, copied in
+   * one piece) whose labels start at `pos + labelStarts[i]`, `i < labels`: afterwards the compressor
+   * knows exactly what `write(name, 0, pos, limit, false)` would have taught it.
+   */
+  remember(pos: number, labelStarts: Uint8Array, labels: number): void {
+    for (let i = 0; i < labels; i++) {
+      const at = pos + labelStarts[i]!;
+      if (at - this.msgStart < 0x4000 && this.count < this.offsets.length) this.offsets[this.count++] = at;
     }
   }
 

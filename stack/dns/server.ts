@@ -17,10 +17,10 @@
  * - Not implemented: delegations (NS below the apex are served as plain data, no referrals),
  *   additional-section processing (no glue for MX/SRV/NS targets), DNSSEC, EDNS options (ignored).
  */
-import { NameCompressor, newNameScratch, readName, skipName } from './name.js';
+import { NAME_COMPRESSOR_SLOTS, NameCompressor, newQueryName, readQueryName, skipName } from './name.js';
 import { writePreparedRdata } from './rdata.js';
 import * as W from './wire.js';
-import { BLOCK_NAME_OFFSET, Zone, type RRset, type ZoneNode } from './zone.js';
+import { Zone, type RecordTemplate, type RRset, type ZoneNode } from './zone.js';
 
 export interface DnsServerOptions {
   /** UDP payload size we advertise in OPT and the most we send (default 1232, RFC 9715 advice). */
@@ -54,8 +54,6 @@ const OPT_RR_BYTES = 11;
 const MAX_CNAME_LINKS = 16;
 /** First byte of a compression pointer to message offset 12 (the question's name): 0xc0 | (12 >>> 8). */
 const QNAME_POINTER_HI = 0xc0;
-/** `writeFromBlock`: the node's block holds no compact set of the asked type. */
-const NOT_IN_BLOCK = -2;
 
 /** Misuse of `respond` (a caller's buffer too small), never bad bytes. Still a `RangeError`, with a stable `code`. */
 export class DnsServerError extends RangeError {
@@ -86,7 +84,8 @@ export class DnsServer {
     droppedShort: 0,
     droppedResponse: 0,
   };
-  private readonly qname = newNameScratch();
+  /** The question's name, its lowercased copy, label offsets and hash (see `readQueryName`). */
+  private readonly q = newQueryName();
   private readonly wild = new Uint8Array(256);
   private readonly compressor = new NameCompressor();
   /** CNAME nodes already followed for the current query (loop detection without allocation). */
@@ -104,6 +103,8 @@ export class DnsServer {
   private edns = false;
   private dnssecOk = false;
   private limitBytes = CLASSIC_UDP_LIMIT_BYTES;
+  /** Where the message being written starts (pointers are relative to it). */
+  private msgStart = 0;
 
   constructor(zone: Zone, options: DnsServerOptions = {}) {
     this.zone = zone;
@@ -145,13 +146,20 @@ export class DnsServer {
       this.earlyRcode = W.RCODE_FORMERR;
       return this.limitBytes;
     }
-    let pos = readName(buf, start, end, start + W.DNS_HEADER_BYTES, this.qname);
+    let pos = readQueryName(buf, start, end, start + W.DNS_HEADER_BYTES, this.q);
     if (pos < 0 || pos + 4 > end) {
       this.earlyRcode = W.RCODE_FORMERR;
       return this.limitBytes;
     }
     this.qtype = (buf[pos]! << 8) | buf[pos + 1]!;
     this.qclass = (buf[pos + 2]! << 8) | buf[pos + 3]!;
+    // QTYPE and QCLASS after the name, so that write() copies the question in one piece.
+    const qb = this.q.bytes;
+    const qlen = this.q.length;
+    qb[qlen] = buf[pos]!;
+    qb[qlen + 1] = buf[pos + 1]!;
+    qb[qlen + 2] = buf[pos + 2]!;
+    qb[qlen + 3] = buf[pos + 3]!;
     this.hasQuestion = true;
     pos += 4;
     const records = W.getAncount(buf, start) + W.getNscount(buf, start);
@@ -209,17 +217,22 @@ export class DnsServer {
     this.counters.responses++;
     const c = this.compressor;
     c.reset(out, start);
+    this.msgStart = start;
     const limit = start + Math.min(this.limitBytes, capacityBytes);
     // Room for the OPT RR is kept back so that it always fits.
     const bodyLimit = this.edns ? limit - OPT_RR_BYTES : limit;
     let pos = start + W.DNS_HEADER_BYTES;
     if (this.hasQuestion) {
-      pos = c.write(this.qname.bytes, 0, pos, bodyLimit, false);
-      out[pos] = this.qtype >>> 8;
-      out[pos + 1] = this.qtype & 0xff;
-      out[pos + 2] = this.qclass >>> 8;
-      out[pos + 3] = this.qclass & 0xff;
-      pos += 4;
+      // The question as received (name uncompressed, case preserved, QTYPE, QCLASS), copied in one
+      // native `set` of the whole scratch: the bytes after the question are garbage until the
+      // sections below overwrite them, and never sent (the answer ends at the returned offset).
+      // The scratch fits in any capacity of at least 512 bytes (minus OPT) after the header.
+      const q = this.q;
+      const qbytes = q.bytes;
+      if (pos + qbytes.length <= bodyLimit) out.set(qbytes, pos);
+      else for (let k = 0; k < q.length + 4; k++) out[pos + k] = qbytes[k]!;
+      c.remember(pos, q.labelStarts, q.labels);
+      pos += q.length + 4;
     }
     const questionEnd = pos;
     let rcode = this.earlyRcode;
@@ -251,9 +264,20 @@ export class DnsServer {
       pos = this.writeOpt(out, pos, rcode);
       ar = 1;
     }
-    W.setId(out, start, this.id);
-    W.setFlags(out, start, W.FLAG_QR | (this.opcode << W.OPCODE_SHIFT) | aa | tc | this.rd | this.cd | (rcode & W.RCODE_MASK));
-    W.setCounts(out, start, this.hasQuestion ? 1 : 0, an, ns, ar);
+    // The header, written byte by byte here (one function, nothing left to inline).
+    const flags = W.FLAG_QR | (this.opcode << W.OPCODE_SHIFT) | aa | tc | this.rd | this.cd | (rcode & W.RCODE_MASK);
+    out[start] = this.id >>> 8;
+    out[start + 1] = this.id & 0xff;
+    out[start + 2] = flags >>> 8;
+    out[start + 3] = flags & 0xff;
+    out[start + 4] = 0;
+    out[start + 5] = this.hasQuestion ? 1 : 0;
+    out[start + 6] = an >>> 8;
+    out[start + 7] = an & 0xff;
+    out[start + 8] = ns >>> 8;
+    out[start + 9] = ns & 0xff;
+    out[start + 10] = 0;
+    out[start + 11] = ar;
     return pos;
   }
 
@@ -283,7 +307,11 @@ export class DnsServer {
       this.rcodeOut = W.RCODE_REFUSED;
       return pos;
     }
-    if (!zone.contains(this.qname.bytes, 0)) {
+    const q = this.q;
+    // The question's node in the answer index. Every node lies at or below the origin (Zone.build
+    // refuses anything else), so only a name not found needs the in-zone check.
+    const found = zone.findQuery(q);
+    if (found < 0 && !zone.containsQuery(q)) {
       this.rcodeOut = W.RCODE_REFUSED;
       return pos;
     }
@@ -293,19 +321,46 @@ export class DnsServer {
     }
     // RFC 1035 §4.1.1 AA: "the responding name server is an authority for the domain name in question section."
     this.aaOut = W.FLAG_AA;
-    let name: Uint8Array = this.qname.bytes;
+    let name: Uint8Array = q.bytes;
     let nameStart = 0;
     for (let link = 0; link <= MAX_CNAME_LINKS; link++) {
-      let node: ZoneNode | null = zone.find(name, nameStart);
-      if (node === null) {
-        node = zone.findWildcard(name, nameStart, this.wild);
-        if (node === null) {
-          // RFC 1035 §4.1.1 RCODE 3: "Name Error - ... this code signifies that the domain name
-          // referenced in the query does not exist." RFC 2308 §3: the SOA goes in the authority section.
-          this.rcodeOut = W.RCODE_NXDOMAIN;
-          return this.writeSoa(out, pos, limit);
+      // The question's name is looked up in the answer index (hash and lowercased copy from
+      // prepare); a CNAME target through the nodes. `index` is the node's record in the index, or
+      // -1 for a target.
+      let index = -1;
+      let node: ZoneNode | null;
+      if (link === 0) {
+        index = found;
+        if (index < 0) {
+          index = zone.findWildcardQuery(q, this.wild);
+          if (index >= 0) this.counters.wildcardAnswers++;
         }
-        this.counters.wildcardAnswers++;
+        if (index >= 0 && qtype !== W.TYPE_ANY && name[0] !== 0) {
+          // The owner is the question's name: a compact set's answer section is copied from the
+          // answer index in one piece (records owned by pointers to the question), without
+          // touching the node's objects.
+          const a = zone.compactAnswer(index, qtype);
+          if (a >= 0) {
+            const end = zone.writeCompactAnswer(a, out, pos, limit);
+            if (end < 0) return -1;
+            this.anOut += zone.answerRecords(a);
+            this.rcodeOut = W.RCODE_NOERROR;
+            return end;
+          }
+        }
+        node = index < 0 ? null : zone.recordNode(index);
+      } else {
+        node = zone.find(name, nameStart);
+        if (node === null) {
+          node = zone.findWildcard(name, nameStart, this.wild);
+          if (node !== null) this.counters.wildcardAnswers++;
+        }
+      }
+      if (node === null) {
+        // RFC 1035 §4.1.1 RCODE 3: "Name Error - ... this code signifies that the domain name
+        // referenced in the query does not exist." RFC 2308 §3: the SOA goes in the authority section.
+        this.rcodeOut = W.RCODE_NXDOMAIN;
+        return this.writeSoa(out, pos, limit);
       }
       if (qtype === W.TYPE_ANY) {
         for (let i = 0; i < node.rrsets.length; i++) {
@@ -315,15 +370,29 @@ export class DnsServer {
         this.rcodeOut = W.RCODE_NOERROR;
         return node.rrsets.length === 0 ? this.writeSoa(out, pos, limit) : pos;
       }
-      if (name === this.qname.bytes && nameStart === 0 && name[0] !== 0) {
-        // The owner is the question's name: a compact set is copied straight from the node's block.
-        const end = this.writeFromBlock(node.block, qtype, out, pos, limit);
-        if (end !== NOT_IN_BLOCK) {
-          this.rcodeOut = W.RCODE_NOERROR;
-          return end;
+      // Whether the node surely has no set of `qtype`: with compact forms built, every set but the
+      // SOA has a compact answer (looked for above) or a name template.
+      let absent = false;
+      if (index >= 0 && name[0] !== 0 && zone.compactForms) {
+        // A set with names in its rdata, owned by the question's name: its template (RecordTemplate).
+        const named = node.nameTemplates;
+        let listed = false;
+        if (named !== null) {
+          for (let i = 0; i < named.length; i++) {
+            const t = named[i]!;
+            if (t.type !== qtype) continue;
+            listed = true;
+            if (!this.templateFits(t)) break;
+            const end = this.writeTemplate(t, out, pos, limit);
+            if (end < 0) return -1;
+            this.anOut += t.records;
+            this.rcodeOut = W.RCODE_NOERROR;
+            return end;
+          }
         }
+        absent = !listed && qtype !== W.TYPE_SOA && zone.compactAnswer(index, qtype) < 0;
       }
-      const set: RRset | null = Zone.rrset(node, qtype);
+      const set: RRset | null = absent ? null : Zone.rrset(node, qtype);
       if (set !== null) {
         this.rcodeOut = W.RCODE_NOERROR;
         return this.writeRRset(set, name, nameStart, out, pos, limit);
@@ -347,6 +416,19 @@ export class DnsServer {
       }
       this.visited[link] = node;
       this.counters.cnameAnswers++;
+      const templates = node.cnameTemplates;
+      if (link === 0 && templates !== null && name[0] !== 0) {
+        // The CNAME and its target's records in one piece (see RecordTemplate).
+        for (let i = 0; i < templates.length; i++) {
+          const t = templates[i]!;
+          if (t.type !== qtype || !this.templateFits(t)) continue;
+          const end = this.writeTemplate(t, out, pos, limit);
+          if (end < 0) return -1;
+          this.anOut += t.records;
+          this.rcodeOut = W.RCODE_NOERROR;
+          return end;
+        }
+      }
       pos = this.writeRRset(cname, name, nameStart, out, pos, limit);
       if (pos < 0) return -1;
       name = cname.rdatas[0]!.parts[0]!;
@@ -361,46 +443,13 @@ export class DnsServer {
     return pos;
   }
 
-  /**
-   * Writes the compact RRset of `qtype` from a node's block (see `ZoneNode.block`), each record owned
-   * by a pointer to the question's name. Returns the end offset, -1 when it does not fit, or
-   * {@link NOT_IN_BLOCK} when the block holds no set of that type (the caller looks in `rrsets`).
-   */
-  private writeFromBlock(block: Uint8Array, qtype: number, out: Uint8Array, pos: number, limit: number): number {
-    let p = BLOCK_NAME_OFFSET + block[0]!;
-    const n = block.length;
-    while (p < n) {
-      const type = (block[p]! << 8) | block[p + 1]!;
-      const setEnd = p + 4 + ((block[p + 2]! << 8) | block[p + 3]!);
-      p += 4;
-      if (type !== qtype) {
-        p = setEnd;
-        continue;
-      }
-      while (p < setEnd) {
-        const len = (block[p]! << 8) | block[p + 1]!;
-        p += 2;
-        if (pos + 2 + len > limit) return -1;
-        out[pos] = QNAME_POINTER_HI;
-        out[pos + 1] = W.DNS_HEADER_BYTES;
-        pos += 2;
-        for (let k = 0; k < len; k++) out[pos + k] = block[p + k]!;
-        pos += len;
-        p += len;
-        this.anOut++;
-      }
-      return pos;
-    }
-    return NOT_IN_BLOCK;
-  }
-
   private writeRRset(set: RRset, owner: Uint8Array, ownerStart: number, out: Uint8Array, pos: number, limit: number): number {
     const c = this.compressor;
     const rdatas = set.rdatas;
     // When the owner is the question's name (not a CNAME target), it is a pointer to the question,
     // written uncompressed right after the header: the bytes the compressor would find and write.
     // The root name is one byte, shorter than a pointer, and stays with the compressor.
-    const ownerIsQname = this.hasQuestion && owner === this.qname.bytes && ownerStart === 0 && owner[0] !== 0;
+    const ownerIsQname = this.hasQuestion && owner === this.q.bytes && ownerStart === 0 && owner[0] !== 0;
     const wire = set.wire;
     if (ownerIsQname && wire !== null) {
       // Compact set (no names in rdata): pointer + one copy of TYPE CLASS TTL RDLENGTH RDATA per record.
@@ -443,6 +492,12 @@ export class DnsServer {
   private writeSoa(out: Uint8Array, pos: number, limit: number): number {
     const zone = this.zone;
     const c = this.compressor;
+    const t = zone.soaTemplate;
+    if (t !== null && this.templateFits(t)) {
+      const end = this.writeTemplate(t, out, pos, limit);
+      if (end >= 0) this.nsOut++;
+      return end;
+    }
     pos = c.write(zone.origin, 0, pos, limit, true);
     if (pos < 0 || pos + 10 > limit) return -1;
     pos = writeRrFixed(out, pos, W.TYPE_SOA, zone.negativeTtl);
@@ -453,6 +508,48 @@ export class DnsServer {
     out[pos + 1] = rdlength & 0xff;
     this.nsOut++;
     return rdEnd;
+  }
+
+  /**
+   * Whether `t` writes what the compressor would (see `RecordTemplate`): it remembers exactly the
+   * question's labels (nothing else written that it could point to), has room for the template's
+   * labels, and the question's label just below the origin is none of the template's guard labels.
+   */
+  private templateFits(t: RecordTemplate): boolean {
+    const q = this.q;
+    if (this.compressor.remembered !== q.labels || q.labels + t.labels > NAME_COMPRESSOR_SLOTS) return false;
+    const below = q.labels - this.zone.originLabels - 1;
+    if (below < 0) return true;
+    const at = q.labelStarts[below]!;
+    const lower = q.lower;
+    const guards = t.guardLabels;
+    for (let g = 0; g < guards.length; g += 1 + guards[g]!) {
+      const n = guards[g]!;
+      if (lower[at] !== n) continue;
+      let k = 1;
+      while (k <= n && lower[at + k] === guards[g + k]) k++;
+      if (k > n) return false;
+    }
+    return true;
+  }
+
+  /** Writes template `t` at `out[pos]` with its pointers filled in; returns the end, or -1 when it passes `limit`. */
+  private writeTemplate(t: RecordTemplate, out: Uint8Array, pos: number, limit: number): number {
+    const n = t.bytes.length;
+    if (pos + n > limit) return -1;
+    out.set(t.bytes, pos);
+    const q = this.q;
+    for (let i = 0; i < t.questionAt.length; i++) {
+      const target = W.DNS_HEADER_BYTES + q.labelStarts[q.labels - t.questionDepth[i]!]!;
+      out[pos + t.questionAt[i]!] = 0xc0 | (target >>> 8);
+      out[pos + t.questionAt[i]! + 1] = target & 0xff;
+    }
+    for (let i = 0; i < t.selfAt.length; i++) {
+      const target = pos - this.msgStart + t.selfTarget[i]!;
+      out[pos + t.selfAt[i]!] = 0xc0 | (target >>> 8);
+      out[pos + t.selfAt[i]! + 1] = target & 0xff;
+    }
+    return pos + n;
   }
 
   private writeOpt(out: Uint8Array, pos: number, rcode: number): number {

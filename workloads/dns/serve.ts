@@ -106,8 +106,17 @@ export function literalLookup(hostname: string, options: number | LookupOneOptio
  * send queue is read (`getSendQueueCount`, a counter, no syscall): empty means the frame went out
  * synchronously and is released at once; otherwise libuv queued it (socket buffer full) and the
  * frame — with every frame queued after it — is held until the queue is seen empty again (checked
- * on every later send and on close). libuv completes one handle's sends in order, so "queue empty"
- * means every held frame has been sent.
+ * when the next frame is taken and on close). libuv completes one handle's sends in order, so
+ * "queue empty" means every held frame has been sent.
+ *
+ * Span views: `socket.send(buf, offset, length, …)` makes a fresh `Buffer` view of the range on
+ * every call (node:dgram's `sliceBuffer`). A strategy that builds every answer at the same place
+ * (`one-big-struct` in steady state: the same arena offset each time) would get the same view over
+ * and over, so views of exactly `[start, start + length)` are made once per length and kept, for
+ * one (buffer, start) at a time, and sent whole (`send(view, port, address)`: no slicing). A frame
+ * elsewhere (another buffer or start: `pooled` chunks, frames built while others are held) is sent
+ * with offset and length, and node's view is counted. Every view — kept or node's — is counted as
+ * a foreign allocation of 0 bytes (`countForeign(0)`): a JS object made for node's API, no backing store.
  */
 export class FrameSender {
   private readonly held: TxFrame[] = [];
@@ -115,6 +124,12 @@ export class FrameSender {
   private readonly spare: TxFrame = newTxFrame();
   /** Sends that libuv had to queue (the kernel's socket buffer was full): their frames were held. */
   queuedSends = 0;
+  /** Kept span views: `spanViews[n]` is `spanBuf[spanStart, spanStart + n)`. */
+  private spanBuf: Uint8Array = EMPTY_BYTES;
+  private spanStart = -1;
+  private readonly spanViews: Array<Uint8Array | undefined> = [];
+  /** Sends that used a kept span view (no view made for them). */
+  spanSends = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -129,7 +144,28 @@ export class FrameSender {
 
   /** Sends `tx.buf[tx.start, tx.end)` (the frame from {@link frame}) to `port`/`address`; releases or holds it (see class comment). */
   send(tx: TxFrame, port: number, address: string): void {
-    this.socket.send(tx.buf, tx.start, tx.end - tx.start, port, address);
+    const length = tx.end - tx.start;
+    if (tx.buf === this.spanBuf && tx.start === this.spanStart) {
+      let view = this.spanViews[length];
+      if (view === undefined) {
+        view = tx.buf.subarray(tx.start, tx.end);
+        this.spanViews[length] = view;
+        this.strategy.countForeign(0);
+      }
+      this.spanSends++;
+      this.socket.send(view, port, address);
+    } else {
+      if (this.heldCount === 0) {
+        // The first frame at a new place while nothing is held: the strategy's steady-state spot
+        // (one-big-struct's arena offset), most likely where the next frames are built too.
+        this.spanBuf = tx.buf;
+        this.spanStart = tx.start;
+        this.spanViews.length = 0;
+      }
+      // node:dgram makes a view of the range (sliceBuffer): counted.
+      this.strategy.countForeign(0);
+      this.socket.send(tx.buf, tx.start, length, port, address);
+    }
     if (this.socket.getSendQueueCount() === 0) {
       // Not queued: the datagram is in the kernel (or failed synchronously: node:dgram emits
       // 'error' for that, logged by the server's error handler). Either way the bytes are free.

@@ -11,7 +11,9 @@ import { FrameSender } from '../../../workloads/dns/serve.js';
 class FakeSocket {
   queue = 0;
   readonly sent: number[][] = [];
-  send(buf: Uint8Array, offset: number, length: number, port: number, address: string): void {
+  /** Both forms node:dgram takes: `(buf, offset, length, port, address)` and `(buf, port, address)` (the whole of `buf`). */
+  send(buf: Uint8Array, a: number, b: number | string, c?: number, d?: string): void {
+    const [offset, length, port, address] = typeof b === 'string' ? [0, buf.length, a, b] : [a, b, c, d];
     expect(port).toBe(5300);
     expect(address).toBe('127.0.0.1');
     this.sent.push([...buf.subarray(offset, offset + length)]);
@@ -60,6 +62,33 @@ describe('FrameSender', () => {
       expect(sock.sent).toEqual([1, 2, 3, 4, 5].map((b) => [b, b, b]));
     });
   }
+
+  it('one-big-struct: answers built at the same arena offset are sent through one kept view per length, each view counted once', () => {
+    const strategy = makeStrategy('one-big-struct');
+    const sock = new FakeSocket();
+    const sender = new FrameSender(sock as unknown as Socket, strategy);
+    for (let i = 0; i < 5; i++) sendOne(sender, strategy, i);
+    // First send: offset form (node's view, counted) and the place is noted; second: the kept view
+    // for length 3 is made (counted); the other three reuse it.
+    expect(sender.spanSends).toBe(4);
+    expect(strategy.counters.foreignAllocations).toBe(2);
+    expect(strategy.counters.foreignBytes).toBe(0);
+    expect(sock.sent).toEqual([0, 1, 2, 3, 4].map((b) => [b, b, b]));
+    // Another length: one more view; while frames are held, frames elsewhere take the offset form.
+    const tx = sender.frame();
+    strategy.beginTx(tx, 2, { headroomBytes: 0, tailroomBytes: 0 });
+    tx.buf[tx.start] = 7;
+    tx.buf[tx.start + 1] = 7;
+    sender.send(tx, 5300, '127.0.0.1');
+    expect(strategy.counters.foreignAllocations).toBe(3);
+    sock.queue = 1;
+    sendOne(sender, strategy, 8);
+    sendOne(sender, strategy, 9);
+    expect(sender.heldFrames).toBe(2);
+    expect(sender.spanSends).toBe(6);
+    expect(strategy.counters.foreignAllocations).toBe(4);
+    expect(sock.sent.slice(-3)).toEqual([[7, 7], [8, 8, 8], [9, 9, 9]]);
+  });
 
   it('releaseAll on close frees held frames exactly once', () => {
     const strategy = makeStrategy('one-big-struct');
