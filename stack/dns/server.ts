@@ -258,7 +258,8 @@ export class DnsServer {
       ns = 0;
       this.counters.truncated++;
     }
-    this.countRcode(rcode, an);
+    // A truncated NOERROR answer had data (it did not fit): counted as NOERROR, not NODATA.
+    this.countRcode(rcode, an > 0 || tc !== 0);
     let ar = 0;
     if (this.edns) {
       pos = this.writeOpt(out, pos, rcode);
@@ -301,6 +302,9 @@ export class DnsServer {
     this.anOut = 0;
     this.nsOut = 0;
     this.aaOut = 0;
+    // NOERROR unless a path below decides otherwise: a path that returns -1 (does not fit, TC)
+    // before setting it must not leave the previous query's RCODE in the header.
+    this.rcodeOut = W.RCODE_NOERROR;
     const qtype = this.qtype;
     if (this.qclass !== W.CLASS_IN && this.qclass !== W.CLASS_ANY) {
       // RFC 1035 §4.1.1 RCODE 5: "Refused - The name server refuses to perform the specified operation for policy reasons."
@@ -568,11 +572,11 @@ export class DnsServer {
     return pos + OPT_RR_BYTES;
   }
 
-  private countRcode(rcode: number, an: number): void {
+  private countRcode(rcode: number, hadAnswer: boolean): void {
     const k = this.counters;
     switch (rcode) {
       case W.RCODE_NOERROR:
-        if (an === 0) k.noData++;
+        if (!hadAnswer) k.noData++;
         else k.noError++;
         break;
       case W.RCODE_NXDOMAIN:

@@ -104,3 +104,68 @@ describe('FrameSender', () => {
     expect(strategy.counters.releases).toBe(1);
   });
 });
+
+/**
+ * Like libuv: a send that cannot go out at once keeps a reference to the caller's bytes and reads
+ * them only when it completes. So a frame released (or a kept span view rewritten) while its send is
+ * queued shows up as wrong bytes — under `poisoning` released memory is scribbled over at once.
+ */
+class LazySocket {
+  private readonly pending: Array<{ buf: Uint8Array; offset: number; length: number }> = [];
+  readonly sent: number[][] = [];
+  readonly views: Uint8Array[] = [];
+  send(buf: Uint8Array, a: number, b: number | string, c?: number): void {
+    const [offset, length, port] = typeof b === 'string' ? [0, buf.length, a] : [a, b, c];
+    expect(port).toBe(5300);
+    this.views.push(buf);
+    this.pending.push({ buf, offset, length });
+    if (this.pending.length === 1 && !this.full) this.complete();
+  }
+  /** The kernel's buffer is full: sends stay queued until {@link complete}. */
+  full = false;
+  complete(): void {
+    for (const p of this.pending) this.sent.push([...p.buf.subarray(p.offset, p.offset + p.length)]);
+    this.pending.length = 0;
+  }
+  getSendQueueCount(): number {
+    return this.pending.length;
+  }
+}
+
+describe('FrameSender with sends queued in the socket', () => {
+  for (const [label, make] of [
+    ['one-big-struct', () => makeStrategy('one-big-struct')],
+    ['poisoning(one-big-struct)', () => makeStrategy('poisoning', { inner: 'one-big-struct' })],
+    ['pooled', () => makeStrategy('pooled')],
+    ['poisoning(pooled)', () => makeStrategy('poisoning', { inner: 'pooled' })],
+  ] as const) {
+    it(`${label}: a queued frame (kept view or not) is neither released nor rebuilt in place before its send completes`, () => {
+      const strategy = make();
+      const sock = new LazySocket();
+      const sender = new FrameSender(sock as unknown as Socket, strategy);
+      sendOne(sender, strategy, 1);
+      sendOne(sender, strategy, 2);
+      const spanBefore = sender.spanSends;
+      sock.full = true;
+      // Queued: the first at the steady-state place (a kept view under one-big-struct), then more
+      // frames built while it is held — they must go elsewhere and leave its bytes alone.
+      for (const b of [3, 4, 5, 6]) sendOne(sender, strategy, b);
+      expect(sender.heldFrames).toBe(4);
+      expect(strategy.counters.releases).toBe(2);
+      if (label.includes('one-big-struct')) {
+        expect(sender.spanSends).toBe(spanBefore + 1);
+        // The queued kept view is a view of the arena, not a copy.
+        expect(sock.views[2]!.buffer).toBe(sock.views[0]!.buffer);
+      }
+      sock.full = false;
+      sock.complete();
+      expect(sock.sent).toEqual([1, 2, 3, 4, 5, 6].map((b) => [b, b, b]));
+      // Drained: held frames are released before the next one is built, and the kept view is used again.
+      sendOne(sender, strategy, 7);
+      sendOne(sender, strategy, 8);
+      expect(sender.heldFrames).toBe(0);
+      expect(strategy.counters.releases).toBe(8);
+      expect(sock.sent.slice(-2)).toEqual([[7, 7, 7], [8, 8, 8]]);
+    });
+  }
+});
