@@ -145,6 +145,13 @@ export interface ForkRecord {
   latencyTimeline?: Array<[number, number]>;
   /** Additive (harness/child): present when the cell ran open loop (`plan.rateOpsPerSec`). */
   openLoop?: OpenLoopRecord;
+  /**
+   * Additive (`--count-instructions`, added by the parent from `perf stat`): user-space instructions
+   * retired by the child's main thread during the measured phase (harness/measure/perf-stat.ts).
+   */
+  instructions?: number;
+  /** Additive (`--count-instructions`): `instructions / ops`. */
+  instructionsPerOp?: number;
 }
 
 /** Additive (harness/child): of the operations slower than a threshold, how many overlapped a GC pause. */

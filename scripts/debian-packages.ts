@@ -24,6 +24,7 @@ export const DEBIAN_PEERS: readonly DebianPeer[] = [
   { probe: 'openvpn', pkg: 'openvpn', why: 'VPN data-channel peer' },
   { probe: 'chromium', pkg: 'chromium', why: 'report checks in headless Chromium' },
   { probe: 'cc', pkg: 'gcc', why: 'builds the malloc-counting shim' },
+  { probe: 'perf', pkg: 'linux-perf', why: 'instruction counts (npm run bench -- --count-instructions)' },
 ];
 
 export const SETUP_COMMAND = 'npm run setup';

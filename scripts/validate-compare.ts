@@ -1,6 +1,7 @@
 /**
  * The validation experiment of `npm run compare` (issue 7), on the test-only `scaled` workload:
- *   npx tsx scripts/validate-compare.ts [--repeats 20] [--factor 1.03] [--threshold PCT] [bench flags: --forks N --duration MS --warmup MS --quick]
+ *   npx tsx scripts/validate-compare.ts [--repeats 20] [--factor 1.03] [--threshold PCT] [--metric NAME] [bench flags: --forks N --duration MS --warmup MS --quick --count-instructions]
+ * With `--count-instructions --metric instructionsPerOp` it validates the instruction-count mode (perf stat).
  * Judged metric: the median op time (--metric, default latencyP50Ns; see harness/calibrate/validation.ts
  * for why not ops/s on a shared machine); ops/s verdicts are printed beside it.
  * Passes (exit 0) when the A/A comparisons give at most 5% significant verdicts (1 of 20), the
@@ -10,6 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../harness/child/protocol.js';
+import { UsageError } from '../harness/errors.js';
 import { runValidation } from '../harness/calibrate/validation.js';
 import { METRIC_NAMES, type MetricName } from '../harness/compare/metrics.js';
 
@@ -35,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
       metric = m as MetricName;
     }
     else if (a === '--help') {
-      process.stdout.write('usage: npx tsx scripts/validate-compare.ts [--repeats 20] [--factor 1.03] [--threshold PCT] [--metric latencyP50Ns|opsPerSec] [--forks N] [--duration MS] [--warmup MS] [--quick]\n');
+      process.stdout.write(`usage: npx tsx scripts/validate-compare.ts [--repeats 20] [--factor 1.03] [--threshold PCT] [--metric ${METRIC_NAMES.join('|')}] [--forks N] [--duration MS] [--warmup MS] [--quick] [--count-instructions]\n`);
       return 0;
     } else benchArgs.push(a);
   }
@@ -76,6 +78,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
+    if (e instanceof UsageError) {
+      // A refused configuration (e.g. --count-instructions without perf): said once, nothing was run.
+      process.stderr.write(`validate-compare: ${e.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`validate-compare: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 70;
   },

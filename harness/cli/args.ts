@@ -5,6 +5,7 @@
  */
 import { ALLOCATOR_NAMES, isAllocatorName, type AllocatorName } from '../../allocators/native-allocators.js';
 import { UsageError } from '../errors.js';
+import { perfCountingAvailable, type PerfAvailability } from '../measure/perf-stat.js';
 import type { SuiteDefinition } from '../suite.js';
 
 export type ParamValue = string | number | boolean;
@@ -43,6 +44,17 @@ export interface BenchOptions {
    * with `openLoop: true`; absent: closed loop.
    */
   rateOpsPerSec?: number;
+  /**
+   * `--count-instructions` (additive): each child runs under `perf stat`, which counts the
+   * user-space instructions of its main thread during the measured phase (harness/measure/perf-stat.ts);
+   * absent: no perf.
+   */
+  countInstructions?: true;
+}
+
+export interface ParseBenchOptions {
+  /** Whether `perf stat` can count instructions here (default: probed once per process). */
+  perfAvailable?: () => PerfAvailability;
 }
 
 export type BenchCommand = { kind: 'help' } | { kind: 'list' } | { kind: 'run'; options: BenchOptions };
@@ -72,6 +84,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: '--seed', value: 'N', help: `seed of the run order, bootstrap and workload (default ${DEFAULT_SEED})` },
   { name: '--shard', value: 'K/N', help: 'run only cells whose index in the id-sorted list is K-1 modulo N' },
   { name: '--baseline', value: 'GIT_REF', help: 'paired run: this git ref (base) against the working tree (head)' },
+  { name: '--count-instructions', value: null, help: "also count the measured phase's user-space instructions (main thread) with perf stat: compare gets instructionsPerOp" },
   { name: '--no-report', value: null, help: 'do not render the HTML/markdown report at the end' },
   { name: '--list', value: null, help: 'list the suites with their axes and defaults' },
   { name: '--help', value: null, help: 'this text' },
@@ -96,6 +109,7 @@ export function benchHelp(): string {
     '  npm run bench -- --suite alloc --forks 10 --duration 5000 --out results/alloc-long.json',
     '  npm run bench -- --suite alloc --quick --shard 1/4 --no-report',
     '  npm run bench -- --suite vpn --quick --strategy pooled --allocator glibc --rate 20000',
+    '  npm run bench -- --suite alloc --quick --strategy pooled --allocator glibc --count-instructions',
     '  npm run bench -- --list',
   ].join('\n');
 }
@@ -121,7 +135,7 @@ export function suiteListing(suites: readonly SuiteDefinition[]): string {
  * Parses `argv` (without node and script). Throws {@link UsageError} for anything unknown or
  * invalid, naming the valid choices.
  */
-export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDefinition[]): BenchCommand {
+export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDefinition[], parseOptions: ParseBenchOptions = {}): BenchCommand {
   const known = new Map(BENCH_FLAGS.map((f) => [f.name, f]));
   const seen = new Map<string, string | true>();
   const params: string[] = [];
@@ -237,6 +251,12 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
   }
   const out = str('--out');
   if (out !== null && out === '') throw new UsageError('--out needs a file name, e.g. --out results/alloc.json');
+  const countInstructions = seen.has('--count-instructions');
+  if (countInstructions) {
+    // Refused here, once, before any child runs — not as one failure per fork.
+    const perf = (parseOptions.perfAvailable ?? perfCountingAvailable)();
+    if (!perf.ok) throw new UsageError(perf.message);
+  }
 
   return {
     kind: 'run',
@@ -258,6 +278,7 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       shard,
       baseline,
       ...(rateOpsPerSec === null ? {} : { rateOpsPerSec }),
+      ...(countInstructions ? { countInstructions: true as const } : {}),
     },
   };
 }

@@ -26,7 +26,10 @@ function summaryRow(s: SuiteSummary): string[] {
 function methodLine(report: ComparisonReport): string {
   const correction = report.correction === 'holm' ? 'Holm-Bonferroni' : 'Benjamini-Hochberg';
   const compared = report.cells.filter((c) => c.state === 'compared').length;
+  // An optional metric (instructions/op, only in --count-instructions runs) is listed only when some row compares it.
+  const present = new Set(report.cells.flatMap((c) => c.metrics.map((m) => m.metric)));
   const thresholds = Object.entries(report.thresholds)
+    .filter(([name]) => METRICS[name as keyof typeof METRICS].optional !== true || present.has(name as keyof typeof METRICS))
     .map(([name, t]) => `${METRICS[name as keyof typeof METRICS].label} ${formatPct(t.threshold)}`)
     .join(', ');
   const sources = [...new Set(Object.values(report.thresholds).map((t) => t.source))].join('; ');

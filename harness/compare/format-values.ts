@@ -39,6 +39,8 @@ export function formatValue(value: number, unit: ValueUnit): string {
       return `${(value * 100).toPrecision(3)}%`;
     case 'bytes':
       return bytes(value);
+    case 'instructions':
+      return si(value, ' instr');
   }
 }
 

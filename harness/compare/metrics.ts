@@ -13,10 +13,11 @@ export const METRIC_NAMES = [
   'heapBytesPerOp',
   'arrayBufferBytesPerOp',
   'peakRssBytes',
+  'instructionsPerOp',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
-export type ValueUnit = 'ops/s' | 'bytes/s' | 'ns' | 'share' | 'bytes';
+export type ValueUnit = 'ops/s' | 'bytes/s' | 'ns' | 'share' | 'bytes' | 'instructions';
 
 export interface MetricDefinition {
   name: MetricName;
@@ -32,6 +33,11 @@ export interface MetricDefinition {
    * is the steadiest metric; tails, GC and memory move more between identical forks.
    */
   defaultThreshold: number;
+  /**
+   * True for a metric recorded only by some runs (instructions/op: `--count-instructions`): it adds
+   * no row and no threshold to a report unless both sides have it.
+   */
+  optional?: true;
   /** The fork's value, or undefined when the fork does not record it. */
   read(fork: ForkRecord): number | undefined;
 }
@@ -52,6 +58,9 @@ export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
   heapBytesPerOp: { name: 'heapBytesPerOp', label: 'heap B/op', unit: 'bytes', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.05, read: (f) => num(f.alloc?.heapBytesPerOp) },
   arrayBufferBytesPerOp: { name: 'arrayBufferBytesPerOp', label: 'ArrayBuffer B/op', unit: 'bytes', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.05, read: (f) => num(f.alloc?.arrayBufferBytesPerOp) },
   peakRssBytes: { name: 'peakRssBytes', label: 'peak RSS', unit: 'bytes', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.05, read: (f) => num(f.memory?.peakRssBytes) },
+  // Present only in runs with --count-instructions (perf stat, main thread, measured phase): a count
+  // of work, not of time, so it barely moves between identical forks on a shared machine.
+  instructionsPerOp: { name: 'instructionsPerOp', label: 'instructions/op', unit: 'instructions', higherIsBetter: false, improvedWord: 'fewer', regressedWord: 'more', defaultThreshold: 0.01, optional: true, read: (f) => num(f.instructionsPerOp) },
 };
 
 export const COUNT_NAMES = ['allocations', 'copies', 'views', 'allocatedBytes', 'copiedBytes', 'foreignAllocations'] as const;

@@ -43,6 +43,7 @@ const BMF_SLUGS: Readonly<Record<MetricName, string>> = {
   heapBytesPerOp: 'heap-bytes-per-op',
   arrayBufferBytesPerOp: 'arraybuffer-bytes-per-op',
   peakRssBytes: 'peak-rss-bytes',
+  instructionsPerOp: 'instructions-per-op',
 };
 
 const GAB_UNITS: Readonly<Record<MetricName, string>> = {
@@ -54,6 +55,7 @@ const GAB_UNITS: Readonly<Record<MetricName, string>> = {
   heapBytesPerOp: 'bytes/op',
   arrayBufferBytesPerOp: 'bytes/op',
   peakRssBytes: 'bytes',
+  instructionsPerOp: 'instructions/op',
 };
 
 function completed(file: ResultFile): CellResult[] {

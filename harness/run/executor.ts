@@ -3,9 +3,12 @@
  * {@link SpawnExecutor} runs the real child (harness/child/main.ts), tests inject a fake one so that
  * the parent's output can be asserted exactly (hyperfine's mock executor, pyperf's manager).
  */
-import { spawn } from 'node:child_process';
-import { relative, resolve } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { childCommand, parseChildError, parseForkRecord, REPO_ROOT } from '../child/protocol.js';
+import { parsePerfStatCsv, PERF_ACK_ENV, PERF_CTL_ENV, perfStatArgs, type PerfFiles } from '../measure/perf-stat.js';
 import type { ChildErrorCode } from '../errors.js';
 import type { Cell, ForkRecord } from '../result-schema.js';
 
@@ -24,6 +27,12 @@ export interface ChildRequest {
   timeoutMs: number;
   /** Aborted on Ctrl-C: the executor kills the running child and reports `E_INTERRUPTED`. */
   signal: AbortSignal;
+  /**
+   * Additive (`--count-instructions`): run the child under `perf stat` counting the user-space
+   * instructions of its main thread during the measured phase (harness/measure/perf-stat.ts); the
+   * record then carries `instructions` and `instructionsPerOp`. Absent or false: no perf, no agent.
+   */
+  countInstructions?: boolean;
 }
 
 export interface ChildFailure {
@@ -94,7 +103,26 @@ function trackGroup(pid: number): void {
   runningGroups.add(pid);
 }
 
-/** Runs the real child: `node [v8Flags] --expose-gc --import tsx harness/child/main.ts`. */
+/** The agent that switches perf's counter on and off around the measured phase (always this tree's copy). */
+export const PERF_AGENT_PATH = resolve(REPO_ROOT, 'harness', 'measure', 'perf-control-agent.ts');
+
+/** A per-fork temporary directory holding perf's control and ack fifos and its output file. */
+function makePerfFiles(): { dir: string; files: PerfFiles } {
+  const dir = mkdtempSync(join(tmpdir(), 'buflab-perf-'));
+  const files = { ctlFifo: join(dir, 'ctl'), ackFifo: join(dir, 'ack'), outFile: join(dir, 'perf-stat.csv') };
+  try {
+    execFileSync('mkfifo', ['-m', '600', files.ctlFifo, files.ackFifo], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir, files };
+}
+
+/**
+ * Runs the real child: `node [v8Flags] --expose-gc --import tsx harness/child/main.ts`; with
+ * `countInstructions`, `perf stat … -- node [v8Flags] --expose-gc --import tsx --import <agent> …`.
+ */
 export class SpawnExecutor implements ChildExecutor {
   private readonly baseEnv: Record<string, string>;
 
@@ -113,15 +141,40 @@ export class SpawnExecutor implements ChildExecutor {
     }
     // childCommand resolves inside this tree; a paired run's base side is another checkout.
     const root = resolve(side.rootDir);
-    const args = cmd.args.map((a) => (a.startsWith(REPO_ROOT + '/') ? resolve(root, relative(REPO_ROOT, a)) : a));
-    return new Promise<ChildOutcome>((done) => {
+    let args = cmd.args.map((a) => (a.startsWith(REPO_ROOT + '/') ? resolve(root, relative(REPO_ROOT, a)) : a));
+    let command = cmd.command;
+    const env: Record<string, string> = { ...this.baseEnv, ...cmd.env };
+    let perf: { dir: string; files: PerfFiles } | null = null;
+    if (request.countInstructions === true && !signal.aborted) {
+      try {
+        perf = makePerfFiles();
+      } catch (e) {
+        return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: `--count-instructions: cannot create perf's fifos: ${(e as Error).message}`, stderrTail: '' } });
+      }
+      // The agent loads after tsx (it is TypeScript) and before the child's entry point.
+      const main = args.length - 1;
+      args = [...args.slice(0, main), '--import', PERF_AGENT_PATH, ...args.slice(main)];
+      args = [...perfStatArgs(perf.files), command, ...args];
+      command = 'perf';
+      env[PERF_CTL_ENV] = perf.files.ctlFifo;
+      env[PERF_ACK_ENV] = perf.files.ackFifo;
+    }
+    const perfFiles = perf;
+    const cleanUp = (): void => {
+      if (perfFiles !== null) rmSync(perfFiles.dir, { recursive: true, force: true });
+    };
+    return new Promise<ChildOutcome>((resolveOutcome) => {
+      const done = (outcome: ChildOutcome): void => {
+        cleanUp();
+        resolveOutcome(outcome);
+      };
       if (signal.aborted) {
         done({ ok: false, error: { code: 'E_INTERRUPTED', message: 'not started: the run was interrupted', stderrTail: '' } });
         return;
       }
-      const child = spawn(cmd.command, args, {
+      const child = spawn(command, args, {
         cwd: root,
-        env: { ...this.baseEnv, ...cmd.env },
+        env,
         stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
         // Its own process group, so that a time limit or Ctrl-C kills everything it started.
         detached: true,
@@ -175,13 +228,23 @@ export class SpawnExecutor implements ChildExecutor {
         if (why === 'timeout') {
           return fail('E_CHILD_TIMEOUT', `fork ${forkIndex} exceeded its time limit of ${timeoutMs} ms; its process group was killed (raise --timeout if the cell is only slow)`);
         }
-        if (spawnError !== null) return fail('E_CHILD_SPAWN', `could not start ${cmd.command}: ${(spawnError as Error).message}`);
+        if (spawnError !== null) return fail('E_CHILD_SPAWN', `could not start ${command}: ${(spawnError as Error).message}`);
         if (code === 0) {
+          let parsed: ForkRecord;
           try {
-            return done({ ok: true, record: parseForkRecord(record, cell) });
+            parsed = parseForkRecord(record, cell);
           } catch (e) {
             return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: ${(e as Error).message}`);
           }
+          if (perfFiles !== null) {
+            try {
+              const instructions = parsePerfStatCsv(readFileSync(perfFiles.files.outFile, 'utf8'));
+              parsed = { ...parsed, instructions, instructionsPerOp: instructions / parsed.ops };
+            } catch (e) {
+              return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: --count-instructions: ${(e as Error).message}`);
+            }
+          }
+          return done({ ok: true, record: parsed });
         }
         if (code === 3) return fail('E_CHILD_CONFIG', `fork ${forkIndex}: configuration error (exit 3)${said}`);
         const how = sig !== null ? `was killed by ${sig}` : `exited with code ${code}`;

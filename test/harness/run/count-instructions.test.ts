@@ -1,0 +1,142 @@
+/**
+ * End to end: `--count-instructions` on the real child under real `perf stat`. The `scaled` workload's
+ * cost is exactly proportional to its `work` param, so instructions per op must double when work
+ * doubles (a structural check on what is counted, not a timing one), and two forks of one cell must
+ * agree closely. Needs hardware counters: skipped, loudly, on a VM that exposes none.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validationSuite, VALIDATION_SUITE_NAME } from '../../../harness/calibrate/validation-suite.js';
+import { QuietProgress } from '../../../harness/calibrate/quiet-progress.js';
+import { parseBenchArgs } from '../../../harness/cli/args.js';
+import { REPO_ROOT } from '../../../harness/child/protocol.js';
+import { probePerfCounting } from '../../../harness/measure/perf-stat.js';
+import { SpawnExecutor } from '../../../harness/run/executor.js';
+import { MemorySink } from '../../../harness/run/jsonl-writer.js';
+import { DEFAULT_SIDES, runSuite } from '../../../harness/run/run-suite.js';
+import type { Cell, Environment, ResultFile } from '../../../harness/result-schema.js';
+import { fakeRecord } from './fake-child.js';
+
+const ENV: Environment = {
+  node: process.version, v8: process.versions.v8, platform: 'linux', arch: 'x64', cpuModel: 'cpu', cores: 2, totalMemoryBytes: 1, kernel: 'k',
+  governor: null, git: { commit: null, dirty: null }, harnessVersion: '0', startedAt: 'x', argv: [],
+};
+
+const perf = probePerfCounting();
+if (!perf.ok) {
+  console.warn(
+    `\n!!!!! SKIPPING the --count-instructions end-to-end test: ${perf.message}\n` +
+      '!!!!! This machine exposes no hardware counters to perf (a property of the VM, not a missing package).\n',
+  );
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'buflab-count-instr-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.skipIf(!perf.ok)('--count-instructions end to end (perf stat, scaled workload)', () => {
+  it('counts per-op instructions that double with the work and agree between forks', async () => {
+    const command = parseBenchArgs(
+      ['--suite', VALIDATION_SUITE_NAME, '--quick', '--forks', '2', '--warmup', '100', '--duration', '200', '--param', 'work=1000,2000', '--count-instructions', '--out', join(dir, 'r.json'), '--no-report'],
+      [validationSuite],
+    );
+    if (command.kind !== 'run') throw new Error('not a run');
+    const written: ResultFile[] = [];
+    const progress = new QuietProgress();
+    const outcome = await runSuite(command.options, DEFAULT_SIDES(REPO_ROOT), new SpawnExecutor(), {
+      progress,
+      environment: () => ENV,
+      suites: [validationSuite],
+      sink: new MemorySink(),
+      writeResult: (_path, result) => written.push(result),
+    });
+    const cells = outcome.sides[0]!.result.cells;
+    expect(cells.map((c) => [c.id, c.state, c.error?.message ?? null])).toEqual([
+      ['scaled/none/glibc/64/work=1000', 'completed', null],
+      ['scaled/none/glibc/64/work=2000', 'completed', null],
+    ]);
+    const perOp = cells.map((c) => c.forks.map((f) => f.instructionsPerOp!));
+    for (const c of cells) {
+      for (const f of c.forks) {
+        expect(f.instructions).toBeGreaterThan(0);
+        expect(f.instructionsPerOp).toBeCloseTo(f.instructions! / f.ops, 9);
+      }
+    }
+    const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    const ratio = median(perOp[1]!) / median(perOp[0]!);
+    expect(ratio, `instructions/op work=2000 / work=1000: ${perOp.map((p) => p.join(', ')).join(' | ')}`).toBeGreaterThan(1.8);
+    expect(ratio).toBeLessThan(2.2);
+    for (const forks of perOp) {
+      expect(forks).toHaveLength(2);
+      expect(Math.abs(forks[0]! / forks[1]! - 1), `forks of one cell: ${forks.join(', ')}`).toBeLessThan(0.02);
+    }
+  }, 60_000);
+});
+
+/** A stand-in child that writes a valid record, announcing its measured phase or not (by workload name). */
+const FAKE_MAIN = (phaseModule: string): string => `
+import { writeSync } from 'node:fs';
+import { measuredPhaseEnd, measuredPhaseStart } from ${JSON.stringify(phaseModule)};
+const { cell, forkIndex } = JSON.parse(process.env.BUFLAB_CELL);
+if (cell.workload === 'announces') {
+  measuredPhaseStart();
+  let x = 0;
+  for (let i = 0; i < 1e6; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
+  measuredPhaseEnd(1000);
+}
+writeSync(3, JSON.stringify({ ...RECORD, cellId: cell.id, forkIndex }) + '\\n');
+`;
+
+function fakeCell(workload: string): Cell {
+  return { id: `${workload}/none/glibc/16`, suite: 't', workload, strategy: 'none', allocator: 'glibc', size: 16, params: {}, v8Flags: [], plan: { warmupMs: 0, durationMs: 1, seed: 1 } };
+}
+
+describe.skipIf(!perf.ok)('--count-instructions in SpawnExecutor (stand-in children)', () => {
+  const root = join(dir, 'fake-root');
+  const perfDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('buflab-perf-'));
+  const run = (workload: string, countInstructions: boolean) =>
+    new SpawnExecutor().run({ cell: fakeCell(workload), forkIndex: 0, side: { label: 'head', rootDir: root }, timeoutMs: 20_000, signal: new AbortController().signal, countInstructions });
+
+  it('adds instructions of the announced phase only, and removes its fifos', async () => {
+    mkdirSync(join(root, 'harness', 'child'), { recursive: true });
+    symlinkSync(resolve('node_modules'), join(root, 'node_modules'));
+    const phase = resolve(REPO_ROOT, 'harness', 'profile', 'measured-phase.ts');
+    writeFileSync(join(root, 'harness', 'child', 'main.ts'), `const RECORD = ${JSON.stringify(fakeRecord('x', 0, 1000))};\n${FAKE_MAIN(phase)}`);
+    // A private TMPDIR for the executor's fifo directories, so that other runs cannot disturb the check.
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = join(dir, 'tmp');
+    mkdirSync(process.env.TMPDIR);
+    let o: Awaited<ReturnType<typeof run>>;
+    let left: string[];
+    try {
+      o = await run('announces', true);
+      left = perfDirs();
+    } finally {
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
+    if (!o.ok) throw new Error(o.error.message + '\n' + o.error.stderrTail);
+    // 1e6 LCG steps over 1000 "ops": at least a few instructions per step, and far less than node's
+    // start-up (hundreds of millions), which must not be counted.
+    expect(o.record.instructions).toBeGreaterThan(2e6);
+    expect(o.record.instructions).toBeLessThan(50e6);
+    expect(o.record.instructionsPerOp).toBe(o.record.instructions! / 1000);
+    expect(left).toEqual([]);
+  }, 30_000);
+
+  it('fails the fork with a clear message when the child never announces its measured phase', async () => {
+    const o = await run('silent', true);
+    expect(o.ok).toBe(false);
+    if (!o.ok) {
+      expect(o.error.code).toBe('E_CHILD_PROTOCOL');
+      expect(o.error.message).toMatch(/--count-instructions: perf stat: instructions:u <not counted>: the counter was never enabled/);
+    }
+  }, 30_000);
+
+  it('runs no perf without the flag: the record has no instruction count', async () => {
+    const o = await run('announces', false);
+    expect(o.ok && 'instructions' in o.record).toBe(false);
+    expect(o.ok).toBe(true);
+  }, 30_000);
+});
