@@ -44,7 +44,12 @@ export function estimateNoise(reports: readonly ComparisonReport[], alpha = 0.05
   let fpRun = 0;
   let fpCal = 0;
   for (const metric of METRIC_NAMES) {
-    const rows = reports.flatMap((r) => r.cells.flatMap((c) => c.metrics.filter((m) => m.metric === metric && m.ratio !== null)));
+    // Rows whose medians both lie below the metric's resolution are left out: their ratios (e.g.
+    // 0.01 vs 0.03 heap B/op) are not noise of the metric but of numbers next to zero.
+    const resolution = METRICS[metric].resolution ?? 0;
+    const rows = reports.flatMap((r) =>
+      r.cells.flatMap((c) => c.metrics.filter((m) => m.metric === metric && m.ratio !== null && (Math.abs(m.baseMedian) >= resolution || Math.abs(m.headMedian) >= resolution))),
+    );
     if (rows.length === 0) continue;
     const rms = Math.sqrt(rows.reduce((acc, m) => acc + Math.log(m.ratio!.ratio) ** 2, 0) / rows.length);
     const threshold = Math.max(MIN_THRESHOLD, Math.expm1(1.96 * rms));

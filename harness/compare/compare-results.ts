@@ -409,7 +409,11 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
       const pAdjusted = adjusted[i]!;
       // Median 0 on both sides and no rank difference at all (e.g. no ArrayBuffer bytes): no change.
       const zeroBoth = row.ratio === null && row.baseMedian === 0 && row.headMedian === 0 && row.pValue === 1;
-      const verdict = zeroBoth ? 'no change' : decideVerdict(row.ratio, pAdjusted, options.alpha, row.threshold, METRICS[metric].higherIsBetter, options.verdictRule);
+      // A difference below what the metric resolves is no change, whatever the ratio (see metrics.ts).
+      const resolution = METRICS[metric].resolution;
+      const belowResolution = resolution !== undefined && Math.abs(row.headMedian - row.baseMedian) < resolution;
+      const verdict =
+        zeroBoth || belowResolution ? 'no change' : decideVerdict(row.ratio, pAdjusted, options.alpha, row.threshold, METRICS[metric].higherIsBetter, options.verdictRule);
       cell.metrics.push({ ...row, pAdjusted, verdict, verdictLabel: verdictLabel(verdict, metric) });
     });
   }
@@ -417,7 +421,11 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
   const summaries: SuiteSummary[] = [];
   for (const metric of METRIC_NAMES) {
     const geoCells: GeomeanCell[] = [];
+    const resolution = METRICS[metric].resolution ?? 0;
     for (const p of pending) {
+      // Cells whose values lie below the metric's resolution on both sides carry no ratio worth averaging.
+      const row = p.cell.metrics.find((m) => m.metric === metric);
+      if (row !== undefined && Math.abs(row.baseMedian) < resolution && Math.abs(row.headMedian) < resolution) continue;
       const paired = pairedRows.get(`${p.cell.id}|${metric}`);
       if (paired !== undefined) {
         geoCells.push({ ...paired, paired: true });

@@ -36,6 +36,18 @@ describe('estimateNoise', () => {
     expect(ops.falsePositivesAsRun).toBe(1); // 5 vs 5 fully separated, 5% > 2%
     expect(estimateNoise(aaReports([1, 1])).perMetric[0]!.threshold).toBe(MIN_THRESHOLD);
   });
+
+  it('leaves out heap B/op rows below the metric resolution (ratios of numbers next to zero)', () => {
+    const aa = (baseHeap: number, headHeap: number) => {
+      const forks = (heap: number) => [1000, 1000, 1000, 1000, 1000].map((o) => ({ opsPerSec: o, heapBytesPerOp: heap }));
+      return compareResults(makeResult([{ id: 'a/p/glibc/1', forks: forks(baseHeap) }]), makeResult([{ id: 'a/p/glibc/1', forks: forks(headHeap) }]), defaultCompareOptions({ resamples: 100 }));
+    };
+    // 0.01 vs 0.03 B/op (ratio 3) is not noise of the metric: only the 100 vs 101 row counts.
+    const heap = estimateNoise([aa(0.01, 0.03), aa(100, 101)]).perMetric.find((m) => m.metric === 'heapBytesPerOp')!;
+    expect(heap.comparisons).toBe(1);
+    expect(heap.rmsLogRatio).toBeCloseTo(Math.log(1.01), 12);
+    expect(estimateNoise([aa(0.01, 0.03)]).perMetric.find((m) => m.metric === 'heapBytesPerOp')).toBeUndefined();
+  });
 });
 
 describe('noise file', () => {

@@ -235,6 +235,26 @@ describe('paired design (files from one paired run)', () => {
     expect(ops.baseForks).toBe(11);
   });
 
+  it('calls a heap B/op difference below the 8 B/op resolution no change, and a real one more', () => {
+    // 0.1 -> 5.4 B/op in every pair: the timing loop's boxed clock (16 B per batch of 3), not the code.
+    const artefact = pairedFiles(DRIFT, 1);
+    artefact.base.cells[0]!.forks.forEach((f) => (f.alloc.heapBytesPerOp = 0.1));
+    artefact.head.cells[0]!.forks.forEach((f) => (f.alloc.heapBytesPerOp = 5.4));
+    const a = compareResults(artefact.base, artefact.head, defaultCompareOptions());
+    const heapA = a.cells[0]!.metrics.find((m) => m.metric === 'heapBytesPerOp')!;
+    expect(heapA.pValue).toBeLessThan(0.001);
+    expect(heapA.verdict).toBe('no change');
+    expect(a.exitCode).toBe(0);
+    expect(a.summaries.find((x) => x.metric === 'heapBytesPerOp')).toBeUndefined();
+    // One more 16-byte object per op: a regression.
+    const real = pairedFiles(DRIFT, 1);
+    real.base.cells[0]!.forks.forEach((f) => (f.alloc.heapBytesPerOp = 100));
+    real.head.cells[0]!.forks.forEach((f) => (f.alloc.heapBytesPerOp = 116));
+    const r = compareResults(real.base, real.head, defaultCompareOptions());
+    expect(r.cells[0]!.metrics.find((m) => m.metric === 'heapBytesPerOp')!.verdict).toBe('regressed');
+    expect(r.exitCode).toBe(1);
+  });
+
   it('says which design it used in the text and markdown output', () => {
     const { base, head } = pairedFiles(DRIFT, 1.03);
     const dir = mkdtempSync(join(tmpdir(), 'buflab-compare-'));
