@@ -12,7 +12,7 @@
  * Both rest on as many A/A comparisons as were run (runs × cells); with few, they are rough, and the
  * output says how many there were.
  */
-import { decideVerdict, type ComparisonReport } from '../compare/compare-results.js';
+import { belowResolutionBoth, decideVerdict, type ComparisonReport } from '../compare/compare-results.js';
 import { METRIC_NAMES, METRICS, type MetricName } from '../compare/metrics.js';
 
 /** Thresholds are never set below this: sub-0.5% changes are below what forks on a shared machine resolve. */
@@ -46,10 +46,7 @@ export function estimateNoise(reports: readonly ComparisonReport[], alpha = 0.05
   for (const metric of METRIC_NAMES) {
     // Rows whose medians both lie below the metric's resolution are left out: their ratios (e.g.
     // 0.01 vs 0.03 heap B/op) are not noise of the metric but of numbers next to zero.
-    const resolution = METRICS[metric].resolution ?? 0;
-    const rows = reports.flatMap((r) =>
-      r.cells.flatMap((c) => c.metrics.filter((m) => m.metric === metric && m.ratio !== null && (Math.abs(m.baseMedian) >= resolution || Math.abs(m.headMedian) >= resolution))),
-    );
+    const rows = reports.flatMap((r) => r.cells.flatMap((c) => c.metrics.filter((m) => m.metric === metric && m.ratio !== null && !belowResolutionBoth(m))));
     if (rows.length === 0) continue;
     const rms = Math.sqrt(rows.reduce((acc, m) => acc + Math.log(m.ratio!.ratio) ** 2, 0) / rows.length);
     const threshold = Math.max(MIN_THRESHOLD, Math.expm1(1.96 * rms));

@@ -115,6 +115,8 @@ export interface MetricComparison {
   design: 'paired' | 'unpaired';
   /** Fork pairs used (paired design), else 0. */
   pairs: number;
+  /** The absolute resolution applied (metrics.ts `resolution`), in the metric's unit, if the metric has one. */
+  resolution?: number;
   threshold: number;
   verdict: Verdict;
   /** The metric's word for the verdict: faster/slower, less/more, no change, inconclusive. */
@@ -230,6 +232,19 @@ function compareCounts(base: readonly ForkRecord[], head: readonly ForkRecord[])
     out.push({ count: name, base: bm, head: hm, status });
   }
   return out;
+}
+
+/** The metric's absolute resolution for this cell, from the smallest batch size among its forks. */
+function resolutionOf(metric: MetricName, p: { base: CellResult; head: CellResult }): { resolution?: number } {
+  const at = METRICS[metric].resolution;
+  if (at === undefined) return {};
+  const batch = Math.min(...[...p.base.forks, ...p.head.forks].map((f) => (typeof f.batchSize === 'number' && f.batchSize > 0 ? f.batchSize : 1)));
+  return { resolution: at(batch) };
+}
+
+/** True when both medians lie below the row's resolution (their ratio says nothing). */
+export function belowResolutionBoth(m: Pick<MetricComparison, 'baseMedian' | 'headMedian' | 'resolution'>): boolean {
+  return m.resolution !== undefined && Math.abs(m.baseMedian) < m.resolution && Math.abs(m.headMedian) < m.resolution;
 }
 
 /**
@@ -399,6 +414,7 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
           test,
           design: sample.paired ? 'paired' : 'unpaired',
           pairs: sample.paired ? bv.length : 0,
+          ...resolutionOf(metric, p),
           threshold: options.thresholds[metric].threshold,
         },
       });
@@ -410,8 +426,7 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
       // Median 0 on both sides and no rank difference at all (e.g. no ArrayBuffer bytes): no change.
       const zeroBoth = row.ratio === null && row.baseMedian === 0 && row.headMedian === 0 && row.pValue === 1;
       // A difference below what the metric resolves is no change, whatever the ratio (see metrics.ts).
-      const resolution = METRICS[metric].resolution;
-      const belowResolution = resolution !== undefined && Math.abs(row.headMedian - row.baseMedian) < resolution;
+      const belowResolution = row.resolution !== undefined && Math.abs(row.headMedian - row.baseMedian) < row.resolution;
       const verdict =
         zeroBoth || belowResolution ? 'no change' : decideVerdict(row.ratio, pAdjusted, options.alpha, row.threshold, METRICS[metric].higherIsBetter, options.verdictRule);
       cell.metrics.push({ ...row, pAdjusted, verdict, verdictLabel: verdictLabel(verdict, metric) });
@@ -421,11 +436,10 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
   const summaries: SuiteSummary[] = [];
   for (const metric of METRIC_NAMES) {
     const geoCells: GeomeanCell[] = [];
-    const resolution = METRICS[metric].resolution ?? 0;
     for (const p of pending) {
       // Cells whose values lie below the metric's resolution on both sides carry no ratio worth averaging.
       const row = p.cell.metrics.find((m) => m.metric === metric);
-      if (row !== undefined && Math.abs(row.baseMedian) < resolution && Math.abs(row.headMedian) < resolution) continue;
+      if (row !== undefined && belowResolutionBoth(row)) continue;
       const paired = pairedRows.get(`${p.cell.id}|${metric}`);
       if (paired !== undefined) {
         geoCells.push({ ...paired, paired: true });

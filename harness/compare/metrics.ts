@@ -39,11 +39,12 @@ export interface MetricDefinition {
    */
   optional?: true;
   /**
-   * The smallest difference (in the metric's unit) the measurement resolves: when base and head
-   * medians differ by less, the verdict is "no change" whatever the ratio (a ratio of two numbers
-   * near zero says nothing). See heapBytesPerOp.
+   * The smallest difference (in the metric's unit) the measurement resolves, given the smallest
+   * timed batch size (ops per clock read) among the cell's forks: when base and head medians differ
+   * by less, the verdict is "no change" whatever the ratio (a ratio of two numbers near zero says
+   * nothing). See heapBytesPerOp.
    */
-  resolution?: number;
+  resolution?: (batchSize: number) => number;
   /** The fork's value, or undefined when the fork does not record it. */
   read(fork: ForkRecord): number | undefined;
 }
@@ -61,13 +62,24 @@ export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
   latencyP50Ns: { name: 'latencyP50Ns', label: 'p50 latency', unit: 'ns', higherIsBetter: false, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02, read: (f) => num(f.latencyNs?.p50) },
   latencyP99Ns: { name: 'latencyP99Ns', label: 'p99 latency', unit: 'ns', higherIsBetter: false, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.05, read: (f) => num(f.latencyNs?.p99) },
   gcTimeShare: { name: 'gcTimeShare', label: 'GC pause share', unit: 'share', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.1, read: (f) => num(f.gc?.timeShare) },
-  // Resolution 8 B/op: in cells that allocate nothing, the timing loop itself sometimes allocates
-  // 16 B per batch (the clock's double is boxed in forks where TurboFan, its inlining budget spent on
-  // a large op(), does not inline the clock: dns/one-big-struct showed 5.4 B/op in most forks and
-  // 0.1 in others, batches of 3). Batches hold at least 2 ops, so the artefact is at most 8 B/op,
-  // while any real per-op allocation is at least one object (12–16 B): 8 B/op hides no allocation
-  // and keeps that artefact from failing a PR.
-  heapBytesPerOp: { name: 'heapBytesPerOp', label: 'heap B/op', unit: 'bytes', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.05, resolution: 8, read: (f) => num(f.alloc?.heapBytesPerOp) },
+  // Resolution 16 B per batch + 1 B/op: in cells that allocate nothing, the timing loop itself
+  // sometimes allocates 16 B per batch (the clock's double is boxed in forks where TurboFan, its
+  // inlining budget spent on a large op(), does not inline the clock: dns/one-big-struct showed
+  // 5.4 B/op in most forks and 0.1 in others at batches of 3, 8 B/op at batches of 2). Any real
+  // per-op allocation is at least one object (12 B or more), so from batches of 2 up (≤ 9 B/op) no
+  // allocation hides below it; at batches of 1 the measurement cannot tell one small object per op
+  // from that artefact, and says "no change" for it.
+  heapBytesPerOp: {
+    name: 'heapBytesPerOp',
+    label: 'heap B/op',
+    unit: 'bytes',
+    higherIsBetter: false,
+    improvedWord: 'less',
+    regressedWord: 'more',
+    defaultThreshold: 0.05,
+    resolution: (batchSize) => 16 / Math.max(1, batchSize) + 1,
+    read: (f) => num(f.alloc?.heapBytesPerOp),
+  },
   arrayBufferBytesPerOp: { name: 'arrayBufferBytesPerOp', label: 'ArrayBuffer B/op', unit: 'bytes', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.05, read: (f) => num(f.alloc?.arrayBufferBytesPerOp) },
   peakRssBytes: { name: 'peakRssBytes', label: 'peak RSS', unit: 'bytes', higherIsBetter: false, improvedWord: 'less', regressedWord: 'more', defaultThreshold: 0.05, read: (f) => num(f.memory?.peakRssBytes) },
   // Present only in runs with --count-instructions (perf stat, main thread, measured phase): a count

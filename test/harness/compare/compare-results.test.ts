@@ -235,24 +235,28 @@ describe('paired design (files from one paired run)', () => {
     expect(ops.baseForks).toBe(11);
   });
 
-  it('calls a heap B/op difference below the 8 B/op resolution no change, and a real one more', () => {
-    // 0.1 -> 5.4 B/op in every pair: the timing loop's boxed clock (16 B per batch of 3), not the code.
-    const artefact = pairedFiles(DRIFT, 1);
-    artefact.base.cells[0]!.forks.forEach((f) => (f.alloc.heapBytesPerOp = 0.1));
-    artefact.head.cells[0]!.forks.forEach((f) => (f.alloc.heapBytesPerOp = 5.4));
-    const a = compareResults(artefact.base, artefact.head, defaultCompareOptions());
-    const heapA = a.cells[0]!.metrics.find((m) => m.metric === 'heapBytesPerOp')!;
-    expect(heapA.pValue).toBeLessThan(0.001);
-    expect(heapA.verdict).toBe('no change');
-    expect(a.exitCode).toBe(0);
-    expect(a.summaries.find((x) => x.metric === 'heapBytesPerOp')).toBeUndefined();
-    // One more 16-byte object per op: a regression.
-    const real = pairedFiles(DRIFT, 1);
-    real.base.cells[0]!.forks.forEach((f) => (f.alloc.heapBytesPerOp = 100));
-    real.head.cells[0]!.forks.forEach((f) => (f.alloc.heapBytesPerOp = 116));
-    const r = compareResults(real.base, real.head, defaultCompareOptions());
-    expect(r.cells[0]!.metrics.find((m) => m.metric === 'heapBytesPerOp')!.verdict).toBe('regressed');
-    expect(r.exitCode).toBe(1);
+  it('calls a heap B/op difference below its resolution (16 B per batch + 1 B/op) no change, and a real one more', () => {
+    const files = (baseHeap: number, headHeap: number, batchSize: number) => {
+      const f = pairedFiles(DRIFT, 1);
+      f.base.cells[0]!.forks.forEach((k) => Object.assign(k, { batchSize, alloc: { ...k.alloc, heapBytesPerOp: baseHeap } }));
+      f.head.cells[0]!.forks.forEach((k) => Object.assign(k, { batchSize, alloc: { ...k.alloc, heapBytesPerOp: headHeap } }));
+      return compareResults(f.base, f.head, defaultCompareOptions());
+    };
+    const heap = (r: ReturnType<typeof compareResults>) => r.cells[0]!.metrics.find((m) => m.metric === 'heapBytesPerOp')!;
+    // 0.1 -> 5.4 B/op in every pair at batches of 3: the timing loop's boxed clock (16 B per batch), not the code.
+    const artefact = files(0.1, 5.4, 3);
+    expect(heap(artefact).resolution).toBeCloseTo(16 / 3 + 1, 12);
+    expect(heap(artefact).pValue).toBeLessThan(0.001);
+    expect(heap(artefact).verdict).toBe('no change');
+    expect(artefact.exitCode).toBe(0);
+    expect(artefact.summaries.find((x) => x.metric === 'heapBytesPerOp')).toBeUndefined();
+    // One more 16-byte object per op at batches of 3: a regression.
+    const real = files(100, 116, 3);
+    expect(heap(real).verdict).toBe('regressed');
+    expect(real.exitCode).toBe(1);
+    // At batches of 1 the measurement cannot tell one 16-byte object per op from the artefact.
+    expect(heap(files(100, 116, 1)).verdict).toBe('no change');
+    expect(heap(files(100, 140, 1)).verdict).toBe('regressed');
   });
 
   it('says which design it used in the text and markdown output', () => {
