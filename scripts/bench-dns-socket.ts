@@ -25,6 +25,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { median } from '../harness/compare/sample-stats.js';
 import { generateQueryMix, generateZoneText, GENERATED_ORIGIN, toQueryFile, type MixName } from '../workloads/dns/zone-generator.js';
 
 const run = promisify(execFile);
@@ -226,15 +227,10 @@ async function main(): Promise<void> {
         await stop(child);
       }
     }
-    const medianOf = (xs: number[]): number => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      const n = sorted.length;
-      return n % 2 === 1 ? sorted[n >> 1]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-    };
     const bare = runs.get(servers[0]!.name)!;
     const ours = runs.get(servers[2]!.name)!;
     const bareSync = runs.get(servers[3]!.name)!;
-    const medianQps = (xs: PerfResult[]): number => medianOf(xs.map((x) => x.qps));
+    const medianQps = (xs: PerfResult[]): number => median(xs.map((x) => x.qps));
     const bareQps = medianQps(bare);
 
     console.log(`dnsperf -l ${seconds}, mix ${mix}, 127.0.0.1, ${rounds} round(s), medians; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
@@ -243,21 +239,21 @@ async function main(): Promise<void> {
       const xs = runs.get(sv.name)!;
       const qps = medianQps(xs);
       const instr = xs.every((x) => x.instructionsPerQuery !== null)
-        ? `${(medianOf(xs.map((x) => x.instructionsPerQuery!.user)) / 1000).toFixed(1)}k + ${(medianOf(xs.map((x) => x.instructionsPerQuery!.kernel)) / 1000).toFixed(1)}k`
+        ? `${(median(xs.map((x) => x.instructionsPerQuery!.user)) / 1000).toFixed(1)}k + ${(median(xs.map((x) => x.instructionsPerQuery!.kernel)) / 1000).toFixed(1)}k`
         : 'n/a';
       console.log(
-        `${sv.name.padEnd(26)} ${qps.toFixed(0).padStart(9)}  ${((100 * qps) / bareQps).toFixed(0).padStart(6)}%  ${medianOf(xs.map((x) => x.cpuUsPerQuery)).toFixed(2).padStart(8)}  ${instr.padStart(19)}  ${String(xs.reduce((a, x) => a + x.lost, 0)).padStart(8)}  ${xs[xs.length - 1]!.codes}`,
+        `${sv.name.padEnd(26)} ${qps.toFixed(0).padStart(9)}  ${((100 * qps) / bareQps).toFixed(0).padStart(6)}%  ${median(xs.map((x) => x.cpuUsPerQuery)).toFixed(2).padStart(8)}  ${instr.padStart(19)}  ${String(xs.reduce((a, x) => a + x.lost, 0)).padStart(8)}  ${xs[xs.length - 1]!.codes}`,
       );
     }
     // Per round: the servers of one round ran back to back, so their ratio shares the machine state.
     const perRound = (num: PerfResult[], den: PerfResult[]): number[] => num.map((x, i) => x.qps / den[i]!.qps);
-    const describe = (ratios: number[]): string => `median ${(100 * medianOf(ratios)).toFixed(1)} % (rounds: ${ratios.map((r) => (100 * r).toFixed(0)).join(', ')} %)`;
+    const describe = (ratios: number[]): string => `median ${(100 * median(ratios)).toFixed(1)} % (rounds: ${ratios.map((r) => (100 * r).toFixed(0)).join(', ')} %)`;
     const vsBare = perRound(ours, bare);
-    const headline = medianOf(vsBare);
+    const headline = median(vsBare);
     console.log(`buflab / bare, per round: ${describe(vsBare)}; of the medians: ${((100 * medianQps(ours)) / bareQps).toFixed(1)} %`);
     console.log(`buflab / bare with sync lookup, per round: ${describe(perRound(ours, bareSync))}`);
     if (countInstructions) {
-      const total = (xs: PerfResult[]): number => medianOf(xs.map((x) => x.instructionsPerQuery!.user + x.instructionsPerQuery!.kernel));
+      const total = (xs: PerfResult[]): number => median(xs.map((x) => x.instructionsPerQuery!.user + x.instructionsPerQuery!.kernel));
       console.log(
         `server instructions per query (load-independent work): bare / buflab = ${((100 * total(bare)) / total(ours)).toFixed(1)} %, bare sync / buflab = ${((100 * total(bareSync)) / total(ours)).toFixed(1)} %`,
       );

@@ -41,7 +41,8 @@ function canonicalFirst(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-function resampledMedian(sample: readonly number[], scratch: Float64Array, rng: Random): number {
+/** Median of one resample (with replacement) of `sample`: the forks of one side, or a paired design's log ratios. */
+function resampledMedian(sample: ArrayLike<number>, scratch: Float64Array, rng: Random): number {
   const n = sample.length;
   for (let i = 0; i < n; i++) scratch[i] = sample[Math.floor(rng() * n)]!;
   scratch.sort();
@@ -135,13 +136,6 @@ function pairedLogRatios(base: readonly number[], head: readonly number[]): Floa
   return logs;
 }
 
-function resampledPairedMedian(logs: Float64Array, scratch: Float64Array, rng: Random): number {
-  const n = logs.length;
-  for (let i = 0; i < n; i++) scratch[i] = logs[Math.floor(rng() * n)]!;
-  scratch.sort();
-  return sortedMedian(scratch);
-}
-
 /**
  * Paired design (a paired run: fork i of base and fork i of head ran back to back): the median of
  * the per-pair ratios head_i/base_i, with a percentile bootstrap interval that resamples pairs
@@ -160,7 +154,7 @@ export function bootstrapPairedRatio(base: readonly number[], head: readonly num
   const rng = seededRandom(options.seed ?? 1);
   const scratch = new Float64Array(logs.length);
   const draws = new Float64Array(resamples);
-  for (let b = 0; b < resamples; b++) draws[b] = resampledPairedMedian(logs, scratch, rng);
+  for (let b = 0; b < resamples; b++) draws[b] = resampledMedian(logs, scratch, rng);
   return { ratio, ci95: intervalFromLogs(draws, resamples, ratio) };
 }
 
@@ -182,7 +176,7 @@ function cellSampler(cell: GeomeanCell): CellSampler {
     const logs = pairedLogRatios(cell.base, cell.head);
     if (logs === null) throw new RangeError('bootstrapGeometricMeanRatio: every paired cell needs positive values on both sides');
     const scratch = new Float64Array(logs.length);
-    return { pointLog: sortedMedian(Float64Array.from(logs).sort()), resampleLog: (rng) => resampledPairedMedian(logs, scratch, rng) };
+    return { pointLog: sortedMedian(Float64Array.from(logs).sort()), resampleLog: (rng) => resampledMedian(logs, scratch, rng) };
   }
   checkPositive('base', cell.base);
   checkPositive('head', cell.head);

@@ -89,12 +89,19 @@ function exactPValue(ranks: readonly number[], n1: number, rankSumX: number): nu
       for (let s = maxSum; s >= d; s--) cur[s]! += prev[s - d]!;
     }
   }
-  const dist = count[n1]!;
-  const observed = Math.round(rankSumX * 2);
+  return twoSidedExactP(count[n1]!, Math.round(rankSumX * 2));
+}
+
+/**
+ * Two-sided p-value from an exact null distribution given as counts: `dist[s]` arrangements give the
+ * (doubled) statistic `s`; p = 2·min(P(S <= observed), P(S >= observed)), capped at 1. Shared by the
+ * rank-sum test here and the signed-rank test (wilcoxon-signed-rank.ts).
+ */
+export function twoSidedExactP(dist: Float64Array, observed: number): number {
   let total = 0;
   let lower = 0;
   let upper = 0;
-  for (let s = 0; s <= maxSum; s++) {
+  for (let s = 0; s < dist.length; s++) {
     const c = dist[s]!;
     total += c;
     if (s <= observed) lower += c;

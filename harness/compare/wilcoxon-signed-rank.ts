@@ -24,7 +24,7 @@
  *   and 3.13; scipy's method="approx", correction=True).
  * Note the smallest two-sided p-value n pairs can give is 2/2^n: 6 pairs are needed to reach 0.05.
  */
-import { midranks, normalUpperTail } from './mann-whitney.js';
+import { midranks, normalUpperTail, twoSidedExactP } from './mann-whitney.js';
 
 export const EXACT_MAX_PAIRS = 50;
 
@@ -74,17 +74,7 @@ function exactPValue(ranks: readonly number[], wPlus: number): number {
   for (const r of doubled) {
     for (let s = maxSum; s >= r; s--) count[s]! += count[s - r]!;
   }
-  const observed = Math.round(wPlus * 2);
-  let total = 0;
-  let lower = 0;
-  let upper = 0;
-  for (let s = 0; s <= maxSum; s++) {
-    const c = count[s]!;
-    total += c;
-    if (s <= observed) lower += c;
-    if (s >= observed) upper += c;
-  }
-  return Math.min(1, (2 * Math.min(lower, upper)) / total);
+  return twoSidedExactP(count, Math.round(wPlus * 2));
 }
 
 function normalPValue(wPlus: number, n: number, tieSizes: readonly number[]): number {
