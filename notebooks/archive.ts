@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ForkRecord, ResultFile } from '../harness/result-schema.js';
+import type { ForkRecord, ResultFile } from '../contract/result-schema.js';
 
 export const DROPPED_FORK_FIELDS = ['latencyTimeline', 'latencyHistogram', 'gc.pauses', 'memory.timeline'] as const;
 

@@ -3,7 +3,7 @@
  * pauses of every fork. Charts, tables and the headline all read these, so every view of a run
  * shows the same numbers.
  */
-import type { CellResult, CellState, ResultFile } from '../harness/result-schema.js';
+import type { CellResult, CellState, ResultFile } from '../contract/result-schema.js';
 
 export interface CellRow {
   id: string;

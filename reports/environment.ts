@@ -1,5 +1,5 @@
 /** The run's environment as label/value pairs, for the HTML report and summary.md. */
-import type { ResultFile } from '../harness/result-schema.js';
+import type { ResultFile } from '../contract/result-schema.js';
 import { fmtBytes } from './format.js';
 
 export function environmentEntries(result: ResultFile): Array<[string, string]> {

@@ -2,7 +2,7 @@
  * index.html: one self-contained page (inline SVG charts and CSS, a small inline script only for
  * sorting the table). Opens from disk with the network off; charts need no script to show.
  */
-import type { ResultFile } from '../harness/result-schema.js';
+import type { ResultFile } from '../contract/result-schema.js';
 import type { CellRow } from './cell-rows.js';
 import { COLUMNS } from './cell-table.js';
 import { environmentEntries } from './environment.js';

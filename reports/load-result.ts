@@ -1,10 +1,10 @@
 /**
- * Reads a result file (the JSON contract of harness/result-schema.ts) and checks what the reports
+ * Reads a result file (the JSON contract of contract/result-schema.ts) and checks what the reports
  * rely on. Throws {@link ReportError} with a stable code; never returns a half-checked file.
  */
 import { readFileSync } from 'node:fs';
-import type { CellResult, ResultFile } from '../harness/result-schema.js';
-import { SCHEMA_VERSION } from '../harness/result-schema.js';
+import type { CellResult, ResultFile } from '../contract/result-schema.js';
+import { SCHEMA_VERSION } from '../contract/result-schema.js';
 import { ReportError } from './errors.js';
 
 const STATES = new Set(['completed', 'errored', 'skipped']);

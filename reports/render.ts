@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CellResult, ResultFile } from '../harness/result-schema.js';
+import type { CellResult, ResultFile } from '../contract/result-schema.js';
 import { cellRows, gcPauseRows, sortRows } from './cell-rows.js';
 import { cellsCsv } from './cell-table.js';
 import { reportCharts } from './charts/report-charts.js';

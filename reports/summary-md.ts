@@ -1,5 +1,5 @@
 /** summary.md: the headline, environment, table of every cell, failures and warnings, for a PR or a lab notebook. */
-import type { ResultFile } from '../harness/result-schema.js';
+import type { ResultFile } from '../contract/result-schema.js';
 import type { CellRow } from './cell-rows.js';
 import { sortRows } from './cell-rows.js';
 import { cellsMarkdown } from './cell-table.js';

@@ -3,7 +3,7 @@
  * and checks the report makes itself (unverified allocator, wide intervals, results close to the
  * no-op baseline, negative heap deltas). Each says what to do about it where there is a remedy.
  */
-import type { ResultFile } from '../harness/result-schema.js';
+import type { ResultFile } from '../contract/result-schema.js';
 import type { CellRow } from './cell-rows.js';
 import { fmtNs, fmtPercent } from './format.js';
 

@@ -18,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../harness/child/protocol.js';
-import type { ResultFile } from '../harness/result-schema.js';
+import type { ResultFile } from '../contract/result-schema.js';
 
 const { values } = parseArgs({
   options: {

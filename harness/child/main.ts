@@ -13,7 +13,7 @@ import { makeStrategy } from '../../allocators/registry.js';
 import { loadWorkload, WORKLOAD_NAMES } from '../../workloads/registry.js';
 import type { WorkloadInstance } from '../../workloads/workload.js';
 import { BuflabError } from '../errors.js';
-import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../result-schema.js';
+import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../../contract/result-schema.js';
 import { measureCell } from './measure-cell.js';
 import { CELL_ENV_VAR, CHILD_EXIT, RECORD_FD, formatChildError, parseChildInput } from './protocol.js';
 

@@ -50,14 +50,14 @@
  */
 import type { StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { emptyCounters } from '../../allocators/buffer-strategy.js';
-import type { ForkRecord, MeasurePlan } from '../result-schema.js';
+import type { ForkRecord, MeasurePlan } from '../../contract/result-schema.js';
 import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
 import { SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset, type TimerCalibration } from '../measure/timer.js';
 import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
-import type { ForkGcTails, OpenLoopRecord } from '../result-schema.js';
+import type { ForkGcTails, OpenLoopRecord } from '../../contract/result-schema.js';
 import {
   accountOpenLoopChunk,
   intendedOpsIn,

@@ -11,8 +11,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
-import type { Cell, ForkRecord } from '../result-schema.js';
-import { SCHEMA_VERSION } from '../result-schema.js';
+import type { Cell, ForkRecord } from '../../contract/result-schema.js';
+import { SCHEMA_VERSION } from '../../contract/result-schema.js';
 import { BuflabError } from '../errors.js';
 import { allocatorPath, isAllocatorName, preloadEnv, type AllocatorName } from '../../allocators/native-allocators.js';
 

@@ -16,7 +16,7 @@ import { UsageError } from '../errors.js';
 import { expandCells } from '../run/matrix.js';
 import { SUITES, findSuite } from '../suites.js';
 import type { SuiteDefinition } from '../suite.js';
-import type { Cell } from '../result-schema.js';
+import type { Cell } from '../../contract/result-schema.js';
 import { cellStem, findRepoRoot, isProfileTool, PROFILE_TOOLS, ProfileError, runProfile, type ProfileManifest, type ProfileTool } from '../profile/run-profile.js';
 
 interface FlagSpec {

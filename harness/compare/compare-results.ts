@@ -24,7 +24,7 @@
  * `verdictRule: 'interval'` (compare --verdict-rule interval) is the stricter reading: the whole 95%
  * interval, not only the point estimate, must lie beyond the threshold.
  */
-import type { CellResult, ForkRecord, ResultFile } from '../result-schema.js';
+import type { CellResult, ForkRecord, ResultFile } from '../../contract/result-schema.js';
 import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from './bootstrap-ratio.js';
 import { NothingToCompareError } from './errors.js';
 import { checkEnvironments } from './load-result.js';

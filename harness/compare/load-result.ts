@@ -3,7 +3,7 @@
  * unknown or incompatible version is a clear error), then the shape compare relies on.
  */
 import { readFileSync } from 'node:fs';
-import { SCHEMA_VERSION, type ResultFile } from '../result-schema.js';
+import { SCHEMA_VERSION, type ResultFile } from '../../contract/result-schema.js';
 import { EnvironmentMismatchError, ResultFileError } from './errors.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -3,7 +3,7 @@
  * Refused (pyperf's rule: runs whose checked metadata differ are never merged): different schema
  * versions, suites, CPU models, Node versions or git commits, and a cell present in two files.
  */
-import type { PairedRunInfo, ResultFile } from '../result-schema.js';
+import type { PairedRunInfo, ResultFile } from '../../contract/result-schema.js';
 import { MergeError } from './errors.js';
 import { checkEnvironments } from './load-result.js';
 

@@ -2,7 +2,7 @@
  * What compare compares: the noisy metrics (one value per fork, compared statistically) and the
  * deterministic counts (the strategy's counters per operation, compared exactly).
  */
-import type { ForkRecord } from '../result-schema.js';
+import type { ForkRecord } from '../../contract/result-schema.js';
 
 export const METRIC_NAMES = [
   'opsPerSec',

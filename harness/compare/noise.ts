@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Environment } from '../result-schema.js';
+import type { Environment } from '../../contract/result-schema.js';
 import { NoiseFileError } from './errors.js';
 import { METRIC_NAMES, type MetricName } from './metrics.js';
 

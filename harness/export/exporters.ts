@@ -14,7 +14,7 @@
  *
  * Values are medians across forks; only completed cells are exported.
  */
-import type { CellResult, ResultFile } from '../result-schema.js';
+import type { CellResult, ResultFile } from '../../contract/result-schema.js';
 import { checkedSamples, estimate } from '../stats/bootstrap.js';
 import { METRICS, readCount, type MetricName } from '../compare/metrics.js';
 import { median } from '../compare/sample-stats.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Environment } from '../result-schema.js';
+import type { Environment } from '../../contract/result-schema.js';
 
 /** This checkout's root (harness/measure/ is two levels down). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

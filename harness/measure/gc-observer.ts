@@ -12,7 +12,7 @@
  */
 import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import type { GcKindTotals, GcSummary } from '../result-schema.js';
+import type { GcKindTotals, GcSummary } from '../../contract/result-schema.js';
 
 export const GC_KINDS = ['scavenge', 'markCompact', 'incremental', 'weakCallbacks', 'other'] as const;
 export type GcKind = (typeof GC_KINDS)[number];

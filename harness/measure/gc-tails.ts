@@ -11,7 +11,7 @@
  * Everything here works on preallocated typed arrays: {@link BatchTimeline.append} runs between
  * the measuring loop's chunks and allocates nothing; the analysis runs once after the phase.
  */
-import type { GcTailShare } from '../result-schema.js';
+import type { GcTailShare } from '../../contract/result-schema.js';
 
 /** Batches kept per measured phase: the FIRST this many (≈ 3.2 MB of Float64Arrays). */
 export const MAX_TIMELINE_BATCHES = 200_000;

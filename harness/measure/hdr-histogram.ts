@@ -15,7 +15,7 @@
  * bucket's midpoint otherwise (error at most 1/2048 of the value), clamped to the exact min and max.
  */
 import { BuflabError } from '../errors.js';
-import type { EncodedHistogram } from '../result-schema.js';
+import type { EncodedHistogram } from '../../contract/result-schema.js';
 
 /** Sub-buckets per power of two in the linear region and the log region (3 significant digits). */
 const SUB_BUCKET_COUNT = 2048;

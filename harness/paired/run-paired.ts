@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../child/protocol.js';
 import type { BenchOptions } from '../cli/args.js';
 import { BuflabError } from '../errors.js';
-import type { Environment } from '../result-schema.js';
+import type { Environment } from '../../contract/result-schema.js';
 import { SpawnExecutor, type ChildExecutor, type Side } from '../run/executor.js';
 import { PlainProgress, TtyProgress, type ProgressReporter } from '../run/progress.js';
 import { runSuite, type RunContext, type RunOutcome } from '../run/run-suite.js';

@@ -19,7 +19,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childCommand, parseForkRecord, parseChildError } from '../child/protocol.js';
-import type { Cell, ForkRecord } from '../result-schema.js';
+import type { Cell, ForkRecord } from '../../contract/result-schema.js';
 import { allowListedEnv, tailLines } from '../run/executor.js';
 import { agentResultPath, PROFILE_AGENT_ENV, type AgentConfig, type AgentResult } from './agent-protocol.js';
 import { BuildError, ensureBuilt } from './dist-build.js';

@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { childCommand, parseChildError, parseForkRecord, REPO_ROOT } from '../child/protocol.js';
 import { parsePerfStatCsv, PERF_ACK_ENV, PERF_CTL_ENV, perfStatArgs, type PerfFiles } from '../measure/perf-stat.js';
 import type { ChildErrorCode } from '../errors.js';
-import type { Cell, ForkRecord } from '../result-schema.js';
+import type { Cell, ForkRecord } from '../../contract/result-schema.js';
 
 /** One side of a run: the tree whose child is spawned (a paired run has `base` and `head`). */
 export interface Side {

@@ -11,7 +11,7 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ForkRecord } from '../result-schema.js';
+import type { ForkRecord } from '../../contract/result-schema.js';
 import type { ChildFailure } from './executor.js';
 
 export type JsonlLine =

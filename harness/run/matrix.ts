@@ -6,7 +6,7 @@
 import { checkAvailable, type AllocatorName, type Availability } from '../../allocators/native-allocators.js';
 import type { BenchOptions, ParamValue } from '../cli/args.js';
 import { E_ALLOCATOR_MISSING, SuiteDefinitionError } from '../errors.js';
-import type { Cell } from '../result-schema.js';
+import type { Cell } from '../../contract/result-schema.js';
 import type { PhasePlan, SuiteDefinition, V8FlagSet } from '../suite.js';
 
 export interface ResolvedPlan {

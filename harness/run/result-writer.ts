@@ -4,7 +4,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ResultFile } from '../result-schema.js';
+import type { ResultFile } from '../../contract/result-schema.js';
 
 export function writeResultAtomic(path: string, result: ResultFile): void {
   const dir = dirname(path);

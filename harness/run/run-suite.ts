@@ -5,8 +5,8 @@
  */
 import type { BenchOptions } from '../cli/args.js';
 import { UsageError } from '../errors.js';
-import type { CellResult, Environment, ForkRecord, ResultFile } from '../result-schema.js';
-import { SCHEMA_VERSION } from '../result-schema.js';
+import type { CellResult, Environment, ForkRecord, ResultFile } from '../../contract/result-schema.js';
+import { SCHEMA_VERSION } from '../../contract/result-schema.js';
 import { summarizeForks } from '../stats/summarize.js';
 import type { SuiteDefinition } from '../suite.js';
 import { SUITES } from '../suites.js';

@@ -4,7 +4,7 @@
  * (`p99∩GC`), share of wall time in GC, JS-heap and ArrayBuffer bytes per
  * operation, the strategy's allocations per operation, and the largest peak RSS of any fork.
  */
-import type { CellResult } from '../result-schema.js';
+import type { CellResult } from '../../contract/result-schema.js';
 import { formatRate } from './progress.js';
 
 function bytes(n: number): string {

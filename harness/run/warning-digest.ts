@@ -3,7 +3,7 @@
  * (too few forks, warm-up not steady…). Each kind is printed once, with one full example and the
  * cells it concerns; every warning stays in full in the result file.
  */
-import type { CellResult } from '../result-schema.js';
+import type { CellResult } from '../../contract/result-schema.js';
 
 export interface WarningKind {
   example: string;

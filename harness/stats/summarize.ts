@@ -15,7 +15,7 @@
  * - GC-attributed tails (`gcTails`) and open-loop achieved throughput: median across forks.
  */
 import { max, median } from 'simple-statistics';
-import type { CellSummary, ForkRecord, GcKindTotals } from '../result-schema.js';
+import type { CellSummary, ForkRecord, GcKindTotals } from '../../contract/result-schema.js';
 import { checkedSamples, estimate, DEFAULT_RESAMPLES } from './bootstrap.js';
 
 export interface SummaryOptions {

@@ -8,7 +8,7 @@
  * For the reports engineer: `latencyGcTimelineChart(cell)` returns a {@link ChartResult} like the
  * other builders of ./report-charts.ts; it is not yet included in reports/render.ts.
  */
-import type { CellResult } from '../../harness/result-schema.js';
+import type { CellResult } from '../../contract/result-schema.js';
 import type { ChartResult } from './chart-types.js';
 import { asSpec } from './chart-types.js';
 import { chartConfig, kindColor, type ChartStyle } from './theme.js';

@@ -3,7 +3,7 @@
  * hand-made fork record and rendered to SVG through the reports' own renderer.
  */
 import { describe, expect, it } from 'vitest';
-import type { CellResult } from '../../harness/result-schema.js';
+import type { CellResult } from '../../contract/result-schema.js';
 import { latencyGcTimelineChart } from '../../reports/charts/latency-gc-timeline.js';
 import { specToSvg } from '../../reports/svg.js';
 import { testCell, validRecord } from './child/record-fixture.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResultFile } from '../../harness/result-schema.js';
+import type { ResultFile } from '../../contract/result-schema.js';
 import { cellRows, sortRows, varyingAxes } from '../../reports/cell-rows.js';
 import { loadResult } from '../../reports/load-result.js';
 

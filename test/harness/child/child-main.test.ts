@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CELL_ENV_VAR, childCommand, parseChildError, parseForkRecord } from '../../../harness/child/protocol.js';
 import { HdrHistogram } from '../../../harness/measure/hdr-histogram.js';
-import type { Cell } from '../../../harness/result-schema.js';
+import type { Cell } from '../../../contract/result-schema.js';
 import { peer } from '../../peers.js';
 import { testCell } from './record-fixture.js';
 

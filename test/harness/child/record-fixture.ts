@@ -1,6 +1,6 @@
 /** A hand-built valid cell and fork record for protocol tests. */
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
-import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../../../harness/result-schema.js';
+import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../../../contract/result-schema.js';
 
 export function testCell(overrides: Partial<Cell> = {}): Cell {
   return {

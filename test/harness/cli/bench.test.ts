@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ResultFile } from '../../../harness/result-schema.js';
+import type { ResultFile } from '../../../contract/result-schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'buflab-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
  * fixtures state only what a test is about.
  */
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
-import { SCHEMA_VERSION, type CellResult, type ForkRecord, type ResultFile } from '../../../harness/result-schema.js';
+import { SCHEMA_VERSION, type CellResult, type ForkRecord, type ResultFile } from '../../../contract/result-schema.js';
 
 export interface ForkSpec {
   opsPerSec: number;

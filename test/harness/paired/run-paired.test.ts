@@ -7,7 +7,7 @@ import { benchOptionsFrom } from '../../../harness/calibrate/repeated-pairs.js';
 import { validationSuite } from '../../../harness/calibrate/validation-suite.js';
 import { runPaired, runPairedSides } from '../../../harness/paired/run-paired.js';
 import { NPM_STAMP, prepareBaseline, realTreeOps, type TreeOps } from '../../../harness/paired/worktree.js';
-import type { Environment } from '../../../harness/result-schema.js';
+import type { Environment } from '../../../contract/result-schema.js';
 import type { ChildExecutor, ChildOutcome, ChildRequest } from '../../../harness/run/executor.js';
 import { QuietProgress } from '../../../harness/calibrate/quiet-progress.js';
 import { makeFork, makeResult } from '../compare/make-result.js';

@@ -17,7 +17,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { parseProfileArgs } from '../../../harness/cli/profile.js';
 import { SUITES } from '../../../harness/suites.js';
 import type { SuiteDefinition } from '../../../harness/suite.js';
-import type { Cell } from '../../../harness/result-schema.js';
+import type { Cell } from '../../../contract/result-schema.js';
 import { WORKLOAD_NAMES } from '../../../workloads/registry.js';
 import { distPaths, findRepoRoot, ProfileError, runProfile, type ProfileManifest, type ProfileTool } from '../../../harness/profile/run-profile.js';
 import { ensureBuilt } from '../../../harness/profile/dist-build.js';

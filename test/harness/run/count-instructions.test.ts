@@ -16,7 +16,7 @@ import { probePerfCounting } from '../../../harness/measure/perf-stat.js';
 import { SpawnExecutor } from '../../../harness/run/executor.js';
 import { MemorySink } from '../../../harness/run/jsonl-writer.js';
 import { DEFAULT_SIDES, runSuite } from '../../../harness/run/run-suite.js';
-import type { Cell, Environment, ResultFile } from '../../../harness/result-schema.js';
+import type { Cell, Environment, ResultFile } from '../../../contract/result-schema.js';
 import { fakeRecord } from './fake-child.js';
 
 const ENV: Environment = {

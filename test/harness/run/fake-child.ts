@@ -1,8 +1,8 @@
 /** A fake child executor and fork-record builder: the parent's output can be asserted exactly. */
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
 import type { ChildExecutor, ChildOutcome, ChildRequest } from '../../../harness/run/executor.js';
-import type { ForkRecord } from '../../../harness/result-schema.js';
-import { SCHEMA_VERSION } from '../../../harness/result-schema.js';
+import type { ForkRecord } from '../../../contract/result-schema.js';
+import { SCHEMA_VERSION } from '../../../contract/result-schema.js';
 
 export function fakeRecord(cellId: string, forkIndex: number, opsPerSec: number, over: Partial<ForkRecord> = {}): ForkRecord {
   return {

@@ -3,7 +3,7 @@ import { formatDuration, TtyProgress } from '../../../harness/run/progress.js';
 import { renderSummaryTable } from '../../../harness/run/summary-table.js';
 import { renderWarningDigest } from '../../../harness/run/warning-digest.js';
 import { summarizeForks } from '../../../harness/stats/summarize.js';
-import type { CellResult } from '../../../harness/result-schema.js';
+import type { CellResult } from '../../../contract/result-schema.js';
 import { fakeRecord } from './fake-child.js';
 
 describe('TtyProgress', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultResultPath, jsonlPathFor, sideResultPath, writeResultAtomic } from '../../../harness/run/result-writer.js';
-import type { ResultFile } from '../../../harness/result-schema.js';
+import type { ResultFile } from '../../../contract/result-schema.js';
 
 describe('result paths', () => {
   it('names the default result file after the suite and the UTC time', () => {

@@ -5,7 +5,7 @@ import type { Side } from '../../../harness/run/executor.js';
 import { MemorySink } from '../../../harness/run/jsonl-writer.js';
 import { PlainProgress } from '../../../harness/run/progress.js';
 import { runSuite, type RunContext } from '../../../harness/run/run-suite.js';
-import type { Environment, ResultFile } from '../../../harness/result-schema.js';
+import type { Environment, ResultFile } from '../../../contract/result-schema.js';
 import type { SuiteDefinition } from '../../../harness/suite.js';
 import { FakeExecutor, fakeRecord, steppingClock } from './fake-child.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowListedEnv, SpawnExecutor, tailLines, type Side } from '../../../harness/run/executor.js';
-import type { Cell } from '../../../harness/result-schema.js';
+import type { Cell } from '../../../contract/result-schema.js';
 import { fakeRecord } from './fake-child.js';
 import { waitFor } from '../../wait-for.js';
 

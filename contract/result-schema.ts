@@ -1,6 +1,6 @@
 /**
  * The result file and the parent/child protocol. The names marked "fixed" are the contract of
- * ../shared/DESIGN.md ("Result file essentials"): scripts, CI and reports rely on them.
+ * docs/DESIGN.md ("Result file essentials"): scripts, CI and reports rely on them.
  *
  * Schema history (bump SCHEMA_VERSION on any incompatible change and say what changed here):
  *   1 — first version.
@@ -88,7 +88,30 @@ export interface ForkRecord {
   finishedAt: string;
   allocator: AllocatorInfo;
   node: { version: string; v8: string; execArgv: string[] };
-  warmup: { ops: number; elapsedMs: number; steady: boolean; rule: string };
+  /**
+   * Warm-up. `steady`/`rule` are the old fixed-window rule's verdict (kept for old readers);
+   * `class` and `steadyFromMs` are the changepoint classification of the fork's whole in-process
+   * series (`series`), Barrett et al. OOPSLA 2017 — fixed names, scripts read them.
+   */
+  warmup: {
+    ops: number;
+    elapsedMs: number;
+    steady: boolean;
+    rule: string;
+    /** Additive (issue 18). */
+    class?: WarmupClass;
+    /** Additive: ms since the series' start where the final steady segment begins; absent when there is none. */
+    steadyFromMs?: number;
+  };
+  /** Additive (issue 18): the fork's whole in-process time series (warm-up and measured phase) in fixed windows. */
+  series?: ForkSeries;
+  /**
+   * Additive (issue 18): what the measuring thread got from the machine during the measured phase;
+   * the factors that can separate modes of a cell's forks.
+   */
+  cpu?: ForkCpu;
+  /** Additive (issue 18): the JIT's state of the op after the measured phase, where observable. */
+  jit?: ForkJit;
   /** Operations timed per clock read (1 = every operation timed alone). */
   batchSize: number;
   ops: number;
@@ -152,6 +175,58 @@ export interface ForkRecord {
   instructions?: number;
   /** Additive (`--count-instructions`): `instructions / ops`. */
   instructionsPerOp?: number;
+  /** Additive (issue 18): where `instructions` came from — hardware counters, or valgrind's callgrind where there are none. */
+  instructionSource?: InstructionSource;
+}
+
+/** Fixed names (issue 18): Barrett et al.'s classes of an in-process series. */
+export type WarmupClass = 'flat' | 'warmup' | 'slowdown' | 'no-steady-state';
+export const WARMUP_CLASSES: readonly WarmupClass[] = ['flat', 'warmup', 'slowdown', 'no-steady-state'];
+
+export type InstructionSource = 'perf' | 'callgrind';
+
+/**
+ * Additive (issue 18): a fork's in-process series. Window k covers [startMs[k], startMs[k] + its
+ * length) on the series' clock (ms since the first warm-up window) and holds the median per-op time
+ * of the window's timed batches. `measuredFromIndex` is the first window of the measured phase.
+ */
+export interface ForkSeries {
+  windowMs: number;
+  startMs: number[];
+  nsPerOp: number[];
+  /** Batch size of each window (it is re-chosen during warm-up). */
+  batchSize: number[];
+  measuredFromIndex: number;
+  /** Changepoints (window indices where a new segment starts), from the classifier. */
+  changepoints: number[];
+  /** Mean ns/op of each segment, in order. */
+  segmentMeansNs: number[];
+  /** How the classification was made (method, penalty, thresholds), for the record. */
+  method: string;
+}
+
+/** Additive (issue 18): machine-side facts of the measured phase. */
+export interface ForkCpu {
+  /** CPU time of the measuring (main) thread per op, ns (/proc/thread-self/schedstat). */
+  threadCpuNsPerOp: number;
+  /** Main-thread CPU time / wall time of the phase, 0..1: below 1 means the thread was not running. */
+  threadCpuShare: number;
+  /** Time the main thread waited on the run queue during the phase, ms (schedstat). */
+  runQueueWaitMs: number;
+  /** Machine-wide steal time during the phase, ms (/proc/stat, summed over CPUs). */
+  stealMs: number;
+  /** Involuntary context switches of the main thread during the phase. */
+  involuntaryContextSwitches: number;
+  /** The CPU the main thread last ran on (/proc/thread-self/stat). */
+  processor: number;
+}
+
+/** Additive (issue 18): the op's optimisation state, read with V8 natives where allowed. */
+export interface ForkJit {
+  /** True when the workload's op function was running optimised code (TurboFan/Maglev) at the end. */
+  opOptimized: boolean | null;
+  /** Deoptimisations seen during the measured phase, or null when not observable. */
+  deopts: number | null;
 }
 
 /** Additive (harness/child): of the operations slower than a threshold, how many overlapped a GC pause. */
@@ -255,6 +330,34 @@ export interface CellResult {
   forks: ForkRecord[];
   summary?: CellSummary;
   warnings: string[];
+  /** Additive (issue 18): do the forks agree — warm-up classes, modes and what separates them. */
+  consistency?: CellConsistency;
+}
+
+/** Additive (issue 18). */
+export interface CellConsistency {
+  /** Forks per warm-up class. */
+  classes: Partial<Record<WarmupClass, number>>;
+  /** True when every fork reached a steady segment (flat or warmup) and there is one mode. */
+  consistent: boolean;
+  /** Relative 95% half-width of the median ops/s, (hi − lo) / 2 / median. */
+  halfWidth: number;
+  /** Present when the forks fall into more than one mode. */
+  modes?: ForkModes;
+  /** True when the run's time budget ended before this cell's interval reached the target. */
+  outOfBudget?: boolean;
+}
+
+/** Additive (issue 18): forks of one cell that fall into separate groups. */
+export interface ForkModes {
+  /** Fork indices of each mode, fastest mode first. */
+  forks: number[][];
+  /** Median ops/s of each mode. */
+  opsPerSec: number[];
+  /** Recorded per-fork factors whose values separate the modes completely (batchSize, jit.opOptimized, cpu.processor…). */
+  separatedBy: string[];
+  /** One sentence for people. */
+  explanation: string;
 }
 
 export interface Environment {
@@ -295,6 +398,40 @@ export interface ResultFile {
    * when both files carry the same id. Optional, added in schema 1.
    */
   pairedRun?: PairedRunInfo;
+  /** Additive (issue 18): how the run's rounds went (adaptive stopping). */
+  rounds?: RoundsInfo;
+  /** Additive (issue 18): within-run comparisons of cells that differ in one axis, by within-round paired ratios. */
+  axisRatios?: AxisRatio[];
+}
+
+/** Additive (issue 18). */
+export interface RoundsInfo {
+  /** Rounds run (each round runs every unfinished cell once, in a fresh shuffle). */
+  completed: number;
+  minRounds: number;
+  maxRounds: number;
+  /** Target relative half-width of each cell's median and of each compared ratio (0.02 = ±2%). */
+  targetHalfWidth: number;
+  /** Time budget of the run, ms (null: none). */
+  budgetMs: number | null;
+  stoppedBecause: 'target-met' | 'budget' | 'max-rounds' | 'interrupted';
+  /** Cells whose interval did not reach the target when the run stopped. */
+  cellsOutOfBudget: string[];
+}
+
+/** Additive (issue 18): cell B against cell A (same other axes), ops/s ratio B/A from within-round pairs. */
+export interface AxisRatio {
+  axis: string;
+  /** The axis values of A and B. */
+  a: string;
+  b: string;
+  cellA: string;
+  cellB: string;
+  /** Rounds in which both cells ran. */
+  pairs: number;
+  /** Median of the per-round ratios B/A, with a bootstrap 95% interval over rounds. */
+  ratio: number;
+  ci95: [number, number];
 }
 
 export interface PairedRunInfo {
