@@ -179,6 +179,13 @@ describe('child process, end to end', () => {
     expect(run.fd3).toBe('');
   });
 
+  it('a strategy E_BAD_SIZE thrown by an op is a failed run (exit 1), not a configuration error (exit 3)', async () => {
+    const run = await runChild(testCell({ workload: 'crash', params: { afterOps: 100, mode: 'bad-size' }, plan: { warmupMs: 20, durationMs: 50, seed: 1 } }));
+    expect(run.code).toBe(1);
+    expect(run.fd3).toBe('');
+    expect(parseChildError(run.stderr)?.code).toBe('E_BAD_SIZE');
+  });
+
   it('crash never reaching its op count fails verify() instead of pretending to succeed', async () => {
     const run = await runChild(testCell({ workload: 'crash', params: { afterOps: 1e9 }, plan: { warmupMs: 20, durationMs: 50, seed: 1 } }));
     expect(run.code).toBe(1);
