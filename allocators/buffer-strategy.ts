@@ -43,6 +43,21 @@ export interface StrategyCounters {
   foreignBytes: number;
 }
 
+/** The sum of several strategies' counters (a workload with one strategy per endpoint reports them together). */
+export function sumCounters(parts: Iterable<StrategyCounters>): StrategyCounters {
+  const sum = emptyCounters();
+  const keys = Object.keys(sum) as Array<keyof StrategyCounters>;
+  for (const c of parts) for (const k of keys) sum[k] += c[k];
+  return sum;
+}
+
+/** `after − before`, counter by counter (what happened between two readings). */
+export function diffCounters(after: StrategyCounters, before: StrategyCounters): StrategyCounters {
+  const d = emptyCounters();
+  for (const k of Object.keys(d) as Array<keyof StrategyCounters>) d[k] = after[k] - before[k];
+  return d;
+}
+
 export function emptyCounters(): StrategyCounters {
   return {
     allocations: 0,
