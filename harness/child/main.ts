@@ -12,6 +12,7 @@ import { isAllocatorName, verifyInProcess } from '../../allocators/native-alloca
 import { makeStrategy } from '../../allocators/registry.js';
 import { loadWorkload, WORKLOAD_NAMES } from '../../workloads/registry.js';
 import type { WorkloadInstance } from '../../workloads/workload.js';
+import { applyTestSlowdown } from './test-slowdown.js';
 import { BuflabError } from '../errors.js';
 import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../../contract/result-schema.js';
 import { measureCell } from './measure-cell.js';
@@ -43,7 +44,8 @@ async function main(): Promise<ForkRecord> {
       `allocator ${cell.allocator} not verified in the child: ${allocator.problem ?? 'unknown reason'} — refusing to measure another allocator than the one asked for`,
     );
   }
-  const instance = await createWorkload(cell);
+  const knob = applyTestSlowdown(await createWorkload(cell), cell.id, process.env);
+  const instance = knob.instance;
   let measurement;
   try {
     measurement = await measureCell(instance, cell.plan);
@@ -67,6 +69,7 @@ async function main(): Promise<ForkRecord> {
     allocator: allocatorInfo,
     node: { version: process.version, v8: process.versions.v8, execArgv: process.execArgv },
     ...measurement,
+    ...(knob.warning === null ? {} : { warnings: [...measurement.warnings, knob.warning] }),
     workloadCounters: instance.counters(),
   };
 }
