@@ -31,13 +31,29 @@
  * never below it; and when no p-value these forks can produce is below α' (the rank test's floor),
  * nothing is detectable at all and the MDE is null ("none").
  */
-import { probit } from 'simple-statistics';
-import { mannWhitneyU } from './mann-whitney.js';
+import { mannWhitneyU, normalUpperTail } from './mann-whitney.js';
 import type { RatioEstimate } from './bootstrap-ratio.js';
 import { wilcoxonSignedRank } from './wilcoxon-signed-rank.js';
 
 /** Power the MDE is stated at (the conventional 80%: Cohen, "Statistical Power Analysis", 1988, §2.4). */
 export const MDE_POWER = 0.8;
+
+/**
+ * The standard normal quantile: z with P(Z <= z) = p, by bisection on the upper tail compare already
+ * uses (mann-whitney.ts, fractional error below 1.2e-7), so the two cannot disagree.
+ * (simple-statistics' probit is an approximation off by 3e-3 at 0.975.)
+ */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must lie in (0, 1), got ${p}`);
+  let lo = -40;
+  let hi = 40;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (1 - normalUpperTail(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
 
 /**
  * One-sided p-value from a two-sided exact p of a statistic with a symmetric null distribution:
@@ -80,13 +96,13 @@ export function tostPaired(logRatios: readonly number[], marginLog: number): num
 export function minimumDetectableEffect(ratio: RatioEstimate | null, minP: number, alphaFirstStep: number, threshold: number): number | null {
   if (ratio === null || minP >= alphaFirstStep) return null;
   const se = standardErrorLog(ratio);
-  const multiplier = probit(1 - alphaFirstStep / 2) + probit(MDE_POWER);
+  const multiplier = normalQuantile(1 - alphaFirstStep / 2) + normalQuantile(MDE_POWER);
   return Math.max(threshold, Math.expm1(multiplier * se));
 }
 
 /** Standard error of ln(ratio) read from its 95% interval (normal approximation: the interval is ±1.96 SE). */
 export function standardErrorLog(ratio: RatioEstimate): number {
-  return (Math.log(ratio.ci95[1]) - Math.log(ratio.ci95[0])) / (2 * probit(0.975));
+  return (Math.log(ratio.ci95[1]) - Math.log(ratio.ci95[0])) / (2 * normalQuantile(0.975));
 }
 
 /**
@@ -98,7 +114,7 @@ export function standardErrorLog(ratio: RatioEstimate): number {
  */
 export function forksForTarget(seLog: number, forks: number, alphaFirstStep: number, target: number, threshold: number, floorForks: number): number | null {
   if (target < threshold) return null;
-  const multiplier = probit(1 - alphaFirstStep / 2) + probit(MDE_POWER);
+  const multiplier = normalQuantile(1 - alphaFirstStep / 2) + normalQuantile(MDE_POWER);
   const needed = Math.ceil(forks * ((multiplier * seLog) / Math.log1p(target)) ** 2);
   return Math.max(floorForks, needed);
 }
