@@ -99,7 +99,7 @@ export async function runValidation(config: ValidationConfig): Promise<Validatio
   return {
     metric,
     strict: {
-      falsePositives: rows.filter((r) => r.kind === 'A/A' && strictVerdict(r.primary) !== 'no change' && strictVerdict(r.primary) !== 'inconclusive').length,
+      falsePositives: rows.filter((r) => r.kind === 'A/A' && strictVerdict(r.primary) !== 'same' && strictVerdict(r.primary) !== 'inconclusive').length,
       detections: rows.filter((r) => r.kind === 'slowdown' && strictVerdict(r.primary) === 'regressed').length,
     },
     opsPerSec: {

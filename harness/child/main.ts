@@ -12,6 +12,7 @@ import { isAllocatorName, verifyInProcess } from '../../allocators/native-alloca
 import { makeStrategy } from '../../allocators/registry.js';
 import { loadWorkload, WORKLOAD_NAMES } from '../../workloads/registry.js';
 import type { WorkloadInstance } from '../../workloads/workload.js';
+import { applyTestSlowdown } from './test-slowdown.js';
 import { BuflabError } from '../errors.js';
 import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../../contract/result-schema.js';
 import { measureCell } from './measure-cell.js';
@@ -56,14 +57,16 @@ async function main(): Promise<ForkRecord> {
       `allocator ${cell.allocator} not verified in the child: ${allocator.problem ?? 'unknown reason'} — refusing to measure another allocator than the one asked for`,
     );
   }
-  let instance: Awaited<ReturnType<typeof createWorkload>>;
+  let created: Awaited<ReturnType<typeof createWorkload>>;
   try {
-    instance = await createWorkload(cell);
+    created = await createWorkload(cell);
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (isSetupConfigCode(code)) throw new ChildConfigError(code, (e as Error).message);
     throw e;
   }
+  const knob = applyTestSlowdown(created, cell.id, process.env);
+  const instance = knob.instance;
   let measurement;
   try {
     measurement = await measureCell(instance, cell.plan);
@@ -87,6 +90,7 @@ async function main(): Promise<ForkRecord> {
     allocator: allocatorInfo,
     node: { version: process.version, v8: process.versions.v8, execArgv: process.execArgv },
     ...measurement,
+    ...(knob.warning === null ? {} : { warnings: [...measurement.warnings, knob.warning] }),
     workloadCounters: instance.counters(),
   };
 }

@@ -30,7 +30,10 @@ export interface CompareCliOptions {
   threshold: number | null;
   alpha: number;
   force: boolean;
+  /** Exact count increases fail (default true; --no-gate-counts). */
   gateCounts: boolean;
+  /** Fraction: the change the output says how many forks would detect (--detect PCT). */
+  detectTarget: number;
   gate: CompareOptions['gate'];
   correction: CompareOptions['correction'];
   /** Explicit --noise file; null: `.bench-cache/noise/<suite>.json` when it exists. */
@@ -46,8 +49,11 @@ Compares two result files cell by cell (matched by id): the change head/base wit
 interval and a rank-test p-value corrected across cells (Holm) — paired (median of per-pair ratios,
 Wilcoxon signed-rank) when the files are the two sides of one paired run (--baseline, calibrate),
 else ratio of medians and Mann-Whitney U — a verdict where the change
-clears the noise threshold, a geometric-mean summary, and the deterministic counts compared exactly.
-Exit 0: no significant regression; 1: a significant regression beyond the threshold; 2: bad input.
+clears the noise threshold, "same" where an equivalence test (TOST) puts it inside ±threshold, the
+smallest change each row could have detected (MDE), a geometric-mean summary (a verdict only for a
+paired run), and the deterministic counts compared exactly.
+Exit 0: no regression; 1: a significant regression beyond the threshold, a cell that completed in
+base but errored in head, or an exact count (allocations, copies... per op) that rose; 2: bad input.
 
   --format text|md|json  output format (default text; md is a PR comment with a hidden marker)
   --threshold PCT        noise threshold in percent for every metric (default: calibrated noise from
@@ -55,7 +61,9 @@ Exit 0: no significant regression; 1: a significant regression beyond the thresh
   --alpha A              significance level after correction (default 0.05)
   --correction holm|bh   multiple-comparison correction (default holm; bh = Benjamini-Hochberg)
   --gate m1,m2           metrics whose regression fails (default all: ${METRIC_NAMES.join(',')})
-  --gate-counts          also fail when a deterministic count (allocations, copies... per op) increases
+  --no-gate-counts       do not fail when an exact count (strategy allocations, copies... per op)
+                         increases (default: such an increase fails; --gate-counts says so explicitly)
+  --detect PCT           the change whose needed forks the output states (default 5)
   --noise FILE           use this calibration file (from npm run calibrate)
   --verdict-rule point|interval
                          point (default): the ratio must exceed the threshold; interval: its whole
@@ -83,7 +91,8 @@ export function parseCompareArgs(argv: readonly string[], cacheDir = '.bench-cac
     threshold: null,
     alpha: 0.05,
     force: false,
-    gateCounts: false,
+    gateCounts: true,
+    detectTarget: 0.05,
     gate: [...METRIC_NAMES],
     correction: 'holm',
     noisePath: null,
@@ -135,6 +144,12 @@ export function parseCompareArgs(argv: readonly string[], cacheDir = '.bench-cac
       }
       case '--gate-counts':
         o.gateCounts = true;
+        break;
+      case '--no-gate-counts':
+        o.gateCounts = false;
+        break;
+      case '--detect':
+        o.detectTarget = numberFlag('--detect', value(), 0.1, 100) / 100;
         break;
       case '--unpaired':
         o.pairing = 'unpaired';
@@ -197,6 +212,7 @@ export function runCompare(options: CompareCliOptions): CommandOutput & { report
       thresholds,
       gate: options.gate,
       gateCounts: options.gateCounts,
+      detectTarget: options.detectTarget,
       force: options.force,
       labels: [options.basePath, options.headPath],
       verdictRule: options.verdictRule,

@@ -19,6 +19,8 @@ import { PlainProgress, TtyProgress, type ProgressReporter } from '../run/progre
 import { runSuite, type RunContext, type RunOutcome } from '../run/run-suite.js';
 import { compareResults, defaultCompareOptions, type CompareOptions, type ComparisonReport } from '../compare/compare-results.js';
 import { formatJson, formatMarkdown, formatText } from '../compare/format-report.js';
+import { SUITES } from '../suites.js';
+import { pairedPlan } from './paired-plan.js';
 import { prepareBaseline, realTreeOps, type TreeOps } from './worktree.js';
 
 export interface PairedDeps {
@@ -100,6 +102,9 @@ export async function runPaired(options: BenchOptions, deps: PairedDeps = {}): P
           { label: 'head' as const, rootDir: repoRoot },
         ];
       })();
+    const suite = (deps.suites ?? SUITES).find((x) => x.name === options.suite);
+    // Say before any child runs whether these forks let compare pair them (see paired-plan.ts).
+    if (suite !== undefined && deps.sides === undefined) process.stderr.write(pairedPlan(suite, options).message + '\n');
     const controller = new AbortController();
     const onSigint = (): void => {
       process.stderr.write('\npaired: interrupted — stopping the running child and writing both result files\n');

@@ -55,9 +55,11 @@ export interface ChildExecutor {
  * (stable formatting). Not TERM: the child's output is a pipe, never a terminal.
  * BUFLAB_RANGE_COPY (`subarray` forces the strategies' counted-view copy path) passes through so
  * that the path the parent records in the environment (`rangeCopyPath`) is the one the child runs.
+ * BUFLAB_TEST_SLOWDOWN is a test-only knob (harness/child/test-slowdown.ts): set only by tests and
+ * the compare acceptance runs; a fork it touched says so in its warnings.
  * The child's own variables (BUFLAB_CELL, the cell's LD_PRELOAD) come from `childCommand`.
  */
-export const CHILD_ENV_ALLOW_LIST = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'BUFLAB_RANGE_COPY'] as const;
+export const CHILD_ENV_ALLOW_LIST = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'BUFLAB_RANGE_COPY', 'BUFLAB_TEST_SLOWDOWN'] as const;
 
 export function allowListedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

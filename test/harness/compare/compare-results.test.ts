@@ -29,9 +29,12 @@ describe('decideVerdict', () => {
     expect(decideVerdict(ratio(0.9, 0.88, 0.92), 0.2, 0.05, 0.02, true)).toBe('inconclusive');
     expect(decideVerdict(ratio(0.95, 0.9, 1.01), 0.01, 0.05, 0.02, true)).toBe('inconclusive');
   });
-  it('says no change when the whole interval is inside the noise band, even if significant', () => {
-    expect(decideVerdict(ratio(0.99, 0.985, 0.995), 0.001, 0.05, 0.02, true)).toBe('no change');
-    expect(decideVerdict(ratio(1.0, 0.99, 1.01), 0.9, 0.05, 0.02, true)).toBe('no change');
+  it('says same only when the equivalence test (TOST) rejects "outside the band", even if significant', () => {
+    expect(decideVerdict(ratio(0.99, 0.985, 0.995), 0.001, 0.05, 0.02, true, 'point', 0.01)).toBe('same');
+    expect(decideVerdict(ratio(1.0, 0.99, 1.01), 0.9, 0.05, 0.02, true, 'point', 0.03)).toBe('same');
+    // A narrow interval inside the band is not enough without the test (2 forks that happen to agree).
+    expect(decideVerdict(ratio(1.0, 0.99, 1.01), 0.9, 0.05, 0.02, true, 'point', 0.17)).toBe('inconclusive');
+    expect(decideVerdict(ratio(1.0, 0.99, 1.01), 0.9, 0.05, 0.02, true)).toBe('inconclusive');
   });
   it("with the 'interval' rule, needs the whole interval beyond the threshold", () => {
     expect(decideVerdict(ratio(0.97, 0.96, 0.985), 0.01, 0.05, 0.02, true, 'point')).toBe('regressed');
@@ -94,7 +97,7 @@ describe('compareResults', () => {
         const opts = defaultCompareOptions({ resamples: 200 });
         const ab = compareResults(A, B, opts).cells[0]!.metrics;
         const ba = compareResults(B, A, opts).cells[0]!.metrics;
-        const flip = { improved: 'regressed', regressed: 'improved', 'no change': 'no change', inconclusive: 'inconclusive' } as const;
+        const flip = { improved: 'regressed', regressed: 'improved', same: 'same', inconclusive: 'inconclusive' } as const;
         ab.forEach((m, i) => {
           expect(ba[i]!.verdict).toBe(flip[m.verdict]);
           if (m.ratio !== null) expect(Math.log(ba[i]!.ratio!.ratio)).toBeCloseTo(-Math.log(m.ratio.ratio), 9);
@@ -104,21 +107,61 @@ describe('compareResults', () => {
     );
   });
 
-  it('compares deterministic counts exactly and gates on them only with gateCounts', () => {
+  it('compares deterministic counts exactly and gates on them by default (gateCounts false turns it off)', () => {
     const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, allocationsPerOp: 2 })) }]);
     const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, allocationsPerOp: 2.5 })) }]);
-    const off = compareResults(base, head, defaultCompareOptions());
-    expect(off.cells[0]!.counts.find((c) => c.count === 'allocations')).toEqual({ count: 'allocations', base: 2, head: 2.5, status: 'increased' });
-    expect(off.countRegressions).toHaveLength(1);
+    const on = compareResults(base, head, defaultCompareOptions());
+    expect(on.cells[0]!.counts.find((c) => c.count === 'allocations')).toEqual({ count: 'allocations', base: 2, head: 2.5, status: 'increased' });
+    expect(on.countRegressions).toEqual([{ id: 'a/p/glibc/1', what: 'allocations', detail: '2 -> 2.5 per op' }]);
+    expect(on.exitCode).toBe(1);
+    expect(compareResults(base, head, defaultCompareOptions({ gateCounts: false })).exitCode).toBe(0);
+    expect(compareResults(head, base, defaultCompareOptions()).exitCode).toBe(0);
+  });
+
+  it('fails the gate, with no flag, when a copy count rose; --no-gate-counts turns it off and says so', () => {
+    const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, copiesPerOp: 1 })) }]);
+    const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, copiesPerOp: 2 })) }]);
+    const b = tmpFile('b.json', base);
+    const h = tmpFile('h.json', head);
+    const out = compareMain([b, h], '/nonexistent-cache');
+    expect(out.exitCode).toBe(1);
+    expect(out.stdout).toMatch(/^Result: no significant regression; 1 exact count increase\(s\) \(gating\) \(exit 1\)$/m);
+    const off = compareMain([b, h, '--no-gate-counts'], '/nonexistent-cache');
     expect(off.exitCode).toBe(0);
-    expect(compareResults(base, head, defaultCompareOptions({ gateCounts: true })).exitCode).toBe(1);
-    expect(compareResults(head, base, defaultCompareOptions({ gateCounts: true })).exitCode).toBe(0);
+    expect(off.stdout).toMatch(/1 exact count increase\(s\) \(not gating: --no-gate-counts\) \(exit 0\)/);
+  });
+
+  it('fails the gate, with no flag, when a cell completed in base and errored in head, and says so first', () => {
+    const base = makeResult([
+      { id: 'a/1/glibc/1', forks: forks(1000) },
+      { id: 'a/2/glibc/1', forks: forks(1000) },
+    ]);
+    const head = makeResult([
+      { id: 'a/1/glibc/1', forks: forks(1000) },
+      { id: 'a/2/glibc/1', state: 'errored', forks: [] },
+    ]);
+    head.cells[1]!.error = { code: 'E_CHILD_CRASHED', message: 'exit code 134' };
+    const r = compareResults(base, head, defaultCompareOptions({ labels: ['B', 'H'] }));
+    expect(r.cells[1]).toMatchObject({ id: 'a/2/glibc/1', state: 'errored-in-head', note: 'completed in B, errored: [E_CHILD_CRASHED] exit code 134 in H' });
+    expect(r.erroredInHead).toEqual([{ id: 'a/2/glibc/1', what: 'cell', detail: 'completed in B, errored: [E_CHILD_CRASHED] exit code 134 in H' }]);
+    expect(r.exitCode).toBe(1);
+    const text = compareMain([tmpFile('b.json', base), tmpFile('h.json', head)], '/nonexistent-cache');
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout.split('\n')[1]).toBe('Result: 1 cell(s) completed in base and ERRORED in head (a/2/glibc/1); no significant regression (exit 1)');
+    expect(text.stdout).toMatch(/a\/2\/glibc\/1 .* FAILS: completed in .*errored: \[E_CHILD_CRASHED\] exit code 134/);
+    const md = compareMain([tmpFile('b.json', base), tmpFile('h.json', head), '--format', 'md'], '/nonexistent-cache');
+    expect(md.stdout).toMatch(/^### buflab compare: a cell errored in head$/m);
+    // Errored in base (head fixed it), or skipped in head: not a failure.
+    expect(compareResults(head, base, defaultCompareOptions()).exitCode).toBe(0);
+    // The gate holds even when no cell is left to compare.
+    const onlyCrash = compareResults(makeResult([{ id: 'a/2/glibc/1', forks: forks(1000) }]), makeResult([{ id: 'a/2/glibc/1', state: 'errored', forks: [] }]), defaultCompareOptions());
+    expect(onlyCrash.exitCode).toBe(1);
   });
 
   it('does not gate on counts that differ between forks of one side', () => {
     const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f, i) => ({ ...f, copiesPerOp: 1 + i / 10 })) }]);
     const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, copiesPerOp: 5 })) }]);
-    const r = compareResults(base, head, defaultCompareOptions({ gateCounts: true }));
+    const r = compareResults(base, head, defaultCompareOptions());
     expect(r.cells[0]!.counts.find((c) => c.count === 'copies')!.status).toBe('varies');
     expect(r.exitCode).toBe(0);
     expect(r.warnings.join('\n')).toMatch(/copies per op differs between forks/);
@@ -155,7 +198,8 @@ describe('compareResults', () => {
     const at2 = compareResults(base, head, defaultCompareOptions()).cells[0]!.metrics[0]!;
     const at5 = compareResults(base, head, defaultCompareOptions({ thresholds: uniformThresholds(0.05, '--threshold') })).cells[0]!.metrics[0]!;
     expect(at2.verdict).toBe('regressed');
-    expect(at5.verdict).toBe('no change');
+    expect(at5.verdict).toBe('same');
+    expect(at5.verdictLabel).toBe('same ±5%');
   });
 });
 
@@ -247,7 +291,7 @@ describe('paired design (files from one paired run)', () => {
     const artefact = files(0.1, 5.4, 3);
     expect(heap(artefact).resolution).toBeCloseTo(16 / 3 + 1, 12);
     expect(heap(artefact).pValue).toBeLessThan(0.001);
-    expect(heap(artefact).verdict).toBe('no change');
+    expect(heap(artefact).verdict).toBe('same');
     expect(artefact.exitCode).toBe(0);
     expect(artefact.summaries.find((x) => x.metric === 'heapBytesPerOp')).toBeUndefined();
     // One more 16-byte object per op at batches of 3: a regression.
@@ -255,7 +299,7 @@ describe('paired design (files from one paired run)', () => {
     expect(heap(real).verdict).toBe('regressed');
     expect(real.exitCode).toBe(1);
     // At batches of 1 the measurement cannot tell one 16-byte object per op from the artefact.
-    expect(heap(files(100, 116, 1)).verdict).toBe('no change');
+    expect(heap(files(100, 116, 1)).verdict).toBe('same');
     expect(heap(files(100, 140, 1)).verdict).toBe('regressed');
   });
 
@@ -332,7 +376,7 @@ describe('golden output (fixtures/base.json vs fixtures/head.json)', () => {
     await expect(out.stdout).toMatchFileSnapshot('golden/compare.txt');
   });
   it('markdown for a PR comment', async () => {
-    const out = compareMain([`${FIX}/base.json`, `${FIX}/head.json`, '--format', 'md', '--gate-counts'], '/nonexistent-cache');
+    const out = compareMain([`${FIX}/base.json`, `${FIX}/head.json`, '--format', 'md'], '/nonexistent-cache');
     expect(out.exitCode).toBe(1);
     expect(out.stdout.startsWith('<!-- buflab-compare -->\n')).toBe(true);
     expect(out.stdout).toMatch(/<details><summary>Full table \(6 cells\)<\/summary>/);

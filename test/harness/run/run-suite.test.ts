@@ -98,7 +98,7 @@ describe('runSuite with a fake child', () => {
       'only 2 forks: the 95% interval is degenerate; use --forks 3 or more for a usable interval',
       'forks disagree by 100% (ops/s 1.0k..2.0k): increase --duration or --forks, check machine load',
     ]);
-    expect(final.options).toMatchObject({ suite: 'fake', seed: 1, side: 'head', plan: { forks: 2, timeoutMs: 5000 }, childEnvAllowList: ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'BUFLAB_RANGE_COPY'] });
+    expect(final.options).toMatchObject({ suite: 'fake', seed: 1, side: 'head', plan: { forks: 2, timeoutMs: 5000 }, childEnvAllowList: ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'BUFLAB_RANGE_COPY', 'BUFLAB_TEST_SLOWDOWN'] });
   });
 
   it('a crashed, hung or garbled child makes its cell errored with the stderr tail, and the run goes on', async () => {
