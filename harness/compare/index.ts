@@ -2,7 +2,7 @@ export * from './compare-results.js';
 export * from './compare-command.js';
 export * from './errors.js';
 export * from './format-report.js';
-export * from './load-result.js';
+export * from './environment-check.js';
 export * from './mann-whitney.js';
 export * from './merge-results.js';
 export * from './metrics.js';

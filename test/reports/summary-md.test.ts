@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cellRows, sortRows } from '../../reports/cell-rows.js';
 import { cellsCsv } from '../../reports/cell-table.js';
-import { loadResult } from '../../reports/load-result.js';
+import { readResultFile } from '../../contract/read-result.js';
 import { summaryMarkdown } from '../../reports/summary-md.js';
 import { makeAllocSmall } from '../fixtures/make-alloc-small.js';
 
@@ -17,7 +17,7 @@ const GOLDEN = 'test/fixtures/results/alloc-small.summary.md';
 
 describe('summary.md', () => {
   it('matches the golden file for the fixture', () => {
-    const result = loadResult(FIXTURE);
+    const result = readResultFile(FIXTURE);
     const md = summaryMarkdown(result, cellRows(result));
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, md);
     expect(md).toBe(readFileSync(GOLDEN, 'utf8'));
@@ -28,7 +28,7 @@ describe('summary.md', () => {
   });
 
   it('has one table row per cell and lists failures with their reasons', () => {
-    const result = loadResult(FIXTURE);
+    const result = readResultFile(FIXTURE);
     const md = summaryMarkdown(result, cellRows(result));
     const tableRows = md.split('\n').filter((l) => l.startsWith('| alloc |'));
     expect(tableRows).toHaveLength(result.cells.length);
@@ -42,7 +42,7 @@ describe('summary.md', () => {
 
 describe('cells.csv', () => {
   it('has a header and one row per cell with raw numbers', () => {
-    const result = loadResult(FIXTURE);
+    const result = readResultFile(FIXTURE);
     const rows = sortRows(cellRows(result));
     const lines = cellsCsv(rows).trimEnd().split('\n');
     expect(lines).toHaveLength(result.cells.length + 1);
