@@ -17,7 +17,7 @@ import {
 } from './compare-results.js';
 import { formatJson, formatMarkdown, formatText } from './format-report.js';
 import { readResultFile } from '../../contract/read-result.js';
-import { METRIC_NAMES, METRICS, parseMetricList } from './metrics.js';
+import { METRIC_NAMES, METRICS, parseMetricList } from '../../contract/metrics.js';
 import { defaultNoisePath, findNoiseEntry, readNoiseFile } from './noise.js';
 
 export type OutputFormat = 'text' | 'md' | 'json';

@@ -29,7 +29,7 @@ import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedi
 import { NothingToCompareError } from './errors.js';
 import { checkEnvironments } from './environment-check.js';
 import { mannWhitneyU } from './mann-whitney.js';
-import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type MetricName } from './metrics.js';
+import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type MetricName } from '../../contract/metrics.js';
 import { adjustPValues, type Correction } from './multiple-testing.js';
 import { seedFromString } from '../stats/prng.js';
 import { median } from './sample-stats.js';

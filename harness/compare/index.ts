@@ -5,7 +5,6 @@ export * from './format-report.js';
 export * from './environment-check.js';
 export * from './mann-whitney.js';
 export * from './merge-results.js';
-export * from './metrics.js';
 export * from './multiple-testing.js';
 export * from './noise.js';
 export { bootstrapGeometricMeanRatio, bootstrapRatioOfMedians, type RatioEstimate } from './bootstrap-ratio.js';

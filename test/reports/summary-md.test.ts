@@ -49,10 +49,35 @@ describe('cells.csv', () => {
     const header = lines[0]!.split(',');
     const obs = lines.find((l) => l.startsWith('alloc/one-big-struct/glibc/64,'))!.split(',');
     const cell = result.cells.find((c) => c.id === 'alloc/one-big-struct/glibc/64')!;
-    expect(Number(obs[header.indexOf('opsPerSecMedian')])).toBe(cell.summary!.opsPerSec.median);
+    expect(Number(obs[header.indexOf('opsPerSec')])).toBe(cell.summary!.opsPerSec.median);
     expect(Number(obs[header.indexOf('peakRssBytes')])).toBe(cell.summary!.memory.peakRssBytes);
     const skipped = lines.find((l) => l.startsWith('alloc/pooled/tcmalloc/64,'))!;
     expect(skipped).toContain('skipped');
     expect(skipped).toContain('ALLOCATOR_MISSING');
+  });
+});
+
+describe('a metric reaches the report through the registry alone (issue 12)', () => {
+  it('instructions/op: no column without it; with it in the forks, summary.md and cells.csv show the median across forks', () => {
+    const plain = readResultFile(FIXTURE);
+    expect(summaryMarkdown(plain, cellRows(plain))).not.toContain('instructions/op');
+    const counted = readResultFile(FIXTURE);
+    const cell = counted.cells.find((c) => c.id === 'alloc/one-big-struct/glibc/64')!;
+    cell.forks.forEach((f, i) => {
+      f.instructionsPerOp = [1210, 1190, 1200][i]!;
+      f.instructionSource = 'callgrind';
+    });
+    const md = summaryMarkdown(counted, cellRows(counted));
+    const cells = (prefix: string): string[] => md.split('\n').find((l) => l.startsWith(prefix))!.split('|').map((c) => c.trim());
+    const header = cells('| workload |');
+    const row = cells('| alloc | one-big-struct | glibc | 64 |');
+    expect(row[header.indexOf('instructions/op')]).toBe('1.20 k');
+    const csv = cellsCsv(sortRows(cellRows(counted))).split('\n');
+    const csvHeader = csv[0]!.split(',');
+    const csvRow = csv.find((l) => l.startsWith('alloc/one-big-struct/glibc/64,'))!.split(',');
+    expect(Number(csvRow[csvHeader.indexOf('instructionsPerOp')])).toBe(1200);
+    // Cells without the count show a dash, not a zero.
+    const other = cells('| alloc | pooled | glibc | 64 |');
+    expect(other[header.indexOf('instructions/op')]).toBe('–');
   });
 });
