@@ -14,7 +14,7 @@ describe('check-result', () => {
     const broken = readResultFile(FIXTURE);
     const big = broken.cells.find((c) => c.id === 'alloc/one-big-struct/glibc/64')!;
     big.summary!.alloc.strategyAllocsPerOp = 2;
-    delete (big.summary!.latencyNs as Partial<typeof big.summary.latencyNs>).p999;
+    delete (big.summary!.latencyNs as { p999?: number }).p999;
     expect(essentialsProblems(broken, { strategies: ['one-big-struct'], allocators: ['glibc'] })).toEqual([
       'alloc/one-big-struct/glibc/64: summary.latencyNs.p999 missing',
       'alloc/one-big-struct/glibc/64: one-big-struct allocates 2 per op',
