@@ -3,7 +3,7 @@
  *
  * The stack never calls `new Uint8Array`, `Buffer.alloc*`, `slice` or `concat` on the data path;
  * it asks the cell's strategy, so the strategy alone decides what is allocated and copied, and its
- * counters are exact numbers rather than estimates (see ../../shared/DESIGN.md, "How the stack talks
+ * counters are exact numbers rather than estimates (see docs/DESIGN.md, "How the stack talks
  * to a strategy").
  *
  * Bytes travel through the stack as *cursors*: a `(buf, start, end)` triple held in a small mutable

@@ -1,9 +1,10 @@
 /**
  * The result file and the parent/child protocol. The names marked "fixed" are the contract of
- * docs/DESIGN.md ("Result file essentials"): scripts, CI and reports rely on them.
+ * docs/RESULTS.md ("Fixed names"): scripts, CI and reports rely on them. The file is read and
+ * checked by ./read-result.ts only; its metrics are defined in ./metrics.ts.
  *
  * Schema history (bump SCHEMA_VERSION on any incompatible change and say what changed here):
- *   1 — first version.
+ *   1 — first version; additive optional fields since (listed in docs/RESULTS.md, "Schema history").
  */
 import type { StrategyCounters } from '../allocators/buffer-strategy.js';
 

@@ -4,7 +4,7 @@
  */
 import type { ResultFile } from '../contract/result-schema.js';
 import type { CellRow } from './cell-rows.js';
-import { COLUMNS } from './cell-table.js';
+import { cellColumns } from './cell-table.js';
 import { environmentEntries } from './environment.js';
 import { fmtRatio, fmtSi } from './format.js';
 import type { GroupVerdict, Headline, PairVerdict } from './headline.js';
@@ -158,11 +158,12 @@ export function reportHtml(input: HtmlInput): string {
   }
   h.push('</section>');
   h.push(`<section id="cells"><h2>All cells (${rows.length})</h2><p class="sub">Click a column to sort. Also as <a href="summary.md">summary.md</a> and <a href="cells.csv">cells.csv</a>.</p><div class="table-wrap"><table id="cells-table" class="cells"><thead><tr>`);
-  for (const col of COLUMNS) h.push(`<th${col.numeric ? ' class="num"' : ''} data-key="${col.key}">${escapeHtml(col.title)}</th>`);
+  const columns = cellColumns(rows);
+  for (const col of columns) h.push(`<th${col.numeric ? ' class="num"' : ''} data-key="${col.key}">${escapeHtml(col.title)}</th>`);
   h.push('</tr></thead><tbody>');
   for (const r of rows) {
     h.push(`<tr class="${r.state}" data-cell-id="${escapeHtml(r.id)}" title="${escapeHtml(r.id)}">`);
-    for (const col of COLUMNS) {
+    for (const col of columns) {
       const raw = col.raw(r);
       h.push(`<td${col.numeric ? ' class="num"' : ''} data-v="${raw === null ? '' : escapeHtml(String(raw))}">${escapeHtml(col.text(r))}</td>`);
     }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../harness/child/protocol.js';
 import { UsageError } from '../harness/errors.js';
 import { runValidation } from '../harness/calibrate/validation.js';
-import { METRIC_NAMES, type MetricName } from '../harness/compare/metrics.js';
+import { METRIC_NAMES, type MetricName } from '../contract/metrics.js';
 
 const MAX_COMPARISON_MS = 5 * 60_000;
 

@@ -3,7 +3,7 @@
  * no-op baseline through an identical timing loop, then the measured phase. Returns the parts of
  * the fork record that are measurements (main.ts adds identity, allocator and node metadata).
  *
- * Hygiene (../../../shared/DESIGN.md, "Measurement hygiene"): the timed loop reads a double clock
+ * Hygiene (docs/DESIGN.md, "Measurement hygiene"): the timed loop reads a double clock
  * (`nowMs()`, which does not allocate; see ../measure/timer.ts), writes each batch's duration into a preallocated Float64Array and nothing
  * else; histogram recording, memory sampling and yielding to the event loop (for GC entries) happen
  * between chunks of ~50 ms, outside every timed batch.

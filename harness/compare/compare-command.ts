@@ -16,8 +16,8 @@ import {
   type VerdictRule,
 } from './compare-results.js';
 import { formatJson, formatMarkdown, formatText } from './format-report.js';
-import { loadResultFile } from './load-result.js';
-import { METRIC_NAMES, METRICS, parseMetricList } from './metrics.js';
+import { readResultFile } from '../../contract/read-result.js';
+import { METRIC_NAMES, METRICS, parseMetricList } from '../../contract/metrics.js';
 import { defaultNoisePath, findNoiseEntry, readNoiseFile } from './noise.js';
 
 export type OutputFormat = 'text' | 'md' | 'json';
@@ -182,8 +182,8 @@ export interface CommandOutput {
 
 /** Loads, compares and renders; `report` is null when the input was refused (exit 2). */
 export function runCompare(options: CompareCliOptions): CommandOutput & { report: ComparisonReport | null } {
-  const base = loadResultFile(options.basePath);
-  const head = loadResultFile(options.headPath);
+  const base = readResultFile(options.basePath);
+  const head = readResultFile(options.headPath);
   const notes: string[] = [];
   let thresholds = defaultThresholds();
   if (options.threshold !== null) {

@@ -37,10 +37,10 @@
 import type { CellResult, ForkRecord, ResultFile } from '../../contract/result-schema.js';
 import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from './bootstrap-ratio.js';
 import { NothingToCompareError } from './errors.js';
-import { checkEnvironments } from './load-result.js';
+import { checkEnvironments } from './environment-check.js';
 import { mannWhitneyU } from './mann-whitney.js';
 import { forksForTarget, minimumDetectableEffect, standardErrorLog, tostPaired, tostUnpaired } from './equivalence.js';
-import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type MetricName } from './metrics.js';
+import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type MetricName } from '../../contract/metrics.js';
 import { adjustPValues, type Correction } from './multiple-testing.js';
 import { seedFromString } from '../stats/prng.js';
 import { median } from './sample-stats.js';
@@ -385,7 +385,7 @@ function describeFile(file: ResultFile, label: string): ComparisonReport['base']
   return { label, suite: file.suite, commit: file.environment.git?.commit ?? null, cpuModel: file.environment.cpuModel, node: file.environment.node };
 }
 
-/** Compares two checked result files (see loadResultFile). Throws on mismatched environments unless `force`. */
+/** Compares two checked result files (see contract/read-result.ts). Throws on mismatched environments unless `force`. */
 export function compareResults(base: ResultFile, head: ResultFile, options: CompareOptions): ComparisonReport {
   const warnings = checkEnvironments(base, head, options.force, options.labels);
   if (base.suite !== head.suite) warnings.push(`suites differ (${base.suite} vs ${head.suite}); cells are matched by id`);

@@ -4,7 +4,7 @@
  */
 import type { CellComparison, ComparisonReport, MetricComparison, SuiteSummary } from './compare-results.js';
 import { formatChange, formatP, formatPct, formatValue } from './format-values.js';
-import { COUNT_LABELS, METRICS } from './metrics.js';
+import { COUNT_LABELS, METRICS } from '../../contract/metrics.js';
 
 /** The hidden marker CI uses to find (and update) its own PR comment. */
 export const PR_COMMENT_MARKER = '<!-- buflab-compare -->';

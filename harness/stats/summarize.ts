@@ -17,6 +17,7 @@
 import { max, median } from 'simple-statistics';
 import type { CellSummary, ForkRecord, GcKindTotals } from '../../contract/result-schema.js';
 import { checkedSamples, estimate, DEFAULT_RESAMPLES } from './bootstrap.js';
+import { ALL_METRICS, type AnyMetricName } from '../../contract/metrics.js';
 
 export interface SummaryOptions {
   seed: number;
@@ -41,6 +42,13 @@ export function summarizeForks(cellId: string, forks: readonly ForkRecord[], opt
   const med = (what: string, f: (r: ForkRecord) => number) => median(pick(what, f) as readonly number[] as number[]);
   const mx = (what: string, f: (r: ForkRecord) => number) => max(pick(what, f) as readonly number[] as number[]);
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  // A summary figure under its fixed name, read and combined as the metric registry defines it
+  // (contract/metrics.ts); a fork without the value fails checkedSamples unless `missing` is given.
+  const fig = (name: AnyMetricName, missing?: number): number => {
+    const m = ALL_METRICS[name];
+    const read = (r: ForkRecord): number => m.read(r) ?? missing ?? Number.NaN;
+    return m.across === 'max' ? mx(name, read) : med(name, read);
+  };
 
   const ops = pick('opsPerSec', (r) => r.opsPerSec);
   const kinds = [...new Set(forks.flatMap((r) => Object.keys(r.gc.byKind)))].sort();
@@ -58,34 +66,35 @@ export function summarizeForks(cellId: string, forks: readonly ForkRecord[], opt
     opsPerSec: estimate(ops, options.seed, resamples),
     bytesPerSec: estimate(pick('bytesPerSec', (r) => r.bytesPerSec), options.seed + 2, resamples),
     latencyNs: {
-      p50: med('latency p50', (r) => r.latencyNs.p50),
-      p90: med('latency p90', (r) => r.latencyNs.p90),
-      p99: med('latency p99', (r) => r.latencyNs.p99),
-      p999: med('latency p999', (r) => r.latencyNs.p999),
-      max: mx('latency max', (r) => r.latencyNs.max),
+      p50: fig('latencyP50Ns'),
+      p90: fig('latencyP90Ns'),
+      p99: fig('latencyP99Ns'),
+      p999: fig('latencyP999Ns'),
+      max: fig('latencyMaxNs'),
     },
     gc: {
-      count: med('gc.count', (r) => r.gc.count),
-      pauseMsTotal: med('gc.pauseMsTotal', (r) => r.gc.pauseMsTotal),
-      pauseMsMax: mx('gc.pauseMsMax', (r) => r.gc.pauseMsMax),
-      timeShare: med('gc.timeShare', (r) => r.gc.timeShare),
+      count: fig('gcCount'),
+      pauseMsTotal: fig('gcPauseMsTotal'),
+      pauseMsMax: fig('gcPauseMsMax'),
+      timeShare: fig('gcTimeShare'),
       byKind,
     },
     alloc: {
-      heapBytesPerOp: med('heapBytesPerOp', (r) => r.alloc.heapBytesPerOp),
-      arrayBufferBytesPerOp: med('arrayBufferBytesPerOp', (r) => r.alloc.arrayBufferBytesPerOp),
-      externalBytesPerOp: med('externalBytesPerOp', (r) => r.alloc.externalBytesPerOp),
-      strategyAllocsPerOp: med('strategy allocations', (r) => r.alloc.strategyPerOp.allocations),
-      strategyCopiesPerOp: med('strategy copies', (r) => r.alloc.strategyPerOp.copies),
-      strategyBytesPerOp: med('strategy allocatedBytes', (r) => r.alloc.strategyPerOp.allocatedBytes),
-      strategyCopiedBytesPerOp: med('strategy copiedBytes', (r) => r.alloc.strategyPerOp.copiedBytes),
-      strategyViewsPerOp: med('strategy views', (r) => r.alloc.strategyPerOp.views),
-      foreignAllocsPerOp: med('foreign allocations', (r) => r.alloc.strategyPerOp.foreignAllocations ?? 0),
+      heapBytesPerOp: fig('heapBytesPerOp'),
+      arrayBufferBytesPerOp: fig('arrayBufferBytesPerOp'),
+      externalBytesPerOp: fig('externalBytesPerOp'),
+      strategyAllocsPerOp: fig('strategyAllocsPerOp'),
+      strategyCopiesPerOp: fig('strategyCopiesPerOp'),
+      strategyBytesPerOp: fig('strategyBytesPerOp'),
+      strategyCopiedBytesPerOp: fig('strategyCopiedBytesPerOp'),
+      strategyViewsPerOp: fig('strategyViewsPerOp'),
+      // Records written before foreign allocations were counted have none: 0, not a failure.
+      foreignAllocsPerOp: fig('foreignAllocsPerOp', 0),
     },
-    memory: { peakRssBytes: mx('peakRssBytes', (r) => r.memory.peakRssBytes) },
+    memory: { peakRssBytes: fig('peakRssBytes') },
     baseline: {
-      nsPerOp: med('baseline nsPerOp', (r) => r.baseline.nsPerOp),
-      heapBytesPerOp: med('baseline heapBytesPerOp', (r) => r.baseline.heapBytesPerOp),
+      nsPerOp: fig('baselineNsPerOp'),
+      heapBytesPerOp: fig('baselineHeapBytesPerOp'),
     },
   };
   // Additive (harness/child): GC-attributed tails and open-loop figures, median across the forks

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CellRow } from '../../reports/cell-rows.js';
+import type { CellRow, MetricValues } from '../../reports/cell-rows.js';
+import { METRIC_LIST } from '../../contract/metrics.js';
 import { groupVerdicts, headline } from '../../reports/headline.js';
 
 function row(strategy: string, allocator: string, median: number, lo: number, hi: number, sizeBytes = 64, forkCount = 5): CellRow {
@@ -7,8 +8,10 @@ function row(strategy: string, allocator: string, median: number, lo: number, hi
     id: `w/${strategy}/${allocator}/${sizeBytes}`, workload: 'w', strategy, allocator, sizeBytes, axesLabel: '', groupLabel: `${sizeBytes} B`, sizeLabel: `${sizeBytes} B`, panelRowLabel: '',
     cellLabel: `${strategy} · ${allocator} · ${sizeBytes} B`, state: 'completed', forkCount, reason: '',
     opsPerSecMedian: median, opsPerSecLo: lo, opsPerSecHi: hi, bytesPerSecMedian: median * sizeBytes, bytesPerSecLo: lo * sizeBytes, bytesPerSecHi: hi * sizeBytes,
-    latencyP50Ns: 1, latencyP90Ns: 1, latencyP99Ns: 1, latencyP999Ns: 1, latencyMaxNs: 1, latencySampleCount: 10, gcCount: 0, gcPauseMsTotal: 0, gcPauseMsMax: 0, gcTimeShare: 0,
-    heapBytesPerOp: 0, arrayBufferBytesPerOp: 0, strategyAllocsPerOp: 0, strategyCopiesPerOp: 0, strategyViewsPerOp: 0, peakRssBytes: 1, baselineNsPerOp: 1,
+    latencySampleCount: 10, intervals: { opsPerSec: [lo, hi] },
+    // Every other registry metric: 1 (the headline reads throughput only).
+    ...(Object.fromEntries(METRIC_LIST.map((m) => [m.name, 1])) as MetricValues),
+    opsPerSec: median,
   };
 }
 

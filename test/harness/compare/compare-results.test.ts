@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compareResults, decideVerdict, defaultCompareOptions, uniformThresholds } from '../../../harness/compare/compare-results.js';
 import { compareMain } from '../../../harness/compare/compare-command.js';
-import { parseResultFile } from '../../../harness/compare/load-result.js';
+import { parseResultDocument } from '../../../contract/read-result.js';
 import { around, makeResult } from './make-result.js';
 
 const FIX = 'test/harness/compare/fixtures';
@@ -347,9 +347,9 @@ describe('refusals (exit 2, naming the problem)', () => {
     expect(compareMain(['/nonexistent/base.json', tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_READ\] \/nonexistent\/base\.json: cannot read/);
     expect(compareMain([tmpFile('b.json', '{"schema'), tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_JSON\].*not valid JSON/);
     const noForks = { ...good, cells: [{ ...good.cells[0], forks: [{}] }] };
-    expect(compareMain([tmpFile('b.json', noForks), tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_SHAPE\].*forks\[0\] has no numeric opsPerSec/);
-    expect(() => parseResultFile({ ...good, cells: [{ id: 'x', state: 'weird', forks: [] }] }, 'f')).toThrow(/state "weird"/);
-    expect(() => parseResultFile({ ...good, pairedRun: { id: 7 } }, 'f')).toThrow(/"pairedRun" must be an object with string id and side/);
+    expect(compareMain([tmpFile('b.json', noForks), tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_SHAPE\].*forks\[0\]: kind must be 'buflab-fork'/);
+    expect(() => parseResultDocument({ ...good, cells: [{ ...good.cells[0], state: 'weird', forks: [] }] }, 'f')).toThrow(/state "weird"/);
+    expect(() => parseResultDocument({ ...good, pairedRun: { id: 7 } }, 'f')).toThrow(/"pairedRun" must be an object with string id and side/);
   });
 
   it('refuses files with no completed cell in common', () => {
