@@ -27,6 +27,7 @@ import { seededRandom } from '../stats/prng.js';
 import { summarizeForks } from '../stats/summarize.js';
 import type { SuiteDefinition } from '../suite.js';
 import { SUITES } from '../suites.js';
+import type { ChildEntryChoice } from './compiled-child.js';
 import { CHILD_ENV_ALLOW_LIST, type ChildExecutor, type ChildFailure, type Side } from './executor.js';
 import { JsonlFile, type LineSink } from './jsonl-writer.js';
 import { applyShard, expandCells, resolvePlan, type AvailabilityCheck, type PlannedCell, type ResolvedPlan, type ResolvedRounds } from './matrix.js';
@@ -48,6 +49,8 @@ export interface RunContext {
   writeResult?: (path: string, result: ResultFile) => void;
   /** The command line, recorded in the environment. */
   argv?: string[];
+  /** How the children are started (./compiled-child.ts), recorded in the options; a fallback is a run warning. */
+  childEntry?: ChildEntryChoice;
 }
 
 export interface SideRun {
@@ -98,6 +101,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
   const rounds = plan.rounds;
   const environments = await Promise.all(sides.map((s) => ctx.environment(s)));
   const runWarnings: string[] = [];
+  if (ctx.childEntry?.fallback) runWarnings.push(ctx.childEntry.fallback);
 
   const perSide = sides.map(() =>
     runnable.map((p): CellProgress => ({ planned: p, forks: [], error: null, result: null, metTarget: false })),
@@ -139,7 +143,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
       schemaVersion: SCHEMA_VERSION,
       suite: suite.name,
       environment: env,
-      options: recordedOptions(options, plan, sides, sides[sideIndex]!),
+      options: { ...recordedOptions(options, plan, sides, sides[sideIndex]!), ...(ctx.childEntry === undefined ? {} : { childEntry: ctx.childEntry.entry }) },
       cells,
       warnings: runWarnings.slice(),
       interrupted,
