@@ -12,7 +12,7 @@ export function summaryMarkdown(result: ResultFile, rows: readonly CellRow[]): s
   const out: string[] = [];
   out.push(`# buflab report: suite \`${result.suite}\``, '');
   out.push('## Headline', '');
-  for (const line of headline(sorted).lines) out.push(`- ${line}`);
+  for (const line of headline(sorted, result.axisRatios ?? []).lines) out.push(`- ${line}`);
   out.push('', '## Environment', '', '| | |', '| --- | --- |');
   for (const [k, v] of environmentEntries(result)) out.push(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
   const done = sorted.filter((r) => r.state === 'completed').length;
