@@ -62,10 +62,17 @@ const vpn: SuiteDefinition = {
   sizeMeaning: 'inner packet bytes (IPv4 header included)',
   strategies: ['uint8array', 'pooled', 'one-big-struct'],
   allocators: [...ALLOCATOR_NAMES],
+  // Full plan (issue 18): adaptive rounds within a 35-minute budget (the whole default run, 180
+  // cells with four allocators, must end within 40 minutes). Forks are short because the variance
+  // that matters is between processes (a bare AES-GCM loop varies 21% across processes): more,
+  // shorter forks narrow an interval faster than longer ones. A fork costs about 0.6 s of CPU
+  // besides its phases (node start from dist/, workload set-up, the no-op baseline, the off-heap
+  // audit); see the trade-off table in README "How long a run takes".
   full: {
     forks: 5,
-    warmupMs: 1_000,
-    durationMs: 2_000,
+    rounds: { minRounds: 5, maxRounds: 30, targetHalfWidth: 0.02, budgetMs: 35 * 60_000 },
+    warmupMs: 500,
+    durationMs: 500,
     sizes: [64, 512, 1400],
     axes: { cipher: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305', 'aes-256-cbc-hmac', 'none'], inner: ['udp'] },
     v8FlagSets: [DEFAULT_V8],
