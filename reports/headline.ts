@@ -165,7 +165,6 @@ export function headline(rows: readonly CellRow[], ratios: readonly AxisRatio[] 
     line += '.';
     if (g.allocatorEffect) {
       const a = g.allocatorEffect;
-      const glibcRow = a.better.allocator === 'glibc' ? a.better : a.worse;
       const alt = a.better.allocator === 'glibc' ? a.worse : a.better;
       // alt / glibc, and its interval when paired
       const rel = a.better === alt ? a.ratio : 1 / a.ratio;

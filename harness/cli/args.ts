@@ -76,7 +76,7 @@ interface FlagSpec {
 
 export const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: '--suite', value: 'NAME', help: 'the suite to run (required; see --list)' },
-  { name: '--quick', value: null, help: "the suite's small matrix (about 3 minutes on 2 cores)" },
+  { name: '--quick', value: null, help: "the suite's small matrix (about 3 minutes on 2 cores): a fixed number of rounds, no adaptive stopping" },
   { name: '--out', value: 'FILE', help: 'result file (default results/<suite>-<timestamp>.json); records stream to FILE with .jsonl' },
   { name: '--strategy', value: 'a,b', help: "only these buffer strategies (default: the suite's)" },
   { name: '--allocator', value: 'a,b', help: `only these native allocators (${ALLOCATOR_NAMES.join(', ')})` },
@@ -118,6 +118,7 @@ export function benchHelp(): string {
     '  npm run bench -- --suite alloc --quick',
     '  npm run bench -- --suite alloc --strategy pooled,uint8array --allocator glibc,jemalloc --size 1500',
     '  npm run bench -- --suite alloc --forks 10 --duration 5000 --out results/alloc-long.json',
+    '  npm run bench -- --suite vpn --allocator glibc --budget 15m --target 0.03',
     '  npm run bench -- --suite alloc --quick --shard 1/4 --no-report',
     '  npm run bench -- --suite vpn --quick --strategy pooled --allocator glibc --rate 20000',
     '  npm run bench -- --suite alloc --quick --strategy pooled --allocator glibc --count-instructions',
@@ -134,12 +135,19 @@ export function suiteListing(suites: readonly SuiteDefinition[]): string {
     for (const [mode, p] of [['full', s.full], ['quick', s.quick]] as const) {
       const axes = Object.entries(p.axes).map(([k, v]) => `${k}=${v.join(',')}`);
       out.push(
-        `  ${mode.padEnd(5)}: sizes ${p.sizes.join(',')} (${s.sizeMeaning}); ${p.forks} forks; warm-up ≤ ${p.warmupMs} ms; ` +
+        `  ${mode.padEnd(5)}: sizes ${p.sizes.join(',')} (${s.sizeMeaning}); ${roundsText(p)}; warm-up ≤ ${p.warmupMs} ms; ` +
           `${p.durationMs} ms measured; v8 ${p.v8FlagSets.map((f) => f.label).join(',')}${axes.length ? `; ${axes.join('; ')}` : ''}`,
       );
     }
   }
   return out.join('\n');
+}
+
+/** `5 forks`, or for an adaptive plan `5–30 rounds until ±2% (budget 35 min)`. */
+function roundsText(p: SuiteDefinition['full']): string {
+  const r = p.rounds;
+  if (r === undefined) return `${p.forks} forks`;
+  return `${r.minRounds}–${r.maxRounds} rounds until ±${(r.targetHalfWidth * 100).toFixed(0)}%${r.budgetMs === null ? '' : ` (budget ${Math.round(r.budgetMs / 60_000)} min)`}`;
 }
 
 /**

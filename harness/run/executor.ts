@@ -129,7 +129,7 @@ function makePerfFiles(): { dir: string; files: PerfFiles } {
  * The tsx command line's arguments with the compiled child as entry point. `--import tsx` stays
  * only for `--count-instructions`, whose perf agent is TypeScript (loaded before the entry point).
  */
-function compiledArgs(args: readonly string[], root: string, keepTsx: boolean): string[] {
+export function compiledArgs(args: readonly string[], root: string, keepTsx: boolean): string[] {
   const out = args.slice(0, -1);
   if (!keepTsx) {
     const at = out.findIndex((a, i) => a === '--import' && out[i + 1] === 'tsx');

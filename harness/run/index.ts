@@ -8,3 +8,4 @@ export * from './run-suite.js';
 export * from './schedule.js';
 export * from './summary-table.js';
 export * from './warning-digest.js';
+export * from './compiled-child.js';
