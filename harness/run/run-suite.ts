@@ -258,6 +258,11 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
   progress.finish();
 
   const interrupted = stoppedBecause === 'interrupted' || signal.aborted;
+  // A budget that ended mid-round left forks no check has seen yet: a cell they bring to the target is not short of it.
+  if (rounds.adaptive && !interrupted && active.size > 0 && round >= rounds.minRounds) {
+    const met = targetsMet(perSide, rounds.targetHalfWidth, options.seed);
+    for (const i of [...active]) if (met.has(i)) active.delete(i);
+  }
   // Adaptive runs only: a fixed run (--forks N, --quick) asked for its rounds, not for a target.
   const short = rounds.adaptive && !interrupted ? [...active].filter((i) => perSide.some((s) => s[i]!.error === null && s[i]!.forks.length > 0)) : [];
   if (interrupted) {
