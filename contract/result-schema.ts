@@ -345,7 +345,10 @@ export interface CellConsistency {
   halfWidth: number;
   /** Present when the forks fall into more than one mode. */
   modes?: ForkModes;
-  /** True when the run's time budget ended before this cell's interval reached the target. */
+  /**
+   * True when an adaptive run stopped (time budget or maxRounds) before this cell's interval, or a
+   * within-run ratio it takes part in, reached the target; absent otherwise and in fixed runs.
+   */
   outOfBudget?: boolean;
 }
 
@@ -416,12 +419,18 @@ export interface RoundsInfo {
   /** Time budget of the run, ms (null: none). */
   budgetMs: number | null;
   stoppedBecause: 'target-met' | 'budget' | 'max-rounds' | 'interrupted';
-  /** Cells whose interval did not reach the target when the run stopped. */
+  /** Cells whose interval (or a within-run ratio of theirs) did not reach the target when an adaptive run stopped; empty for fixed runs (`--forks N`, `--quick`). */
   cellsOutOfBudget: string[];
 }
 
-/** Additive (issue 18): cell B against cell A (same other axes), ops/s ratio B/A from within-round pairs. */
+/**
+ * Additive (issue 18): cell B against cell A (same other axes), ops/s ratio B/A from within-round
+ * pairs (harness/stats/axis-ratios.ts). Pairs differ in `strategy`, in `allocator`, or in both
+ * (`axis` `strategy+allocator`, values joined likewise: the report's winner and runner-up often
+ * differ in both); the single-axis ones are what adaptive rounds target.
+ */
 export interface AxisRatio {
+  /** The differing axes joined by `+`: `strategy`, `allocator` or `strategy+allocator`. */
   axis: string;
   /** The axis values of A and B. */
   a: string;

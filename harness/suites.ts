@@ -62,10 +62,22 @@ const vpn: SuiteDefinition = {
   sizeMeaning: 'inner packet bytes (IPv4 header included)',
   strategies: ['uint8array', 'pooled', 'one-big-struct'],
   allocators: [...ALLOCATOR_NAMES],
+  // Full plan (issue 18): adaptive rounds within a 35-minute budget (the whole default run, 180
+  // cells with four allocators, must end within 40 minutes, report included). Forks are short
+  // because the variance that matters is between processes (a bare AES-GCM loop varies 21% across
+  // processes): more, shorter forks narrow an interval faster than longer ones. A fork from dist/
+  // costs about 0.56 s of CPU besides its phases (node start, workload set-up, the minimum no-op
+  // baseline, the off-heap audit; measured with a 0 ms plan), so a round of 180 cells at
+  // 400 + 400 ms (+ a 100 ms baseline) is about 4.4 min and the 7 rounds every cell gets take
+  // about 31 min. Why 7: with between-fork spread σ, the bootstrap interval of a median is
+  // lumpy at 5 forks (half-width 12.5% at σ = 11.6%, the spread measured on a quiet VM) and
+  // settles from 7 (8.3%; 10 forks: 8.1%). 400 ms is the shortest warm-up the steady rule can
+  // confirm (3 × 100 ms windows after the first). Trade-off table: README "How long a run takes".
   full: {
     forks: 5,
-    warmupMs: 1_000,
-    durationMs: 2_000,
+    rounds: { minRounds: 7, maxRounds: 30, targetHalfWidth: 0.02, budgetMs: 35 * 60_000 },
+    warmupMs: 400,
+    durationMs: 400,
     sizes: [64, 512, 1400],
     axes: { cipher: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305', 'aes-256-cbc-hmac', 'none'], inner: ['udp'] },
     v8FlagSets: [DEFAULT_V8],

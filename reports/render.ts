@@ -63,7 +63,7 @@ export async function renderReport(resultPath: string, outDir: string, options: 
   const csvPath = join(outDir, 'cells.csv');
   writeFileSync(csvPath, cellsCsv(rows));
   const indexHtml = join(outDir, 'index.html');
-  writeFileSync(indexHtml, reportHtml({ result, rows, headline: headline(rows), charts: rendered, warnings, extraFiles: ['summary.md', 'cells.csv'] }));
+  writeFileSync(indexHtml, reportHtml({ result, rows, headline: headline(rows, result.axisRatios ?? []), charts: rendered, warnings, extraFiles: ['summary.md', 'cells.csv'] }));
   files.unshift(indexHtml, summaryPath, csvPath);
   return { indexHtml, files };
 }

@@ -12,7 +12,8 @@ export function summaryMarkdown(result: ResultFile, rows: readonly CellRow[]): s
   const out: string[] = [];
   out.push(`# buflab report: suite \`${result.suite}\``, '');
   out.push('## Headline', '');
-  for (const line of headline(sorted).lines) out.push(`- ${line}`);
+  for (const line of headline(sorted, result.axisRatios ?? []).lines) out.push(`- ${line}`);
+  out.push(...precisionSection(result));
   out.push('', '## Environment', '', '| | |', '| --- | --- |');
   for (const [k, v] of environmentEntries(result)) out.push(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
   const done = sorted.filter((r) => r.state === 'completed').length;
@@ -32,4 +33,20 @@ export function summaryMarkdown(result: ResultFile, rows: readonly CellRow[]): s
     out.push(`- ${warningLine(g.example)}${g.count > 1 && others.length === 0 ? ` _(×${g.count})_` : ''}${more}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** How the rounds went, which cells ran out of budget, and which cells' forks fall into modes (and why). */
+function precisionSection(result: ResultFile): string[] {
+  const out: string[] = [];
+  const r = result.rounds;
+  const modal = result.cells.filter((c) => c.consistency?.modes !== undefined);
+  if (r === undefined && modal.length === 0) return out;
+  out.push('', '## Precision', '');
+  if (r !== undefined) {
+    const why = { 'target-met': 'every cell reached the target', budget: 'the time budget ended', 'max-rounds': r.minRounds === r.maxRounds ? 'a fixed number of rounds was asked for' : 'the maximum number of rounds was reached', interrupted: 'the run was interrupted' }[r.stoppedBecause];
+    out.push(`- ${r.completed} rounds; stopped because ${why}. Target: ±${(r.targetHalfWidth * 100).toFixed(1)}% (95% interval of each cell's median and of each within-run ratio)${r.budgetMs === null ? '' : `, budget ${Math.round(r.budgetMs / 60_000)} min`}.`);
+    if (r.cellsOutOfBudget.length > 0) out.push(`- **${r.cellsOutOfBudget.length} cell${r.cellsOutOfBudget.length === 1 ? '' : 's'} ran out of budget** before reaching the target: ${r.cellsOutOfBudget.map((id) => `\`${id}\``).join(', ')}.`);
+  }
+  for (const c of modal) out.push(`- \`${c.id}\`: ${c.consistency!.modes!.explanation}`);
+  return out;
 }

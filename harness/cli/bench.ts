@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../child/protocol.js';
 import { BuflabError, UsageError } from '../errors.js';
 import { EXIT, defaultRunContext, installInterruptHandler, printOutcome } from '../run/console-run.js';
+import { prepareCompiledChildren } from '../run/compiled-child.js';
 import { SpawnExecutor } from '../run/executor.js';
 import { DEFAULT_SIDES, runSuite, type RunOutcome } from '../run/run-suite.js';
 import { SUITES } from '../suites.js';
@@ -41,7 +42,10 @@ async function main(argv: string[]): Promise<number> {
   const controller = installInterruptHandler();
   let outcome: RunOutcome;
   try {
-    outcome = await runSuite(options, DEFAULT_SIDES(REPO_ROOT), new SpawnExecutor(), defaultRunContext(controller.signal));
+    const sides = DEFAULT_SIDES(REPO_ROOT);
+    const children = prepareCompiledChildren(sides, (l) => process.stderr.write(`bench: ${l}\n`));
+    const ctx = { ...defaultRunContext(controller.signal), childEntry: children };
+    outcome = await runSuite(options, sides, new SpawnExecutor({ childEntry: children.entry }), ctx);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`bench: ${e.message}\n`);

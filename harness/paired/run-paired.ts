@@ -14,6 +14,7 @@ import { REPO_ROOT } from '../child/protocol.js';
 import type { BenchOptions } from '../cli/args.js';
 import { BuflabError } from '../errors.js';
 import type { Environment } from '../../contract/result-schema.js';
+import { prepareCompiledChildren } from '../run/compiled-child.js';
 import { SpawnExecutor, type ChildExecutor, type Side } from '../run/executor.js';
 import { PlainProgress, TtyProgress, type ProgressReporter } from '../run/progress.js';
 import { runSuite, type RunContext, type RunOutcome } from '../run/run-suite.js';
@@ -63,7 +64,14 @@ export async function runPairedSides(options: BenchOptions, sides: Side[], deps:
   };
   if (deps.signal !== undefined) ctx.signal = deps.signal;
   if (deps.suites !== undefined) ctx.suites = deps.suites;
-  const run = await runSuite(options, sides, deps.executor ?? new SpawnExecutor(), ctx);
+  let executor = deps.executor;
+  if (executor === undefined) {
+    // Both sides start their compiled child, or both tsx (harness/run/compiled-child.ts).
+    const children = prepareCompiledChildren(sides, (l) => process.stderr.write(`paired: ${l}\n`));
+    ctx.childEntry = children;
+    executor = new SpawnExecutor({ childEntry: children.entry });
+  }
+  const run = await runSuite(options, sides, executor, ctx);
   if (run.interrupted) return { run, report: null, comparePaths: null, exitCode: 130 };
   const base = run.sides.find((s) => s.side.label === 'base');
   const head = run.sides.find((s) => s.side.label === 'head');

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../child/protocol.js';
 import { collectEnvironment } from '../measure/environment.js';
 import { PlainProgress, TtyProgress, type ProgressReporter } from './progress.js';
+import type { ResultFile } from '../../contract/result-schema.js';
 import type { RunContext, RunOutcome } from './run-suite.js';
 import { renderSummaryTable } from './summary-table.js';
 import { renderWarningDigest } from './warning-digest.js';
@@ -55,6 +56,7 @@ export async function printOutcome(outcome: RunOutcome, renderReports: boolean):
   for (const { result, resultPath, side } of outcome.sides) {
     const label = outcome.sides.length > 1 ? `[${side.label}] ` : '';
     process.stdout.write('\n' + renderSummaryTable(result.cells) + '\n\n');
+    for (const line of roundsLines(result)) process.stdout.write(label + line + '\n');
     for (const line of renderWarningDigest(result.cells)) process.stdout.write(label + line + '\n');
     for (const w of result.warnings) process.stdout.write(`${label}warning: ${w}\n`);
     const errored = result.cells.filter((x) => x.state === 'errored');
@@ -79,6 +81,23 @@ export async function printOutcome(outcome: RunOutcome, renderReports: boolean):
   process.stdout.write(`records: ${outcome.jsonlPath}\n`);
   if (outcome.interrupted) return EXIT.interrupted;
   return outcome.anyErrored ? EXIT.errored : EXIT.ok;
+}
+
+/**
+ * How the rounds went and what the forks' disagreements are: one line for the rounds, one per
+ * cell whose forks fall into modes (with the factor that separates them). Cells that ran out of
+ * budget are listed by the run's warning.
+ */
+export function roundsLines(result: ResultFile): string[] {
+  const out: string[] = [];
+  const r = result.rounds;
+  if (r !== undefined) {
+    const why = { 'target-met': 'every cell reached the target', budget: 'the time budget ended', 'max-rounds': r.minRounds === r.maxRounds ? 'fixed number of rounds' : 'maximum rounds reached', interrupted: 'interrupted' }[r.stoppedBecause];
+    const short = r.cellsOutOfBudget.length;
+    out.push(`rounds: ${r.completed} completed (${why}); target ±${(r.targetHalfWidth * 100).toFixed(1)}%${r.minRounds === r.maxRounds ? ' not applied' : `: ${short === 0 ? 'every cell reached it' : `${short} cell${short === 1 ? '' : 's'} did not`}`}`);
+  }
+  for (const c of result.cells) if (c.consistency?.modes !== undefined) out.push(`modes: ${c.id}: ${c.consistency.modes.explanation}`);
+  return out;
 }
 
 /**

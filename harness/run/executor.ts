@@ -11,6 +11,7 @@ import { childCommand, parseChildError, parseForkRecord, REPO_ROOT } from '../ch
 import { parsePerfStatCsv, PERF_ACK_ENV, PERF_CTL_ENV, perfStatArgs, type PerfFiles } from '../measure/perf-stat.js';
 import type { ChildErrorCode } from '../errors.js';
 import type { Cell, ForkRecord } from '../../contract/result-schema.js';
+import { compiledChildMain, type ChildEntry } from './compiled-child.js';
 
 /** One side of a run: the tree whose child is spawned (a paired run has `base` and `head`). */
 export interface Side {
@@ -83,6 +84,11 @@ export function tailLines(text: string, lines = STDERR_TAIL_LINES): string {
 export interface SpawnExecutorOptions {
   /** The parent's environment, filtered through {@link CHILD_ENV_ALLOW_LIST} (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Additive: `dist` starts the side's compiled child (./compiled-child.ts; the caller builds it
+   * first) instead of `--import tsx harness/child/main.ts`; default `tsx`.
+   */
+  childEntry?: ChildEntry;
 }
 
 /** Process groups of running children: killed if the parent exits while they run (e.g. a crash of the parent). */
@@ -122,14 +128,29 @@ function makePerfFiles(): { dir: string; files: PerfFiles } {
 }
 
 /**
+ * The tsx command line's arguments with the compiled child as entry point. `--import tsx` stays
+ * only for `--count-instructions`, whose perf agent is TypeScript (loaded before the entry point).
+ */
+export function compiledArgs(args: readonly string[], root: string, keepTsx: boolean): string[] {
+  const out = args.slice(0, -1);
+  if (!keepTsx) {
+    const at = out.findIndex((a, i) => a === '--import' && out[i + 1] === 'tsx');
+    if (at >= 0) out.splice(at, 2);
+  }
+  return [...out, compiledChildMain(root)];
+}
+
+/**
  * Runs the real child: `node [v8Flags] --expose-gc --import tsx harness/child/main.ts`; with
  * `countInstructions`, `perf stat … -- node [v8Flags] --expose-gc --import tsx --import <agent> …`.
  */
 export class SpawnExecutor implements ChildExecutor {
   private readonly baseEnv: Record<string, string>;
+  private readonly childEntry: ChildEntry;
 
   constructor(options: SpawnExecutorOptions = {}) {
     this.baseEnv = allowListedEnv(options.env ?? process.env);
+    this.childEntry = options.childEntry ?? 'tsx';
   }
 
   run(request: ChildRequest): Promise<ChildOutcome> {
@@ -144,6 +165,7 @@ export class SpawnExecutor implements ChildExecutor {
     // childCommand resolves inside this tree; a paired run's base side is another checkout.
     const root = resolve(side.rootDir);
     let args = cmd.args.map((a) => (a.startsWith(REPO_ROOT + '/') ? resolve(root, relative(REPO_ROOT, a)) : a));
+    if (this.childEntry === 'dist') args = compiledArgs(args, root, request.countInstructions === true);
     let command = cmd.command;
     const env: Record<string, string> = { ...this.baseEnv, ...cmd.env };
     let perf: { dir: string; files: PerfFiles } | null = null;

@@ -9,8 +9,23 @@ import { E_ALLOCATOR_MISSING, SuiteDefinitionError } from '../errors.js';
 import type { Cell } from '../../contract/result-schema.js';
 import type { PhasePlan, SuiteDefinition, V8FlagSet } from '../suite.js';
 
+/** The default target: ±2% relative half-width of each cell's median and each compared ratio (issue 18). */
+export const DEFAULT_TARGET_HALF_WIDTH = 0.02;
+
+/** How many rounds the run makes; see harness/run/run-suite.ts. */
+export interface ResolvedRounds {
+  /** False: exactly `maxRounds` rounds (`--forks N`, or a plan without `rounds` such as `--quick`). */
+  adaptive: boolean;
+  minRounds: number;
+  maxRounds: number;
+  targetHalfWidth: number;
+  budgetMs: number | null;
+}
+
 export interface ResolvedPlan {
+  /** The most forks a cell can get (= rounds.maxRounds). */
   forks: number;
+  rounds: ResolvedRounds;
   warmupMs: number;
   durationMs: number;
   sizes: number[];
@@ -37,8 +52,20 @@ export function resolvePlan(suite: SuiteDefinition, options: BenchOptions): Reso
   // Optional axes (declared in the suite's `axisChoices`, absent from the plan) appear only when given.
   for (const [k, v] of Object.entries(options.params)) if (axes[k] === undefined) axes[k] = v.slice();
   const v8FlagSets = options.v8Labels === null ? base.v8FlagSets : base.v8FlagSets.filter((f) => options.v8Labels!.includes(f.label));
+  const target = options.targetHalfWidth ?? base.rounds?.targetHalfWidth ?? DEFAULT_TARGET_HALF_WIDTH;
+  const budgetMs = options.budgetMs !== undefined && options.budgetMs !== null ? options.budgetMs : (base.rounds?.budgetMs ?? null);
+  let rounds: ResolvedRounds;
+  if (options.forks !== null || base.rounds === undefined) {
+    const forks = options.forks ?? base.forks;
+    rounds = { adaptive: false, minRounds: forks, maxRounds: forks, targetHalfWidth: target, budgetMs };
+  } else {
+    const minRounds = options.minRounds ?? base.rounds.minRounds;
+    const maxRounds = Math.max(minRounds, options.maxRounds ?? base.rounds.maxRounds);
+    rounds = { adaptive: true, minRounds, maxRounds, targetHalfWidth: target, budgetMs };
+  }
   return {
-    forks: options.forks ?? base.forks,
+    forks: rounds.maxRounds,
+    rounds,
     warmupMs,
     durationMs,
     sizes: options.sizes ?? base.sizes.slice(),

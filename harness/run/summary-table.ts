@@ -1,11 +1,15 @@
 /**
- * The table printed at the end of a run: one row per cell, a column per metric the registry shows
- * on the console (contract/metrics.ts, `show: ['console', …]`), in registry order. A metric with a
- * bootstrap interval (ops/s) shows its median with the interval; optional metrics
- * (instructions/op) get a column only when some cell records them.
+ * The table printed at the end of a run: one row per cell. Columns: state, forks (an adaptive run
+ * gives cells different numbers of rounds), then a column per metric the registry shows on the
+ * console (contract/metrics.ts, `show: ['console', …]`), in registry order — a metric with a
+ * bootstrap interval (ops/s) shows its median with the interval and the interval's relative
+ * half-width (±); optional metrics (instructions/op) get a column only when some cell records them —
+ * and notes: the cell's forks fall into modes (and what separates them), or it ran out of budget
+ * before its interval reached the target.
  */
 import type { CellResult } from '../../contract/result-schema.js';
 import { cellFigure, shownMetrics, type AnyMetric, type MetricFormat } from '../../contract/metrics.js';
+import { relativeHalfWidth } from '../stats/bootstrap.js';
 import { formatRate } from './progress.js';
 
 function bytes(n: number): string {
@@ -39,13 +43,24 @@ function formatFigure(n: number, format: MetricFormat): string {
   }
 }
 
-function figureText(c: CellResult, m: AnyMetric): string {
+/** The metric's cells: the figure, and for a metric with an interval also its relative half-width. */
+function figureTexts(c: CellResult, m: AnyMetric): string[] {
   if (m.interval !== undefined && c.summary !== undefined) {
     const o = m.interval(c.summary);
-    return `${formatFigure(o.median, m.format)} [${formatFigure(o.ci95[0], m.format)}, ${formatFigure(o.ci95[1], m.format)}]`;
+    const halfWidth = o.median > 0 ? `${(relativeHalfWidth(o.median, o.ci95) * 100).toFixed(1)}%` : '-';
+    return [`${formatFigure(o.median, m.format)} [${formatFigure(o.ci95[0], m.format)}, ${formatFigure(o.ci95[1], m.format)}]`, halfWidth];
   }
   const v = cellFigure(c, m);
-  return v === null ? '-' : formatFigure(v, m.format);
+  return [v === null ? '-' : formatFigure(v, m.format)];
+}
+
+/** What the consistency finding adds to a row: modes with their separating factor, out of budget. */
+export function cellNotes(c: CellResult): string {
+  const notes: string[] = [];
+  const k = c.consistency;
+  if (k?.modes !== undefined) notes.push(`${k.modes.forks.length} modes${k.modes.separatedBy.length > 0 ? ` (${k.modes.separatedBy.join(', ')})` : ' (no factor separates them)'}`);
+  if (k?.outOfBudget === true) notes.push('out of budget');
+  return notes.join('; ');
 }
 
 function columns(cells: readonly CellResult[]): AnyMetric[] {
@@ -53,16 +68,18 @@ function columns(cells: readonly CellResult[]): AnyMetric[] {
 }
 
 function header(metrics: readonly AnyMetric[]): string[] {
-  return ['cell', 'state', ...metrics.map((m) => `${m.column ?? m.label}${m.interval !== undefined ? ' median [ci95]' : ''}`)];
+  const names = metrics.flatMap((m) => (m.interval !== undefined ? [`${m.column ?? m.label} median [ci95]`, '±'] : [m.column ?? m.label]));
+  return ['cell', 'state', 'forks', ...names, 'notes'];
 }
 
 export function summaryRows(cells: readonly CellResult[], metrics: readonly AnyMetric[] = columns(cells)): string[][] {
   return cells.map((c) => {
     if (c.state !== 'completed' || c.summary === undefined) {
       const why = c.error ? `${c.error.code}` : '';
-      return [c.id, c.state, why, ...metrics.slice(1).map(() => '')];
+      const blanks = header(metrics).length - 4;
+      return [c.id, c.state, String(c.forks.length), why, ...Array.from({ length: blanks }, () => '')];
     }
-    return [c.id, c.state, ...metrics.map((m) => figureText(c, m))];
+    return [c.id, c.state, String(c.forks.length), ...metrics.flatMap((m) => figureTexts(c, m)), cellNotes(c)];
   });
 }
 
@@ -73,6 +90,6 @@ export function renderSummaryTable(cells: readonly CellResult[]): string {
   const rows = [head, ...summaryRows(cells, metrics)];
   const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string =>
-    r.map((v, i) => (i <= 1 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+    r.map((v, i) => (i <= 1 || i === r.length - 1 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }

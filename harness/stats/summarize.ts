@@ -13,27 +13,29 @@
  *   forks when the workload is deterministic, so the median is that value);
  * - memory: the largest peak RSS of any fork;
  * - GC-attributed tails (`gcTails`) and open-loop achieved throughput: median across forks.
+ *
+ * Whether the forks agree (warm-up classes, modes and the factor that separates them, the
+ * interval's relative half-width) is a finding, `consistency` (./modes.ts), not a warning.
  */
 import { max, median } from 'simple-statistics';
-import type { CellSummary, ForkRecord, GcKindTotals } from '../../contract/result-schema.js';
+import type { CellConsistency, CellSummary, ForkRecord, GcKindTotals } from '../../contract/result-schema.js';
 import { checkedSamples, estimate, DEFAULT_RESAMPLES } from './bootstrap.js';
 import { ALL_METRICS, type AnyMetricName } from '../../contract/metrics.js';
+import { cellConsistency } from './modes.js';
 
 export interface SummaryOptions {
   seed: number;
   resamples?: number;
-  /** Warn when max/min of the forks' ops/s exceeds this ratio (default 1.10). */
-  disagreementRatio?: number;
   /** Fewer forks than this make the interval degenerate (default 3). */
   minForks?: number;
 }
 
-export const DEFAULT_DISAGREEMENT_RATIO = 1.1;
 export const MIN_FORKS_FOR_INTERVAL = 3;
 
 export interface SummaryWithWarnings {
   summary: CellSummary;
   warnings: string[];
+  consistency: CellConsistency;
 }
 
 /** Summarises a cell's fork records. Throws a RangeError when `forks` is empty (nothing to summarise). */
@@ -110,24 +112,21 @@ export function summarizeForks(cellId: string, forks: readonly ForkRecord[], opt
   if (open.length > 0) {
     summary.openLoop = { rateOpsPerSec: open[0]!.openLoop!.rateOpsPerSec, achievedOpsPerSec: median(open.map((r) => r.openLoop!.achievedOpsPerSec)) };
   }
-  return { summary, warnings: cellWarnings(forks, summary, options) };
+  const consistency = cellConsistency(forks, summary.opsPerSec.median, summary.opsPerSec.ci95, options.seed);
+  return { summary, warnings: cellWarnings(forks, summary, options), consistency };
 }
 
-/** pyperf-style warnings, each with a remedy. */
-export function cellWarnings(forks: readonly ForkRecord[], summary: CellSummary, options: SummaryOptions): string[] {
+/**
+ * pyperf-style warnings, each with a remedy. Disagreeing forks are not warned about here: they are
+ * described by `consistency` (modes and what separates them).
+ */
+export function cellWarnings(forks: readonly ForkRecord[], _summary: CellSummary, options: SummaryOptions): string[] {
   const warnings: string[] = [];
   const minForks = options.minForks ?? MIN_FORKS_FOR_INTERVAL;
-  const ratioLimit = options.disagreementRatio ?? DEFAULT_DISAGREEMENT_RATIO;
   if (forks.length < minForks) {
     warnings.push(
       `only ${forks.length} fork${forks.length === 1 ? '' : 's'}: the 95% interval is degenerate; use --forks ${minForks} or more for a usable interval`,
     );
-  }
-  const ops = forks.map((r) => r.opsPerSec);
-  const lo = Math.min(...ops);
-  const hi = Math.max(...ops);
-  if (lo > 0 && hi / lo > ratioLimit) {
-    warnings.push(`forks disagree by ${((hi / lo - 1) * 100).toFixed(0)}% (ops/s ${fmt(lo)}..${fmt(hi)}): increase --duration or --forks, check machine load`);
   }
   // The child itself warns when an operation is within reach of its no-op baseline (mitata's rule);
   // those warnings, and any other the forks raised, are carried up once each.
@@ -142,8 +141,3 @@ export function cellWarnings(forks: readonly ForkRecord[], summary: CellSummary,
   return warnings;
 }
 
-function fmt(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return n.toFixed(0);
-}

@@ -55,6 +55,20 @@ describe('cells.csv', () => {
     expect(skipped).toContain('skipped');
     expect(skipped).toContain('ALLOCATOR_MISSING');
   });
+
+  it('says how the rounds went, which cells ran out of budget and which cells have modes (issue 18)', () => {
+    const result = readResultFile(FIXTURE);
+    const cell = result.cells.find((c) => c.state === 'completed')!;
+    cell.consistency = { classes: { flat: 3 }, consistent: false, halfWidth: 0.04, outOfBudget: true, modes: { forks: [[0, 2], [1, 3]], opsPerSec: [2e6, 1e6], separatedBy: ['jit.opOptimized'], explanation: '2 modes (2 + 2 forks), the fastest 2.00× the slowest; separated by jit.opOptimized (permutation p 0.030).' } };
+    result.rounds = { completed: 9, minRounds: 5, maxRounds: 30, targetHalfWidth: 0.02, budgetMs: 35 * 60_000, stoppedBecause: 'budget', cellsOutOfBudget: [cell.id] };
+    const md = summaryMarkdown(result, cellRows(result));
+    expect(md).toContain(`## Precision
+
+- 9 rounds; stopped because the time budget ended. Target: ±2.0% (95% interval of each cell's median and of each within-run ratio), budget 35 min.
+- **1 cell ran out of budget** before reaching the target: \`${cell.id}\`.
+- \`${cell.id}\`: 2 modes (2 + 2 forks), the fastest 2.00× the slowest; separated by jit.opOptimized (permutation p 0.030).
+`);
+  });
 });
 
 describe('a metric reaches the report through the registry alone (issue 12)', () => {
