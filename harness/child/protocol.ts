@@ -12,7 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import type { Cell, ForkRecord } from '../../contract/result-schema.js';
-import { SCHEMA_VERSION } from '../../contract/result-schema.js';
+import { SCHEMA_VERSION, WARMUP_CLASSES } from '../../contract/result-schema.js';
 import { BuflabError } from '../errors.js';
 import { allocatorPath, isAllocatorName, preloadEnv, type AllocatorName } from '../../allocators/native-allocators.js';
 
@@ -180,6 +180,9 @@ export function forkRecordProblems(v: unknown, cell: Cell): string[] {
     num(warmup, 'ops', p, 'warmup.');
     num(warmup, 'elapsedMs', p, 'warmup.');
     if (typeof warmup.steady !== 'boolean' || typeof warmup.rule !== 'string') p.push('warmup.steady / warmup.rule missing');
+    if (warmup.class !== undefined && !(WARMUP_CLASSES as readonly unknown[]).includes(warmup.class)) {
+      p.push(`warmup.class ${JSON.stringify(warmup.class)} is not one of ${WARMUP_CLASSES.join(', ')}`);
+    }
   }
   for (const k of ['batchSize', 'ops', 'elapsedNs', 'opsPerSec', 'bytesPerSec', 'timerOverheadNs'] as const) num(v, k, p);
   if (isFiniteNumber(v.ops) && (v.ops as number) <= 0) p.push('ops must be positive');

@@ -77,7 +77,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: '--v8', value: 'label,…', help: "only these V8 flag sets of the suite (e.g. default, semi16)" },
   { name: '--param', value: 'key=v1,v2', help: 'values of an extra axis of the suite (repeatable)' },
   { name: '--forks', value: 'N', help: 'fresh child processes per cell' },
-  { name: '--warmup', value: 'MS', help: 'warm-up cap per fork, ms' },
+  { name: '--warmup', value: 'MS', help: "warm-up per fork, ms (all of it runs; the fork's series classifies it)" },
   { name: '--duration', value: 'MS', help: 'measured time per fork, ms' },
   { name: '--timeout', value: 'MS', help: 'time limit per child process, ms (default derived from warm-up + duration)' },
   { name: '--rate', value: 'N', help: 'open loop: N operations per second, latency from each intended start (suites with open-loop support: dns, vpn)' },
@@ -123,7 +123,7 @@ export function suiteListing(suites: readonly SuiteDefinition[]): string {
     for (const [mode, p] of [['full', s.full], ['quick', s.quick]] as const) {
       const axes = Object.entries(p.axes).map(([k, v]) => `${k}=${v.join(',')}`);
       out.push(
-        `  ${mode.padEnd(5)}: sizes ${p.sizes.join(',')} (${s.sizeMeaning}); ${p.forks} forks; warm-up ≤ ${p.warmupMs} ms; ` +
+        `  ${mode.padEnd(5)}: sizes ${p.sizes.join(',')} (${s.sizeMeaning}); ${p.forks} forks; warm-up ${p.warmupMs} ms; ` +
           `${p.durationMs} ms measured; v8 ${p.v8FlagSets.map((f) => f.label).join(',')}${axes.length ? `; ${axes.join('; ')}` : ''}`,
       );
     }
