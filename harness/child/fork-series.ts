@@ -108,13 +108,12 @@ export class ForkSeriesRecorder {
     this.windowStartMs = NaN;
   }
 
-  /** The median ns/op of the last `k` recorded windows (median of their medians); NaN when none. */
-  recentNsPerOp(k: number): number {
-    const from = Math.max(0, this.count - k);
-    const xs = Array.from(this.nsPerOp.subarray(from, this.count)).sort((a, b) => a - b);
-    if (xs.length === 0) return NaN;
-    const mid = xs.length >> 1;
-    return xs.length % 2 === 1 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
+  /** The lowest ns/op among the last `k` recorded windows; NaN when none. */
+  fastestRecentNsPerOp(k: number): number {
+    if (this.count === 0) return NaN;
+    let best = Infinity;
+    for (let i = Math.max(0, this.count - k); i < this.count; i++) best = Math.min(best, this.nsPerOp[i]!);
+    return best;
   }
 
   /** Ends the warm-up: later windows are the measured phase's, on a grid that starts with its first batch. */
