@@ -115,6 +115,13 @@ export interface ForkRecord {
   jit?: ForkJit;
   /** Operations timed per clock read (1 = every operation timed alone). */
   batchSize: number;
+  /**
+   * The fork's figure: `opsPerSec` = `ops` / `elapsedNs` (sum of timed batches, ns) over the
+   * measured windows of the final steady segment (`warmup.class`), or over the whole measured phase
+   * when that segment began before it or there is none (`no-steady-state`). Per-op allocation, GC
+   * and instruction figures divide by the whole measured phase's ops (harness/child/fork-series.ts
+   * measuredPhaseOps), which `ops` is only when the figure uses the whole phase.
+   */
   ops: number;
   elapsedNs: number;
   opsPerSec: number;
@@ -197,6 +204,14 @@ export interface ForkSeries {
   nsPerOp: number[];
   /** Batch size of each window (it is re-chosen during warm-up). */
   batchSize: number[];
+  /**
+   * Ops and summed timed-batch ms of each window (harness/child/fork-series.ts): the fork's
+   * `ops`/`elapsedNs` are their sums over the windows the figure uses; the whole measured phase's
+   * ops (the divisor of allocation, GC and instruction counts per op) are their sum from
+   * `measuredFromIndex` (measuredPhaseOps).
+   */
+  ops?: number[];
+  timedMs?: number[];
   measuredFromIndex: number;
   /** Changepoints (window indices where a new segment starts), from the classifier. */
   changepoints: number[];

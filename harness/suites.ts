@@ -8,13 +8,22 @@ import type { SuiteDefinition } from './suite.js';
 const DEFAULT_V8 = { label: 'default', flags: [] };
 
 /**
+ * Quick plans warm up for {@link QUICK_WARMUP_MS}: the whole warm-up always runs and each fork's
+ * series (warm-up + measured phase, ~60 windows) is classified (harness/stats/warmup-class.ts). The
+ * old 200 ms cap never let a quick fork warm up and sized its batches on unoptimised code; 500 ms
+ * is what the budgets below allow (+0.3 s per child). A quick fork whose series shows no steady
+ * segment says so (`warmup.class` no-steady-state, and a warning): its figure is the whole phase.
+ */
+const QUICK_WARMUP_MS = 500;
+
+/**
  * alloc: the cost of getting a buffer, per strategy × native allocator × buffer size.
  * Quick-mode budget (`--suite alloc --quick`, 2 cores, sequential children so that forks do not
  * disturb each other): 4 strategies × 4 allocators × 3 sizes = 48 cells × 2 forks = 96 children.
  * Each child costs ≈ 0.7 s of start-up (node + tsx + registry + allocator verification; measured:
- * the child with a 0 ms plan takes 0.72 s) + ≤ 0.2 s warm-up + 0.0625 s no-op baseline (a quarter
- * of the measured phase, min 50 ms) + 0.25 s measured ≈ 1.21 s → ≈ 116 s on a quiet machine,
- * leaving ≈ 60 s for load from elsewhere, the parent and the report inside the 3-minute budget.
+ * the child with a 0 ms plan takes 0.72 s) + 0.5 s warm-up + 0.15 s baseline warm-up + 0.0625 s
+ * no-op baseline (a quarter of the measured phase, min 50 ms) + 0.25 s measured ≈ 1.66 s → ≈ 160 s
+ * on a quiet machine, inside the 3-minute budget with little room for load from elsewhere.
  * Two forks give a degenerate interval (warned about); use the full plan for figures.
  */
 const alloc: SuiteDefinition = {
@@ -38,7 +47,7 @@ const alloc: SuiteDefinition = {
   },
   quick: {
     forks: 2,
-    warmupMs: 200,
+    warmupMs: QUICK_WARMUP_MS,
     durationMs: 250,
     sizes: [64, 1500, 16384],
     axes: {},
@@ -50,8 +59,8 @@ const alloc: SuiteDefinition = {
  * vpn (the flagship): one inner packet through an OpenVPN data channel client -> server over
  * UDP/IPv4/Ethernet in memory, per strategy x native allocator x inner packet size x cipher.
  * Quick-mode budget: 3 strategies x 4 allocators x 2 sizes x 2 ciphers = 48 cells x 2 forks = 96
- * children of ~0.5 s start-up + <= 0.2 s warm-up + 0.3 s measured ~= 1 s each -> ~100 s, inside the
- * 3-minute budget on 2 cores with room for a loaded machine.
+ * children of ~0.5 s start-up + 0.5 s warm-up + ~0.2 s baseline + 0.3 s measured ~= 1.5 s each ->
+ * ~145 s, inside the 3-minute budget on 2 cores.
  */
 const vpn: SuiteDefinition = {
   name: 'vpn',
@@ -84,7 +93,7 @@ const vpn: SuiteDefinition = {
   },
   quick: {
     forks: 2,
-    warmupMs: 200,
+    warmupMs: QUICK_WARMUP_MS,
     durationMs: 300,
     sizes: [64, 1400],
     axes: { cipher: ['aes-256-gcm', 'none'], inner: ['udp'] },
@@ -97,8 +106,8 @@ const vpn: SuiteDefinition = {
  * (client and server stacks), per strategy x native allocator x TXT size x query mix. The size axis
  * only changes the TXT share of the mix (all of `txt-only`, 5% of `mixed`, none of `a-only`).
  * Quick-mode budget: 3 strategies x 4 allocators x 1 size x 2 mixes = 24 cells x 2 forks = 48
- * children of ~0.7 s start-up + ~0.5 s zone load and self-check + 0.2 s warm-up + 0.3 s measured
- * ~= 1.7 s each -> ~80 s on 2 cores.
+ * children of ~0.7 s start-up + ~0.5 s zone load and self-check + 0.5 s warm-up + 0.3 s measured
+ * ~= 2 s each -> ~95 s on 2 cores.
  */
 const dns: SuiteDefinition = {
   name: 'dns',
@@ -118,7 +127,7 @@ const dns: SuiteDefinition = {
   },
   quick: {
     forks: 2,
-    warmupMs: 200,
+    warmupMs: QUICK_WARMUP_MS,
     durationMs: 300,
     sizes: [512],
     axes: { mix: ['a-only', 'mixed'] },
@@ -131,8 +140,9 @@ const dns: SuiteDefinition = {
  * memory (workloads/tls-proxy), per strategy x native allocator x record size x cipher suite x op
  * (`request`: one round trip on an open connection; `connection`: TCP + TLS handshakes, one round
  * trip, close). Quick-mode budget: 3 strategies x 4 allocators x 1 size x 2 ciphers x op=request =
- * 24 cells x 2 forks = 48 children of ~2 s each (measured: start-up, set-up, 0.2 s warm-up, 0.3 s
- * measured, the off-heap audit) -> ~100 s on 2 cores.
+ * 24 cells x 2 forks = 48 children of ~2.3 s each (measured at a 0.2 s warm-up: start-up, set-up,
+ * 0.2 s warm-up, 0.3 s measured, the off-heap audit, ~2 s; +0.3 s for the 0.5 s warm-up) -> ~110 s
+ * on 2 cores.
  */
 const tls: SuiteDefinition = {
   name: 'tls',
@@ -151,7 +161,7 @@ const tls: SuiteDefinition = {
   },
   quick: {
     forks: 2,
-    warmupMs: 200,
+    warmupMs: QUICK_WARMUP_MS,
     durationMs: 300,
     sizes: [1024],
     // `connection` (~3 ms/op: key exchange, signature, certificate checks) is left out of quick

@@ -55,7 +55,9 @@ import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
-import { SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset, type TimerCalibration } from '../measure/timer.js';
+import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset, type TimerCalibration } from '../measure/timer.js';
+import { classifyWarmup } from '../stats/warmup-class.js';
+import { ForkSeriesRecorder, seriesWindowMs, steadyFigure } from './fork-series.js';
 import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
 import type { ForkGcTails, OpenLoopRecord } from '../../contract/result-schema.js';
 import {
@@ -75,8 +77,19 @@ export interface Timeable {
   strategyCounters(): StrategyCounters;
 }
 
-/** Length of one warm-up window, ms. */
-export const WARMUP_WINDOW_MS = 100;
+/**
+ * The measured phase's batch is sized on the fastest of the last {@link BATCH_SIZING_WINDOWS}
+ * warm-up windows, as if the op were {@link BATCH_SIZING_MARGIN} times faster still: sized for the
+ * optimised code that will be measured, not for the interpreted first window (the old quick mode's
+ * fault), and not for a window slowed by the machine. The margin because the measured phase is
+ * often faster than the warm-up's end — V8 installs code compiled late on a busy machine during the
+ * baseline phases, and a full GC precedes the phase: measured on quick alloc forks on this VM under
+ * load, the phase's median ran 1.0–1.6x (once 2.3x) faster than the last warm-up windows, and
+ * 15 of 24 forks broke the ≥ 100-clock-costs rule when sized on their median. A batch 1.5x longer
+ * than the rule's minimum costs only coarser latency percentiles (batch means).
+ */
+export const BATCH_SIZING_WINDOWS = 3;
+export const BATCH_SIZING_MARGIN = 1.5;
 /** Longest stretch the timed loop runs without yielding, ms. */
 export const CHUNK_MS = 50;
 /**
@@ -105,7 +118,7 @@ export function newLatencyHistogram(): HdrHistogram {
 
 export type Measurement = Pick<
   ForkRecord,
-  'warmup' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop'
+  'warmup' | 'series' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop'
 > & { latencyHistogram: EncodedHistogram; timerResolutionNs: number };
 
 // ---- the timing loops -------------------------------------------------------------------------
@@ -185,6 +198,21 @@ function primeTimingPaths(w: Timeable, samplesMs: Float64Array, startsMs: Float6
   timeline.reset();
 }
 
+/**
+ * A series recorder whose between-chunk code already ran {@link PRIME_CALLS} times (so it is not
+ * interpreted — boxing doubles — when the warm-up starts); its clock starts now.
+ */
+function primedSeriesRecorder(windowMs: number, samplesMs: Float64Array, startsMs: Float64Array): ForkSeriesRecorder {
+  // The buffers hold the baseline warm-up's last batches: real values, and no loop is called here
+  // (calling a timing loop with another op would spoil its type feedback).
+  const primer = new ForkSeriesRecorder(windowMs, 0);
+  for (let i = 0; i < PRIME_CALLS; i++) {
+    primer.addChunk(samplesMs, startsMs, 1, 1 + (i & 1));
+    primer.closeWindow();
+  }
+  return new ForkSeriesRecorder(windowMs, nowMs());
+}
+
 /** Calls per timing function in {@link primeTimingPaths}. */
 const PRIME_CALLS = 64;
 /** Priming runs the open loop with t0 = 0 (about process start) at this rate: every op is overdue, nothing spins. */
@@ -228,6 +256,7 @@ async function runPhase(
   histogram: HdrHistogram,
   timeline: BatchTimeline,
   chunkMs = CHUNK_MS,
+  series: ForkSeriesRecorder | null = null,
 ): Promise<PhaseResult> {
   timeline.reset();
   const countersBefore = { ...w.strategyCounters() };
@@ -247,6 +276,7 @@ async function runPhase(
     const n = loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs));
     timedMs += accountChunk(samplesMs, n, histogram, nsPerMsPerOp);
     timeline.append(startsMs, samplesMs, n);
+    series?.addChunk(samplesMs, startsMs, n, batchSize);
     batches += n;
     now = nowMs();
     memory.maybeSample(now);
@@ -346,12 +376,14 @@ interface WarmupResult {
 }
 
 /**
- * Warm-up: 100 ms windows through the measured loop itself (so that loop is what the JIT compiles),
- * re-choosing the batch size after each window from the window's *median* ns/op, until the
- * steady-state rule holds on the windows' median throughput or `warmupMs` is spent. Medians,
- * not means: on a shared machine a single preemption inflates a window's mean by milliseconds,
- * which would both block the steady-state rule and under-size the batch. At least one window runs
- * even when `warmupMs` is 0, to size the batch.
+ * Warm-up: `warmupMs` of windows of `series.windowMs` through the measured loop itself (so that
+ * loop is what the JIT compiles), every window recorded into `series` (the first part of the
+ * fork's series, which ../stats/warmup-class.ts classifies once the measured phase is recorded
+ * too). The whole warm-up always runs — as Barrett et al.'s fixed in-process iterations do — so
+ * that the series shows the whole of it; the old rule (successive windows within 2%) is still
+ * evaluated for the record's `steady` (true when it held at some window). The batch size is
+ * re-chosen after each window from that window's median ns/op (so the warm-up itself follows the
+ * JIT), and the measured phase's as {@link BATCH_SIZING_WINDOWS} says. At least one window runs even when `warmupMs` is 0, to size the batch.
  */
 async function warmUp(
   w: Timeable,
@@ -361,36 +393,41 @@ async function warmUp(
   startsMs: Float64Array,
   histogram: HdrHistogram,
   timeline: BatchTimeline,
+  series: ForkSeriesRecorder,
 ): Promise<WarmupResult> {
   const detector = new SteadyStateDetector(0.02, 3);
   const startMs = nowMs();
+  const windowMs = series.windowMs;
   let batchSize = 1;
   let ops = 0;
   let steady = false;
   do {
-    const windowEnd = Math.min(nowMs() + WARMUP_WINDOW_MS, startMs + Math.max(warmupMs, 1));
-    histogram.reset();
+    const windowEnd = Math.min(nowMs() + windowMs, startMs + Math.max(warmupMs, 1));
     while (nowMs() < windowEnd) {
       const n = timedBatches(w, batchSize, samplesMs, startsMs, Math.min(nowMs() + WARMUP_CHUNK_MS, windowEnd));
-      accountChunk(samplesMs, n, histogram, 1e6 / batchSize);
       // Keeps the between-chunk path exactly as in measurement (so it is optimised before it).
+      accountChunk(samplesMs, n, histogram, 1e6 / batchSize);
       timeline.reset();
       timeline.append(startsMs, samplesMs, n);
+      series.addChunk(samplesMs, startsMs, n, batchSize);
       ops += n * batchSize;
       await yieldToEventLoop();
     }
-    const medianNsPerOp = histogram.percentile(50);
+    histogram.reset();
+    series.closeWindow();
+    const medianNsPerOp = series.fastestRecentNsPerOp(1);
     if (medianNsPerOp > 0) {
       batchSize = chooseBatchSize(medianNsPerOp, timer);
-      steady = detector.push(1e9 / medianNsPerOp);
+      if (detector.push(1e9 / medianNsPerOp)) steady = true;
     }
-  } while (!steady && nowMs() - startMs < warmupMs);
-  histogram.reset();
+  } while (nowMs() - startMs < warmupMs);
+  const sizingNsPerOp = series.fastestRecentNsPerOp(BATCH_SIZING_WINDOWS);
+  if (sizingNsPerOp > 0) batchSize = chooseBatchSize(sizingNsPerOp / BATCH_SIZING_MARGIN, timer);
   return {
     ops,
     elapsedMs: nowMs() - startMs,
     steady,
-    rule: `100 ms windows; ${detector.rule} (median ops/s of each window's timed batches), capped at ${warmupMs} ms`,
+    rule: `${windowMs} ms windows; ${detector.rule} (median ops/s of each window's timed batches), at some window of the ${warmupMs} ms warm-up`,
     batchSize,
   };
 }
@@ -425,13 +462,12 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   // whole of the workload's warm-up to settle: a baseline loop still running unoptimised code
   // boxes its doubles (16 B per batch) and would misreport the harness's own allocation.
   await runPhase(timedBatchesBaseline, noopOp, BASELINE_WARMUP_BATCH, BASELINE_WARMUP_MS, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
-  const warm = await warmUp(w, plan.warmupMs, timer, samplesMs, startsMs, histogram, timeline);
+  // The fork's series: warm-up windows, then the measured phase's (closed loop), same window length.
+  const windowMs = seriesWindowMs(plan.warmupMs, plan.durationMs);
+  const series = primedSeriesRecorder(windowMs, samplesMs, startsMs);
+  const warm = await warmUp(w, plan.warmupMs, timer, samplesMs, startsMs, histogram, timeline, series);
   const batchSize = warm.batchSize;
-  if (!warm.steady) {
-    warnings.push(
-      `warm-up did not reach steady state within ${plan.warmupMs} ms (${warm.rule}): raise the warm-up or quiet the machine; early JIT or GC effects may be in the numbers`,
-    );
-  }
+  series.markMeasured();
 
   // No-op baseline through the twin loop, with the cell's batch size: the harness's own time and
   // JS-heap allocation per op (its loop was warmed up before the workload's warm-up).
@@ -470,18 +506,46 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   let phase: PhaseResult;
   let openLoop: OpenLoopRecord | undefined;
   if (rate === undefined || openBuf === null) {
-    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline);
+    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series);
   } else {
     const open = await runOpenLoopPhase(w, rate, plan.durationMs, openBuf, histogram, serviceHistogram, timeline);
     phase = open;
     openLoop = open.openLoop;
   }
   measuredPhaseEnd(phase.ops);
-  const ops = phase.ops;
-  if (ops === 0) throw new Error('no operation completed in the measured phase');
-  const opsPerSec = ops / (phase.timedMs / 1000);
+  if (phase.ops === 0) throw new Error('no operation completed in the measured phase');
+  series.closeWindow();
   const h = histogram.summary();
   const timedBatchSize = openLoop === undefined ? batchSize : 1;
+
+  // Warm-up classified (Barrett et al. 2017; ../stats/warmup-class.ts) on the whole series, and the
+  // figure taken from the measured windows of the final steady segment. Open loop records no
+  // measured windows (its ops are timed one by one against a schedule, and its figure is the
+  // achieved rate): its class describes the closed-loop warm-up, and its figure stays the phase's.
+  const classification = classifyWarmup(series.values());
+  const forkSeries = series.toSeries(classification);
+  const figure = openLoop === undefined ? steadyFigure({ ...forkSeries, ops: forkSeries.ops!, timedMs: forkSeries.timedMs! }, classification.steadyFromIndex) : null;
+  const fromSteadySegment = figure !== null && figure.basis === 'steady-segment';
+  // `ops`/`elapsedNs` behind the figure; every other per-op figure divides by the phase's ops.
+  const ops = fromSteadySegment ? figure.ops : phase.ops;
+  const figureTimedMs = fromSteadySegment ? figure.timedMs : phase.timedMs;
+  const opsPerSec = ops / (figureTimedMs / 1000);
+  const steadyFromIndex = classification.steadyFromIndex;
+  if (classification.class === 'no-steady-state') {
+    warnings.push(
+      `no steady state (${classification.reason}): ops/s is the whole measured phase, warm-up effects and drift included; lengthen --warmup and --duration, or quiet the machine`,
+    );
+  }
+  if (series.dropped > 0) warnings.push(`series capped: the last ${series.dropped} windows were not recorded`);
+  // The batch rule (../measure/timer.ts), checked where it matters: a median timed batch of the
+  // measured phase must last what the rule asks, i.e. be sized as one op of its own duration.
+  const medianBatchNs = h.p50 * timedBatchSize;
+  if (openLoop === undefined && chooseBatchSize(medianBatchNs, timer) > 1) {
+    warnings.push(
+      `batch rule broken: the measured phase's median batch of ${batchSize} ops lasted ${medianBatchNs.toFixed(0)} ns, under ${DEFAULT_BATCH_RULE.clockFactor} clock costs (${timer.overheadNs.toFixed(0)} ns each) or ${DEFAULT_BATCH_RULE.minBatchNs} ns: ` +
+        `the clock adds up to ${((100 * timer.overheadNs) / medianBatchNs).toFixed(1)}% per batch; the batch was sized on warm-up windows slower than the measured phase — lengthen --warmup`,
+    );
+  }
 
   // GC-attributed tails. The batches' starts were read on the loop clock (nowMs); the GC pauses are
   // ms since the phase start on the performance timeline. Loop time t is performance time
@@ -529,7 +593,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   if (phase.gc.droppedPauses > 0) warnings.push(`GC pause list capped: ${phase.gc.droppedPauses} pauses not listed (totals are complete)`);
   if (phase.memory.dropped > 0) warnings.push(`memory timeline capped: ${phase.memory.dropped} samples dropped`);
 
-  const perOp = (x: number): number => x / ops;
+  const perOp = (x: number): number => x / phase.ops;
   const countedArrayBufferBytesPerOp = perOp(phase.counters.allocatedBytes + phase.counters.foreignBytes);
   // Off-heap bytes per op, measured in a GC-free window after the phase (see ../measure/external-audit.ts).
   const countedBytes = (): number => {
@@ -566,10 +630,18 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const { droppedPauses: _dropped, heapAllocatedBytes, externalAllocatedBytes: _ext, profilerGcCount: _n, ...gc } = phase.gc;
   return {
     // Warm-up ops include the priming calls' ops (one per call).
-    warmup: { ops: warm.ops + PRIME_CALLS, elapsedMs: warm.elapsedMs, steady: warm.steady, rule: warm.rule },
+    warmup: {
+      ops: warm.ops + PRIME_CALLS,
+      elapsedMs: warm.elapsedMs,
+      steady: warm.steady,
+      rule: warm.rule,
+      class: classification.class,
+      ...(steadyFromIndex === undefined ? {} : { steadyFromMs: forkSeries.startMs[steadyFromIndex]! }),
+    },
+    series: forkSeries,
     batchSize: timedBatchSize,
     ops,
-    elapsedNs: phase.timedMs * 1e6,
+    elapsedNs: figureTimedMs * 1e6,
     opsPerSec,
     bytesPerSec: opsPerSec * w.payloadBytesPerOp,
     latencyNs: { p50: h.p50, p90: h.p90, p99: h.p99, p999: h.p999, max: h.max, min: h.min, mean: h.mean, count: h.count },

@@ -88,7 +88,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: '--budget', value: 'TIME', help: "wall-time budget of the run, e.g. 35m, 90s, 1h (default: the suite's; cells still short of the target are listed)" },
   { name: '--min-rounds', value: 'N', help: 'rounds every cell gets before adaptive stopping (default: the suite\'s)' },
   { name: '--max-rounds', value: 'N', help: "rounds a cell gets at most (default: the suite's)" },
-  { name: '--warmup', value: 'MS', help: 'warm-up cap per fork, ms' },
+  { name: '--warmup', value: 'MS', help: "warm-up per fork, ms (all of it runs; the fork's series classifies it)" },
   { name: '--duration', value: 'MS', help: 'measured time per fork, ms' },
   { name: '--timeout', value: 'MS', help: 'time limit per child process, ms (default derived from warm-up + duration)' },
   { name: '--rate', value: 'N', help: 'open loop: N operations per second, latency from each intended start (suites with open-loop support: dns, vpn)' },
@@ -135,7 +135,7 @@ export function suiteListing(suites: readonly SuiteDefinition[]): string {
     for (const [mode, p] of [['full', s.full], ['quick', s.quick]] as const) {
       const axes = Object.entries(p.axes).map(([k, v]) => `${k}=${v.join(',')}`);
       out.push(
-        `  ${mode.padEnd(5)}: sizes ${p.sizes.join(',')} (${s.sizeMeaning}); ${roundsText(p)}; warm-up ≤ ${p.warmupMs} ms; ` +
+        `  ${mode.padEnd(5)}: sizes ${p.sizes.join(',')} (${s.sizeMeaning}); ${roundsText(p)}; warm-up ${p.warmupMs} ms; ` +
           `${p.durationMs} ms measured; v8 ${p.v8FlagSets.map((f) => f.label).join(',')}${axes.length ? `; ${axes.join('; ')}` : ''}`,
       );
     }

@@ -12,6 +12,7 @@ import { parsePerfStatCsv, PERF_ACK_ENV, PERF_CTL_ENV, perfStatArgs, type PerfFi
 import type { ChildErrorCode } from '../errors.js';
 import type { Cell, ForkRecord } from '../../contract/result-schema.js';
 import { compiledChildMain, type ChildEntry } from './compiled-child.js';
+import { measuredPhaseOps } from '../child/fork-series.js';
 
 /** One side of a run: the tree whose child is spawned (a paired run has `base` and `head`). */
 export interface Side {
@@ -263,7 +264,8 @@ export class SpawnExecutor implements ChildExecutor {
           if (perfFiles !== null) {
             try {
               const instructions = parsePerfStatCsv(readFileSync(perfFiles.files.outFile, 'utf8'));
-              parsed = { ...parsed, instructions, instructionsPerOp: instructions / parsed.ops };
+              // Counted over the whole measured phase: divide by its ops, not the figure's (a steady segment's).
+              parsed = { ...parsed, instructions, instructionsPerOp: instructions / measuredPhaseOps(parsed) };
             } catch (e) {
               return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: --count-instructions: ${(e as Error).message}`);
             }

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CELL_ENV_VAR, childCommand, parseChildError, parseForkRecord } from '../../../harness/child/protocol.js';
 import { HdrHistogram } from '../../../harness/measure/hdr-histogram.js';
-import type { Cell } from '../../../contract/result-schema.js';
+import { WARMUP_CLASSES, type Cell } from '../../../contract/result-schema.js';
+import { measuredPhaseOps } from '../../../harness/child/fork-series.js';
 import { peer } from '../../peers.js';
 import { testCell } from './record-fixture.js';
 
@@ -73,9 +74,24 @@ describe('child process, end to end', () => {
     // The workload counted every op the harness ran (warm-up + measured + the off-heap audit);
     // the baseline ran a different op.
     expect(rec.externalAudit).toBeDefined();
-    expect(rec.workloadCounters.ops).toBe(rec.warmup.ops + rec.ops + rec.externalAudit!.ops);
+    const phaseOps = measuredPhaseOps(rec);
+    expect(rec.workloadCounters.ops).toBe(rec.warmup.ops + phaseOps + rec.externalAudit!.ops);
     expect(rec.alloc.externalBytesPerOp).toBe(0);
-    expect(rec.latencyNs.count).toBe(rec.ops / rec.batchSize);
+    expect(rec.latencyNs.count).toBe(phaseOps / rec.batchSize);
+    // The series holds every op: the warm-up's (but the 64 priming calls) and the measured phase's.
+    const s = rec.series!;
+    const sum = (xs: number[], from: number, to = xs.length): number => xs.slice(from, to).reduce((a, b) => a + b, 0);
+    expect(sum(s.ops!, 0, s.measuredFromIndex)).toBe(rec.warmup.ops - 64);
+    expect(s.nsPerOp.length).toBe(s.startMs.length);
+    expect(s.nsPerOp.every((v) => v > 0)).toBe(true);
+    expect(WARMUP_CLASSES).toContain(rec.warmup.class);
+    expect(s.segmentMeansNs).toHaveLength(s.changepoints.length + 1);
+    // The figure: the measured windows of the final steady segment, or the whole phase.
+    const steadyIndex = rec.warmup.steadyFromMs === undefined ? -1 : s.startMs.indexOf(rec.warmup.steadyFromMs);
+    expect(steadyIndex === -1).toBe(rec.warmup.class === 'no-steady-state');
+    const from = Math.max(s.measuredFromIndex, steadyIndex);
+    expect(rec.ops).toBe(sum(s.ops!, from));
+    expect(rec.elapsedNs / 1e6).toBeCloseTo(sum(s.timedMs!, from), 6);
     const h = HdrHistogram.decode(rec.latencyHistogram!);
     expect(h.count).toBe(rec.latencyNs.count);
     expect(h.percentile(50)).toBe(rec.latencyNs.p50);

@@ -94,7 +94,7 @@ describe('parseBenchArgs', () => {
     expect(h).toContain('npm run bench -- --suite alloc --quick');
     const l = suiteListing(SUITES);
     expect(l).toContain('strategies: uint8array, pooled, one-big-struct, string');
-    expect(l).toContain('quick: sizes 64,1500,16384 (buffer bytes); 2 forks; warm-up ≤ 200 ms');
+    expect(l).toContain('quick: sizes 64,1500,16384 (buffer bytes); 2 forks; warm-up 500 ms');
     expect(l).not.toContain('test-crash');
   });
 });
