@@ -3,8 +3,9 @@
  * no-op baseline through an identical timing loop, then the measured phase. Returns the parts of
  * the fork record that are measurements (main.ts adds identity, allocator and node metadata).
  *
- * Hygiene (../../../shared/DESIGN.md, "Measurement hygiene"): the timed loop reads a double clock
- * (`nowMs()`, which does not allocate; see ../measure/timer.ts), writes each batch's duration into a preallocated Float64Array and nothing
+ * Hygiene (../../../shared/DESIGN.md, "Measurement hygiene"): the timed loop reads the clock into a
+ * preallocated slot (`readClockMs`, which allocates nothing whatever TurboFan inlines; see
+ * ../measure/timer.ts), writes each batch's duration into a preallocated Float64Array and nothing
  * else; histogram recording, memory sampling and yielding to the event loop (for GC entries) happen
  * between chunks of ~50 ms, outside every timed batch.
  *
@@ -55,7 +56,7 @@ import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
-import { SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset, type TimerCalibration } from '../measure/timer.js';
+import { SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs, type TimerCalibration } from '../measure/timer.js';
 import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
 import type { ForkGcTails, OpenLoopRecord } from '../../contract/result-schema.js';
 import {
@@ -112,6 +113,11 @@ export type Measurement = Pick<
 // Two textually separate copies of one loop: V8 keeps type feedback per function, so the baseline's
 // empty op and the workload's op must not share a call site, or the measured loop would be
 // polymorphic (slower) because the baseline ran first. Keep both bodies identical.
+// The clock is read into a slot, never returned (readClockMs in ../measure/timer.ts): a returned
+// double is boxed (16 B per batch) whenever the op leaves TurboFan no budget to inline the clock.
+
+/** The timing loops' clock slot (see readClockMs); shared, as only one loop runs at a time. */
+const LOOP_CLOCK = newClockSlot();
 
 /**
  * Runs batches of `batchSize` ops until `untilMs` or `samplesMs` is full; returns batches done.
@@ -119,11 +125,14 @@ export type Measurement = Pick<
  */
 function timedBatches(w: Timeable, batchSize: number, samplesMs: Float64Array, startsMs: Float64Array, untilMs: number): number {
   const cap = samplesMs.length;
+  const clock = LOOP_CLOCK;
   let n = 0;
-  let t0 = nowMs();
+  readClockMs(clock);
+  let t0 = clock[0]!;
   while (n < cap) {
     for (let j = 0; j < batchSize; j++) w.op();
-    const t1 = nowMs();
+    readClockMs(clock);
+    const t1 = clock[0]!;
     startsMs[n] = t0;
     samplesMs[n++] = t1 - t0;
     t0 = t1;
@@ -135,11 +144,14 @@ function timedBatches(w: Timeable, batchSize: number, samplesMs: Float64Array, s
 /** Identical to {@link timedBatches}; used only for the no-op baseline. */
 function timedBatchesBaseline(w: Timeable, batchSize: number, samplesMs: Float64Array, startsMs: Float64Array, untilMs: number): number {
   const cap = samplesMs.length;
+  const clock = LOOP_CLOCK;
   let n = 0;
-  let t0 = nowMs();
+  readClockMs(clock);
+  let t0 = clock[0]!;
   while (n < cap) {
     for (let j = 0; j < batchSize; j++) w.op();
-    const t1 = nowMs();
+    readClockMs(clock);
+    const t1 = clock[0]!;
     startsMs[n] = t0;
     samplesMs[n++] = t1 - t0;
     t0 = t1;
