@@ -33,7 +33,15 @@
  *   It cross-checks the counted number over the same window: a warning fires when V8 saw clearly
  *   more than the strategies counted. Typed arrays of ≤ 64 bytes live on the JS heap, not here.
  * - `alloc.strategyPerOp`: every strategy counter's phase delta / ops.
- * - `gc`: pauses whose start lies in the measured phase; `timeShare` = pause total / phase wall time.
+ * - `gc`: pauses whose start lies in the measured phase; `timeShare` = pause time inside the timed
+ *   chunks / the timed time — the time base of `opsPerSec` (../measure/timed-intervals.ts). Pauses V8
+ *   runs between chunks stay in `count` and `pauseMsTotal`. Open loop: pause total / phase wall time,
+ *   as its throughput is over the whole span too.
+ * - `cpu` (Linux): the main thread's CPU time and run-queue wait, its involuntary context switches,
+ *   the machine's steal time and the CPU it ended on, from procfs snapshots just before the first and
+ *   after the last chunk (../measure/thread-cpu.ts); `threadCpuShare` = CPU time / phase wall time.
+ * - `jit`: whether the op and the timing loop had optimised code at the end of the phase, and the
+ *   optimised → unoptimised transitions seen at chunk boundaries (../measure/jit-status.ts).
  * - `memory`: `peakRssBytes` is the process's lifetime peak; the other fields are a snapshot at the
  *   end of the phase; `timeline` is sampled every ~100 ms during the phase (ms since phase start).
  * - `gcTails`: of the ops slower than the fork's p99 (p99.9) — strictly above the histogram's value —
@@ -58,6 +66,9 @@ import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-au
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
 import { SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs, type TimerCalibration } from '../measure/timer.js';
 import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
+import { forkCpu, readThreadCpu, threadCpuAvailable, type ThreadCpuSnapshot } from '../measure/thread-cpu.js';
+import { createJitProbe, optimizationStatusReader, type JitProbe } from '../measure/jit-status.js';
+import { TimedIntervals } from '../measure/timed-intervals.js';
 import type { ForkGcTails, OpenLoopRecord } from '../../contract/result-schema.js';
 import {
   accountOpenLoopChunk,
@@ -106,7 +117,7 @@ export function newLatencyHistogram(): HdrHistogram {
 
 export type Measurement = Pick<
   ForkRecord,
-  'warmup' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop'
+  'warmup' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop' | 'cpu' | 'jit'
 > & { latencyHistogram: EncodedHistogram; timerResolutionNs: number };
 
 // ---- the timing loops -------------------------------------------------------------------------
@@ -202,7 +213,11 @@ const PRIME_CALLS = 64;
 /** Priming runs the open loop with t0 = 0 (about process start) at this rate: every op is overdue, nothing spins. */
 const rateOpsPerSecForPriming = 1e9;
 
-/** Full GC between phases (as JMH does between iterations) so a phase does not pay for the previous one's garbage. */
+/**
+ * One forced full GC, once per fork, between the warm-up and the baseline (see measureCell for
+ * where and why). JMH forces GC only on request (`-gc true`); here it makes every fork's measured
+ * phase start from the same heap however long its warm-up ran and however much garbage it left.
+ */
 function collectGarbage(warnings: string[]): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) {
@@ -227,7 +242,15 @@ interface PhaseResult {
   gc: GcPhaseResult;
   counters: StrategyCounters;
   memory: MemorySampler;
+  /** Main-thread and machine counters just before the first and after the last chunk (null off Linux). */
+  cpuBefore: ThreadCpuSnapshot | null;
+  cpuAfter: ThreadCpuSnapshot | null;
 }
+
+/** Whether /proc/thread-self is readable here (checked once per process). */
+const THREAD_CPU = threadCpuAvailable();
+/** The current phase's timed chunks (reused: preallocated, only one phase runs at a time). */
+const PHASE_CHUNKS = new TimedIntervals();
 
 /** Runs one timed phase of `durationMs` with a fixed batch size, recording into `histogram`. */
 async function runPhase(
@@ -240,15 +263,20 @@ async function runPhase(
   histogram: HdrHistogram,
   timeline: BatchTimeline,
   chunkMs = CHUNK_MS,
+  jit: JitProbe | null = null,
 ): Promise<PhaseResult> {
   timeline.reset();
+  PHASE_CHUNKS.reset();
   const countersBefore = { ...w.strategyCounters() };
   const gcObserver = new GcObserver();
+  // procfs reads allocate strings: before the phase's clock starts, never between batches.
+  const cpuBefore = THREAD_CPU ? readThreadCpu() : null;
   const startMs = nowMs();
+  // GC entries carry performance.now() times: the observer gets that clock, the loop nowMs(). Read
+  // together, so that phase-relative times on the two clocks agree to within a microsecond.
+  const perfStartMs = performance.now();
   const memory = new MemorySampler(startMs);
   memory.maybeSample(startMs, true);
-  // GC entries carry performance.now() times: the observer gets that clock, the loop nowMs().
-  const perfStartMs = performance.now();
   gcObserver.begin(perfStartMs);
   const endMs = startMs + durationMs;
   let batches = 0;
@@ -259,17 +287,35 @@ async function runPhase(
     const n = loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs));
     timedMs += accountChunk(samplesMs, n, histogram, nsPerMsPerOp);
     timeline.append(startsMs, samplesMs, n);
+    if (n > 0) PHASE_CHUNKS.add(startsMs[0]! - startMs, startsMs[n - 1]! + samplesMs[n - 1]! - startMs);
     batches += n;
     now = nowMs();
     memory.maybeSample(now);
+    jit?.sample();
     await yieldToEventLoop();
     now = nowMs();
   }
   const wallMs = now - startMs;
+  const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
-  const gc = await gcObserver.finish(perfStartMs + wallMs, wallMs);
-  return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, gc, counters, memory };
+  const gcWall = await gcObserver.finish(perfStartMs + wallMs, wallMs);
+  const gc = { ...gcWall, timeShare: timedGcShare(gcWall, timedMs) };
+  return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, gc, counters, memory, cpuBefore, cpuAfter };
+}
+
+/**
+ * GC share on the time base of `opsPerSec`: pause time inside the phase's timed chunks / timed
+ * time. Pauses V8 runs between chunks (tasks while the harness yields) stay in `pauseMsTotal` but
+ * not in the share, as their time is not in `timedMs` either. Pauses beyond the listed cap are
+ * counted as inside (an upper bound; a warning already says the list was capped).
+ */
+function timedGcShare(gc: GcPhaseResult, timedMs: number): number {
+  if (!(timedMs > 0)) return 0;
+  let listedMs = 0;
+  for (const p of gc.pauses) listedMs += p.durationMs;
+  const unlistedMs = gc.droppedPauses > 0 ? Math.max(0, gc.pauseMsTotal - listedMs) : 0;
+  return Math.min(1, (PHASE_CHUNKS.overlapMs(gc.pauses) + unlistedMs) / timedMs);
 }
 
 /**
@@ -293,6 +339,7 @@ async function runOpenLoopPhase(
   timeline.reset();
   const countersBefore = { ...w.strategyCounters() };
   const gcObserver = new GcObserver();
+  const cpuBefore = THREAD_CPU ? readThreadCpu() : null;
   const startMs = nowMs();
   const memory = new MemorySampler(startMs);
   memory.maybeSample(startMs, true);
@@ -317,6 +364,7 @@ async function runOpenLoopPhase(
   // Overload: operations due before the end that never started are recorded as lower bounds.
   const pendingAtEnd = recordPendingAtEnd(latency, t0Ms, rateOpsPerSec, next, endMs, now);
   const wallMs = now - startMs;
+  const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
   const gc = await gcObserver.finish(perfStartMs + wallMs, wallMs);
@@ -332,6 +380,8 @@ async function runOpenLoopPhase(
     gc,
     counters,
     memory,
+    cpuBefore,
+    cpuAfter,
     openLoop: {
       rateOpsPerSec,
       achievedOpsPerSec: spanMs > 0 ? next / (spanMs / 1000) : 0,
@@ -424,6 +474,8 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const samplesMs = new Float64Array(SAMPLES_PER_CHUNK);
   const startsMs = new Float64Array(SAMPLES_PER_CHUNK);
   const timeline = new BatchTimeline();
+  // Compiles the JIT probe's natives once, long before anything is timed (see ../measure/jit-status.ts).
+  optimizationStatusReader();
   const timer = calibrateTimer();
 
   // Every timing-path function (loops, accountChunk, histogram.record, the GC observer) runs in
@@ -445,11 +497,16 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
     );
   }
 
+  // The fork's one forced full GC: here, not right before a timed phase. After a full GC V8 sweeps
+  // on background threads (competing for the cores) and deoptimises code whose embedded objects
+  // died; the baseline's re-warm and phase that follow allocate almost nothing, so they absorb both
+  // and the measured phase still starts from the collected heap. Before a 50 ms phase a GC would
+  // otherwise be a large part of what that phase sees.
+  collectGarbage(warnings);
   // No-op baseline through the twin loop, with the cell's batch size: the harness's own time and
   // JS-heap allocation per op (its loop was warmed up before the workload's warm-up).
   const bMs = baselineMs(plan.durationMs);
   await runPhase(timedBatchesBaseline, noopOp, batchSize, WARMUP_CHUNK_MS * 4, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
-  collectGarbage(warnings);
   histogram.reset();
   const base = await runPhase(timedBatchesBaseline, noopOp, batchSize, bMs, samplesMs, startsMs, histogram, timeline);
   const baseline = {
@@ -476,19 +533,22 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const clockOffset = performanceClockOffset();
 
   histogram.reset();
-  collectGarbage(warnings);
+  // The op's and the loop's JIT state over the measured phase (sampled between chunks only).
+  const jitProbe = createJitProbe(w.op, timedBatches);
   // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens).
   measuredPhaseStart();
   let phase: PhaseResult;
   let openLoop: OpenLoopRecord | undefined;
   if (rate === undefined || openBuf === null) {
-    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline);
+    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, jitProbe);
   } else {
     const open = await runOpenLoopPhase(w, rate, plan.durationMs, openBuf, histogram, serviceHistogram, timeline);
     phase = open;
     openLoop = open.openLoop;
   }
   measuredPhaseEnd(phase.ops);
+  // Read now: the off-heap audit below runs the op again.
+  const jit = jitProbe?.result() ?? { opOptimized: null, deopts: null };
   const ops = phase.ops;
   if (ops === 0) throw new Error('no operation completed in the measured phase');
   const opsPerSec = ops / (phase.timedMs / 1000);
@@ -574,6 +634,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const strategyPerOp = emptyCounters();
   for (const k of Object.keys(strategyPerOp) as Array<keyof StrategyCounters>) strategyPerOp[k] = perOp(phase.counters[k]);
 
+  const cpu = phase.cpuBefore !== null && phase.cpuAfter !== null ? forkCpu(phase.cpuBefore, phase.cpuAfter, ops, phase.wallMs * 1e6) : undefined;
   const mem = process.memoryUsage();
   const { droppedPauses: _dropped, heapAllocatedBytes, externalAllocatedBytes: _ext, profilerGcCount: _n, ...gc } = phase.gc;
   return {
@@ -609,6 +670,8 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
     gcTails,
     latencyTimeline,
     ...(openLoop === undefined ? {} : { openLoop }),
+    ...(cpu === undefined ? {} : { cpu }),
+    jit,
   };
 }
 
