@@ -72,8 +72,10 @@ export interface TimerCalibration {
 /**
  * Measures the clock's cost and resolution from `reads` back-to-back read pairs, through
  * {@link readClockMs} as the timing loops read it. Running it hot here also gives `readClockMs`
- * optimised code (with `nowMs` and `hrtime` inlined) before any timing loop is compiled, so a loop
- * that inlines it weighs its full size against the inlining budget and takes all of it or none.
+ * optimised code (with `nowMs` and `hrtime` inlined) before any timing loop is compiled: TurboFan
+ * then weighs its size including what that code inlined against the loop's remaining budget (with
+ * a 1.2× reserve for the callees), which makes "inlined, but `nowMs` not" unlikely — reasoned from
+ * V8's heuristic, not proven; the end-to-end test is the check.
  */
 export function calibrateTimer(reads = 20_000): TimerCalibration {
   const diffsMs = new Float64Array(reads);
