@@ -239,9 +239,19 @@ export interface ForkCpu {
 
 /** Additive (issue 18): the op's optimisation state, read with V8 natives where allowed. */
 export interface ForkJit {
-  /** True when the workload's op function was running optimised code (TurboFan/Maglev) at the end. */
+  /** True when the workload's op function had optimised code (TurboFan/Maglev) attached at the end. */
   opOptimized: boolean | null;
-  /** Deoptimisations seen during the measured phase, or null when not observable. */
+  /**
+   * Additive (harness/measure/jit-status.ts): the same for the timing loop that calls the op. When
+   * TurboFan inlines the op into the loop, the op runs as part of the loop's code, so the op can be
+   * fast while `opOptimized` is false: read the two together.
+   */
+  loopOptimized?: boolean | null;
+  /**
+   * Deoptimisations seen during the measured phase, or null when not observable. V8 exposes no
+   * counter: this counts optimised → not-optimised transitions of the op and the loop observed at
+   * chunk boundaries (~50 ms), a lower bound.
+   */
   deopts: number | null;
 }
 

@@ -3,8 +3,9 @@
  * no-op baseline through an identical timing loop, then the measured phase. Returns the parts of
  * the fork record that are measurements (main.ts adds identity, allocator and node metadata).
  *
- * Hygiene (docs/DESIGN.md, "Measurement hygiene"): the timed loop reads a double clock
- * (`nowMs()`, which does not allocate; see ../measure/timer.ts), writes each batch's duration into a preallocated Float64Array and nothing
+ * Hygiene (docs/DESIGN.md, "Measurement hygiene"): the timed loop reads the clock into a
+ * preallocated slot (`readClockMs`, which allocates nothing whatever TurboFan inlines; see
+ * ../measure/timer.ts), writes each batch's duration into a preallocated Float64Array and nothing
  * else; histogram recording, memory sampling and yielding to the event loop (for GC entries) happen
  * between chunks of ~50 ms, outside every timed batch.
  *
@@ -32,7 +33,15 @@
  *   It cross-checks the counted number over the same window: a warning fires when V8 saw clearly
  *   more than the strategies counted. Typed arrays of ≤ 64 bytes live on the JS heap, not here.
  * - `alloc.strategyPerOp`: every strategy counter's phase delta / ops.
- * - `gc`: pauses whose start lies in the measured phase; `timeShare` = pause total / phase wall time.
+ * - `gc`: pauses whose start lies in the measured phase; `timeShare` = pause time inside the timed
+ *   chunks / the timed time — the time base of `opsPerSec` (../measure/timed-intervals.ts). Pauses V8
+ *   runs between chunks stay in `count` and `pauseMsTotal`. Open loop: pause total / phase wall time,
+ *   as its throughput is over the whole span too.
+ * - `cpu` (Linux): the main thread's CPU time and run-queue wait, its involuntary context switches,
+ *   the machine's steal time and the CPU it ended on, from procfs snapshots just before the first and
+ *   after the last chunk (../measure/thread-cpu.ts); `threadCpuShare` = CPU time / phase wall time.
+ * - `jit`: whether the op and the timing loop had optimised code at the end of the phase, and the
+ *   optimised → unoptimised transitions seen at chunk boundaries (../measure/jit-status.ts).
  * - `memory`: `peakRssBytes` is the process's lifetime peak; the other fields are a snapshot at the
  *   end of the phase; `timeline` is sampled every ~100 ms during the phase (ms since phase start).
  * - `gcTails`: of the ops slower than the fork's p99 (p99.9) — strictly above the histogram's value —
@@ -49,16 +58,19 @@
  *   below 95% of the intended rate (overloaded).
  */
 import type { StrategyCounters } from '../../allocators/buffer-strategy.js';
-import { emptyCounters } from '../../allocators/buffer-strategy.js';
+import { diffCounters, emptyCounters } from '../../allocators/buffer-strategy.js';
 import type { ForkRecord, MeasurePlan } from '../../contract/result-schema.js';
 import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
-import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset, type TimerCalibration } from '../measure/timer.js';
+import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs, type TimerCalibration } from '../measure/timer.js';
 import { classifyWarmup } from '../stats/warmup-class.js';
 import { ForkSeriesRecorder, seriesWindowMs, steadyFigure } from './fork-series.js';
 import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
+import { forkCpu, readThreadCpu, threadCpuAvailable, type ThreadCpuSnapshot } from '../measure/thread-cpu.js';
+import { createJitProbe, optimizationStatusReader, type JitProbe } from '../measure/jit-status.js';
+import { TimedIntervals } from '../measure/timed-intervals.js';
 import type { ForkGcTails, OpenLoopRecord } from '../../contract/result-schema.js';
 import {
   accountOpenLoopChunk,
@@ -118,13 +130,18 @@ export function newLatencyHistogram(): HdrHistogram {
 
 export type Measurement = Pick<
   ForkRecord,
-  'warmup' | 'series' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop'
+  'warmup' | 'series' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop' | 'cpu' | 'jit'
 > & { latencyHistogram: EncodedHistogram; timerResolutionNs: number };
 
 // ---- the timing loops -------------------------------------------------------------------------
 // Two textually separate copies of one loop: V8 keeps type feedback per function, so the baseline's
 // empty op and the workload's op must not share a call site, or the measured loop would be
 // polymorphic (slower) because the baseline ran first. Keep both bodies identical.
+// The clock is read into a slot, never returned (readClockMs in ../measure/timer.ts): a returned
+// double is boxed (16 B per batch) whenever the op leaves TurboFan no budget to inline the clock.
+
+/** The timing loops' clock slot (see readClockMs); shared, as only one loop runs at a time. */
+const LOOP_CLOCK = newClockSlot();
 
 /**
  * Runs batches of `batchSize` ops until `untilMs` or `samplesMs` is full; returns batches done.
@@ -132,11 +149,14 @@ export type Measurement = Pick<
  */
 function timedBatches(w: Timeable, batchSize: number, samplesMs: Float64Array, startsMs: Float64Array, untilMs: number): number {
   const cap = samplesMs.length;
+  const clock = LOOP_CLOCK;
   let n = 0;
-  let t0 = nowMs();
+  readClockMs(clock);
+  let t0 = clock[0]!;
   while (n < cap) {
     for (let j = 0; j < batchSize; j++) w.op();
-    const t1 = nowMs();
+    readClockMs(clock);
+    const t1 = clock[0]!;
     startsMs[n] = t0;
     samplesMs[n++] = t1 - t0;
     t0 = t1;
@@ -148,11 +168,14 @@ function timedBatches(w: Timeable, batchSize: number, samplesMs: Float64Array, s
 /** Identical to {@link timedBatches}; used only for the no-op baseline. */
 function timedBatchesBaseline(w: Timeable, batchSize: number, samplesMs: Float64Array, startsMs: Float64Array, untilMs: number): number {
   const cap = samplesMs.length;
+  const clock = LOOP_CLOCK;
   let n = 0;
-  let t0 = nowMs();
+  readClockMs(clock);
+  let t0 = clock[0]!;
   while (n < cap) {
     for (let j = 0; j < batchSize; j++) w.op();
-    const t1 = nowMs();
+    readClockMs(clock);
+    const t1 = clock[0]!;
     startsMs[n] = t0;
     samplesMs[n++] = t1 - t0;
     t0 = t1;
@@ -218,7 +241,11 @@ const PRIME_CALLS = 64;
 /** Priming runs the open loop with t0 = 0 (about process start) at this rate: every op is overdue, nothing spins. */
 const rateOpsPerSecForPriming = 1e9;
 
-/** Full GC between phases (as JMH does between iterations) so a phase does not pay for the previous one's garbage. */
+/**
+ * One forced full GC, once per fork, between the warm-up and the baseline (see measureCell for
+ * where and why). JMH forces GC only on request (`-gc true`); here it makes every fork's measured
+ * phase start from the same heap however long its warm-up ran and however much garbage it left.
+ */
 function collectGarbage(warnings: string[]): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) {
@@ -243,7 +270,15 @@ interface PhaseResult {
   gc: GcPhaseResult;
   counters: StrategyCounters;
   memory: MemorySampler;
+  /** Main-thread and machine counters just before the first and after the last chunk (null off Linux). */
+  cpuBefore: ThreadCpuSnapshot | null;
+  cpuAfter: ThreadCpuSnapshot | null;
 }
+
+/** Whether /proc/thread-self is readable here (checked once per process). */
+const THREAD_CPU = threadCpuAvailable();
+/** The current phase's timed chunks (reused: preallocated, only one phase runs at a time). */
+const PHASE_CHUNKS = new TimedIntervals();
 
 /** Runs one timed phase of `durationMs` with a fixed batch size, recording into `histogram`. */
 async function runPhase(
@@ -257,15 +292,20 @@ async function runPhase(
   timeline: BatchTimeline,
   chunkMs = CHUNK_MS,
   series: ForkSeriesRecorder | null = null,
+  jit: JitProbe | null = null,
 ): Promise<PhaseResult> {
   timeline.reset();
+  PHASE_CHUNKS.reset();
   const countersBefore = { ...w.strategyCounters() };
   const gcObserver = new GcObserver();
+  // procfs reads allocate strings: before the phase's clock starts, never between batches.
+  const cpuBefore = THREAD_CPU ? readThreadCpu() : null;
   const startMs = nowMs();
+  // GC entries carry performance.now() times: the observer gets that clock, the loop nowMs(). Read
+  // together, so that phase-relative times on the two clocks agree to within a microsecond.
+  const perfStartMs = performance.now();
   const memory = new MemorySampler(startMs);
   memory.maybeSample(startMs, true);
-  // GC entries carry performance.now() times: the observer gets that clock, the loop nowMs().
-  const perfStartMs = performance.now();
   gcObserver.begin(perfStartMs);
   const endMs = startMs + durationMs;
   let batches = 0;
@@ -277,17 +317,35 @@ async function runPhase(
     timedMs += accountChunk(samplesMs, n, histogram, nsPerMsPerOp);
     timeline.append(startsMs, samplesMs, n);
     series?.addChunk(samplesMs, startsMs, n, batchSize);
+    if (n > 0) PHASE_CHUNKS.add(startsMs[0]! - startMs, startsMs[n - 1]! + samplesMs[n - 1]! - startMs);
     batches += n;
     now = nowMs();
     memory.maybeSample(now);
+    jit?.sample();
     await yieldToEventLoop();
     now = nowMs();
   }
   const wallMs = now - startMs;
+  const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
-  const gc = await gcObserver.finish(perfStartMs + wallMs, wallMs);
-  return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, gc, counters, memory };
+  const gcWall = await gcObserver.finish(perfStartMs + wallMs, wallMs);
+  const gc = { ...gcWall, timeShare: timedGcShare(gcWall, timedMs) };
+  return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, gc, counters, memory, cpuBefore, cpuAfter };
+}
+
+/**
+ * GC share on the time base of `opsPerSec`: pause time inside the phase's timed chunks / timed
+ * time. Pauses V8 runs between chunks (tasks while the harness yields) stay in `pauseMsTotal` but
+ * not in the share, as their time is not in `timedMs` either. Pauses beyond the listed cap are
+ * counted as inside (an upper bound; a warning already says the list was capped).
+ */
+function timedGcShare(gc: GcPhaseResult, timedMs: number): number {
+  if (!(timedMs > 0)) return 0;
+  let listedMs = 0;
+  for (const p of gc.pauses) listedMs += p.durationMs;
+  const unlistedMs = gc.droppedPauses > 0 ? Math.max(0, gc.pauseMsTotal - listedMs) : 0;
+  return Math.min(1, (PHASE_CHUNKS.overlapMs(gc.pauses) + unlistedMs) / timedMs);
 }
 
 /**
@@ -311,6 +369,7 @@ async function runOpenLoopPhase(
   timeline.reset();
   const countersBefore = { ...w.strategyCounters() };
   const gcObserver = new GcObserver();
+  const cpuBefore = THREAD_CPU ? readThreadCpu() : null;
   const startMs = nowMs();
   const memory = new MemorySampler(startMs);
   memory.maybeSample(startMs, true);
@@ -335,6 +394,7 @@ async function runOpenLoopPhase(
   // Overload: operations due before the end that never started are recorded as lower bounds.
   const pendingAtEnd = recordPendingAtEnd(latency, t0Ms, rateOpsPerSec, next, endMs, now);
   const wallMs = now - startMs;
+  const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
   const gc = await gcObserver.finish(perfStartMs + wallMs, wallMs);
@@ -350,6 +410,8 @@ async function runOpenLoopPhase(
     gc,
     counters,
     memory,
+    cpuBefore,
+    cpuAfter,
     openLoop: {
       rateOpsPerSec,
       achievedOpsPerSec: spanMs > 0 ? next / (spanMs / 1000) : 0,
@@ -449,6 +511,8 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const samplesMs = new Float64Array(SAMPLES_PER_CHUNK);
   const startsMs = new Float64Array(SAMPLES_PER_CHUNK);
   const timeline = new BatchTimeline();
+  // Compiles the JIT probe's natives once, long before anything is timed (see ../measure/jit-status.ts).
+  optimizationStatusReader();
   const timer = calibrateTimer();
 
   // Every timing-path function (loops, accountChunk, histogram.record, the GC observer) runs in
@@ -469,11 +533,16 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const batchSize = warm.batchSize;
   series.markMeasured();
 
+  // The fork's one forced full GC: here, not right before a timed phase. After a full GC V8 sweeps
+  // on background threads (competing for the cores) and deoptimises code whose embedded objects
+  // died; the baseline's re-warm and phase that follow allocate almost nothing, so they absorb both
+  // and the measured phase still starts from the collected heap. Before a 50 ms phase a GC would
+  // otherwise be a large part of what that phase sees.
+  collectGarbage(warnings);
   // No-op baseline through the twin loop, with the cell's batch size: the harness's own time and
   // JS-heap allocation per op (its loop was warmed up before the workload's warm-up).
   const bMs = baselineMs(plan.durationMs);
   await runPhase(timedBatchesBaseline, noopOp, batchSize, WARMUP_CHUNK_MS * 4, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
-  collectGarbage(warnings);
   histogram.reset();
   const base = await runPhase(timedBatchesBaseline, noopOp, batchSize, bMs, samplesMs, startsMs, histogram, timeline);
   const baseline = {
@@ -500,19 +569,22 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const clockOffset = performanceClockOffset();
 
   histogram.reset();
-  collectGarbage(warnings);
+  // The op's and the loop's JIT state over the measured phase (sampled between chunks only).
+  const jitProbe = createJitProbe(w.op, timedBatches);
   // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens).
   measuredPhaseStart();
   let phase: PhaseResult;
   let openLoop: OpenLoopRecord | undefined;
   if (rate === undefined || openBuf === null) {
-    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series);
+    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series, jitProbe);
   } else {
     const open = await runOpenLoopPhase(w, rate, plan.durationMs, openBuf, histogram, serviceHistogram, timeline);
     phase = open;
     openLoop = open.openLoop;
   }
   measuredPhaseEnd(phase.ops);
+  // Read now: the off-heap audit below runs the op again.
+  const jit = jitProbe?.result() ?? { opOptimized: null, deopts: null };
   if (phase.ops === 0) throw new Error('no operation completed in the measured phase');
   series.closeWindow();
   const h = histogram.summary();
@@ -626,6 +698,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const strategyPerOp = emptyCounters();
   for (const k of Object.keys(strategyPerOp) as Array<keyof StrategyCounters>) strategyPerOp[k] = perOp(phase.counters[k]);
 
+  const cpu = phase.cpuBefore !== null && phase.cpuAfter !== null ? forkCpu(phase.cpuBefore, phase.cpuAfter, ops, phase.wallMs * 1e6) : undefined;
   const mem = process.memoryUsage();
   const { droppedPauses: _dropped, heapAllocatedBytes, externalAllocatedBytes: _ext, profilerGcCount: _n, ...gc } = phase.gc;
   return {
@@ -669,11 +742,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
     gcTails,
     latencyTimeline,
     ...(openLoop === undefined ? {} : { openLoop }),
+    ...(cpu === undefined ? {} : { cpu }),
+    jit,
   };
-}
-
-function diffCounters(after: StrategyCounters, before: StrategyCounters): StrategyCounters {
-  const d = emptyCounters();
-  for (const k of Object.keys(d) as Array<keyof StrategyCounters>) d[k] = after[k] - before[k];
-  return d;
 }

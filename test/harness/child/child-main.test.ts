@@ -3,51 +3,16 @@
  * exactly as the parent does (childCommand + stdio ['ignore', 'pipe', 'pipe', 'pipe']).
  * Timing values are never asserted (2 shared cores); structure, identities and exact relations are.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CELL_ENV_VAR, childCommand, parseChildError, parseForkRecord } from '../../../harness/child/protocol.js';
+import { CELL_ENV_VAR, parseChildError, parseForkRecord } from '../../../harness/child/protocol.js';
 import { HdrHistogram } from '../../../harness/measure/hdr-histogram.js';
 import { WARMUP_CLASSES, type Cell } from '../../../contract/result-schema.js';
 import { measuredPhaseOps } from '../../../harness/child/fork-series.js';
 import { peer } from '../../peers.js';
 import { testCell } from './record-fixture.js';
-
-interface ChildRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  fd3: string;
-  killedByTest: boolean;
-}
+import { runChild } from './run-child.js';
 
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
-
-/** Spawns the child for `cell`; `env` edits the child-specific variables (undefined deletes). */
-function runChild(cell: Cell, opts: { env?: Record<string, string | undefined>; killAfterMs?: number } = {}): Promise<ChildRun> {
-  const cmd = childCommand(cell, 0);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
-  for (const [k, v] of Object.entries({ ...cmd.env, ...opts.env })) if (v !== undefined) env[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd.command, cmd.args, { cwd: cmd.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let fd3 = '';
-    let killedByTest = false;
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (fd3 += d.toString()));
-    const limit = setTimeout(() => {
-      killedByTest = true;
-      child.kill('SIGKILL');
-    }, opts.killAfterMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(limit);
-      resolve({ code, signal, stdout, stderr, fd3, killedByTest });
-    });
-  });
-}
 
 const quickPlan = { warmupMs: 200, durationMs: 250, seed: 7 };
 
