@@ -6,11 +6,14 @@
  * then taken from the measured windows of the final steady segment ({@link steadyFigure}).
  *
  * Hygiene: {@link ForkSeriesRecorder.addChunk} runs between chunks (never inside a timed batch),
- * on preallocated typed arrays and one HDR histogram; it is warmed up with the warm-up itself, so
- * it runs optimised (no boxed doubles, which would count as the harness's heap bytes per op).
+ * on preallocated typed arrays only, and does no JavaScript work per batch: a window's batches
+ * are found by binary search on their starts and copied natively into the window's buffer, whose
+ * median is taken by sorting it in place when the window closes. A per-batch loop here (an HDR
+ * `record()` per batch, or double arithmetic in code that V8 had deoptimised or not yet
+ * OSR-compiled at the start of each chunk) cost ~10 B of JS heap per timed batch in the measured
+ * phase; test/harness/child/zero-alloc-loop.test.ts caught it.
  */
 import type { ForkRecord, ForkSeries } from '../../contract/result-schema.js';
-import { HdrHistogram } from '../measure/hdr-histogram.js';
 import type { WarmupClassification } from '../stats/warmup-class.js';
 
 /** Windows per fork the window length aims at (a full fork: 1 s warm-up + 2 s measured at 50 ms). */
@@ -20,6 +23,14 @@ export const MIN_WINDOW_MS = 10;
 export const MAX_WINDOW_MS = 50;
 /** Windows kept per fork at most (a 10-minute fork at 50 ms windows fits). */
 const MAX_WINDOWS = 16_384;
+/**
+ * Batch durations kept per window for its median (a window is at most 50 ms, the loop's chunk, and a
+ * chunk holds at most 65,536 batches); later batches of an overfull window still count in its ops
+ * and timed ms.
+ */
+const MAX_BATCHES_PER_WINDOW = 1 << 16;
+/** Smallest ns/op a window reports (a median of 0 would break the classifier's log scale). */
+const FLOOR_NS_PER_OP = 0.001;
 
 /**
  * Window length for a fork that warms up `warmupMs` and measures `durationMs`: about
@@ -33,6 +44,12 @@ export function seriesWindowMs(warmupMs: number, durationMs: number): number {
 }
 
 /** Records batches into fixed windows. */
+/** Slots of {@link ForkSeriesRecorder}'s open window. */
+const W_START = 0;
+const W_BATCH = 1;
+const W_OPS = 2;
+const W_TIMED_MS = 3;
+
 export class ForkSeriesRecorder {
   readonly startMs = new Float64Array(MAX_WINDOWS);
   readonly nsPerOp = new Float64Array(MAX_WINDOWS);
@@ -44,12 +61,16 @@ export class ForkSeriesRecorder {
   measuredFromIndex = -1;
   /** Windows dropped because the arrays were full. */
   dropped = 0;
-  private readonly histogram = new HdrHistogram({ lowestDiscernible: 0.001, highestTrackable: 1e12 });
-  /** The open window: its grid start (loop clock), batch size, ops and timed ms; NaN start = none open. */
-  private windowStartMs = NaN;
-  private windowBatch = 0;
-  private windowOps = 0;
-  private windowTimedMs = 0;
+  /** The open window's batch durations, ms (the first `batchesKept`). */
+  private readonly batchMs = new Float64Array(MAX_BATCHES_PER_WINDOW);
+  private batchesKept = 0;
+  /**
+   * The open window, in one preallocated Float64Array: [grid start (loop clock; NaN = none open),
+   * batch size, ops, timed ms]. Not object fields: a double stored into an object field per batch
+   * allocated a HeapNumber (measured: ~10 B per timed batch in the measured phase, which the
+   * zero-allocation test caught); stores into a Float64Array allocate nothing.
+   */
+  private readonly open = new Float64Array([NaN, 0, 0, 0]);
 
   /** `originMs`: loop-clock time (nowMs) that becomes 0 of the series' clock. */
   constructor(
@@ -64,21 +85,38 @@ export class ForkSeriesRecorder {
    * {@link markMeasured}, and a window with no batch (a gap between phases) is not recorded.
    */
   addChunk(samplesMs: Float64Array, startsMs: Float64Array, n: number, batchSize: number): void {
-    const nsPerMsPerOp = 1e6 / batchSize;
-    for (let k = 0; k < n; k++) {
-      const start = startsMs[k]!;
-      if (!(start < this.windowStartMs + this.windowMs) || batchSize !== this.windowBatch) {
-        const base = this.windowStartMs;
-        const sameBatch = batchSize === this.windowBatch;
+    const open = this.open;
+    let a = 0;
+    while (a < n) {
+      const start = startsMs[a]!;
+      if (!(start < open[W_START]! + this.windowMs) || batchSize !== open[W_BATCH]) {
+        const base = open[W_START]!;
+        const sameBatch = batchSize === open[W_BATCH];
         this.closeWindow();
         // The grid cell that holds this batch; a new grid after a close, a new phase or a new batch size.
-        this.windowStartMs = Number.isNaN(base) || !sameBatch ? start : base + Math.floor((start - base) / this.windowMs) * this.windowMs;
-        this.windowBatch = batchSize;
+        open[W_START] = Number.isNaN(base) || !sameBatch ? start : base + Math.floor((start - base) / this.windowMs) * this.windowMs;
+        open[W_BATCH] = batchSize;
       }
-      const ms = samplesMs[k]!;
-      this.histogram.record(ms * nsPerMsPerOp);
-      this.windowOps += batchSize;
-      this.windowTimedMs += ms;
+      // Batches a..b−1 start inside the open window (starts ascend: binary search, no per-batch work).
+      const windowEndMs = open[W_START]! + this.windowMs;
+      let lo = a + 1;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (startsMs[mid]! < windowEndMs) lo = mid + 1;
+        else hi = mid;
+      }
+      const b = lo;
+      const keep = Math.min(b - a, MAX_BATCHES_PER_WINDOW - this.batchesKept);
+      if (keep > 0) {
+        this.batchMs.set(samplesMs.subarray(a, a + keep), this.batchesKept);
+        this.batchesKept += keep;
+      }
+      open[W_OPS] = open[W_OPS]! + (b - a) * batchSize;
+      // The loop's batches are back to back (each starts where the previous ended), so their summed
+      // durations are the span from the first start to the last end.
+      open[W_TIMED_MS] = open[W_TIMED_MS]! + (startsMs[b - 1]! + samplesMs[b - 1]! - start);
+      a = b;
     }
   }
 
@@ -87,25 +125,31 @@ export class ForkSeriesRecorder {
    * next batch starts a new grid (the warm-up closes its windows itself, at its own window ends).
    */
   closeWindow(): void {
-    if (this.windowOps > 0) {
+    const open = this.open;
+    const windowOps = open[W_OPS]!;
+    const windowTimedMs = open[W_TIMED_MS]!;
+    if (windowOps > 0) {
       if (this.count < MAX_WINDOWS) {
         const i = this.count++;
-        this.startMs[i] = this.windowStartMs - this.originMs;
+        this.startMs[i] = open[W_START]! - this.originMs;
         // A median of 0 (batches below the clock's resolution) would break the log scale: the
-        // window's mean stands in, floored at the histogram's resolution.
-        const medianNs = this.histogram.percentile(50);
-        this.nsPerOp[i] = medianNs > 0 ? medianNs : Math.max((this.windowTimedMs * 1e6) / this.windowOps, this.histogram.lowestDiscernible);
-        this.batchSize[i] = this.windowBatch;
-        this.ops[i] = this.windowOps;
-        this.timedMs[i] = this.windowTimedMs;
+        // window's mean stands in, floored.
+        const kept = this.batchMs.subarray(0, this.batchesKept).sort();
+        const mid = kept.length >> 1;
+        const medianMs = kept.length % 2 === 1 ? kept[mid]! : (kept[mid - 1]! + kept[mid]!) / 2;
+        const medianNs = (medianMs * 1e6) / open[W_BATCH]!;
+        this.nsPerOp[i] = medianNs > 0 ? medianNs : Math.max((windowTimedMs * 1e6) / windowOps, FLOOR_NS_PER_OP);
+        this.batchSize[i] = open[W_BATCH]!;
+        this.ops[i] = windowOps;
+        this.timedMs[i] = windowTimedMs;
       } else {
         this.dropped++;
       }
-      this.histogram.reset();
+      this.batchesKept = 0;
     }
-    this.windowOps = 0;
-    this.windowTimedMs = 0;
-    this.windowStartMs = NaN;
+    open[W_OPS] = 0;
+    open[W_TIMED_MS] = 0;
+    open[W_START] = NaN;
   }
 
   /** The lowest ns/op among the last `k` recorded windows; NaN when none. */

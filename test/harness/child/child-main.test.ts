@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_ENV_VAR, parseChildError, parseForkRecord } from '../../../harness/child/protocol.js';
 import { HdrHistogram } from '../../../harness/measure/hdr-histogram.js';
-import { WARMUP_CLASSES, type Cell } from '../../../contract/result-schema.js';
+import { WARMUP_CLASSES } from '../../../contract/result-schema.js';
 import { measuredPhaseOps } from '../../../harness/child/fork-series.js';
 import { peer } from '../../peers.js';
 import { testCell } from './record-fixture.js';

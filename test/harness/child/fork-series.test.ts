@@ -37,11 +37,17 @@ describe('ForkSeriesRecorder', () => {
   it('keeps the median, not the mean: one preempted batch does not move a window', () => {
     const r = new ForkSeriesRecorder(10, 0);
     const c = chunk(0, 10, 1);
-    c.samples[3] = 50; // descheduled for 50 ms inside one batch
+    // Descheduled for 50 ms inside batch 3: as in the real loop, later batches start where it ended.
+    c.samples[3] = 50;
+    for (let k = 4; k < 10; k++) c.starts[k] = c.starts[k - 1]! + c.samples[k - 1]!;
     r.addChunk(c.samples, c.starts, 10, 1);
     r.closeWindow();
+    // Window 0 holds batches 0..3 (1, 1, 1 and 50 ms): its median stays 1 ms; its timed ms is all of them.
     expect(r.values()[0]! / 1e6).toBeCloseTo(1, 2);
-    expect(r.timedMs[0]).toBe(59);
+    expect(r.ops[0]).toBe(4);
+    expect(r.timedMs[0]).toBe(53);
+    // The six batches after it start at 53..58 ms: window 50..60 holds them all.
+    expect([r.count, r.startMs[1], r.ops[1], r.timedMs[1]]).toEqual([2, 50, 6, 6]);
   });
 
   it('skips empty windows across a gap, starts a new window at a new batch size, and marks the measured phase', () => {
