@@ -47,10 +47,14 @@
  *   `openLoop.serviceNs` actual start → end, `batchSize` is 1, and `opsPerSec` is the achieved
  *   throughput (`elapsedNs` = t0 → later of the last completion and the phase end). A warning fires
  *   below 95% of the intended rate (overloaded).
+ * - counted work (`plan.countedWork`, `--count-instructions`): the batch size is the plan's, not
+ *   chosen from timing; `warmupOps` more ops run through the measured loop after the baseline; the
+ *   measured phase is exactly `measuredOps` ops, chunked by batch count instead of by time — so the
+ *   harness's own instructions are the same in every fork (../measure/instruction-counting.ts).
  */
 import type { StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { emptyCounters } from '../../allocators/buffer-strategy.js';
-import type { ForkRecord, MeasurePlan } from '../../contract/result-schema.js';
+import type { CountedWorkPlan, ForkRecord, MeasurePlan } from '../../contract/result-schema.js';
 import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
@@ -217,7 +221,33 @@ interface PhaseResult {
   memory: MemorySampler;
 }
 
-/** Runs one timed phase of `durationMs` with a fixed batch size, recording into `histogram`. */
+/**
+ * A phase of exactly `batches` batches in chunks of `chunkBatches` (`plan.countedWork`), instead of
+ * a phase of `durationMs` in chunks of `chunkMs`: the views cap the loop by their length, so the
+ * loop body is unchanged. Made once per phase, outside every timed batch.
+ */
+interface FixedBatches {
+  batches: number;
+  chunkBatches: number;
+  samples: Float64Array;
+  starts: Float64Array;
+  /**
+   * Announce the measured phase (measured-phase.ts) around the chunk loop itself, so that a counter
+   * sees the same work in every fork: not the phase's set-up and GC-observer wind-down, whose
+   * first-time costs (lazy compiles, IC misses: 0.1–0.5 M instructions here) vary with what ran before.
+   */
+  announce: boolean;
+}
+
+function fixedBatches(ops: number, work: CountedWorkPlan, samplesMs: Float64Array, startsMs: Float64Array, announce: boolean): FixedBatches {
+  const chunkBatches = Math.min(work.chunkBatches, samplesMs.length);
+  return { batches: Math.ceil(ops / work.batchSize), chunkBatches, samples: samplesMs.subarray(0, chunkBatches), starts: startsMs.subarray(0, chunkBatches), announce };
+}
+
+/**
+ * Runs one timed phase of `durationMs` (or, with `fixed`, of exactly `fixed.batches` batches) with a
+ * fixed batch size, recording into `histogram`.
+ */
 async function runPhase(
   loop: Loop,
   w: Timeable,
@@ -228,6 +258,7 @@ async function runPhase(
   histogram: HdrHistogram,
   timeline: BatchTimeline,
   chunkMs = CHUNK_MS,
+  fixed?: FixedBatches,
 ): Promise<PhaseResult> {
   timeline.reset();
   const countersBefore = { ...w.strategyCounters() };
@@ -243,8 +274,15 @@ async function runPhase(
   let timedMs = 0;
   let now = nowMs();
   const nsPerMsPerOp = 1e6 / batchSize;
-  while (now < endMs) {
-    const n = loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs));
+  if (fixed?.announce === true) measuredPhaseStart();
+  while (fixed === undefined ? now < endMs : batches < fixed.batches) {
+    // Counted work: the last chunk is the remainder; no clock decides where a chunk or the phase ends.
+    const n =
+      fixed === undefined
+        ? loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs))
+        : fixed.batches - batches >= fixed.chunkBatches
+          ? loop(w, batchSize, fixed.samples, fixed.starts, Infinity)
+          : loop(w, batchSize, fixed.samples.subarray(0, fixed.batches - batches), fixed.starts.subarray(0, fixed.batches - batches), Infinity);
     timedMs += accountChunk(samplesMs, n, histogram, nsPerMsPerOp);
     timeline.append(startsMs, samplesMs, n);
     batches += n;
@@ -253,6 +291,7 @@ async function runPhase(
     await yieldToEventLoop();
     now = nowMs();
   }
+  if (fixed?.announce === true) measuredPhaseEnd(batches * batchSize);
   const wallMs = now - startMs;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
@@ -426,7 +465,9 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   // boxes its doubles (16 B per batch) and would misreport the harness's own allocation.
   await runPhase(timedBatchesBaseline, noopOp, BASELINE_WARMUP_BATCH, BASELINE_WARMUP_MS, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
   const warm = await warmUp(w, plan.warmupMs, timer, samplesMs, startsMs, histogram, timeline);
-  const batchSize = warm.batchSize;
+  // Counted work (`--count-instructions`): one batch size for every fork, not one chosen from timing.
+  const counted = plan.countedWork;
+  const batchSize = counted?.batchSize ?? warm.batchSize;
   if (!warm.steady) {
     warnings.push(
       `warm-up did not reach steady state within ${plan.warmupMs} ms (${warm.rule}): raise the warm-up or quiet the machine; early JIT or GC effects may be in the numbers`,
@@ -463,20 +504,28 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   }
   const clockOffset = performanceClockOffset();
 
+  if (counted !== undefined) {
+    // Counted work: exactly warmupOps more ops through the measured loop at the fixed batch size, so
+    // the loop's optimised code is settled before the counter starts, however fast this fork ran.
+    await runPhase(timedBatches, w, batchSize, 0, samplesMs, startsMs, histogram, timeline, CHUNK_MS, fixedBatches(counted.warmupOps, counted, samplesMs, startsMs, false));
+  }
   histogram.reset();
   collectGarbage(warnings);
-  // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens).
-  measuredPhaseStart();
+  // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens);
+  // counted work announces it around its chunk loop instead (see FixedBatches.announce).
+  const announcedByPhase = counted !== undefined && (rate === undefined || openBuf === null);
+  if (!announcedByPhase) measuredPhaseStart();
   let phase: PhaseResult;
   let openLoop: OpenLoopRecord | undefined;
   if (rate === undefined || openBuf === null) {
-    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline);
+    const fixed = counted === undefined ? undefined : fixedBatches(counted.measuredOps, counted, samplesMs, startsMs, true);
+    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, fixed);
   } else {
     const open = await runOpenLoopPhase(w, rate, plan.durationMs, openBuf, histogram, serviceHistogram, timeline);
     phase = open;
     openLoop = open.openLoop;
   }
-  measuredPhaseEnd(phase.ops);
+  if (!announcedByPhase) measuredPhaseEnd(phase.ops);
   const ops = phase.ops;
   if (ops === 0) throw new Error('no operation completed in the measured phase');
   const opsPerSec = ops / (phase.timedMs / 1000);
@@ -523,7 +572,8 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   if (timedBatchSize > 1) {
     warnings.push(`operations are timed in batches of ${batchSize} (one op is shorter than the clock allows): latency percentiles are of batch means and hide the spread within a batch`);
   }
-  if (phase.batches < 1000) {
+  // Counted work chose its (small) batch count on purpose; its timing is secondary.
+  if (phase.batches < 1000 && counted === undefined) {
     warnings.push(`only ${phase.batches} timed samples: percentiles above p99 rest on few samples; lengthen the measured phase`);
   }
   if (phase.gc.droppedPauses > 0) warnings.push(`GC pause list capped: ${phase.gc.droppedPauses} pauses not listed (totals are complete)`);
