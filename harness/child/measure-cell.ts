@@ -287,7 +287,9 @@ async function runPhase(
     timeline.append(startsMs, samplesMs, n);
     batches += n;
     now = nowMs();
-    memory.maybeSample(now);
+    // Counted work samples memory only at the phase's start and end: a sample every 100 ms of wall
+    // time (process.memoryUsage(), thousands of instructions each) would add a load-dependent count.
+    if (fixed === undefined) memory.maybeSample(now);
     await yieldToEventLoop();
     now = nowMs();
   }
