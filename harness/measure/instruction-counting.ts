@@ -49,11 +49,14 @@ export function resolveInstructionSource(choice: InstructionSourceChoice, probes
  * decides the batch size (each batch adds about 1,000 instructions: forks with batches of 2 and 3
  * differed by 1.2% per op under perf), the number of yields between chunks and the op count, and
  * under valgrind timing is 5–100× slower and noisier. Fixed counts remove all three.
- * - batch size 16: the loop's per-batch cost is spread over 16 ops (about 70 instructions per op);
- * - 16 batches per chunk: one yield to the event loop per 256 ops;
- * - 4,096 measured ops after 4,096 extra warm-up ops through the same loop: the extra warm-up runs
- *   uninstrumented (cheap) and lets V8 finish tiering up the measured loop at this batch size
- *   before counting starts; 4,096 ops cost about 4 s under callgrind for a 9,000-instruction op.
+ * - batch size 16: the loop's per-batch cost is spread over 16 ops;
+ * - 4 batches per chunk: one yield to the event loop per 64 ops, so the between-chunk code runs
+ *   often in the extra warm-up and is compiled before the count starts;
+ * - 4,096 measured ops after 4 × as many extra warm-up ops through the same loop: the extra warm-up
+ *   runs uninstrumented (cheap under callgrind) and lets V8 finish tiering up the measured loop at
+ *   this batch size. The counted window still holds a few hundred thousand instructions of one-off
+ *   harness work (lazy compiles, IC misses), so it must be long: 4,096 ops of the 14,000-instruction
+ *   validation op (58 M instructions) kept forks within 0.4% of each other; 1,024 ops did not.
  * `measuredOps` may be overridden (`--count-ops N`) for ops far slower or faster than that.
  */
 export function countedWorkPlan(measuredOps = DEFAULT_COUNTED_OPS): CountedWorkPlan {
