@@ -40,6 +40,25 @@ export interface MeasurePlan {
    * measured from each operation's intended start (harness/child/open-loop.ts). Absent: closed loop.
    */
   rateOpsPerSec?: number;
+  /**
+   * Additive (issue 18, `--count-instructions`): the fork does fixed work instead of timed phases
+   * wherever the work reaches the instruction count, so that instructions per op are the same in
+   * every fork (harness/measure/instruction-counting.ts says why). Absent: timed phases as usual.
+   */
+  countedWork?: CountedWorkPlan;
+}
+
+/**
+ * Fixed work of a counted fork: the batch size is this, not chosen from timing; after the usual
+ * timed warm-up, exactly `warmupOps` more ops run through the measured loop; the measured phase is
+ * exactly `measuredOps` ops (rounded up to whole batches), yielding to the event loop after every
+ * `chunkBatches` batches rather than every 50 ms. Timing is still recorded, but of this fixed work.
+ */
+export interface CountedWorkPlan {
+  batchSize: number;
+  chunkBatches: number;
+  warmupOps: number;
+  measuredOps: number;
 }
 
 /** Per-GC-kind totals. Kinds: scavenge, markCompact, incremental, weakCallbacks, other. */
@@ -177,8 +196,9 @@ export interface ForkRecord {
   /** Additive (harness/child): present when the cell ran open loop (`plan.rateOpsPerSec`). */
   openLoop?: OpenLoopRecord;
   /**
-   * Additive (`--count-instructions`, added by the parent from `perf stat`): user-space instructions
-   * retired by the child's main thread during the measured phase (harness/measure/perf-stat.ts).
+   * Additive (`--count-instructions`, added by the parent): user-space instructions of the child's
+   * main thread during the measured phase, from `perf stat` (harness/measure/perf-stat.ts) or
+   * valgrind's callgrind (harness/measure/callgrind.ts), as `instructionSource` says.
    */
   instructions?: number;
   /** Additive (`--count-instructions`): `instructions / ops`. */

@@ -25,6 +25,7 @@ export const DEBIAN_PEERS: readonly DebianPeer[] = [
   { probe: 'chromium', pkg: 'chromium', why: 'report checks in headless Chromium' },
   { probe: 'cc', pkg: 'gcc', why: 'builds the malloc-counting shim' },
   { probe: 'perf', pkg: 'linux-perf', why: 'instruction counts (npm run bench -- --count-instructions)' },
+  { probe: 'valgrind', pkg: 'valgrind', why: 'instruction counts without hardware counters (callgrind: --count-instructions on VMs)' },
 ];
 
 export const SETUP_COMMAND = 'npm run setup';

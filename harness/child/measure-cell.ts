@@ -50,6 +50,10 @@
  *   per batch, in both loop copies, so the baseline includes it); batch times are moved onto the GC
  *   entries' clock with a measured offset (performanceClockOffset in ../measure/timer.ts).
  *   `latencyTimeline`: the same batches downsampled to ≤ 2,000 points, on `gc.pauses`' time base.
+ * - counted work (`plan.countedWork`, `--count-instructions`): the batch size is the plan's, not
+ *   chosen from timing; `warmupOps` more ops run through the measured loop after the baseline; the
+ *   measured phase is exactly `measuredOps` ops, chunked by batch count instead of by time — so the
+ *   harness's own instructions are the same in every fork (../measure/instruction-counting.ts).
  * - open loop (`plan.rateOpsPerSec`, ./open-loop.ts): after the closed-loop warm-up and baseline,
  *   a short open-loop warm-up, then ops timed one by one from their intended start t0 + i / rate:
  *   `latencyNs` is intended start → end (ops still due at the end are recorded as lower bounds),
@@ -59,7 +63,7 @@
  */
 import type { StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { diffCounters, emptyCounters } from '../../allocators/buffer-strategy.js';
-import type { ForkRecord, MeasurePlan } from '../../contract/result-schema.js';
+import type { CountedWorkPlan, ForkRecord, MeasurePlan } from '../../contract/result-schema.js';
 import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
@@ -280,7 +284,33 @@ const THREAD_CPU = threadCpuAvailable();
 /** The current phase's timed chunks (reused: preallocated, only one phase runs at a time). */
 const PHASE_CHUNKS = new TimedIntervals();
 
-/** Runs one timed phase of `durationMs` with a fixed batch size, recording into `histogram`. */
+/**
+ * A phase of exactly `batches` batches in chunks of `chunkBatches` (`plan.countedWork`), instead of
+ * a phase of `durationMs` in chunks of `chunkMs`: the views cap the loop by their length, so the
+ * loop body is unchanged. Made once per phase, outside every timed batch.
+ */
+interface FixedBatches {
+  batches: number;
+  chunkBatches: number;
+  samples: Float64Array;
+  starts: Float64Array;
+  /**
+   * Announce the measured phase (measured-phase.ts) around the chunk loop itself, so that a counter
+   * sees the same work in every fork: not the phase's set-up and GC-observer wind-down, whose
+   * first-time costs (lazy compiles, IC misses: 0.1–0.5 M instructions here) vary with what ran before.
+   */
+  announce: boolean;
+}
+
+function fixedBatches(ops: number, work: CountedWorkPlan, samplesMs: Float64Array, startsMs: Float64Array, announce: boolean): FixedBatches {
+  const chunkBatches = Math.min(work.chunkBatches, samplesMs.length);
+  return { batches: Math.ceil(ops / work.batchSize), chunkBatches, samples: samplesMs.subarray(0, chunkBatches), starts: startsMs.subarray(0, chunkBatches), announce };
+}
+
+/**
+ * Runs one timed phase of `durationMs` (or, with `fixed`, of exactly `fixed.batches` batches) with a
+ * fixed batch size, recording into `histogram`.
+ */
 async function runPhase(
   loop: Loop,
   w: Timeable,
@@ -293,6 +323,7 @@ async function runPhase(
   chunkMs = CHUNK_MS,
   series: ForkSeriesRecorder | null = null,
   jit: JitProbe | null = null,
+  fixed?: FixedBatches,
 ): Promise<PhaseResult> {
   timeline.reset();
   PHASE_CHUNKS.reset();
@@ -312,19 +343,29 @@ async function runPhase(
   let timedMs = 0;
   let now = nowMs();
   const nsPerMsPerOp = 1e6 / batchSize;
-  while (now < endMs) {
-    const n = loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs));
+  if (fixed?.announce === true) measuredPhaseStart();
+  while (fixed === undefined ? now < endMs : batches < fixed.batches) {
+    // Counted work: the last chunk is the remainder; no clock decides where a chunk or the phase ends.
+    const n =
+      fixed === undefined
+        ? loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs))
+        : fixed.batches - batches >= fixed.chunkBatches
+          ? loop(w, batchSize, fixed.samples, fixed.starts, Infinity)
+          : loop(w, batchSize, fixed.samples.subarray(0, fixed.batches - batches), fixed.starts.subarray(0, fixed.batches - batches), Infinity);
     timedMs += accountChunk(samplesMs, n, histogram, nsPerMsPerOp);
     timeline.append(startsMs, samplesMs, n);
     series?.addChunk(samplesMs, startsMs, n, batchSize);
     if (n > 0) PHASE_CHUNKS.add(startsMs[0]! - startMs, startsMs[n - 1]! + samplesMs[n - 1]! - startMs);
     batches += n;
     now = nowMs();
-    memory.maybeSample(now);
+    // Counted work samples memory only at the phase's start and end: a sample every 100 ms of wall
+    // time (process.memoryUsage(), thousands of instructions each) would add a load-dependent count.
+    if (fixed === undefined) memory.maybeSample(now);
     jit?.sample();
     await yieldToEventLoop();
     now = nowMs();
   }
+  if (fixed?.announce === true) measuredPhaseEnd(batches * batchSize);
   const wallMs = now - startMs;
   const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
@@ -530,7 +571,9 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const windowMs = seriesWindowMs(plan.warmupMs, plan.durationMs);
   const series = primedSeriesRecorder(windowMs, samplesMs, startsMs);
   const warm = await warmUp(w, plan.warmupMs, timer, samplesMs, startsMs, histogram, timeline, series);
-  const batchSize = warm.batchSize;
+  // Counted work (`--count-instructions`): one batch size for every fork, not one chosen from timing.
+  const counted = plan.countedWork;
+  const batchSize = counted?.batchSize ?? warm.batchSize;
   series.markMeasured();
 
   // The fork's one forced full GC: here, not right before a timed phase. After a full GC V8 sweeps
@@ -568,21 +611,29 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   }
   const clockOffset = performanceClockOffset();
 
+  if (counted !== undefined) {
+    // Counted work: exactly warmupOps more ops through the measured loop at the fixed batch size, so
+    // the loop's optimised code is settled before the counter starts, however fast this fork ran.
+    await runPhase(timedBatches, w, batchSize, 0, samplesMs, startsMs, histogram, timeline, CHUNK_MS, null, null, fixedBatches(counted.warmupOps, counted, samplesMs, startsMs, false));
+  }
   histogram.reset();
   // The op's and the loop's JIT state over the measured phase (sampled between chunks only).
   const jitProbe = createJitProbe(w.op, timedBatches);
-  // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens).
-  measuredPhaseStart();
+  // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens);
+  // counted work announces it around its chunk loop instead (see FixedBatches.announce).
+  const announcedByPhase = counted !== undefined && (rate === undefined || openBuf === null);
+  if (!announcedByPhase) measuredPhaseStart();
   let phase: PhaseResult;
   let openLoop: OpenLoopRecord | undefined;
   if (rate === undefined || openBuf === null) {
-    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series, jitProbe);
+    const fixed = counted === undefined ? undefined : fixedBatches(counted.measuredOps, counted, samplesMs, startsMs, true);
+    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series, jitProbe, fixed);
   } else {
     const open = await runOpenLoopPhase(w, rate, plan.durationMs, openBuf, histogram, serviceHistogram, timeline);
     phase = open;
     openLoop = open.openLoop;
   }
-  measuredPhaseEnd(phase.ops);
+  if (!announcedByPhase) measuredPhaseEnd(phase.ops);
   // Read now: the off-heap audit below runs the op again.
   const jit = jitProbe?.result() ?? { opOptimized: null, deopts: null };
   if (phase.ops === 0) throw new Error('no operation completed in the measured phase');
@@ -659,7 +710,8 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   if (timedBatchSize > 1) {
     warnings.push(`operations are timed in batches of ${batchSize} (one op is shorter than the clock allows): latency percentiles are of batch means and hide the spread within a batch`);
   }
-  if (phase.batches < 1000) {
+  // Counted work chose its (small) batch count on purpose; its timing is secondary.
+  if (phase.batches < 1000 && counted === undefined) {
     warnings.push(`only ${phase.batches} timed samples: percentiles above p99 rest on few samples; lengthen the measured phase`);
   }
   if (phase.gc.droppedPauses > 0) warnings.push(`GC pause list capped: ${phase.gc.droppedPauses} pauses not listed (totals are complete)`);

@@ -5,7 +5,10 @@
  */
 import { ALLOCATOR_NAMES, isAllocatorName, type AllocatorName } from '../../allocators/native-allocators.js';
 import { UsageError } from '../errors.js';
+import { callgrindAvailable, type CallgrindAvailability } from '../measure/callgrind.js';
+import { INSTRUCTION_SOURCE_CHOICES, resolveInstructionSource, type InstructionSourceChoice } from '../measure/instruction-counting.js';
 import { perfCountingAvailable, type PerfAvailability } from '../measure/perf-stat.js';
+import type { InstructionSource } from '../../contract/result-schema.js';
 import type { SuiteDefinition } from '../suite.js';
 
 export type ParamValue = string | number | boolean;
@@ -45,11 +48,14 @@ export interface BenchOptions {
    */
   rateOpsPerSec?: number;
   /**
-   * `--count-instructions` (additive): each child runs under `perf stat`, which counts the
-   * user-space instructions of its main thread during the measured phase (harness/measure/perf-stat.ts);
-   * absent: no perf.
+   * `--count-instructions` (additive): the counter that counts the user-space instructions of each
+   * child's main thread during its measured phase, resolved from `--instruction-source` (auto: perf
+   * where hardware counters exist, else callgrind; harness/measure/instruction-counting.ts); the
+   * children then do fixed work (`plan.countedWork`). Absent: nothing is counted.
    */
-  countInstructions?: true;
+  countInstructions?: InstructionSource;
+  /** `--count-ops N` (with --count-instructions): measured ops per counted fork; absent: the default. */
+  countOps?: number;
   /** `--target F` (additive): relative 95% half-width an adaptive run aims for; null/absent: the plan's (0.02). */
   targetHalfWidth?: number | null;
   /** `--budget DURATION` (additive): wall-time budget of the run, ms; null/absent: the plan's. */
@@ -62,6 +68,8 @@ export interface BenchOptions {
 export interface ParseBenchOptions {
   /** Whether `perf stat` can count instructions here (default: probed once per process). */
   perfAvailable?: () => PerfAvailability;
+  /** Whether valgrind's callgrind and vgdb are installed (default: probed once per process). */
+  callgrindAvailable?: () => CallgrindAvailability;
 }
 
 export type BenchCommand = { kind: 'help' } | { kind: 'list' } | { kind: 'run'; options: BenchOptions };
@@ -95,7 +103,9 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: '--seed', value: 'N', help: `seed of the run order, bootstrap and workload (default ${DEFAULT_SEED})` },
   { name: '--shard', value: 'K/N', help: 'run only cells whose index in the id-sorted list is K-1 modulo N' },
   { name: '--baseline', value: 'GIT_REF', help: 'paired run: this git ref (base) against the working tree (head)' },
-  { name: '--count-instructions', value: null, help: "also count the measured phase's user-space instructions (main thread) with perf stat: compare gets instructionsPerOp" },
+  { name: '--count-instructions', value: null, help: "also count the measured phase's user-space instructions (main thread), over fixed work per fork: compare gets instructionsPerOp" },
+  { name: '--instruction-source', value: 'auto|perf|callgrind', help: 'with --count-instructions: the counter (default auto: perf where hardware counters exist, else valgrind callgrind)' },
+  { name: '--count-ops', value: 'N', help: 'with --count-instructions: measured ops per fork (default 4096; lower it for slow ops under callgrind)' },
   { name: '--no-report', value: null, help: 'do not render the HTML/markdown report at the end' },
   { name: '--list', value: null, help: 'list the suites with their axes and defaults' },
   { name: '--help', value: null, help: 'this text' },
@@ -122,6 +132,7 @@ export function benchHelp(): string {
     '  npm run bench -- --suite alloc --quick --shard 1/4 --no-report',
     '  npm run bench -- --suite vpn --quick --strategy pooled --allocator glibc --rate 20000',
     '  npm run bench -- --suite alloc --quick --strategy pooled --allocator glibc --count-instructions',
+    '  npm run bench -- --suite vpn --quick --strategy one-big-struct --allocator glibc --count-instructions --instruction-source callgrind --count-ops 1024',
     '  npm run bench -- --list',
   ].join('\n');
 }
@@ -285,11 +296,22 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
   const budgetMs = budgetRaw === null ? null : parseDurationMs(budgetRaw, '--budget');
   const out = str('--out');
   if (out !== null && out === '') throw new UsageError('--out needs a file name, e.g. --out results/alloc.json');
-  const countInstructions = seen.has('--count-instructions');
-  if (countInstructions) {
+  const sourceRaw = str('--instruction-source');
+  const countOps = intFlag('--count-ops', 1, '1024');
+  let countInstructions: InstructionSource | null = null;
+  if (!seen.has('--count-instructions')) {
+    const stray = ['--instruction-source', '--count-ops'].filter((f) => seen.has(f));
+    if (stray.length > 0) throw new UsageError(`${stray.join(' and ')} only applies with --count-instructions`);
+  } else {
+    if (sourceRaw !== null && !(INSTRUCTION_SOURCE_CHOICES as readonly string[]).includes(sourceRaw)) {
+      throw new UsageError(`--instruction-source: unknown value '${sourceRaw}'; valid: ${INSTRUCTION_SOURCE_CHOICES.join(', ')}`);
+    }
+    if (rateRaw !== null) throw new UsageError('--count-instructions counts closed-loop cells (fixed work per fork); drop --rate');
     // Refused here, once, before any child runs — not as one failure per fork.
-    const perf = (parseOptions.perfAvailable ?? perfCountingAvailable)();
-    if (!perf.ok) throw new UsageError(perf.message);
+    countInstructions = resolveInstructionSource((sourceRaw ?? 'auto') as InstructionSourceChoice, {
+      perf: parseOptions.perfAvailable ?? perfCountingAvailable,
+      callgrind: parseOptions.callgrindAvailable ?? callgrindAvailable,
+    });
   }
 
   return {
@@ -312,7 +334,8 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       shard,
       baseline,
       ...(rateOpsPerSec === null ? {} : { rateOpsPerSec }),
-      ...(countInstructions ? { countInstructions: true as const } : {}),
+      ...(countInstructions === null ? {} : { countInstructions }),
+      ...(countInstructions === null || countOps === null ? {} : { countOps }),
       targetHalfWidth,
       budgetMs,
       minRounds,

@@ -38,6 +38,7 @@ import type { CellResult, ForkRecord, ResultFile } from '../../contract/result-s
 import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from './bootstrap-ratio.js';
 import { NothingToCompareError } from './errors.js';
 import { checkEnvironments } from './environment-check.js';
+import { checkInstructionSources } from './instruction-source.js';
 import { mannWhitneyU } from './mann-whitney.js';
 import { forksForTarget, minimumDetectableEffect, standardErrorLog, tostPaired, tostUnpaired } from './equivalence.js';
 import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type MetricName } from '../../contract/metrics.js';
@@ -388,6 +389,7 @@ function describeFile(file: ResultFile, label: string): ComparisonReport['base']
 /** Compares two checked result files (see contract/read-result.ts). Throws on mismatched environments unless `force`. */
 export function compareResults(base: ResultFile, head: ResultFile, options: CompareOptions): ComparisonReport {
   const warnings = checkEnvironments(base, head, options.force, options.labels);
+  warnings.push(...checkInstructionSources(base, head, options.force, options.labels));
   if (base.suite !== head.suite) warnings.push(`suites differ (${base.suite} vs ${head.suite}); cells are matched by id`);
   const headById = new Map<string, CellResult>(head.cells.map((c) => [c.id, c]));
   const baseIds = new Set(base.cells.map((c) => c.id));

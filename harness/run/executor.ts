@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { childCommand, parseChildError, parseForkRecord, REPO_ROOT } from '../child/protocol.js';
 import { parsePerfStatCsv, PERF_ACK_ENV, PERF_CTL_ENV, perfStatArgs, type PerfFiles } from '../measure/perf-stat.js';
+import { CallgrindControl, callgrindArgs, mainThreadOutFile, parseCallgrindTotals, type CallgrindFiles } from '../measure/callgrind.js';
 import type { ChildErrorCode } from '../errors.js';
-import type { Cell, ForkRecord } from '../../contract/result-schema.js';
+import type { Cell, ForkRecord, InstructionSource } from '../../contract/result-schema.js';
 import { compiledChildMain, type ChildEntry } from './compiled-child.js';
 import { measuredPhaseOps } from '../child/fork-series.js';
 
@@ -30,11 +31,12 @@ export interface ChildRequest {
   /** Aborted on Ctrl-C: the executor kills the running child and reports `E_INTERRUPTED`. */
   signal: AbortSignal;
   /**
-   * Additive (`--count-instructions`): run the child under `perf stat` counting the user-space
-   * instructions of its main thread during the measured phase (harness/measure/perf-stat.ts); the
-   * record then carries `instructions` and `instructionsPerOp`. Absent or false: no perf, no agent.
+   * Additive (`--count-instructions`): run the child under `perf stat` (harness/measure/perf-stat.ts)
+   * or valgrind's callgrind (harness/measure/callgrind.ts), counting the user-space instructions of
+   * its main thread during the measured phase; the record then carries `instructions`,
+   * `instructionsPerOp` and `instructionSource`. Absent: no counter, no agent.
    */
-  countInstructions?: boolean;
+  countInstructions?: InstructionSource;
 }
 
 export interface ChildFailure {
@@ -115,10 +117,13 @@ function trackGroup(pid: number): void {
 /** The agent that switches perf's counter on and off around the measured phase (always this tree's copy). */
 export const PERF_AGENT_PATH = resolve(REPO_ROOT, 'harness', 'measure', 'perf-control-agent.ts');
 
-/** A per-fork temporary directory holding perf's control and ack fifos and its output file. */
-function makePerfFiles(): { dir: string; files: PerfFiles } {
+/**
+ * A per-fork temporary directory holding the counter's control and ack fifos and its output file
+ * (perf's CSV, or callgrind's per-thread files and vgdb's fifos).
+ */
+function makeCounterFiles(): { dir: string; files: PerfFiles & CallgrindFiles } {
   const dir = mkdtempSync(join(tmpdir(), 'buflab-perf-'));
-  const files = { ctlFifo: join(dir, 'ctl'), ackFifo: join(dir, 'ack'), outFile: join(dir, 'perf-stat.csv') };
+  const files = { ctlFifo: join(dir, 'ctl'), ackFifo: join(dir, 'ack'), outFile: join(dir, 'counter.out'), vgdbPrefix: join(dir, 'vgdb') };
   try {
     execFileSync('mkfifo', ['-m', '600', files.ctlFifo, files.ackFifo], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
@@ -143,7 +148,8 @@ export function compiledArgs(args: readonly string[], root: string, keepTsx: boo
 
 /**
  * Runs the real child: `node [v8Flags] --expose-gc --import tsx harness/child/main.ts`; with
- * `countInstructions`, `perf stat … -- node [v8Flags] --expose-gc --import tsx --import <agent> …`.
+ * `countInstructions`, `perf stat … -- node … --import <agent> …` or
+ * `valgrind --tool=callgrind … node … --import <agent> …`.
  */
 export class SpawnExecutor implements ChildExecutor {
   private readonly baseEnv: Record<string, string>;
@@ -166,27 +172,39 @@ export class SpawnExecutor implements ChildExecutor {
     // childCommand resolves inside this tree; a paired run's base side is another checkout.
     const root = resolve(side.rootDir);
     let args = cmd.args.map((a) => (a.startsWith(REPO_ROOT + '/') ? resolve(root, relative(REPO_ROOT, a)) : a));
-    if (this.childEntry === 'dist') args = compiledArgs(args, root, request.countInstructions === true);
+    if (this.childEntry === 'dist') args = compiledArgs(args, root, request.countInstructions !== undefined);
     let command = cmd.command;
     const env: Record<string, string> = { ...this.baseEnv, ...cmd.env };
-    let perf: { dir: string; files: PerfFiles } | null = null;
-    if (request.countInstructions === true && !signal.aborted) {
+    const source = request.countInstructions;
+    let counter: { dir: string; files: PerfFiles & CallgrindFiles } | null = null;
+    let control: CallgrindControl | null = null;
+    if (source !== undefined && !signal.aborted) {
       try {
-        perf = makePerfFiles();
+        counter = makeCounterFiles();
+        // callgrind has no fifo of its own: the parent answers the agent and drives vgdb.
+        if (source === 'callgrind') control = new CallgrindControl(counter.files);
       } catch (e) {
-        return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: `--count-instructions: cannot create perf's fifos: ${(e as Error).message}`, stderrTail: '' } });
+        if (counter !== null) rmSync(counter.dir, { recursive: true, force: true });
+        return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: `--count-instructions: cannot create the ${source} control fifos: ${(e as Error).message}`, stderrTail: '' } });
       }
       // The agent loads after tsx (it is TypeScript) and before the child's entry point.
       const main = args.length - 1;
       args = [...args.slice(0, main), '--import', PERF_AGENT_PATH, ...args.slice(main)];
-      args = [...perfStatArgs(perf.files), command, ...args];
-      command = 'perf';
-      env[PERF_CTL_ENV] = perf.files.ctlFifo;
-      env[PERF_ACK_ENV] = perf.files.ackFifo;
+      if (source === 'perf') {
+        args = [...perfStatArgs(counter.files), command, ...args];
+        command = 'perf';
+      } else {
+        args = [...callgrindArgs(counter.files), command, ...args];
+        command = 'valgrind';
+      }
+      env[PERF_CTL_ENV] = counter.files.ctlFifo;
+      env[PERF_ACK_ENV] = counter.files.ackFifo;
     }
-    const perfFiles = perf;
+    const counterFiles = counter;
+    const counterControl = control;
     const cleanUp = (): void => {
-      if (perfFiles !== null) rmSync(perfFiles.dir, { recursive: true, force: true });
+      counterControl?.close();
+      if (counterFiles !== null) rmSync(counterFiles.dir, { recursive: true, force: true });
     };
     return new Promise<ChildOutcome>((resolveOutcome) => {
       const done = (outcome: ChildOutcome): void => {
@@ -226,7 +244,11 @@ export class SpawnExecutor implements ChildExecutor {
         killGroup();
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      if (child.pid !== undefined) trackGroup(child.pid);
+      if (child.pid !== undefined) {
+        trackGroup(child.pid);
+        // valgrind runs the child in its own process: vgdb addresses this pid.
+        counterControl?.attach(child.pid);
+      }
       child.stdout!.resume(); // workload chatter is not part of the protocol; drain it
       child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (d: string) => {
@@ -261,21 +283,38 @@ export class SpawnExecutor implements ChildExecutor {
           } catch (e) {
             return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: ${(e as Error).message}`);
           }
-          if (perfFiles !== null) {
+          if (counterFiles !== null && source !== undefined) {
             try {
-              const instructions = parsePerfStatCsv(readFileSync(perfFiles.files.outFile, 'utf8'));
+              const instructions = readInstructionCount(source, counterFiles.files, counterControl);
               // Counted over the whole measured phase: divide by its ops, not the figure's (a steady segment's).
-              parsed = { ...parsed, instructions, instructionsPerOp: instructions / measuredPhaseOps(parsed) };
+              parsed = { ...parsed, instructions, instructionsPerOp: instructions / measuredPhaseOps(parsed), instructionSource: source };
             } catch (e) {
               return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: --count-instructions: ${(e as Error).message}`);
             }
           }
           return done({ ok: true, record: parsed });
         }
+        if (counterControl?.failure != null) return fail('E_CHILD_CRASHED', `fork ${forkIndex}: --count-instructions: ${counterControl.failure}${said}`);
         if (code === 3) return fail('E_CHILD_CONFIG', `fork ${forkIndex}: configuration error (exit 3)${said}`);
         const how = sig !== null ? `was killed by ${sig}` : `exited with code ${code}`;
         return fail('E_CHILD_CRASHED', `fork ${forkIndex} ${how}${said}`);
       });
     });
   }
+}
+
+/**
+ * The measured phase's instruction count of a child that exited 0. perf: its CSV. callgrind: the
+ * main thread's file, which must hold thread 1 and must have seen both `enable` and `disable`
+ * (otherwise the count would cover nothing, or everything after the phase started).
+ */
+function readInstructionCount(source: InstructionSource, files: PerfFiles & CallgrindFiles, control: CallgrindControl | null): number {
+  if (source === 'perf') return parsePerfStatCsv(readFileSync(files.outFile, 'utf8'));
+  const seen = control?.done.join(',') ?? '';
+  if (seen !== 'enable,disable') {
+    throw new Error(`callgrind: the child's agent asked for '${seen}' (expected enable,disable): did the child announce its measured phase? it needs harness/profile/measured-phase.ts`);
+  }
+  const totals = parseCallgrindTotals(readFileSync(mainThreadOutFile(files), 'utf8'));
+  if (totals.thread !== 1) throw new Error(`callgrind: ${mainThreadOutFile(files)} holds thread ${totals.thread ?? '(none)'}, not the main thread 1`);
+  return totals.instructions;
 }

@@ -6,7 +6,8 @@
 import { checkAvailable, type AllocatorName, type Availability } from '../../allocators/native-allocators.js';
 import type { BenchOptions, ParamValue } from '../cli/args.js';
 import { E_ALLOCATOR_MISSING, SuiteDefinitionError } from '../errors.js';
-import type { Cell } from '../../contract/result-schema.js';
+import type { Cell, CountedWorkPlan } from '../../contract/result-schema.js';
+import { countedTimeoutMs, countedWorkPlan } from '../measure/instruction-counting.js';
 import type { PhasePlan, SuiteDefinition, V8FlagSet } from '../suite.js';
 
 /** The default target: ±2% relative half-width of each cell's median and each compared ratio (issue 18). */
@@ -36,6 +37,8 @@ export interface ResolvedPlan {
   seed: number;
   /** `--rate`: open-loop operations per second (additive, harness/child); absent: closed loop. */
   rateOpsPerSec?: number;
+  /** `--count-instructions`: every fork does this fixed work (harness/measure/instruction-counting.ts). */
+  countedWork?: CountedWorkPlan;
 }
 
 /** The default child time limit: generous against a loaded machine, but a hang is caught in seconds. */
@@ -71,9 +74,11 @@ export function resolvePlan(suite: SuiteDefinition, options: BenchOptions): Reso
     sizes: options.sizes ?? base.sizes.slice(),
     axes,
     v8FlagSets,
-    timeoutMs: options.timeoutMs ?? suite.childTimeoutMs ?? defaultChildTimeoutMs(warmupMs, durationMs),
+    // An explicit --timeout is the user's; derived limits grow under callgrind (an order of magnitude slower).
+    timeoutMs: options.timeoutMs ?? countedTimeoutMs(suite.childTimeoutMs ?? defaultChildTimeoutMs(warmupMs, durationMs), options.countInstructions ?? 'perf'),
     seed: options.seed,
     ...(options.rateOpsPerSec === undefined ? {} : { rateOpsPerSec: options.rateOpsPerSec }),
+    ...(options.countInstructions === undefined ? {} : { countedWork: countedWorkPlan(options.countOps) }),
   };
 }
 
@@ -136,6 +141,7 @@ export function expandCells(suite: SuiteDefinition, options: BenchOptions, avail
                   durationMs: plan.durationMs,
                   seed: plan.seed,
                   ...(plan.rateOpsPerSec === undefined ? {} : { rateOpsPerSec: plan.rateOpsPerSec }),
+                  ...(plan.countedWork === undefined ? {} : { countedWork: { ...plan.countedWork } }),
                 },
               };
               const skip = avail.available

@@ -204,7 +204,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
       if (cp.error !== null) continue;
       progress.forkStarted(cell.id, entry.forkIndex, side.label);
       const t0 = now().getTime();
-      const outcome = await executor.run({ cell, forkIndex: entry.forkIndex, side, timeoutMs: plan.timeoutMs, signal, ...(options.countInstructions === true ? { countInstructions: true } : {}) });
+      const outcome = await executor.run({ cell, forkIndex: entry.forkIndex, side, timeoutMs: plan.timeoutMs, signal, ...(options.countInstructions === undefined ? {} : { countInstructions: options.countInstructions }) });
       const elapsedMs = now().getTime() - t0;
       if (outcome.ok) {
         cp.forks.push(outcome.record);
