@@ -24,7 +24,13 @@ import { runChild } from './run-child.js';
 
 /** Heap bytes per timed batch above which the timing loop itself allocated (see the file comment). */
 const MAX_HEAP_BYTES_PER_BATCH = 8;
-const FORKS = 3;
+/**
+ * Forks per cell; the median fork is held to the bound. The artefact shows in most forks (16–23 B
+ * per batch in 36 of 36 forks of 9 dns cells before the fix), while a single fork of a cell that
+ * allocates nothing can still show a burst from the machine — here 65 B per batch in one alloc fork
+ * of three when the test ran beside other test files on 2 cores — which is not the timing loop.
+ */
+const FORKS = 5;
 // A warm-up long enough for TurboFan to finish with the op on a loaded machine.
 const plan = { warmupMs: 1500, durationMs: 1000, seed: 1 };
 
@@ -52,15 +58,15 @@ async function measureForks(c: Cell): Promise<ForkRecord[]> {
 
 describe('the workload timing loop allocates nothing (issue 18 item 5)', () => {
   for (const c of ZERO_ALLOCATION_CELLS) {
-    it(`${c.id}: every fork's heap bytes per timed batch < ${MAX_HEAP_BYTES_PER_BATCH}`, { timeout: 180_000 }, async () => {
+    it(`${c.id}: the median fork's heap bytes per timed batch < ${MAX_HEAP_BYTES_PER_BATCH}`, { timeout: 240_000 }, async () => {
       const forks = await measureForks(c);
-      for (const f of forks) {
-        // The op itself allocates nothing: no strategy allocation, no copy, no view.
-        expect(f.alloc.strategyPerOp.allocations).toBe(0);
-        const perBatch = f.alloc.heapBytesPerOp * f.batchSize;
-        const context = `fork ${f.forkIndex}: ${f.alloc.heapBytesPerOp.toFixed(3)} B/op × batch ${f.batchSize}, ${f.ops} ops; jit ${JSON.stringify(f.jit)}; baseline ${f.baseline.heapBytesPerOp.toFixed(4)} B/op`;
-        expect(perBatch, context).toBeLessThan(MAX_HEAP_BYTES_PER_BATCH);
-      }
+      // The op itself allocates nothing: no strategy allocation, no copy, no view.
+      for (const f of forks) expect(f.alloc.strategyPerOp.allocations).toBe(0);
+      const perBatch = forks.map((f) => f.alloc.heapBytesPerOp * f.batchSize).sort((a, b) => a - b);
+      const context = forks
+        .map((f) => `fork ${f.forkIndex}: ${f.alloc.heapBytesPerOp.toFixed(3)} B/op × batch ${f.batchSize}, ${f.ops} ops; jit ${JSON.stringify(f.jit)}; baseline ${f.baseline.heapBytesPerOp.toFixed(4)} B/op`)
+        .join('\n');
+      expect(perBatch[perBatch.length >> 1], context).toBeLessThan(MAX_HEAP_BYTES_PER_BATCH);
     });
   }
 });
