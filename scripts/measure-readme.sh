@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
 # Re-measures every figure in the README's "Results" section, one command after the other, on a
 # machine that should otherwise be quiet (the load average is printed before each step). Writes
-# everything to results/readme/ (result files, logs). Takes about 20 minutes on 2 cores.
+# everything to results/readme/ (result files, logs). Takes about 1 h 45 min on 2 cores, plus about
+# 3 h for the callgrind validation at the end (skip it with SKIP_CALLGRIND=1).
+# Usage: bash scripts/measure-readme.sh [STEP ...]   (no STEP: all of them, in order)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=results/readme
 mkdir -p "$out"
+only=" $* "
 step() {
   local name=$1; shift
+  if [ "$only" != "  " ] && [[ "$only" != *" $name "* ]]; then return; fi
   echo "== $name: $* (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$out/steps.log"
   local t0=$(date +%s)
   "$@" > "$out/$name.log" 2>&1
   local rc=$?
   echo "   exit $rc after $(( $(date +%s) - t0 )) s" | tee -a "$out/steps.log"
 }
+# Issue 18, numbers you can trust: the default vpn suite (adaptive rounds, 35 min budget), its
+# precision (cell half-widths, within-run ratio half-widths by axis, warm-up classes, modes).
+step vpn-full npm run bench -- --suite vpn --out "$out/vpn.json" --no-report
+step vpn-full-check npm run check-result -- "$out/vpn.json" vpn
+step vpn-full-tradeoff npx tsx scripts/rounds-tradeoff.ts "$out/vpn.json" 180
+# The gate: two plain quick runs of one commit must give no verdict anywhere (exit 0) ...
+step quick-aa-1 npm run bench -- --suite vpn --quick --out "$out/vpn-quick-a.json" --no-report
+step quick-aa-2 npm run bench -- --suite vpn --quick --out "$out/vpn-quick-b.json" --no-report
+step compare-aa npm run compare -- "$out/vpn-quick-a.json" "$out/vpn-quick-b.json"
+# ... and a head made 5% slower in one cell (test-only knob; the base gets the knob's calibration
+# with no spin) must be found in that cell and only there, with the forks compare asks for.
+slow_cell='vpn/one-big-struct/glibc/1400/cipher=aes-256-gcm/inner=udp'
+slow_args=(--suite vpn --allocator glibc --size 1400 --param cipher=aes-256-gcm,none --warmup 500 --duration 300 --forks "${SLOW_FORKS:-12}" --no-report)
+step slow5-base env BUFLAB_TEST_SLOWDOWN="$slow_cell=0" npm run bench -- "${slow_args[@]}" --out "$out/slow5-base.json"
+step slow5-head env BUFLAB_TEST_SLOWDOWN="$slow_cell=0.05" npm run bench -- "${slow_args[@]}" --out "$out/slow5-head.json"
+step compare-slow5 npm run compare -- "$out/slow5-base.json" "$out/slow5-head.json"
 step alloc-quick npm run bench -- --suite alloc --quick --out "$out/alloc-quick.json"
 step alloc-1500-ring npm run bench -- --suite alloc --strategy uint8array --allocator glibc,jemalloc,tcmalloc,mimalloc --size 1500 --param ring=1,1024 --v8 default --forks 5 --warmup 500 --duration 1500 --out "$out/alloc-1500.json" --no-report
 step bare-alloc npx tsx scripts/bare-alloc-loop.ts --size 1024 --duration-ms 3000
@@ -27,4 +47,8 @@ step bench-dns-memory npx tsx scripts/bench-dns-memory.ts
 step bench-dns-socket npx tsx scripts/bench-dns-socket.ts --rounds 3 --seconds 5
 step bench-tls npx tsx scripts/bench-tls.ts
 step open-loop npx tsx scripts/open-loop-check.ts
+step validate-compare npx tsx scripts/validate-compare.ts --repeats 20
+if [ -z "${SKIP_CALLGRIND:-}" ]; then
+  step validate-callgrind npx tsx scripts/validate-compare.ts --repeats 20 --count-instructions --instruction-source callgrind --metric instructionsPerOp --forks 6
+fi
 echo "done: logs and results in $out/"

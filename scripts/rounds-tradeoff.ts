@@ -41,3 +41,13 @@ for (let k = 3; k <= maxRounds; k++) {
   const ratioHw = axisRatios(sub, { seed: r.options.seed as number, singleAxisOnly: true }).map((x) => relativeHalfWidth(x.ratio, x.ci95));
   process.stdout.write(`${k} | ${((k * target * perForkMs) / 60_000).toFixed(1)} | ${p(cellHw, 0.5)} | ${p(cellHw, 0.9)} | ${p(ratioHw, 0.5)} | ${p(ratioHw, 0.9)}\n`);
 }
+
+// The run's own within-run ratios (all rounds), by axis: the issue-18 target is stated for the
+// strategy axis (two strategies, same other axes).
+const byAxis = new Map<string, number[]>();
+for (const x of r.axisRatios ?? []) {
+  const list = byAxis.get(x.axis) ?? [];
+  list.push(relativeHalfWidth(x.ratio, x.ci95));
+  byAxis.set(x.axis, list);
+}
+for (const [axis, hw] of byAxis) process.stdout.write(`axis ${axis}: ${hw.length} ratios, half-width p50 ${p(hw, 0.5)} p90 ${p(hw, 0.9)}\n`);
