@@ -1,5 +1,6 @@
 /** summary.md: the headline, environment, table of every cell, failures and warnings, for a PR or a lab notebook. */
 import type { ResultFile } from '../contract/result-schema.js';
+import { precisionFindings } from '../contract/precision.js';
 import type { CellRow } from './cell-rows.js';
 import { sortRows } from './cell-rows.js';
 import { cellsMarkdown } from './cell-table.js';
@@ -35,18 +36,14 @@ export function summaryMarkdown(result: ResultFile, rows: readonly CellRow[]): s
   return out.join('\n') + '\n';
 }
 
-/** How the rounds went, which cells ran out of budget, and which cells' forks fall into modes (and why). */
+/** How the rounds went, which cells ran out of budget, how many forks warmed up, which cells' forks fall into modes (and why). */
 function precisionSection(result: ResultFile): string[] {
-  const out: string[] = [];
-  const r = result.rounds;
-  const modal = result.cells.filter((c) => c.consistency?.modes !== undefined);
-  if (r === undefined && modal.length === 0) return out;
-  out.push('', '## Precision', '');
-  if (r !== undefined) {
-    const why = { 'target-met': 'every cell reached the target', budget: 'the time budget ended', 'max-rounds': r.minRounds === r.maxRounds ? 'a fixed number of rounds was asked for' : 'the maximum number of rounds was reached', interrupted: 'the run was interrupted' }[r.stoppedBecause];
-    out.push(`- ${r.completed} rounds; stopped because ${why}. Target: ±${(r.targetHalfWidth * 100).toFixed(1)}% (95% interval of each cell's median and of each within-run ratio)${r.budgetMs === null ? '' : `, budget ${Math.round(r.budgetMs / 60_000)} min`}.`);
-    if (r.cellsOutOfBudget.length > 0) out.push(`- **${r.cellsOutOfBudget.length} cell${r.cellsOutOfBudget.length === 1 ? '' : 's'} ran out of budget** before reaching the target: ${r.cellsOutOfBudget.map((id) => `\`${id}\``).join(', ')}.`);
-  }
-  for (const c of modal) out.push(`- \`${c.id}\`: ${c.consistency!.modes!.explanation}`);
+  const p = precisionFindings(result);
+  if (p.rounds === null && p.warmup === null && p.modes.length === 0) return [];
+  const out: string[] = ['', '## Precision', ''];
+  if (p.rounds !== null) out.push(`- ${p.rounds}`);
+  if (p.outOfBudget.length > 0) out.push(`- **${p.outOfBudget.length} cell${p.outOfBudget.length === 1 ? '' : 's'} ran out of budget** before reaching the target: ${p.outOfBudget.map((id) => `\`${id}\``).join(', ')}.`);
+  if (p.warmup !== null) out.push(`- Warm-up: ${p.warmup}`);
+  for (const m of p.modes) out.push(`- \`${m.id}\`: ${m.explanation}`);
   return out;
 }

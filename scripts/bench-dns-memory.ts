@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { makeStrategy } from '../allocators/registry.js';
 import { RANGE_COPY_PATH } from '../allocators/strategy-common.js';
 import { createDnsWorkload } from '../workloads/dns/dns-workload.js';
-import { median } from '../harness/compare/sample-stats.js';
+import { median } from '../harness/stats/sample-stats.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -25,7 +25,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { median } from '../harness/compare/sample-stats.js';
+import { median } from '../harness/stats/sample-stats.js';
 import { generateQueryMix, generateZoneText, GENERATED_ORIGIN, toQueryFile, type MixName } from '../workloads/dns/zone-generator.js';
 
 const run = promisify(execFile);

@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { startTlsProxy } from '../workloads/tls-proxy/serve.js';
 import { TEST_CA_PEM, TEST_SERVER_PEM, testCredentials } from '../workloads/tls-proxy/test-pki.js';
-import { median } from '../harness/compare/sample-stats.js';
+import { median } from '../harness/stats/sample-stats.js';
 
 const CERT = TEST_SERVER_PEM.ec.cert;
 const KEY = TEST_SERVER_PEM.ec.key;

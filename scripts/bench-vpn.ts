@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { makeStrategy } from '../allocators/registry.js';
 import { vpnWorkload } from '../workloads/vpn/vpn-tunnel.js';
-import { median } from '../harness/compare/sample-stats.js';
+import { median } from '../harness/stats/sample-stats.js';
 
 const PACKET_BYTES = 1400;
 

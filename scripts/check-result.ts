@@ -18,7 +18,7 @@ import { STRATEGY_NAMES } from '../allocators/buffer-strategy.js';
 import { BuflabError } from '../contract/errors.js';
 import { readResultFile } from '../contract/read-result.js';
 import type { CellResult, ResultFile } from '../contract/result-schema.js';
-import { sortedQuantile } from '../harness/compare/sample-stats.js';
+import { sortedQuantile } from '../harness/stats/sample-stats.js';
 
 export interface EssentialsOptions {
   strategies: readonly string[];

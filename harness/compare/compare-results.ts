@@ -35,7 +35,7 @@
  * Geometric-mean rows obey the same three-way rule, with the cells as the units (summaryVerdict).
  */
 import type { CellResult, ForkRecord, ResultFile } from '../../contract/result-schema.js';
-import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from './bootstrap-ratio.js';
+import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from '../stats/bootstrap-ratio.js';
 import { NothingToCompareError } from './errors.js';
 import { checkEnvironments } from './environment-check.js';
 import { checkInstructionSources } from './instruction-source.js';
@@ -44,7 +44,7 @@ import { forksForTarget, minimumDetectableEffect, standardErrorLog, tostPaired, 
 import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type MetricName } from '../../contract/metrics.js';
 import { adjustPValues, type Correction } from './multiple-testing.js';
 import { seedFromString } from '../stats/prng.js';
-import { median } from './sample-stats.js';
+import { median } from '../stats/sample-stats.js';
 import { minimumSignedRankP, wilcoxonSignedRank } from './wilcoxon-signed-rank.js';
 
 export type Verdict = 'improved' | 'regressed' | 'same' | 'inconclusive';

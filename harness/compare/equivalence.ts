@@ -32,7 +32,7 @@
  * nothing is detectable at all and the MDE is null ("none").
  */
 import { mannWhitneyU, normalUpperTail } from './mann-whitney.js';
-import type { RatioEstimate } from './bootstrap-ratio.js';
+import type { RatioEstimate } from '../stats/bootstrap-ratio.js';
 import { wilcoxonSignedRank } from './wilcoxon-signed-rank.js';
 
 /** Power the MDE is stated at (the conventional 80%: Cohen, "Statistical Power Analysis", 1988, §2.4). */

@@ -6,14 +6,12 @@
  * Returns the process exit code: compare's (0 / 1 on a significant regression), 2 when a side has
  * no completed cell to compare, 130 when interrupted.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { arch, cpus, platform, release, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../child/protocol.js';
 import type { BenchOptions } from '../cli/args.js';
 import { BuflabError } from '../errors.js';
-import type { Environment } from '../../contract/result-schema.js';
+import { collectEnvironment } from '../measure/environment.js';
 import { prepareCompiledChildren } from '../run/compiled-child.js';
 import { SpawnExecutor, type ChildExecutor, type Side } from '../run/executor.js';
 import { PlainProgress, TtyProgress, type ProgressReporter } from '../run/progress.js';
@@ -59,7 +57,7 @@ export async function runPairedSides(options: BenchOptions, sides: Side[], deps:
   const progress = deps.progress ?? (process.stderr.isTTY ? new TtyProgress(process.stderr) : new PlainProgress((l) => process.stderr.write(l + '\n')));
   const ctx: RunContext = {
     progress,
-    environment: deps.environment ?? (await defaultEnvironmentCollector()),
+    environment: deps.environment ?? defaultEnvironmentCollector(),
     argv: process.argv.slice(),
   };
   if (deps.signal !== undefined) ctx.signal = deps.signal;
@@ -135,36 +133,7 @@ export async function runPaired(options: BenchOptions, deps: PairedDeps = {}): P
   }
 }
 
-/**
- * The environment of a side: harness/measure/environment.ts `collectEnvironment({ repoRoot, argv })`
- * when that part of the project is present (bench.ts uses the same), else a reduced record from
- * node:os that says it is reduced.
- */
-export async function defaultEnvironmentCollector(repoRoot = REPO_ROOT): Promise<RunContext['environment']> {
-  const file = join(repoRoot, 'harness', 'measure', 'environment.ts');
-  if (existsSync(file)) {
-    const mod = (await import(pathToFileURL(file).href)) as {
-      collectEnvironment?: (o: { repoRoot: string; argv: string[] }) => Environment | Promise<Environment>;
-    };
-    if (typeof mod.collectEnvironment === 'function') {
-      const collect = mod.collectEnvironment;
-      // Each side describes its own checkout (the base worktree's git commit, not this tree's).
-      return (side: Side) => collect({ repoRoot: side.rootDir, argv: process.argv.slice() });
-    }
-  }
-  return (): Environment => ({
-    node: process.version,
-    v8: process.versions.v8,
-    platform: platform(),
-    arch: arch(),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    totalMemoryBytes: totalmem(),
-    kernel: release(),
-    governor: null,
-    git: { commit: null, dirty: null },
-    harnessVersion: 'unknown (reduced environment: harness/measure/environment.ts missing)',
-    startedAt: new Date().toISOString(),
-    argv: process.argv.slice(),
-  });
+/** The environment of each side: its own checkout's (the base worktree's git commit, not this tree's). */
+export function defaultEnvironmentCollector(): RunContext['environment'] {
+  return (side: Side) => collectEnvironment({ repoRoot: side.rootDir, argv: process.argv.slice() });
 }

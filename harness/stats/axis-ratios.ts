@@ -14,7 +14,7 @@
  * often compares such a pair). The single-axis ratios are the ones the run's stopping rule targets.
  */
 import type { AxisRatio, CellResult, ForkRecord } from '../../contract/result-schema.js';
-import { bootstrapPairedRatio } from '../compare/bootstrap-ratio.js';
+import { bootstrapPairedRatio } from './bootstrap-ratio.js';
 import { DEFAULT_RESAMPLES } from './bootstrap.js';
 import { seedFromString } from './prng.js';
 

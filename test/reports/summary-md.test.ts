@@ -64,7 +64,7 @@ describe('cells.csv', () => {
     const md = summaryMarkdown(result, cellRows(result));
     expect(md).toContain(`## Precision
 
-- 9 rounds; stopped because the time budget ended. Target: ±2.0% (95% interval of each cell's median and of each within-run ratio), budget 35 min.
+- 9 rounds; stopped because the time budget ended; target ±2.0% (95% interval of each cell's median and of each within-run ratio), budget 35 min.
 - **1 cell ran out of budget** before reaching the target: \`${cell.id}\`.
 - \`${cell.id}\`: 2 modes (2 + 2 forks), the fastest 2.00× the slowest; separated by jit.opOptimized (permutation p 0.030).
 `);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians } from '../../../harness/compare/bootstrap-ratio.js';
+import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians } from '../../../harness/stats/bootstrap-ratio.js';
 import { seededRandom } from '../../../harness/stats/prng.js';
 
 const positive = fc.array(fc.double({ min: 1, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 10 });

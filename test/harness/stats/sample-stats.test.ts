@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, sortedMedian, sortedQuantile } from '../../../harness/compare/sample-stats.js';
+import { median, sortedMedian, sortedQuantile } from '../../../harness/stats/sample-stats.js';
 
 describe('sortedQuantile (Hyndman & Fan type 7, R default)', () => {
   it('matches R: quantile(1:10, c(0.025, 0.5, 0.975)) = 1.225, 5.5, 9.775', () => {

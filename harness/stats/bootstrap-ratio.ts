@@ -13,7 +13,7 @@
  * - Swapping base and head inverts the result exactly: resampling draws are assigned to the two
  *   samples in a canonical order (by content), so compare(a, b) is exactly 1 / compare(b, a).
  */
-import { seededRandom, type Random } from '../stats/prng.js';
+import { seededRandom, type Random } from './prng.js';
 import { sortedMedian, sortedQuantile, median } from './sample-stats.js';
 
 export const DEFAULT_RESAMPLES = 2000;
