@@ -362,14 +362,10 @@ export interface CellSummary {
 
 export type CellState = 'completed' | 'errored' | 'skipped';
 
-export interface CellResult {
-  id: string;
-  workload: string;
-  strategy: string;
-  allocator: string;
-  size: number;
-  params: Record<string, string | number | boolean>;
-  v8Flags: string[];
+/** The fields a cell's result repeats from the {@link Cell} it measured. */
+export type CellIdentity = Pick<Cell, 'id' | 'workload' | 'strategy' | 'allocator' | 'size' | 'params' | 'v8Flags'>;
+
+export interface CellResult extends CellIdentity {
   state: CellState;
   error?: { code: string; message: string; stderrTail?: string };
   allocatorInfo?: AllocatorInfo;

@@ -19,7 +19,7 @@
  */
 import type { BenchOptions } from '../cli/args.js';
 import { UsageError } from '../errors.js';
-import type { CellResult, Environment, ForkRecord, ResultFile, RoundsInfo } from '../../contract/result-schema.js';
+import type { CellIdentity, CellResult, Environment, ForkRecord, ResultFile, RoundsInfo } from '../../contract/result-schema.js';
 import { SCHEMA_VERSION } from '../../contract/result-schema.js';
 import { axisRatios } from '../stats/axis-ratios.js';
 import { checkedSamples, estimate, relativeHalfWidth } from '../stats/bootstrap.js';
@@ -336,7 +336,7 @@ function targetsMet(perSide: readonly CellProgress[][], target: number, seed: nu
 }
 
 /** The fields a cell's result repeats from the cell itself. */
-function cellIdentity(cell: PlannedCell['cell']): Pick<CellResult, 'id' | 'workload' | 'strategy' | 'allocator' | 'size' | 'params' | 'v8Flags'> {
+function cellIdentity(cell: PlannedCell['cell']): CellIdentity {
   return {
     id: cell.id,
     workload: cell.workload,
