@@ -30,7 +30,10 @@ step compare-aa npm run compare -- "$out/vpn-quick-a.json" "$out/vpn-quick-b.jso
 # ... and a head made 5% slower in one cell (test-only knob; the base gets the knob's calibration
 # with no spin) must be found in that cell and only there, with the forks compare asks for.
 slow_cell='vpn/one-big-struct/glibc/1400/cipher=aes-256-gcm/inner=udp'
-slow_args=(--suite vpn --allocator glibc --size 1400 --param cipher=aes-256-gcm,none --warmup 500 --duration 300 --forks "${SLOW_FORKS:-12}" --no-report)
+# Two cells (the slowed one and a neighbour that must stay "not slower"); compare-aa says how many
+# forks a 5% change needs over 48 cells (96 on p50 latency); over 2 cells the Holm factor is 24x
+# smaller, about 50.
+slow_args=(--suite vpn --strategy one-big-struct,pooled --allocator glibc --size 1400 --param cipher=aes-256-gcm --warmup 500 --duration 300 --forks "${SLOW_FORKS:-50}" --no-report)
 step slow5-base env BUFLAB_TEST_SLOWDOWN="$slow_cell=0" npm run bench -- "${slow_args[@]}" --out "$out/slow5-base.json"
 step slow5-head env BUFLAB_TEST_SLOWDOWN="$slow_cell=0.05" npm run bench -- "${slow_args[@]}" --out "$out/slow5-head.json"
 step compare-slow5 npm run compare -- "$out/slow5-base.json" "$out/slow5-head.json"
