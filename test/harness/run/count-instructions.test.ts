@@ -141,11 +141,13 @@ describe.skipIf(source === null)(`--count-instructions in SpawnExecutor (${sourc
       else process.env.TMPDIR = savedTmp;
     }
     if (!o.ok) throw new Error(o.error.message + '\n' + o.error.stderrTail);
-    // 1e6 LCG steps over 1000 "ops": at least a few instructions per step, and far less than node's
-    // start-up (hundreds of millions; under callgrind the top-level loop may run longer before V8's
-    // background compiler delivers optimised code), which must not be counted.
+    // 1e6 LCG steps over 1000 "ops": at least a few instructions per step, and less than node's
+    // start-up, which must not be counted: `valgrind --tool=callgrind node -e 0` retires 502 M
+    // instructions (this VM, Node 20), and the stand-in also loads tsx. Under callgrind V8's
+    // background compiler runs only when valgrind switches threads, so the top-level loop may run
+    // interpreted to the end (measured: 250 M, ~250 instructions a step) — hence 400 M there.
     expect(o.record.instructions).toBeGreaterThan(2e6);
-    expect(o.record.instructions).toBeLessThan(slow ? 150e6 : 50e6);
+    expect(o.record.instructions).toBeLessThan(slow ? 400e6 : 50e6);
     expect(o.record.instructionsPerOp).toBe(o.record.instructions! / 1000);
     expect(o.record.instructionSource).toBe(source);
     expect(left).toEqual([]);
