@@ -1,7 +1,7 @@
 /** A fake child executor and fork-record builder: the parent's output can be asserted exactly. */
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
 import type { ChildExecutor, ChildOutcome, ChildRequest } from '../../../harness/run/executor.js';
-import type { ForkRecord } from '../../../contract/result-schema.js';
+import type { Environment, ForkRecord } from '../../../contract/result-schema.js';
 import { SCHEMA_VERSION } from '../../../contract/result-schema.js';
 
 export function fakeRecord(cellId: string, forkIndex: number, opsPerSec: number, over: Partial<ForkRecord> = {}): ForkRecord {
@@ -54,3 +54,9 @@ export function steppingClock(startIso = '2026-01-01T00:00:00.000Z', stepMs = 50
     return d;
   };
 }
+
+/** A fixed environment for runs with the fake executor. */
+export const FAKE_ENV: Environment = {
+  node: 'v20', v8: '11', platform: 'linux', arch: 'x64', cpuModel: 'cpu', cores: 2, totalMemoryBytes: 1, kernel: 'k',
+  governor: null, git: { commit: null, dirty: null }, harnessVersion: '0', startedAt: 'x', argv: [],
+};

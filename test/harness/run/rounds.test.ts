@@ -5,9 +5,9 @@ import type { ChildRequest, Side } from '../../../harness/run/executor.js';
 import { MemorySink } from '../../../harness/run/jsonl-writer.js';
 import { PlainProgress } from '../../../harness/run/progress.js';
 import { runSuite, type RunContext } from '../../../harness/run/run-suite.js';
-import type { Environment, ResultFile } from '../../../contract/result-schema.js';
+import type { ResultFile } from '../../../contract/result-schema.js';
 import type { SuiteDefinition } from '../../../harness/suite.js';
-import { FakeExecutor, fakeRecord, steppingClock } from './fake-child.js';
+import { FakeExecutor, fakeRecord, steppingClock, FAKE_ENV } from './fake-child.js';
 
 const V8 = [{ label: 'default', flags: [] }];
 const SUITE: SuiteDefinition = {
@@ -21,10 +21,7 @@ const SUITE: SuiteDefinition = {
   quick: { forks: 2, warmupMs: 10, durationMs: 20, sizes: [1], axes: {}, v8FlagSets: V8 },
   childTimeoutMs: 5000,
 };
-const ENV: Environment = {
-  node: 'v20', v8: '11', platform: 'linux', arch: 'x64', cpuModel: 'cpu', cores: 2, totalMemoryBytes: 1, kernel: 'k',
-  governor: null, git: { commit: null, dirty: null }, harnessVersion: '0', startedAt: 'x', argv: [],
-};
+const ENV = FAKE_ENV;
 const HEAD: Side[] = [{ label: 'head', rootDir: '/repo' }];
 const installed = (name: AllocatorName): Availability => ({ available: true, name, path: null });
 
