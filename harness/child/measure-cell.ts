@@ -647,7 +647,12 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   // achieved rate): its class describes the closed-loop warm-up, and its figure stays the phase's.
   const classification = classifyWarmup(series.values());
   const forkSeries = series.toSeries(classification);
-  const figure = openLoop === undefined ? steadyFigure({ ...forkSeries, ops: forkSeries.ops!, timedMs: forkSeries.timedMs! }, classification.steadyFromIndex) : null;
+  // Counted work (`--count-instructions`) keeps the whole phase as its figure: its op count is the
+  // plan's, the same in every fork, and the instructions were counted over all of it.
+  const figure =
+    openLoop === undefined && counted === undefined
+      ? steadyFigure({ ...forkSeries, ops: forkSeries.ops!, timedMs: forkSeries.timedMs! }, classification.steadyFromIndex)
+      : null;
   const fromSteadySegment = figure !== null && figure.basis === 'steady-segment';
   // `ops`/`elapsedNs` behind the figure; every other per-op figure divides by the phase's ops.
   const ops = fromSteadySegment ? figure.ops : phase.ops;
