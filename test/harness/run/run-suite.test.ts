@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AllocatorName, Availability } from '../../../allocators/native-allocators.js';
-import { parseBenchArgs, type BenchOptions } from '../../../harness/cli/args.js';
+import type { BenchOptions } from '../../../harness/cli/args.js';
 import type { Side } from '../../../harness/run/executor.js';
 import { MemorySink } from '../../../harness/run/jsonl-writer.js';
 import { PlainProgress } from '../../../harness/run/progress.js';
 import { runSuite, type RunContext } from '../../../harness/run/run-suite.js';
 import type { ResultFile } from '../../../contract/result-schema.js';
 import type { SuiteDefinition } from '../../../harness/suite.js';
-import { FakeExecutor, fakeRecord, steppingClock, FAKE_ENV } from './fake-child.js';
+import { FakeExecutor, fakeRecord, steppingClock, FAKE_ENV, runOptions } from './fake-child.js';
 
 const SUITE: SuiteDefinition = {
   name: 'fake',
@@ -30,11 +30,7 @@ const noTcmalloc = (name: AllocatorName): Availability =>
     ? { available: false, name, path: '/x/tc.so', reason: 'tcmalloc: /x/tc.so not found', installHint: "run 'npm run setup'" }
     : { available: true, name, path: null };
 
-function opts(argv: string[]): BenchOptions {
-  const c = parseBenchArgs(['--suite', 'fake', '--out', 'out/r.json', ...argv], [SUITE]);
-  if (c.kind !== 'run') throw new Error('not a run');
-  return c.options;
-}
+const opts = (argv: string[]): BenchOptions => runOptions(SUITE, argv);
 
 function harness(overrides: Partial<RunContext> = {}) {
   const sink = new MemorySink();
