@@ -84,6 +84,13 @@ export interface MeasuredMetric extends MetricCommon {
    * by less, the verdict is "no change" whatever the ratio. See heapBytesPerOp.
    */
   resolution?: (batchSize: number) => number;
+  /**
+   * True for a metric that scales with the machine's speed (throughput, latency). Two separate runs
+   * can differ by a shift shared by all their cells (the machine was faster during one of them), so
+   * compare judges such a metric's cells against that shared shift in an unpaired comparison
+   * (harness/compare/shared-shift.ts); counts of work or bytes do not move with the machine.
+   */
+  timed?: true;
 }
 
 export interface CountMetric extends MetricCommon {
@@ -113,12 +120,12 @@ const perOp1: MetricFormat = { kind: 'decimal', digits: 1 };
 /** Every metric, in table order. */
 const REGISTRY = {
   opsPerSec: {
-    kind: 'measured', name: 'opsPerSec', label: 'ops/s', unit: 'ops/s', higherIsBetter: true, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02,
+    kind: 'measured', name: 'opsPerSec', label: 'ops/s', unit: 'ops/s', higherIsBetter: true, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02, timed: true,
     read: (f) => num(f.opsPerSec), across: 'median', summary: (s) => s.opsPerSec.median, interval: (s) => s.opsPerSec,
     format: { kind: 'si' }, show: ['console', 'report'], export: { slug: 'throughput', unit: 'ops/s', interval: true },
   },
   bytesPerSec: {
-    kind: 'measured', name: 'bytesPerSec', label: 'bytes/s', column: 'payload B/s', unit: 'bytes/s', higherIsBetter: true, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02,
+    kind: 'measured', name: 'bytesPerSec', label: 'bytes/s', column: 'payload B/s', unit: 'bytes/s', higherIsBetter: true, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02, timed: true,
     read: (f) => num(f.bytesPerSec), across: 'median', summary: (s) => s.bytesPerSec.median,
     format: { kind: 'si', suffix: 'B/s' }, show: ['report'], export: { slug: 'bytes-per-second', unit: 'bytes/s', skipZero: true },
   },
@@ -126,7 +133,7 @@ const REGISTRY = {
   // it is barely moved by other processes competing for the CPU: most operations run between
   // preemptions, so on a shared machine it is the steadiest measure of the code's own speed.
   latencyP50Ns: {
-    kind: 'measured', name: 'latencyP50Ns', label: 'p50 latency', column: 'p50', unit: 'ns', higherIsBetter: false, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02,
+    kind: 'measured', name: 'latencyP50Ns', label: 'p50 latency', column: 'p50', unit: 'ns', higherIsBetter: false, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.02, timed: true,
     read: (f) => num(f.latencyNs?.p50), across: 'median', summary: (s) => s.latencyNs.p50,
     format: { kind: 'ns' }, show: ['report'], export: { slug: 'latency', unit: 'ns' },
   },
@@ -135,7 +142,7 @@ const REGISTRY = {
     read: (f) => num(f.latencyNs?.p90), across: 'median', summary: (s) => s.latencyNs.p90, format: { kind: 'ns' }, show: [],
   },
   latencyP99Ns: {
-    kind: 'measured', name: 'latencyP99Ns', label: 'p99 latency', column: 'p99', unit: 'ns', higherIsBetter: false, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.05,
+    kind: 'measured', name: 'latencyP99Ns', label: 'p99 latency', column: 'p99', unit: 'ns', higherIsBetter: false, improvedWord: 'faster', regressedWord: 'slower', defaultThreshold: 0.05, timed: true,
     read: (f) => num(f.latencyNs?.p99), across: 'median', summary: (s) => s.latencyNs.p99,
     format: { kind: 'ns' }, show: ['console', 'report'], export: { slug: 'p99-latency-ns', unit: 'ns' },
   },

@@ -3,6 +3,7 @@
  * loaded, compared and rendered. The CLI wrapper (harness/cli/compare.ts) only prints and exits, so
  * tests drive this with argv arrays and assert the output and exit code exactly.
  */
+import { MIN_CELLS_FOR_SHIFT } from './shared-shift.js';
 import { existsSync } from 'node:fs';
 import { BuflabError, UsageError } from '../errors.js';
 import {
@@ -41,6 +42,7 @@ export interface CompareCliOptions {
   cacheDir: string;
   verdictRule: VerdictRule;
   pairing: PairingChoice;
+  runShift: CompareOptions['runShift'];
 }
 
 export const COMPARE_HELP = `usage: npm run compare -- BASE.json HEAD.json [flags]
@@ -70,6 +72,10 @@ base but errored in head, or an exact count (allocations, copies... per op) that
                          95% interval must (stricter, needs more forks)
   --unpaired             treat the files as independent runs even when they are the two sides of one
                          paired run (default: such files are compared paired, fork i with fork i)
+  --assume-no-run-shift  separate runs: trust that both saw the same machine (default: each cell's
+                         speed is judged against the shift all cells share, and with fewer than
+                         ${MIN_CELLS_FOR_SHIFT} cells timed metrics get no verdict: a machine that was faster
+                         during one run cannot be told from a change)
   --force                compare even if CPU model, Node version or schema version differ
   --help                 this text
 
@@ -99,6 +105,7 @@ export function parseCompareArgs(argv: readonly string[], cacheDir = '.bench-cac
     cacheDir,
     verdictRule: 'point',
     pairing: 'auto',
+    runShift: 'shared',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -153,6 +160,9 @@ export function parseCompareArgs(argv: readonly string[], cacheDir = '.bench-cac
         break;
       case '--unpaired':
         o.pairing = 'unpaired';
+        break;
+      case '--assume-no-run-shift':
+        o.runShift = 'assume-none';
         break;
       case '--force':
         o.force = true;
@@ -217,6 +227,7 @@ export function runCompare(options: CompareCliOptions): CommandOutput & { report
       labels: [options.basePath, options.headPath],
       verdictRule: options.verdictRule,
       pairing: options.pairing,
+      runShift: options.runShift,
     }),
   );
   report.warnings.unshift(...notes);

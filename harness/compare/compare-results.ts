@@ -37,6 +37,7 @@
 import type { CellResult, ForkRecord, ResultFile } from '../../contract/result-schema.js';
 import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from '../stats/bootstrap-ratio.js';
 import { NothingToCompareError } from './errors.js';
+import { sharedShift, MIN_CELLS_FOR_SHIFT, type SharedShift } from './shared-shift.js';
 import { checkEnvironments } from './environment-check.js';
 import { checkInstructionSources } from './instruction-source.js';
 import { mannWhitneyU } from './mann-whitney.js';
@@ -74,6 +75,13 @@ export interface CompareOptions {
   verdictRule: VerdictRule;
   /** 'auto' (default): paired when the files are the two sides of one paired run; 'unpaired': never. */
   pairing: PairingChoice;
+  /**
+   * Separate runs, timed metrics: 'shared' (default) judges each cell against the shift all cells
+   * share and withholds verdicts when fewer than MIN_CELLS_FOR_SHIFT cells make it estimable
+   * (shared-shift.ts); 'assume-none' (compare --assume-no-run-shift) trusts that the two runs saw the
+   * same machine, as a paired run would, and says so in the output.
+   */
+  runShift: 'shared' | 'assume-none';
 }
 
 export type PairingChoice = 'auto' | 'unpaired';
@@ -82,6 +90,11 @@ export interface DesignInfo {
   kind: 'paired' | 'unpaired';
   /** Why this design, said in the output. */
   why: string;
+  /**
+   * True when the files come from separate runs (not the two sides of one paired run, whose forks
+   * ran interleaved on the same machine): only then can a shift shared by all cells be the machine's.
+   */
+  separateRuns: boolean;
 }
 
 export type VerdictRule = 'point' | 'interval';
@@ -111,6 +124,7 @@ export function defaultCompareOptions(overrides: Partial<CompareOptions> = {}): 
     labels: ['base', 'head'],
     verdictRule: 'point',
     pairing: 'auto',
+    runShift: 'shared',
     ...overrides,
   };
 }
@@ -137,6 +151,12 @@ export interface MetricComparison {
   equivalenceP: number;
   /** Minimum detectable effect (fraction, equivalence.ts); null: these forks cannot reach significance. */
   mde: number | null;
+  /**
+   * Separate runs, timed metric (shared-shift.ts): the head/base factor shared by all cells, divided
+   * out of the head values before this row's ratio, test and verdict; `baseMedian`/`headMedian` stay
+   * as measured. Absent when no shift was removed.
+   */
+  sharedShift?: number;
   verdict: Verdict;
   /** The metric's word for the verdict: faster/slower, less/more, same, inconclusive. */
   verdictLabel: string;
@@ -213,6 +233,13 @@ export interface ComparisonReport {
   /** Cells that completed in base and errored in head: always fail the gate. */
   erroredInHead: Regression[];
   detection: MetricDetection[];
+  /**
+   * Separate runs (unpaired design): per timed metric, the shift shared by the cells that was removed
+   * before the per-cell verdicts, or `factor: null` when too few cells made it estimable and those
+   * verdicts were withheld (shared-shift.ts).
+   */
+  sharedShifts: Array<SharedShift & { metric: MetricName }>;
+  runShift: CompareOptions['runShift'];
   warnings: string[];
   /** 1 when a gated metric regressed, a cell errored in head, or (with gateCounts) a count rose, else 0. */
   exitCode: 0 | 1;
@@ -331,12 +358,14 @@ function chooseDesign(
 ): { info: DesignInfo; warning: string | null } {
   const a = base.pairedRun;
   const b = head.pairedRun;
-  if (options.pairing === 'unpaired') return { info: { kind: 'unpaired', why: '--unpaired' }, warning: null };
-  if (a === undefined || b === undefined) return { info: { kind: 'unpaired', why: 'the files are not the two sides of one paired run' }, warning: null };
-  if (a.id !== b.id) return { info: { kind: 'unpaired', why: `the files come from different paired runs (${a.id}; ${b.id})` }, warning: null };
+  const separateRuns = !(a !== undefined && b !== undefined && a.id === b.id && a.side !== b.side);
+  const unpaired = (why: string): DesignInfo => ({ kind: 'unpaired', why, separateRuns });
+  if (options.pairing === 'unpaired') return { info: unpaired('--unpaired'), warning: null };
+  if (a === undefined || b === undefined) return { info: unpaired('the files are not the two sides of one paired run'), warning: null };
+  if (a.id !== b.id) return { info: unpaired(`the files come from different paired runs (${a.id}; ${b.id})`), warning: null };
   if (a.side === b.side) {
     return {
-      info: { kind: 'unpaired', why: `both files are side '${a.side}' of one paired run` },
+      info: unpaired(`both files are side '${a.side}' of one paired run`),
       warning: `both files are side '${a.side}' of paired run ${a.id}: compared unpaired; did you mean its other side's file?`,
     };
   }
@@ -350,11 +379,11 @@ function chooseDesign(
     const needed = pairedForksNeeded(pending.length, options.alpha, options.correction);
     const across = factor > 1 ? ` across ${pending.length} cells (Holm)` : '';
     return {
-      info: { kind: 'unpaired', why: `sides of one paired run, but ${pairs} fork pair(s) cannot reach p < ${options.alpha}${across} with a signed-rank test; --forks ${needed} compares them paired` },
+      info: { kind: 'unpaired', separateRuns: false, why: `sides of one paired run, but ${pairs} fork pair(s) cannot reach p < ${options.alpha}${across} with a signed-rank test; --forks ${needed} compares them paired` },
       warning: null,
     };
   }
-  return { info: { kind: 'paired', why: `both files are sides of paired run ${a.id} (forks paired by fork index)` }, warning: null };
+  return { info: { kind: 'paired', separateRuns: false, why: `both files are sides of paired run ${a.id} (forks paired by fork index)` }, warning: null };
 }
 
 /**
@@ -443,13 +472,19 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
   // correction, no verdict can be significant, and the output says how many forks would be needed.
   let worstMinP: { p: number; paired: boolean; n: number } | null = null;
   const detection: MetricDetection[] = [];
+  const sharedShifts: ComparisonReport['sharedShifts'] = [];
   for (const metric of METRIC_NAMES) {
     const rows: Array<{ cell: CellComparison; minP: number; row: Omit<MetricComparison, 'pAdjusted' | 'verdict' | 'verdictLabel' | 'mde'> }> = [];
     const marginLog = Math.log1p(options.thresholds[metric].threshold);
+    const def = METRICS[metric];
+    // Separate runs: a timed metric's cells are judged against the shift they all share.
+    const shift = design.info.separateRuns && options.runShift === 'shared' && def.kind === 'measured' && def.timed === true ? sharedShift(pending.map((p) => samplesOf(p, metric))) : null;
+    if (shift !== null && shift.cells > 0) sharedShifts.push({ metric, ...shift });
     for (const p of pending) {
       const sample = samplesOf(p, metric);
       const bv = sample.base;
-      const hv = sample.head;
+      const factor = shift?.factor ?? null;
+      const hv = factor === null ? sample.head : sample.head.map((v) => v / factor);
       if (bv.length === 0 || hv.length === 0) continue;
       // Skip metrics a workload does not have (bytes/s of a payload-less operation).
       if (bv.every((v) => v === 0) && hv.every((v) => v === 0) && metric === 'bytesPerSec') continue;
@@ -485,7 +520,7 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
         row: {
           metric,
           baseMedian: median(bv),
-          headMedian: median(hv),
+          headMedian: median(sample.head),
           baseForks: bv.length,
           headForks: hv.length,
           ratio,
@@ -496,6 +531,7 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
           ...resolutionOf(metric, p),
           threshold: options.thresholds[metric].threshold,
           equivalenceP,
+          ...(factor === null ? {} : { sharedShift: factor }),
         },
       });
     }
@@ -511,8 +547,11 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
       const zeroBoth = row.ratio === null && row.baseMedian === 0 && row.headMedian === 0 && row.pValue === 1;
       // A difference below what the metric resolves is no change, whatever the ratio (see metrics.ts).
       const belowResolution = row.resolution !== undefined && Math.abs(row.headMedian - row.baseMedian) < row.resolution;
-      const verdict =
-        zeroBoth || belowResolution
+      // Separate runs with too few cells to estimate their shared shift: no verdict on a timed metric.
+      const withheld = shift !== null && shift.factor === null;
+      const verdict = withheld
+        ? 'inconclusive'
+        : zeroBoth || belowResolution
           ? 'same'
           : decideVerdict(row.ratio, pAdjusted, options.alpha, row.threshold, METRICS[metric].higherIsBetter, options.verdictRule, row.equivalenceP);
       const done1: MetricComparison = { ...row, pAdjusted, mde, verdict, verdictLabel: verdictLabel(verdict, metric, row.threshold) };
@@ -608,6 +647,8 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
     countRegressions,
     erroredInHead,
     detection,
+    sharedShifts,
+    runShift: options.runShift,
     warnings,
     exitCode,
   };

@@ -5,6 +5,7 @@
 import type { CellComparison, ComparisonReport, MetricComparison, SuiteSummary } from './compare-results.js';
 import { formatChange, formatP, formatPct, formatValue } from './format-values.js';
 import { COUNT_LABELS, METRICS } from '../../contract/metrics.js';
+import { MIN_CELLS_FOR_SHIFT } from './shared-shift.js';
 
 /** The hidden marker CI uses to find (and update) its own PR comment. */
 export const PR_COMMENT_MARKER = '<!-- buflab-compare -->';
@@ -80,6 +81,30 @@ function methodLine(report: ComparisonReport): string {
   return `${method}, ${correction}-corrected across ${compared} cell(s) per metric, alpha ${report.alpha}. ` + `Noise thresholds: ${thresholds} (from ${sources}).`;
 }
 
+/** Separate runs: what was done about the shift all cells share (shared-shift.ts), one sentence or none. */
+function sharedShiftLine(report: ComparisonReport): string | null {
+  const removed = report.sharedShifts.filter((s) => s.factor !== null);
+  const withheld = report.sharedShifts.filter((s) => s.factor === null);
+  const parts: string[] = [];
+  if (removed.length > 0) {
+    const list = removed.map((s) => `${METRICS[s.metric].label} ${formatChange(s.factor!)}`).join(', ');
+    parts.push(
+      `Separate runs: each cell is judged against the shift all ${removed[0]!.cells} cells share (${list}; head/base, divided out before each cell's change, test and verdict), ` +
+        'because a machine that was faster during one run moves every cell alike; a change common to all cells shows only in the geometric-mean rows, which separate runs cannot attribute (a paired run, --baseline, can).',
+    );
+  }
+  if (withheld.length > 0) {
+    parts.push(
+      `Separate runs with ${withheld[0]!.cells} cell(s): no verdict on ${withheld.map((s) => METRICS[s.metric].label).join(', ')} — with fewer than ${MIN_CELLS_FOR_SHIFT} cells a machine shift between the runs cannot be told from a change; ` +
+        'compare a paired run (npm run bench -- --baseline REF …) or more cells.',
+    );
+  }
+  if (report.design.separateRuns && report.runShift === 'assume-none') {
+    parts.push('Separate runs compared as if both had seen the same machine (--assume-no-run-shift): a shift of the machine between the runs shows as a change in every cell.');
+  }
+  return parts.length === 0 ? null : parts.join(' ');
+}
+
 function fileLine(side: ComparisonReport['base']): string {
   const commit = side.commit === null ? 'no commit' : side.commit.slice(0, 12);
   return `${side.label} (suite ${side.suite}, ${commit})`;
@@ -115,6 +140,8 @@ export function formatText(report: ComparisonReport): string {
     if (t.note !== null) out.push(`  ${t.note}`);
     out.push('');
   }
+  const shiftLine = sharedShiftLine(report);
+  if (shiftLine !== null) out.push(shiftLine, '');
   const rows: string[][] = [CELL_HEADER];
   for (const cell of report.cells) {
     if (cell.state !== 'compared') {
@@ -162,6 +189,8 @@ export function formatMarkdown(report: ComparisonReport): string {
     if (t.note !== null) out.push('', t.note);
     out.push('');
   }
+  const shiftNote = sharedShiftLine(report);
+  if (shiftNote !== null) out.push(shiftNote, '');
   const significant: string[][] = [];
   for (const cell of report.cells) {
     for (const m of cell.metrics) {

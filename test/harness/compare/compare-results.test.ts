@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compareResults, decideVerdict, defaultCompareOptions, uniformThresholds } from '../../../harness/compare/compare-results.js';
 import { compareMain } from '../../../harness/compare/compare-command.js';
+import { formatText } from '../../../harness/compare/format-report.js';
 import { parseResultDocument } from '../../../contract/read-result.js';
 import { around, makeResult } from './make-result.js';
 
@@ -52,7 +53,8 @@ describe('compareResults', () => {
   it('finds a 10% slowdown and exits 1; equal runs exit 0', () => {
     const base = makeResult([{ id: 'a/pooled/glibc/1', forks: forks(1000) }]);
     const slow = makeResult([{ id: 'a/pooled/glibc/1', forks: forks(900) }]);
-    const r = compareResults(base, slow, defaultCompareOptions());
+    // One cell of separate runs: only with the assumption that both runs saw the same machine.
+    const r = compareResults(base, slow, defaultCompareOptions({ runShift: 'assume-none' }));
     const ops = r.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!;
     expect(ops.ratio!.ratio).toBeCloseTo(0.9, 12);
     expect(ops.verdict).toBe('regressed');
@@ -195,8 +197,8 @@ describe('compareResults', () => {
   it('uses a uniform threshold when given: a 3% change is within a 5% band', () => {
     const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000, 8, 0.002) }]);
     const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(970, 8, 0.002) }]);
-    const at2 = compareResults(base, head, defaultCompareOptions()).cells[0]!.metrics[0]!;
-    const at5 = compareResults(base, head, defaultCompareOptions({ thresholds: uniformThresholds(0.05, '--threshold') })).cells[0]!.metrics[0]!;
+    const at2 = compareResults(base, head, defaultCompareOptions({ runShift: 'assume-none' })).cells[0]!.metrics[0]!;
+    const at5 = compareResults(base, head, defaultCompareOptions({ runShift: 'assume-none', thresholds: uniformThresholds(0.05, '--threshold') })).cells[0]!.metrics[0]!;
     expect(at2.verdict).toBe('regressed');
     expect(at5.verdict).toBe('same');
     expect(at5.verdictLabel).toBe('same ±5%');
@@ -214,6 +216,53 @@ function pairedFiles(drift: number[], headFactor: number, id = 'run-1', cells = 
 /** Machine drift over fork rounds: ±12% between rounds, as measured on this VM. */
 const DRIFT = [1.0, 0.93, 1.08, 0.97, 1.12, 0.9, 1.04, 0.95, 1.1, 0.99, 0.92, 1.06];
 
+describe('separate runs: each cell against the shift all cells share', () => {
+  const forks = (c: number, n = 6, spread = 0.01) => around(c, n, spread).map((o) => ({ opsPerSec: o }));
+  const ids = Array.from({ length: 8 }, (_, i) => `v/s${i}/glibc/1`);
+  const run = (center: (id: string) => number) => makeResult(ids.map((id) => ({ id, forks: forks(center(id), 8, 0.005) })));
+
+  it('a machine 9% faster during the head run is no verdict anywhere; the one changed cell is found', () => {
+    const base = run(() => 1000);
+    // Every cell 9% faster (the machine), and cell s3 5% slower than that (the code).
+    const head = run((id) => (id === 'v/s3/glibc/1' ? 1090 * 0.95 : 1090));
+    const r = compareResults(base, head, defaultCompareOptions());
+    const ops = (id: string) => r.cells.find((c) => c.id === id)!.metrics.find((m) => m.metric === 'opsPerSec')!;
+    expect(r.sharedShifts.find((s) => s.metric === 'opsPerSec')).toEqual({ metric: 'opsPerSec', cells: 8, factor: expect.closeTo(1.09, 3) });
+    expect(ops('v/s3/glibc/1').verdict).toBe('regressed');
+    expect(ops('v/s3/glibc/1').ratio!.ratio).toBeCloseTo(0.95, 3);
+    expect(ops('v/s3/glibc/1').headMedian).toBeCloseTo(1090 * 0.95, 6); // as measured
+    for (const id of ids.filter((i) => i !== 'v/s3/glibc/1')) expect(ops(id).verdict).not.toBe('improved');
+    // Without the shift, the machine's 9% is called "faster" in every cell, the slowed one included.
+    const naive = compareResults(base, head, defaultCompareOptions({ runShift: 'assume-none' }));
+    expect(naive.cells.filter((c) => c.metrics.find((m) => m.metric === 'opsPerSec')!.verdict === 'improved')).toHaveLength(8);
+    expect(naive.sharedShifts).toEqual([]);
+  });
+
+  it('withholds timed verdicts of separate runs with fewer than 6 cells and says why; counts still gate', () => {
+    const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000) }]);
+    const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(800, 6, 0.01).map((f) => ({ ...f, allocationsPerOp: 3 })) }]);
+    const r = compareResults(base, head, defaultCompareOptions());
+    const ops = r.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!;
+    expect(ops.verdict).toBe('inconclusive');
+    expect(ops.ratio!.ratio).toBeCloseTo(0.8, 6);
+    expect(r.sharedShifts.find((s) => s.metric === 'opsPerSec')).toEqual({ metric: 'opsPerSec', cells: 1, factor: null });
+    expect(r.countRegressions.map((c) => c.id)).toEqual(['a/p/glibc/1']);
+    expect(r.exitCode).toBe(1);
+    expect(formatText(r)).toMatch(/Separate runs with 1 cell\(s\): no verdict on ops\/s, .*fewer than 6 cells a machine shift between the runs cannot be told from a change/);
+  });
+
+  it('leaves paired runs and untimed metrics alone', () => {
+    const { base, head } = pairedFiles([1, 1.1, 0.9, 1.05, 0.95, 1, 1.02, 0.98, 1.01, 0.99, 1.03], 1.1);
+    expect(compareResults(base, head, defaultCompareOptions()).sharedShifts).toEqual([]);
+    const b = run(() => 1000);
+    const h = run(() => 1090);
+    const r = compareResults(b, h, defaultCompareOptions());
+    const timed = ['bytesPerSec', 'latencyP50Ns', 'latencyP99Ns', 'opsPerSec'];
+    expect(r.sharedShifts.map((s) => s.metric)).toContain('opsPerSec');
+    for (const s of r.sharedShifts) expect(timed).toContain(s.metric);
+  });
+});
+
 describe('paired design (files from one paired run)', () => {
   it('pairs fork i with fork i: a 3% slowdown under 12% drift is found paired and missed unpaired', () => {
     // Within each round head is 3% slower, with ±0.5% noise of its own.
@@ -230,7 +279,7 @@ describe('paired design (files from one paired run)', () => {
     expect(ops.verdict).toBe('regressed');
     expect(paired.exitCode).toBe(1);
     const unpaired = compareResults(base, head, defaultCompareOptions({ pairing: 'unpaired' }));
-    expect(unpaired.design).toEqual({ kind: 'unpaired', why: '--unpaired' });
+    expect(unpaired.design).toEqual({ kind: 'unpaired', why: '--unpaired', separateRuns: false });
     expect(unpaired.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!.verdict).toBe('inconclusive');
   });
 
@@ -254,7 +303,7 @@ describe('paired design (files from one paired run)', () => {
     const other = { ...head, pairedRun: { ...head.pairedRun, id: 'run-2' } };
     expect(compareResults(base, other, defaultCompareOptions()).design.why).toMatch(/different paired runs \(run-1; run-2\)/);
     const plain = makeResult([{ id: 'v/p/glibc/1', forks: DRIFT.map((d) => ({ opsPerSec: 1000 * d })) }]);
-    expect(compareResults(plain, head, defaultCompareOptions()).design).toEqual({ kind: 'unpaired', why: 'the files are not the two sides of one paired run' });
+    expect(compareResults(plain, head, defaultCompareOptions()).design).toEqual({ kind: 'unpaired', why: 'the files are not the two sides of one paired run', separateRuns: true });
     const sameSide = compareResults(base, { ...head, pairedRun: { ...head.pairedRun, side: 'base' } }, defaultCompareOptions());
     expect(sameSide.design.kind).toBe('unpaired');
     expect(sameSide.warnings.join('\n')).toMatch(/both files are side 'base' of paired run run-1/);
@@ -379,7 +428,7 @@ describe('golden output (fixtures/base.json vs fixtures/head.json)', () => {
     const out = compareMain([`${FIX}/base.json`, `${FIX}/head.json`, '--format', 'md'], '/nonexistent-cache');
     expect(out.exitCode).toBe(1);
     expect(out.stdout.startsWith('<!-- buflab-compare -->\n')).toBe(true);
-    expect(out.stdout).toMatch(/<details><summary>Full table \(6 cells\)<\/summary>/);
+    expect(out.stdout).toMatch(/<details><summary>Full table \(9 cells\)<\/summary>/);
     await expect(out.stdout).toMatchFileSnapshot('golden/compare.md');
   });
   it('markdown with no change', async () => {
