@@ -37,7 +37,7 @@
 import type { CellResult, ForkRecord, ResultFile } from '../../contract/result-schema.js';
 import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from '../stats/bootstrap-ratio.js';
 import { NothingToCompareError } from './errors.js';
-import { sharedShift, MIN_CELLS_FOR_SHIFT, type SharedShift } from './shared-shift.js';
+import { sharedShift, type SharedShift } from './shared-shift.js';
 import { checkEnvironments } from './environment-check.js';
 import { checkInstructionSources } from './instruction-source.js';
 import { mannWhitneyU } from './mann-whitney.js';
