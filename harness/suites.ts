@@ -36,8 +36,11 @@ const alloc: SuiteDefinition = {
   axisChoices: { ring: [1, 16, 256, 1024, 4096] },
   strategies: ['uint8array', 'pooled', 'one-big-struct', 'string'],
   allocators: [...ALLOCATOR_NAMES],
+  // Adaptive rounds as vpn's (issue 18), from the 5 fixed forks this plan always had: 256 cells x
+  // 5 rounds x ~4 s a fork is ~85 min; the budget lets the least precise cells have up to a third more.
   full: {
     forks: 5,
+    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: 120 * 60_000 },
     warmupMs: 1_000,
     durationMs: 2_000,
     sizes: [16, 64, 256, 1024, 1500, 4096, 16384, 65536],
@@ -117,8 +120,10 @@ const dns: SuiteDefinition = {
   sizeMeaning: 'TXT record rdata bytes in the generated zone (answer size of the TXT share of the mix; client EDNS 1232)',
   strategies: ['uint8array', 'pooled', 'one-big-struct'],
   allocators: [...ALLOCATOR_NAMES],
+  // Adaptive rounds as vpn's (issue 18): 108 cells x 5 rounds x ~4 s is ~36 min; budget about 1.5x that.
   full: {
     forks: 5,
+    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: 55 * 60_000 },
     warmupMs: 1_000,
     durationMs: 2_000,
     sizes: [64, 512, 1024],
@@ -151,8 +156,10 @@ const tls: SuiteDefinition = {
   sizeMeaning: 'application payload bytes per request (one TLS record each way)',
   strategies: ['uint8array', 'pooled', 'one-big-struct'],
   allocators: [...ALLOCATOR_NAMES],
+  // Adaptive rounds as vpn's (issue 18): 288 cells x 5 rounds x ~4 s is ~96 min; budget about 1.5x that.
   full: {
     forks: 5,
+    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: 150 * 60_000 },
     warmupMs: 1_000,
     durationMs: 2_000,
     sizes: [256, 1024, 4096, 16384],

@@ -92,6 +92,12 @@ export interface SpawnExecutorOptions {
    * first) instead of `--import tsx harness/child/main.ts`; default `tsx`.
    */
   childEntry?: ChildEntry;
+  /**
+   * Additive: a command the child runs under, e.g. `['setarch', 'x86_64', '-R']` (no ASLR) or
+   * `['taskset', '-c', '1']` (scripts/variance-sources.ts compares such launch configurations).
+   * Not combinable with instruction counting (perf/valgrind must wrap node itself).
+   */
+  wrapper?: readonly string[];
 }
 
 /** Process groups of running children: killed if the parent exits while they run (e.g. a crash of the parent). */
@@ -154,10 +160,12 @@ export function compiledArgs(args: readonly string[], root: string, keepTsx: boo
 export class SpawnExecutor implements ChildExecutor {
   private readonly baseEnv: Record<string, string>;
   private readonly childEntry: ChildEntry;
+  private readonly wrapper: readonly string[];
 
   constructor(options: SpawnExecutorOptions = {}) {
     this.baseEnv = allowListedEnv(options.env ?? process.env);
     this.childEntry = options.childEntry ?? 'tsx';
+    this.wrapper = options.wrapper ?? [];
   }
 
   run(request: ChildRequest): Promise<ChildOutcome> {
@@ -176,6 +184,9 @@ export class SpawnExecutor implements ChildExecutor {
     let command = cmd.command;
     const env: Record<string, string> = { ...this.baseEnv, ...cmd.env };
     const source = request.countInstructions;
+    if (this.wrapper.length > 0 && source !== undefined) {
+      return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: 'a wrapper command cannot be combined with --count-instructions (perf or valgrind must start node itself)', stderrTail: '' } });
+    }
     let counter: { dir: string; files: PerfFiles & CallgrindFiles } | null = null;
     let control: CallgrindControl | null = null;
     if (source !== undefined && !signal.aborted) {
@@ -199,6 +210,10 @@ export class SpawnExecutor implements ChildExecutor {
       }
       env[PERF_CTL_ENV] = counter.files.ctlFifo;
       env[PERF_ACK_ENV] = counter.files.ackFifo;
+    }
+    if (this.wrapper.length > 0) {
+      args = [...this.wrapper.slice(1), command, ...args];
+      command = this.wrapper[0]!;
     }
     const counterFiles = counter;
     const counterControl = control;
