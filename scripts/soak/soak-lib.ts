@@ -5,7 +5,8 @@
  * generators' output parsed (dnsperf, wrk).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -155,4 +156,37 @@ export function parseWrk(stdout: string): WrkFigures {
     socketErrors: se === null ? { connect: 0, read: 0, write: 0, timeout: 0 } : { connect: Number(se[1]), read: Number(se[2]), write: Number(se[3]), timeout: Number(se[4]) },
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0),
   };
+}
+
+/**
+ * Writes a Knot DNS configuration serving `zoneFile` (a file name inside `dir`) for origin `origin`
+ * on 127.0.0.1:`port` with one UDP worker (one core, as our server has), and returns its path:
+ * `knotd -c PATH`.
+ */
+export function writeKnotConfig(dir: string, port: number, origin: string, zoneFile: string): string {
+  const path = join(dir, 'knot.conf');
+  writeFileSync(
+    path,
+    [
+      'server:',
+      `    listen: 127.0.0.1@${port}`,
+      `    rundir: ${dir}`,
+      '    udp-workers: 1',
+      'database:',
+      `    storage: ${join(dir, 'db')}`,
+      'template:',
+      '  - id: default',
+      `    storage: ${dir}`,
+      '    semantic-checks: off',
+      '    journal-content: none',
+      'zone:',
+      `  - domain: ${origin}`,
+      `    file: ${zoneFile}`,
+      'log:',
+      '  - target: stderr',
+      '    any: error',
+      '',
+    ].join('\n'),
+  );
+  return path;
 }
