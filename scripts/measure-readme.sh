@@ -27,16 +27,19 @@ step vpn-full-tradeoff npx tsx scripts/rounds-tradeoff.ts "$out/vpn.json" 180
 step quick-aa-1 npm run bench -- --suite vpn --quick --out "$out/vpn-quick-a.json" --no-report
 step quick-aa-2 npm run bench -- --suite vpn --quick --out "$out/vpn-quick-b.json" --no-report
 step compare-aa npm run compare -- "$out/vpn-quick-a.json" "$out/vpn-quick-b.json"
-# ... and a head made 5% slower in one cell (test-only knob; the base gets the knob's calibration
-# with no spin) must be found in that cell and only there, with the forks compare asks for.
+# ... and a head made 5% slower in one cell (test-only knob) must be found in that cell and only
+# there, with the forks compare asks for. One paired run (--baseline HEAD: base and head forks
+# interleaved, so no run-level shift can pass for a change); the knob's `head:` prefix slows the
+# head side and gives the base side the calibrated control (<cell>=0). Two cells: the slowed one
+# and a neighbour that must stay "not slower".
 slow_cell='vpn/one-big-struct/glibc/1400/cipher=aes-256-gcm/inner=udp'
-# Two cells (the slowed one and a neighbour that must stay "not slower"); compare-aa says how many
-# forks a 5% change needs over 48 cells (96 on p50 latency); over 2 cells the Holm factor is 24x
-# smaller, about 50.
-slow_args=(--suite vpn --strategy one-big-struct,pooled --allocator glibc --size 1400 --param cipher=aes-256-gcm --warmup 500 --duration 300 --forks "${SLOW_FORKS:-50}" --no-report)
-step slow5-base env BUFLAB_TEST_SLOWDOWN="$slow_cell=0" npm run bench -- "${slow_args[@]}" --out "$out/slow5-base.json"
-step slow5-head env BUFLAB_TEST_SLOWDOWN="$slow_cell=0.05" npm run bench -- "${slow_args[@]}" --out "$out/slow5-head.json"
-step compare-slow5 npm run compare -- "$out/slow5-base.json" "$out/slow5-head.json"
+slow_args=(--suite vpn --strategy one-big-struct,pooled --allocator glibc --size 1400 --param cipher=aes-256-gcm --warmup 500 --duration 300 --forks "${SLOW_FORKS:-100}" --no-report)
+step slow5-paired env BUFLAB_TEST_SLOWDOWN="head:$slow_cell=0.05" npm run bench -- "${slow_args[@]}" --baseline HEAD --out "$out/slow5.json"
+step compare-slow5 npm run compare -- "$out/slow5.base.json" "$out/slow5.head.json"
+# Where the variance comes from: the machine's own noise with no harness, then one cell under
+# launch configurations (interleaved), with three per-fork estimators.
+step machine-noise npx tsx scripts/machine-noise.ts --seconds 60
+step variance-sources npx tsx scripts/variance-sources.ts --rounds 10 --configs default,no-aslr,v8-seeds,single-threaded,pinned --out "$out/variance-sources.jsonl" -- --suite vpn --strategy one-big-struct,uint8array --allocator glibc --size 1400 --param cipher=none --warmup 400 --duration 400
 step alloc-quick npm run bench -- --suite alloc --quick --out "$out/alloc-quick.json"
 step alloc-1500-ring npm run bench -- --suite alloc --strategy uint8array --allocator glibc,jemalloc,tcmalloc,mimalloc --size 1500 --param ring=1,1024 --v8 default --forks 5 --warmup 500 --duration 1500 --out "$out/alloc-1500.json" --no-report
 step bare-alloc npx tsx scripts/bare-alloc-loop.ts --size 1024 --duration-ms 3000

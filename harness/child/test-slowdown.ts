@@ -15,6 +15,11 @@
  * further (measured: in quick mode heap B/op of vpn cipher=none fell from 165 to 43 B/op with it),
  * so the control side of an acceptance run must get the same calibration with no spin:
  * `<cell id>=0` does exactly that (same wrapper, same warm-up, zero iterations).
+ *
+ * In a paired run (`--baseline REF`: base and head forks interleaved, the design whose verdicts no
+ * run-level shift can fool) both sides inherit the parent's environment, so the knob takes a side:
+ * `head:<cell id>=<fraction>` slows that cell on the head side and gives the base side the control
+ * (`<cell id>=0`); the executor rewrites it per side ({@link slowdownForSide}).
  */
 import { performance } from 'node:perf_hooks';
 import type { WorkloadInstance } from '../../workloads/workload.js';
@@ -41,6 +46,16 @@ export function parseTestSlowdown(value: string | undefined, cellId: string): nu
     throw new BuflabError('E_TEST_KNOB', `${TEST_SLOWDOWN_ENV}='${value}': expected <cell id>=<fraction in [0, 1]>, e.g. vpn/pooled/glibc/1400=0.05 (0: the control, calibrated but not slowed); unset it for a normal run`);
   }
   return id === cellId ? fraction : null;
+}
+
+/**
+ * The knob's value for a child of `side`: `head:<id>=<f>` (or `base:…`) becomes `<id>=<f>` on that
+ * side and `<id>=0` on the other; a value without a side prefix is passed unchanged (both sides).
+ */
+export function slowdownForSide(value: string, side: 'base' | 'head'): string {
+  const m = /^(base|head):(.+)=([^=]*)$/.exec(value);
+  if (m === null) return value;
+  return m[1] === side ? `${m[2]}=${m[3]}` : `${m[2]}=0`;
 }
 
 /** Mean wall time (ns) of `fn` over at least `minMs` of repeated calls. */

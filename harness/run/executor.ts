@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { childCommand, parseChildError, parseForkRecord, REPO_ROOT } from '../child/protocol.js';
+import { slowdownForSide, TEST_SLOWDOWN_ENV } from '../child/test-slowdown.js';
 import { parsePerfStatCsv, PERF_ACK_ENV, PERF_CTL_ENV, perfStatArgs, type PerfFiles } from '../measure/perf-stat.js';
 import { CallgrindControl, callgrindArgs, mainThreadOutFile, parseCallgrindTotals, type CallgrindFiles } from '../measure/callgrind.js';
 import type { ChildErrorCode } from '../errors.js';
@@ -183,6 +184,9 @@ export class SpawnExecutor implements ChildExecutor {
     if (this.childEntry === 'dist') args = compiledArgs(args, root, request.countInstructions !== undefined);
     let command = cmd.command;
     const env: Record<string, string> = { ...this.baseEnv, ...cmd.env };
+    // The test-only slowdown knob may name one side of a paired run (harness/child/test-slowdown.ts).
+    const knob = env[TEST_SLOWDOWN_ENV];
+    if (knob !== undefined) env[TEST_SLOWDOWN_ENV] = slowdownForSide(knob, side.label);
     const source = request.countInstructions;
     if (this.wrapper.length > 0 && source !== undefined) {
       return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: 'a wrapper command cannot be combined with --count-instructions (perf or valgrind must start node itself)', stderrTail: '' } });

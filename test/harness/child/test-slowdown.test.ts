@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyTestSlowdown, parseTestSlowdown, TEST_SLOWDOWN_ENV } from '../../../harness/child/test-slowdown.js';
+import { applyTestSlowdown, parseTestSlowdown, slowdownForSide, TEST_SLOWDOWN_ENV } from '../../../harness/child/test-slowdown.js';
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
 import type { WorkloadInstance } from '../../../workloads/workload.js';
 
@@ -13,6 +13,15 @@ describe('BUFLAB_TEST_SLOWDOWN (test-only knob)', () => {
     expect(parseTestSlowdown(undefined, ID)).toBeNull();
     expect(parseTestSlowdown('', ID)).toBeNull();
   });
+  it('takes a side in a paired run: the named side slowed, the other the calibrated control', () => {
+    const id = 'vpn/pooled/glibc/1400/cipher=none/inner=udp';
+    expect(slowdownForSide(`head:${id}=0.05`, 'head')).toBe(`${id}=0.05`);
+    expect(slowdownForSide(`head:${id}=0.05`, 'base')).toBe(`${id}=0`);
+    expect(slowdownForSide(`base:${id}=0.1`, 'head')).toBe(`${id}=0`);
+    expect(slowdownForSide(`${id}=0.05`, 'base')).toBe(`${id}=0.05`); // no side: both sides alike
+    expect(parseTestSlowdown(slowdownForSide(`head:${id}=0.05`, 'base'), id)).toBe(0);
+  });
+
   it('refuses a malformed value with a stable code', () => {
     for (const bad of ['0.05', `${ID}=`, `${ID}=-0.1`, `${ID}=2`, `${ID}=abc`]) {
       expect(() => parseTestSlowdown(bad, ID)).toThrow(expect.objectContaining({ code: 'E_TEST_KNOB' }));
