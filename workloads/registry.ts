@@ -22,6 +22,7 @@ const loaders: ReadonlyArray<readonly [string, Loader]> = [
   ['dns', async () => (await import('./dns/dns-workload.js')).dnsWorkload],
   ['alloc', async () => (await import('./alloc/alloc-loop.js')).allocLoop],
   ['tls-proxy', async () => (await import('./tls-proxy/tls-proxy-workload.js')).tlsWorkload],
+  ['firewall', async () => (await import('./firewall/firewall-workload.js')).firewallWorkload],
 ];
 
 const LOADERS: ReadonlyMap<string, Loader> = new Map(loaders);
