@@ -102,10 +102,13 @@ export class ConnTable {
   /**
    * Records a connection whose packets `(src, srcPort → dst, dstPort)` are rewritten to
    * `(newSrc, newSrcPort → newDst, newDstPort)`, and its reply direction. Returns false, adding
-   * nothing, when the table is full or either direction's key is already present (a NAT clash).
+   * nothing, when the table is full, either direction's key is already present (a NAT clash) or
+   * the two keys are the same.
    */
   addConnection(protocol: number, src: number, srcPort: number, dst: number, dstPort: number, newSrc: number, newSrcPort: number, newDst: number, newDstPort: number): boolean {
     if (this.count + 2 > this.maxEntries) return false;
+    // A translation onto its own reply key would make the two entries one key.
+    if ((src | 0) === (newDst | 0) && srcPort === newDstPort && (dst | 0) === (newSrc | 0) && dstPort === newSrcPort) return false;
     if (this.lookup(protocol, src, srcPort, dst, dstPort) >= 0) return false;
     if (this.lookup(protocol, newDst, newDstPort, newSrc, newSrcPort) >= 0) return false;
     this.insert(protocol, src | 0, srcPort, dst | 0, dstPort, newSrc | 0, newSrcPort, newDst | 0, newDstPort);
