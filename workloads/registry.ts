@@ -23,6 +23,7 @@ const loaders: ReadonlyArray<readonly [string, Loader]> = [
   ['alloc', async () => (await import('./alloc/alloc-loop.js')).allocLoop],
   ['tls-proxy', async () => (await import('./tls-proxy/tls-proxy-workload.js')).tlsWorkload],
   ['firewall', async () => (await import('./firewall/firewall-workload.js')).firewallWorkload],
+  ['storage', async () => (await import('./storage/storage-workload.js')).storageWorkload],
 ];
 
 const LOADERS: ReadonlyMap<string, Loader> = new Map(loaders);
