@@ -178,6 +178,71 @@ const tls: SuiteDefinition = {
   },
 };
 
+/**
+ * firewall: one packet offered to a stateful firewall (rules, SNAT/DNAT connection table) that
+ * forwards it between two in-memory links (workloads/firewall), per strategy x native allocator x
+ * packet size x rule-set size. Quick-mode budget: 3 strategies x 4 allocators x 2 sizes x 2 rule
+ * sets = 48 cells x 2 forks = 96 children of ~1.5 s (start-up, 0.5 s warm-up, baseline, 0.3 s
+ * measured) -> ~145 s on 2 cores, as vpn's.
+ */
+const firewall: SuiteDefinition = {
+  name: 'firewall',
+  workload: 'firewall',
+  description: 'stateful IPv4 firewall forwarding between two in-memory links: strategy x native allocator x packet size x rule-set size',
+  sizeMeaning: 'IPv4 packet bytes offered per op (header included)',
+  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  allocators: [...ALLOCATOR_NAMES],
+  full: {
+    forks: 5,
+    warmupMs: 1_000,
+    durationMs: 2_000,
+    sizes: [64, 512, 1400],
+    axes: { rules: [8, 64, 512, 4096] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+  quick: {
+    forks: 2,
+    warmupMs: QUICK_WARMUP_MS,
+    durationMs: 300,
+    sizes: [64, 1400],
+    axes: { rules: [8, 1024] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+};
+
+/**
+ * storage: one iteration of the Mirage paper's database benchmark (insert, update, delete, then
+ * every live record read back and checked) in SQLite through sql.js (workloads/storage), per
+ * strategy x native allocator x record payload size. An op is slow (0.3 ms at 64 B, ~2 ms at
+ * 4 KiB with 32 live records, measured), so the quick plan has two sizes: 3 strategies x 4
+ * allocators x 2 sizes = 24 cells x 2 forks = 48 children of ~2 s (start-up with sql.js's
+ * WebAssembly compile, 0.5 s warm-up, baseline, 0.3 s measured) -> ~100 s on 2 cores.
+ */
+const storage: SuiteDefinition = {
+  name: 'storage',
+  workload: 'storage',
+  description: 'insert/update/delete records in SQLite (sql.js), every record checked per iteration: strategy x native allocator x record size',
+  sizeMeaning: 'record payload bytes (plus a 16-byte header); two records written per op',
+  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  allocators: [...ALLOCATOR_NAMES],
+  full: {
+    forks: 5,
+    warmupMs: 1_000,
+    durationMs: 2_000,
+    sizes: [64, 1024, 16384, 65536],
+    axes: { records: [32] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+  quick: {
+    forks: 2,
+    warmupMs: QUICK_WARMUP_MS,
+    durationMs: 300,
+    sizes: [64, 4096],
+    axes: { records: [32] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+};
+
 /** Test-only plans: tiny and fast; the test workloads accept the placeholder strategy `none`. */
 function testPlan(sizes: number[]): SuiteDefinition['full'] {
   return { forks: 1, warmupMs: 50, durationMs: 100, sizes, axes: {}, v8FlagSets: [DEFAULT_V8] };
@@ -236,7 +301,7 @@ const testScaled: SuiteDefinition = {
   hidden: true,
 };
 
-export const SUITES: readonly SuiteDefinition[] = [alloc, vpn, dns, tls, testNoop, testCrash, testSlow, testScaled];
+export const SUITES: readonly SuiteDefinition[] = [alloc, vpn, dns, tls, firewall, storage, testNoop, testCrash, testSlow, testScaled];
 
 export function findSuite(name: string, suites: readonly SuiteDefinition[] = SUITES): SuiteDefinition | undefined {
   return suites.find((s) => s.name === name);

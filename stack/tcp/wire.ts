@@ -56,6 +56,9 @@ export function setHeader(b: Uint8Array, h: number, srcPort: number, dstPort: nu
 }
 
 export const setChecksum = (b: Uint8Array, h: number, v: number): void => setU16(b, h + OFF_CHECKSUM, v);
+/** The ports alone (a NAT rewriting a forwarded segment). */
+export const setSrcPort = (b: Uint8Array, h: number, v: number): void => setU16(b, h + OFF_SRC_PORT, v);
+export const setDstPort = (b: Uint8Array, h: number, v: number): void => setU16(b, h + OFF_DST_PORT, v);
 
 /** a < b in sequence space (RFC 9293 §3.4: arithmetic modulo 2^32). */
 export function seqLt(a: number, b: number): boolean {
