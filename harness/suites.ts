@@ -2,6 +2,7 @@
  * Every suite by name: one entry per workload folder (dns, vpn, tls… add theirs here), plus hidden
  * test suites over the test-only workloads of workloads/testing/. Keep this file a plain list.
  */
+import { STRATEGY_NAMES } from '../allocators/buffer-strategy.js';
 import { ALLOCATOR_NAMES } from '../allocators/native-allocators.js';
 import type { SuiteDefinition } from './suite.js';
 
@@ -34,7 +35,7 @@ const alloc: SuiteDefinition = {
   // The live set (buffers kept alive in the workload's ring, default 1024) is an optional axis:
   // the allocator effect depends on it (`--param ring=1,1024`; README "Results").
   axisChoices: { ring: [1, 16, 256, 1024, 4096] },
-  strategies: ['uint8array', 'pooled', 'one-big-struct', 'string'],
+  strategies: [...STRATEGY_NAMES, 'string'],
   allocators: [...ALLOCATOR_NAMES],
   // Adaptive rounds as vpn's (issue 18), from the 5 fixed forks this plan always had: 256 cells x
   // 5 rounds x ~4 s a fork is ~85 min; the budget lets the least precise cells have up to a third more.
@@ -72,7 +73,7 @@ const vpn: SuiteDefinition = {
   axisChoices: { inner: ['udp', 'tcp'] },
   description: 'OpenVPN data channel tunnel in memory: strategy x native allocator x inner packet size x cipher',
   sizeMeaning: 'inner packet bytes (IPv4 header included)',
-  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
   // Full plan (issue 18): adaptive rounds within a 35-minute budget (the whole default run, 180
   // cells with four allocators, must end within 40 minutes, report included). Forks are short
@@ -118,7 +119,7 @@ const dns: SuiteDefinition = {
   openLoop: true,
   description: 'authoritative DNS over UDP/IPv4/Ethernet in memory: strategy x native allocator x TXT size x query mix',
   sizeMeaning: 'TXT record rdata bytes in the generated zone (answer size of the TXT share of the mix; client EDNS 1232)',
-  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
   // Adaptive rounds as vpn's (issue 18): 108 cells x 5 rounds x ~4 s is ~36 min; budget about 1.5x that.
   full: {
@@ -154,7 +155,7 @@ const tls: SuiteDefinition = {
   workload: 'tls-proxy',
   description: 'TLS 1.3 proxy over TCP/IPv4/Ethernet in memory: strategy x native allocator x record size x cipher suite x op',
   sizeMeaning: 'application payload bytes per request (one TLS record each way)',
-  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
   // Adaptive rounds as vpn's (issue 18): 288 cells x 5 rounds x ~4 s is ~96 min; budget about 1.5x that.
   full: {
@@ -190,7 +191,7 @@ const firewall: SuiteDefinition = {
   workload: 'firewall',
   description: 'stateful IPv4 firewall forwarding between two in-memory links: strategy x native allocator x packet size x rule-set size',
   sizeMeaning: 'IPv4 packet bytes offered per op (header included)',
-  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
   full: {
     forks: 5,
@@ -223,7 +224,7 @@ const storage: SuiteDefinition = {
   workload: 'storage',
   description: 'insert/update/delete records in SQLite (sql.js), every record checked per iteration: strategy x native allocator x record size',
   sizeMeaning: 'record payload bytes (plus a 16-byte header); two records written per op',
-  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
   full: {
     forks: 5,

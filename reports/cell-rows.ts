@@ -3,6 +3,7 @@
  * pauses of every fork. Charts, tables and the headline all read these, so every view of a run
  * shows the same numbers.
  */
+import { STRATEGY_NAMES } from '../allocators/buffer-strategy.js';
 import type { CellResult, CellState, CellSummary, ResultFile } from '../contract/result-schema.js';
 import { cellFigure, METRIC_LIST, type AnyMetricName } from '../contract/metrics.js';
 
@@ -160,7 +161,8 @@ export function gcPauseRows(result: ResultFile, rows: readonly CellRow[], cap = 
 }
 
 /** Stable order for strategies: the design's three first, then any others alphabetically. */
-export const KNOWN_STRATEGIES = ['uint8array', 'pooled', 'one-big-struct'];
+/** The strategies in their fixed order (allocators/buffer-strategy.ts defines the list). */
+export const KNOWN_STRATEGIES: readonly string[] = STRATEGY_NAMES;
 /** Stable order for allocators: glibc (the baseline) first. */
 export const KNOWN_ALLOCATORS = ['glibc', 'jemalloc', 'tcmalloc', 'mimalloc'];
 

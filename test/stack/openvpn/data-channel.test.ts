@@ -18,8 +18,9 @@ import {
 } from '../../../stack/openvpn/data-channel.js';
 import { PING_MAGIC } from '../../../stack/openvpn/wire.js';
 import { detBytes, openBytes, sealBytes, testStaticKey } from './helpers.js';
+import { MAKEABLE_STRATEGY_NAMES } from '../../../allocators/registry.js';
 
-const STRATEGIES = ['uint8array', 'pooled', 'one-big-struct', 'poisoning'] as const;
+const STRATEGIES = MAKEABLE_STRATEGY_NAMES;
 const FIXED_CLOCK = (): number => 1_700_000_000;
 
 function aeadPair(alg: AeadAlgorithm, st: ReturnType<typeof makeStrategy>, opts: { peerId?: number; keyId?: number } = {}) {

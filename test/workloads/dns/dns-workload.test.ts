@@ -5,6 +5,7 @@ import { loadWorkload } from '../../../workloads/registry.js';
 import { createDnsWorkload } from '../../../workloads/dns/dns-workload.js';
 import { generateQueryMix, generateZoneText, toQueryFile } from '../../../workloads/dns/zone-generator.js';
 import { runDnsFuzz } from '../../../workloads/dns/fuzz.js';
+import { MAKEABLE_STRATEGY_NAMES } from '../../../allocators/registry.js';
 
 const setup = (strategy: string, params: Record<string, string | number>, sizeBytes = 64) => ({
   strategy,
@@ -19,7 +20,7 @@ describe('dns workload', () => {
     expect((await loadWorkload('dns'))?.name).toBe('dns');
   });
 
-  for (const strategy of ['uint8array', 'pooled', 'one-big-struct', 'poisoning']) {
+  for (const strategy of MAKEABLE_STRATEGY_NAMES) {
     for (const mix of ['a-only', 'mixed', 'txt-only']) {
       it(`${strategy} × ${mix}: every answer checks out, nothing dropped`, () => {
         const w = createDnsWorkload(setup(strategy, { mix }, 700));

@@ -13,6 +13,7 @@ import { waitFor } from '../../wait-for.js';
 import { startDnsServer, type DnsServeOptions, type RunningDnsServer } from '../../../workloads/dns/serve.js';
 import { encode, queryMessage } from '../../stack/dns/helpers.js';
 import * as W from '../../../stack/dns/wire.js';
+import { MAKEABLE_STRATEGY_NAMES } from '../../../allocators/registry.js';
 
 const run = promisify(execFile);
 const ZONE = new URL('../../fixtures/dns/example.zone', import.meta.url).pathname;
@@ -47,7 +48,7 @@ describe.runIf(HAS_DIG)('serve dns: a stalled send queue and a full arena are co
   const query = encode(queryMessage('big.example.test.', W.TYPE_TXT, { ednsBytes: 1232 }));
   const QUERIES = 200;
   const HELD = 8;
-  for (const strategy of ['uint8array', 'pooled', 'one-big-struct', 'poisoning'] as const) {
+  for (const strategy of MAKEABLE_STRATEGY_NAMES) {
     it(`${strategy}: ${QUERIES} queries into a stalled socket (send queue ${HELD} frames${strategy === 'one-big-struct' ? ', 8 KiB arena' : ''})`, async () => {
       running = await startDnsServer({ ...base, strategy, sendQueueFrames: HELD, ...(strategy === 'one-big-struct' ? { arenaBytes: 8192 } : {}) });
       const srv = running;

@@ -8,6 +8,7 @@ import { makeStrategy } from '../../../allocators/registry.js';
 import { loadWorkload } from '../../../workloads/registry.js';
 import { StorageCorruptionError, StorageWorkload, storageOptionsFromParams, storageWorkload } from '../../../workloads/storage/storage-workload.js';
 import type { WorkloadSetup } from '../../../workloads/workload.js';
+import { STRATEGY_NAMES } from '../../../allocators/buffer-strategy.js';
 
 function setup(strategy: string, sizeBytes: number, inner?: 'pooled' | 'one-big-struct'): WorkloadSetup {
   return { strategy, makeStrategy: () => makeStrategy(strategy, inner ? { inner } : {}), sizeBytes, params: {}, seed: 5 };
@@ -56,7 +57,7 @@ describe('storage workload', () => {
   });
 
   it('fails loudly, naming the record, when one record read back differs from what was written', () => {
-    for (const strategy of ['uint8array', 'pooled', 'one-big-struct']) {
+    for (const strategy of STRATEGY_NAMES) {
       const w = new StorageWorkload(setup(strategy, 300), { records: 6 });
       for (let i = 0; i < 5; i++) w.op();
       // Record 7 (live: ids 5..10), its stored bytes with one payload bit flipped.

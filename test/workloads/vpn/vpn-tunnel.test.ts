@@ -9,6 +9,7 @@ import { VpnTunnel, vpnOptionsFromParams, vpnWorkload } from '../../../workloads
 import { runVpnFuzz } from '../../../workloads/vpn/fuzz.js';
 import { loadWorkload } from '../../../workloads/registry.js';
 import type { WorkloadSetup } from '../../../workloads/workload.js';
+import { MAKEABLE_STRATEGY_NAMES } from '../../../allocators/registry.js';
 
 function setup(strategy: string, sizeBytes: number, params: WorkloadSetup['params']): WorkloadSetup {
   return { strategy, makeStrategy: () => makeStrategy(strategy), sizeBytes, params, seed: 3 };
@@ -19,7 +20,7 @@ describe('vpn workload', () => {
     expect(await loadWorkload('vpn')).toBe(vpnWorkload);
   });
 
-  for (const strategy of ['uint8array', 'pooled', 'one-big-struct', 'poisoning']) {
+  for (const strategy of MAKEABLE_STRATEGY_NAMES) {
     for (const cipher of VPN_CIPHERS) {
       it(`${strategy} / ${cipher}: 64, 512, 1400-byte udp and tcp packets all arrive intact`, () => {
         for (const size of [64, 512, 1400]) {
@@ -93,7 +94,7 @@ describe('vpn workload', () => {
 });
 
 describe('vpn decoder fuzzing (short)', () => {
-  for (const strategy of ['uint8array', 'pooled', 'one-big-struct', 'poisoning']) {
+  for (const strategy of MAKEABLE_STRATEGY_NAMES) {
     it(`${strategy}: 20k packets, the law holds`, () => {
       const r = runVpnFuzz({ packets: 20_000, seed: 11, strategy });
       expect(r.violations).toEqual([]);
