@@ -84,7 +84,7 @@ import {
   recordPendingAtEnd,
   type OpenLoopBuffers,
 } from './open-loop.js';
-import { measuredPhaseEnd, measuredPhaseStart } from '../profile/measured-phase.js';
+import { measuredPhaseEnd, measuredPhaseStart } from './measured-phase.js';
 
 /** What the harness needs of a workload instance. */
 export interface Timeable {

@@ -3,14 +3,14 @@
  * (`npm run bench -- --count-instructions`, see ./perf-stat.ts), or under valgrind's callgrind with
  * the parent on the other end of the same two fifos (./callgrind.ts, which answers by switching
  * callgrind's instrumentation with vgdb): it turns the counter on when the child announces its
- * measured phase (harness/profile/measured-phase.ts) and off when the phase ends.
+ * measured phase (harness/child/measured-phase.ts) and off when the phase ends.
  *
  * Synchronous on purpose: the 'start' listener runs inside `measuredPhaseStart()`, so blocking on
  * perf's `ack` here means the measured loop cannot begin before counting does, and the 'end'
  * listener returns only once counting has stopped. It does nothing when {@link PERF_CTL_ENV} is unset.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { onMeasuredPhase } from '../profile/measured-phase.js';
+import { onMeasuredPhase } from '../child/measured-phase.js';
 import { PERF_ACK_ENV, PERF_CTL_ENV } from './perf-stat.js';
 
 function main(): void {

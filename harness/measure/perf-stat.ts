@@ -68,7 +68,7 @@ export function parsePerfStatCsv(text: string, event: string = PERF_EVENT): numb
   if (rows.length > 1) throw new PerfStatError('E_PERF_OUTPUT', `perf stat reported '${event}' ${rows.length} times (expected once): ${JSON.stringify(text.slice(0, 300))}`);
   const value = rows[0]![0]!;
   if (value === '<not counted>') {
-    throw new PerfStatError('E_PERF_OUTPUT', `perf stat: ${event} <not counted>: the counter was never enabled (did the child announce its measured phase? it needs harness/profile/measured-phase.ts)`);
+    throw new PerfStatError('E_PERF_OUTPUT', `perf stat: ${event} <not counted>: the counter was never enabled (did the child announce its measured phase? it needs harness/child/measured-phase.ts)`);
   }
   if (value === '<not supported>') {
     throw new PerfStatError('E_PERF_OUTPUT', `perf stat: ${event} <not supported>: this machine (VM) exposes no hardware counters`);

@@ -17,7 +17,7 @@
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { onMeasuredPhase, type MeasuredPhaseEvent } from './measured-phase.js';
+import { onMeasuredPhase, type MeasuredPhaseEvent } from '../child/measured-phase.js';
 import { diffCounts, MallocCounterReader, type MallocCounts } from './malloc-counters.js';
 import { agentResultPath, PROFILE_AGENT_ENV, type AgentConfig, type AgentResult } from './agent-protocol.js';
 

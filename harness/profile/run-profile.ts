@@ -325,7 +325,7 @@ async function runWithAgent(
     manifest.scope = 'whole-process';
     ops = record.ops + record.warmup.ops;
     warnings.push(
-      `the child did not announce its measured phase (harness/profile/measured-phase.ts hooks ${agent.scope === 'unterminated' ? 'started but never ended' : 'not called'}): ` +
+      `the child did not announce its measured phase (harness/child/measured-phase.ts hooks ${agent.scope === 'unterminated' ? 'started but never ended' : 'not called'}): ` +
         `the ${tool} figures cover the whole process (start-up, warm-up, baseline, measurement) and per-op values divide by warm-up + measured ops (${ops}), so they are upper bounds`,
     );
   }

@@ -331,7 +331,7 @@ function readInstructionCount(source: InstructionSource, files: PerfFiles & Call
   if (source === 'perf') return parsePerfStatCsv(readFileSync(files.outFile, 'utf8'));
   const seen = control?.done.join(',') ?? '';
   if (seen !== 'enable,disable') {
-    throw new Error(`callgrind: the child's agent asked for '${seen}' (expected enable,disable): did the child announce its measured phase? it needs harness/profile/measured-phase.ts`);
+    throw new Error(`callgrind: the child's agent asked for '${seen}' (expected enable,disable): did the child announce its measured phase? it needs harness/child/measured-phase.ts`);
   }
   const totals = parseCallgrindTotals(readFileSync(mainThreadOutFile(files), 'utf8'));
   if (totals.thread !== 1) throw new Error(`callgrind: ${mainThreadOutFile(files)} holds thread ${totals.thread ?? '(none)'}, not the main thread 1`);

@@ -17,7 +17,7 @@ import { numberParam } from './params.js';
 
 const MODES = ['exit', 'abort', 'kill', 'bad-size'] as const;
 const DURING = ['measurement', 'any'] as const;
-/** The channel harness/profile/measured-phase.ts publishes on. */
+/** The channel harness/child/measured-phase.ts publishes on. */
 const MEASURED_PHASE_CHANNEL = 'buflab:measured-phase';
 
 export const crashWorkload: WorkloadDefinition = {

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
 import { measureCell, type Timeable } from '../../../harness/child/measure-cell.js';
-import { onMeasuredPhase, type MeasuredPhaseEvent } from '../../../harness/profile/measured-phase.js';
+import { onMeasuredPhase, type MeasuredPhaseEvent } from '../../../harness/child/measured-phase.js';
 import { countedWorkPlan } from '../../../harness/measure/instruction-counting.js';
 
 function countingOp(): Timeable & { ops: number } {

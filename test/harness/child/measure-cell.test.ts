@@ -8,7 +8,7 @@ import { baselineMs, measureCell, type Timeable } from '../../../harness/child/m
 import { measuredPhaseOps } from '../../../harness/child/fork-series.js';
 import { HdrHistogram } from '../../../harness/measure/hdr-histogram.js';
 import { nowMs } from '../../../harness/measure/timer.js';
-import { onMeasuredPhase } from '../../../harness/profile/measured-phase.js';
+import { onMeasuredPhase } from '../../../harness/child/measured-phase.js';
 
 const plan = { warmupMs: 100, durationMs: 150, seed: 1 };
 

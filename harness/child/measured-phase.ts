@@ -8,7 +8,7 @@
  * {@link measuredPhaseEnd} immediately after it, outside any timed region. Both publish on a
  * `node:diagnostics_channel` channel and cost one boolean check when nobody listens (every ordinary
  * `npm run bench` child), so the child needs no knowledge of profiling and imports nothing else.
- * The profiler's agent (./child-agent.ts, preloaded with `--import` by `npm run profile`) subscribes
+ * The profiler's agent (../profile/child-agent.ts, preloaded with `--import` by `npm run profile`) subscribes
  * by channel name.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
