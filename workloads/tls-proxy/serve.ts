@@ -13,6 +13,7 @@ import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.
 import { loadServerCredentials, type ServerCredentials } from '../../stack/tls/certificates.js';
 import { CIPHER_SUITE_NAMES, isCipherSuiteName, type CipherSuiteName } from '../../stack/tls/key-schedule.js';
 import { GROUP_NAMES, type GroupName } from '../../stack/tls/wire.js';
+import { makeCryptoBackend, type CryptoBackendName } from '../../stack/crypto/backends.js';
 import { attachSocketTls, SocketBufferPool } from './socket-transport.js';
 import { FlagReader } from '../serve-flags.js';
 
@@ -152,7 +153,8 @@ export interface RunningProxy {
 }
 
 /** Starts the proxy; resolves once it listens. */
-export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFile' | 'seconds'> & { credentials: ServerCredentials }): Promise<RunningProxy> {
+/** `crypto`: the record layer's crypto backend (stack/crypto/backends.ts), default `node`. */
+export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFile' | 'seconds'> & { credentials: ServerCredentials; crypto?: CryptoBackendName }): Promise<RunningProxy> {
   const counters: ProxyCounters = { connections: 0, handshakes: 0, alertsSent: 0, alertsReceived: 0, bytesToBackend: 0, bytesFromBackend: 0, paddedRecordsIn: 0 };
   const sockets = new Set<Socket>();
   // One strategy for the records of every connection (frames live for one record, so they are
@@ -161,6 +163,7 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
   const recordStrategy = makeStrategy(o.strategy);
   // Buffers handed to the sockets, reused once written (see SocketBufferPool).
   const pool = new SocketBufferPool();
+  const cryptoBackend = makeCryptoBackend(o.crypto ?? 'node');
   const server: Server = createServer((client) => {
     counters.connections++;
     // Records and echoes are small and latency-bound: no Nagle delay on either leg.
@@ -250,7 +253,7 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
       },
       // The record buffer lives as long as the connection: its own strategy instance (see
       // SocketTlsOptions.bufferStrategy; with the shared one, `one-big-struct` ran out of arena).
-      { bufferStrategy: makeStrategy(o.strategy, RECORD_BUFFER_STRATEGY_OPTIONS), pool },
+      { bufferStrategy: makeStrategy(o.strategy, RECORD_BUFFER_STRATEGY_OPTIONS), pool, backend: cryptoBackend },
     );
     const conn = tls.conn;
     client.on('error', (err) => {
