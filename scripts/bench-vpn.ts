@@ -216,7 +216,7 @@ function parent(rounds: number, ms: number, jobs: readonly string[]): void {
       cpuResults.get(job)!.push(m.cpuNsPerOp);
     }
   }
-  const has = (job: string): boolean => results.get(job)!.length > 0;
+  const has = (job: string): boolean => (results.get(job)?.length ?? 0) > 0;
   const bare = has('bare') ? median(results.get('bare')!) : NaN;
   const bareCpu = has('bare') ? median(cpuResults.get('bare')!) : NaN;
   console.log(`vpn bench: ${rounds} rounds x ${ms} ms per child, 1400-byte inner packets (median packets/s; Gbit/s of inner packets; median CPU ns per packet)`);
@@ -226,7 +226,7 @@ function parent(rounds: number, ms: number, jobs: readonly string[]): void {
     const cpuNs = median(cpuResults.get(job)!);
     const gbps = (pps * PACKET_BYTES * 8) / 1e9;
     const vsBare =
-      job.startsWith('aes-256-gcm') || job.startsWith('bare-') || job.startsWith('subtle')
+      has('bare') && (job.startsWith('aes-256-gcm') || job.startsWith('bare-') || job.startsWith('subtle'))
         ? `  ${((pps / bare) * 100).toFixed(1)} % of bare node:crypto (CPU: ${((bareCpu / cpuNs) * 100).toFixed(1)} %)`
         : '';
     console.log(`${job.padEnd(28)} ${Math.round(pps).toLocaleString('en-US').padStart(11)} pps ${gbps.toFixed(2).padStart(6)} Gbit/s ${Math.round(cpuNs).toString().padStart(7)} CPU ns/pkt${vsBare}`);
