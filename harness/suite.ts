@@ -73,4 +73,11 @@ export interface SuiteDefinition {
    * (e.g. alloc's `ring`).
    */
   axisChoices?: Record<string, Array<string | number | boolean>>;
+  /**
+   * Additive: why a cell with these axis values cannot run on this machine, or null when it can
+   * (e.g. `crypto=native` while the native AEAD addon is not built). The planner reports such a
+   * cell as skipped with this code and a message that names the fix, and never runs it — the
+   * same treatment as a missing allocator. The child checks again (a config error, exit 3).
+   */
+  cellUnavailable?: (params: Readonly<Record<string, string | number | boolean>>) => { code: string; message: string } | null;
 }

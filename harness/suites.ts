@@ -4,6 +4,7 @@
  */
 import { STRATEGY_NAMES } from '../allocators/buffer-strategy.js';
 import { ALLOCATOR_NAMES } from '../allocators/native-allocators.js';
+import { cryptoBackendUnavailable } from '../stack/crypto/backends.js';
 import type { SuiteDefinition } from './suite.js';
 
 const DEFAULT_V8 = { label: 'default', flags: [] };
@@ -16,6 +17,15 @@ const DEFAULT_V8 = { label: 'default', flags: [] };
  * segment says so (`warmup.class` no-steady-state, and a warning): its figure is the whole phase.
  */
 const QUICK_WARMUP_MS = 500;
+
+/**
+ * The optional `crypto` axis of the vpn and tls suites (`--param crypto=node,native,none`): the
+ * crypto backend of stack/crypto/backends.ts; absent, the workloads use `node`. A `native` cell
+ * without its built addon is skipped with the build command.
+ */
+const CRYPTO_CHOICES = ['node', 'native', 'none'];
+const cryptoCellUnavailable: SuiteDefinition['cellUnavailable'] = (params) =>
+  params['crypto'] === undefined ? null : cryptoBackendUnavailable(String(params['crypto']));
 
 /**
  * alloc: the cost of getting a buffer, per strategy × native allocator × buffer size.
@@ -70,7 +80,8 @@ const vpn: SuiteDefinition = {
   name: 'vpn',
   workload: 'vpn',
   openLoop: true,
-  axisChoices: { inner: ['udp', 'tcp'] },
+  axisChoices: { inner: ['udp', 'tcp'], crypto: CRYPTO_CHOICES },
+  cellUnavailable: cryptoCellUnavailable,
   description: 'OpenVPN data channel tunnel in memory: strategy x native allocator x inner packet size x cipher',
   sizeMeaning: 'inner packet bytes (IPv4 header included)',
   strategies: [...STRATEGY_NAMES],
@@ -154,6 +165,8 @@ const tls: SuiteDefinition = {
   name: 'tls',
   workload: 'tls-proxy',
   description: 'TLS 1.3 proxy over TCP/IPv4/Ethernet in memory: strategy x native allocator x record size x cipher suite x op',
+  axisChoices: { crypto: CRYPTO_CHOICES },
+  cellUnavailable: cryptoCellUnavailable,
   sizeMeaning: 'application payload bytes per request (one TLS record each way)',
   strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],

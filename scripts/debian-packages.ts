@@ -26,6 +26,7 @@ export const DEBIAN_PEERS: readonly DebianPeer[] = [
   { probe: 'openvpn', pkg: 'openvpn', why: 'VPN data-channel peer' },
   { probe: 'chromium', pkg: 'chromium', why: 'report checks in headless Chromium' },
   { probe: 'cc', pkg: 'gcc', why: 'builds the malloc-counting shim' },
+  { probe: '/usr/lib/x86_64-linux-gnu/libcrypto.a', pkg: 'libssl-dev', why: 'OpenSSL for the native AEAD addon (crypto backend `native`, stack/crypto/native/build.sh)' },
   { probe: 'perf', pkg: 'linux-perf', why: 'instruction counts (npm run bench -- --count-instructions)' },
   { probe: 'valgrind', pkg: 'valgrind', why: 'instruction counts without hardware counters (callgrind: --count-instructions on VMs)' },
 ];

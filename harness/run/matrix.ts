@@ -144,9 +144,11 @@ export function expandCells(suite: SuiteDefinition, options: BenchOptions, avail
                   ...(plan.countedWork === undefined ? {} : { countedWork: { ...plan.countedWork } }),
                 },
               };
-              const skip = avail.available
-                ? null
-                : { code: E_ALLOCATOR_MISSING, message: `allocator ${allocator} is not installed (${avail.reason}): ${avail.installHint}` };
+              // A cell whose axis values cannot run here (e.g. crypto=native without its addon) is
+              // skipped like a missing allocator: reported with the fix, never run as something else.
+              const skip = !avail.available
+                ? { code: E_ALLOCATOR_MISSING, message: `allocator ${allocator} is not installed (${avail.reason}): ${avail.installHint}` }
+                : (suite.cellUnavailable?.(cell.params) ?? null);
               out.push({ cell, skip });
             }
           }

@@ -71,10 +71,21 @@ export interface CryptoBackend {
   readonly viewsCreated: number;
 }
 
+export type CryptoConfigErrorCode =
+  | 'E_CRYPTO_KEY'
+  | 'E_CRYPTO_ALGORITHM'
+  | 'E_CRYPTO_BACKEND'
+  /** The `native` backend's addon is not built or does not load (the message names the fix). */
+  | 'E_CRYPTO_NATIVE_MISSING'
+  /** A region outside its buffer, or an argument of the wrong kind, given to the `native` backend. */
+  | 'E_CRYPTO_RANGE'
+  /** OpenSSL itself failed inside the `native` backend (not a bad tag: that is `open` returning false). */
+  | 'E_CRYPTO_OPENSSL';
+
 /** Misuse of the crypto interface (bad key length, unknown algorithm): a configuration error. */
 export class CryptoConfigError extends Error {
   constructor(
-    readonly code: 'E_CRYPTO_KEY' | 'E_CRYPTO_ALGORITHM' | 'E_CRYPTO_BACKEND',
+    readonly code: CryptoConfigErrorCode,
     message: string,
   ) {
     super(message);

@@ -6,7 +6,7 @@
  *   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 --import tsx \
  *     test/workloads/heap-per-op-child.ts CASE [OPS]
  *
- * CASE: `dns:STRATEGY:MIX`, `vpn:STRATEGY:CIPHER`, `udp-high:STRATEGY` (a UDP echo between two
+ * CASE: `dns:STRATEGY:MIX`, `vpn:STRATEGY:CIPHER[:CRYPTO]` (crypto backend, default node), `udp-high:STRATEGY` (a UDP echo between two
  * stacks whose IPv4 addresses are ≥ 128.0.0.0 and whose MACs have the top bits set: values that are
  * not V8 small integers as 32- or 48-bit numbers), or `bare-gcm` (node:crypto alone sealing and
  * opening 1400-byte packets: what the crypto API itself allocates).
@@ -91,7 +91,7 @@ function bareGcm(): () => void {
 }
 
 function makeOp(spec: string): { op: () => void; verify: () => void } {
-  const [kind, strategy = 'one-big-struct', param = ''] = spec.split(':');
+  const [kind, strategy = 'one-big-struct', param = '', crypto = 'node'] = spec.split(':');
   const setup = (sizeBytes: number, params: Record<string, string>) => ({ strategy, makeStrategy: () => makeStrategy(strategy), sizeBytes, params, seed: 1 });
   switch (kind) {
     case 'dns': {
@@ -99,7 +99,7 @@ function makeOp(spec: string): { op: () => void; verify: () => void } {
       return { op: () => w.op(), verify: () => w.verify() };
     }
     case 'vpn': {
-      const w = vpnWorkload.create(setup(1400, { cipher: param }));
+      const w = vpnWorkload.create(setup(1400, { cipher: param, crypto }));
       return { op: () => w.op(), verify: () => w.verify() };
     }
     case 'udp-high':

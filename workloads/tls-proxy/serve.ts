@@ -14,6 +14,7 @@ import { loadServerCredentials, type ServerCredentials } from '../../stack/tls/c
 import { DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES } from '../../stack/tls/connection.js';
 import { CIPHER_SUITE_NAMES, isCipherSuiteName, type CipherSuiteName } from '../../stack/tls/key-schedule.js';
 import { GROUP_NAMES, type GroupName } from '../../stack/tls/wire.js';
+import { makeCryptoBackend, type CryptoBackendName } from '../../stack/crypto/backends.js';
 import { attachSocketTls, SocketBufferPool } from './socket-transport.js';
 import { FlagReader } from '../serve-flags.js';
 
@@ -220,7 +221,12 @@ export function formatProxyStatus(c: ProxyCounters, rssBytes: number): string {
  * the client; after that each leg pauses the other while its socket buffer is full.
  */
 export async function startTlsProxy(
-  o: Omit<TlsServeOptions, 'certFile' | 'keyFile' | 'seconds' | 'limits' | 'statusSeconds'> & { credentials: ServerCredentials; limits?: Partial<TlsServeLimits> },
+  o: Omit<TlsServeOptions, 'certFile' | 'keyFile' | 'seconds' | 'limits' | 'statusSeconds'> & {
+    credentials: ServerCredentials;
+    limits?: Partial<TlsServeLimits>;
+    /** The record layer's crypto backend (stack/crypto/backends.ts), default `node`. */
+    crypto?: CryptoBackendName;
+  },
 ): Promise<RunningProxy> {
   const limits: TlsServeLimits = { ...TLS_SERVE_LIMITS, ...o.limits };
   const counters: ProxyCounters = {
@@ -244,6 +250,7 @@ export async function startTlsProxy(
   const recordStrategy = makeStrategy(o.strategy);
   // Buffers handed to the sockets, reused once written (see SocketBufferPool).
   const pool = new SocketBufferPool();
+  const cryptoBackend = makeCryptoBackend(o.crypto ?? 'node');
   const server: Server = createServer((client) => {
     if (counters.open >= limits.maxConnections) {
       counters.refusedMaxConnections++;
@@ -373,7 +380,7 @@ export async function startTlsProxy(
       },
       // The record buffer lives as long as the connection: its own strategy instance (see
       // SocketTlsOptions.bufferStrategy; with the shared one, `one-big-struct` ran out of arena).
-      { bufferStrategy: makeStrategy(o.strategy, RECORD_BUFFER_STRATEGY_OPTIONS), pool },
+      { bufferStrategy: makeStrategy(o.strategy, RECORD_BUFFER_STRATEGY_OPTIONS), pool, backend: cryptoBackend },
     );
     const conn = tls.conn;
     client.on('error', (err) => {

@@ -15,6 +15,7 @@
 import type { Socket } from 'node:net';
 import type { BufferStrategy } from '../../allocators/buffer-strategy.js';
 import { TlsConnection, type TlsCloseInfo, type TlsConfig } from '../../stack/tls/connection.js';
+import type { CryptoBackend } from '../../stack/crypto/crypto-backend.js';
 
 /**
  * Reusable Buffers for what is handed to node's sockets: a Buffer goes back once the socket's write
@@ -78,6 +79,8 @@ export interface SocketTlsOptions {
   bufferStrategy?: BufferStrategy;
   /** Where the Buffers handed to sockets come from (share one per server); default: one per connection. */
   pool?: SocketBufferPool;
+  /** Crypto backend of the record layer (default: the connection's, node). */
+  backend?: CryptoBackend;
 }
 
 export interface SocketTls {
@@ -135,6 +138,7 @@ export function attachSocketTls(socket: Socket, config: TlsConfig, strategy: Buf
   const conn: TlsConnection = new TlsConnection(config, {
     strategy,
     ...(o.bufferStrategy ? { bufferStrategy: o.bufferStrategy } : {}),
+    ...(o.backend ? { backend: o.backend } : {}),
     output: (buf, start, end) => {
       if (socket.destroyed) return;
       const n = end - start;

@@ -16,13 +16,15 @@
 import { sumCounters, type BufferStrategy, type StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { parseMac } from '../../stack/ethernet/wire.js';
 import { parseIpv4 } from '../../stack/ipv4/wire.js';
-import { NodeCryptoBackend } from '../../stack/crypto/node-backend.js';
+import { makeCryptoBackend, type CryptoBackendName } from '../../stack/crypto/backends.js';
+import type { CryptoBackend } from '../../stack/crypto/crypto-backend.js';
 import { MemoryLink } from '../../stack/link/memory-link.js';
 import type { TcpConnection } from '../../stack/tcp/connection.js';
 import { buildTcpStack, type TcpStack } from '../../stack/tcp/tcp-stack.js';
 import { TlsConnection, type TlsCounters } from '../../stack/tls/connection.js';
 import { CIPHER_SUITE_NAMES, isCipherSuiteName, type CipherSuiteName } from '../../stack/tls/key-schedule.js';
 import { GROUP_NAMES, type GroupName } from '../../stack/tls/wire.js';
+import { cryptoBackendFromParams } from '../crypto-param.js';
 import { WorkloadConfigError, type WorkloadDefinition, type WorkloadInstance, type WorkloadSetup } from '../workload.js';
 import { TEST_KEY_TYPES, testCa, testCredentials, type TestKeyType } from './test-pki.js';
 
@@ -40,6 +42,8 @@ export interface TlsWorkloadParams {
   cipher: CipherSuiteName;
   group: GroupName;
   cert: TestKeyType;
+  /** Crypto backend of the record layer (`--param crypto`, default `node`). */
+  crypto: CryptoBackendName;
 }
 
 export function parseTlsParams(p: WorkloadSetup['params']): TlsWorkloadParams {
@@ -51,7 +55,7 @@ export function parseTlsParams(p: WorkloadSetup['params']): TlsWorkloadParams {
   if (!isCipherSuiteName(cipher)) throw new WorkloadConfigError(`tls: cipher '${cipher}': use one of ${CIPHER_SUITE_NAMES.join(', ')}`);
   if (!(GROUP_NAMES as string[]).includes(group)) throw new WorkloadConfigError(`tls: group '${group}': use ${GROUP_NAMES.join(' or ')}`);
   if (!(TEST_KEY_TYPES as readonly string[]).includes(cert)) throw new WorkloadConfigError(`tls: cert '${cert}': use ${TEST_KEY_TYPES.join(', ')}`);
-  return { op: op as TlsOp, cipher, group: group as GroupName, cert: cert as TestKeyType };
+  return { op: op as TlsOp, cipher, group: group as GroupName, cert: cert as TestKeyType, crypto: cryptoBackendFromParams(p) };
 }
 
 /** Thrown from the operation when the in-memory exchange did not complete: an errored fork. */
@@ -92,7 +96,7 @@ export class TlsProxyScenario {
    * One crypto backend for every TLS endpoint, so that the views it makes for node:crypto (JS-heap
    * objects the strategies cannot see) are counted in one place and reported (`cryptoViews`).
    */
-  readonly crypto = new NodeCryptoBackend();
+  readonly crypto: CryptoBackend;
 
   constructor(
     readonly params: TlsWorkloadParams,
@@ -100,6 +104,7 @@ export class TlsProxyScenario {
     makeStrategy: () => BufferStrategy,
     seed: number,
   ) {
+    this.crypto = makeCryptoBackend(params.crypto);
     // Per endpoint: one strategy for packets and one for connection-lifetime buffers (TCP send and
     // receive buffers, the TLS record buffer): one-big-struct reclaims oldest-first, so buffers that
     // live as long as a connection must not sit in the packet ring. Counters are summed over all six.

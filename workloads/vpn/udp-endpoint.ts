@@ -12,12 +12,15 @@ import { newRxCursor, newTxFrame, type BufferStrategy } from '../../allocators/b
 import { OpenResult, type DataChannel, type DataChannelStats } from '../../stack/openvpn/data-channel.js';
 import { PING_MAGIC } from '../../stack/openvpn/wire.js';
 import type { KeyDirection, StaticKey } from '../../stack/openvpn/static-key.js';
+import type { CryptoBackendName } from '../../stack/crypto/backends.js';
 import { buildChannel, type VpnCipher } from './ciphers.js';
 
 export interface VpnEndpointOptions {
   key: StaticKey;
   direction: KeyDirection;
   cipher: VpnCipher;
+  /** Crypto backend of the cipher (stack/crypto/backends.ts); default `node`. */
+  crypto?: CryptoBackendName;
   strategy: BufferStrategy;
   /** Local port on 127.0.0.1 (0 = any free port). */
   port: number;
@@ -52,7 +55,7 @@ export class VpnUdpEndpoint {
 
   constructor(private readonly o: VpnEndpointOptions) {
     this.strategy = o.strategy;
-    this.channel = buildChannel({ cipher: o.cipher, key: o.key, direction: o.direction, strategy: o.strategy }).channel;
+    this.channel = buildChannel({ cipher: o.cipher, ...(o.crypto === undefined ? {} : { crypto: o.crypto }), key: o.key, direction: o.direction, strategy: o.strategy }).channel;
     this.remotePort = o.remotePort;
     this.socket = createSocket('udp4');
     this.socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));

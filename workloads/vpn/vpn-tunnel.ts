@@ -13,6 +13,7 @@
  */
 import type { BufferStrategy, RxCursor, StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { sumCounters, newRxCursor, newTxFrame } from '../../allocators/buffer-strategy.js';
+import type { CryptoBackendName } from '../../stack/crypto/backends.js';
 import type { CryptoBackend } from '../../stack/crypto/crypto-backend.js';
 import { parseMac } from '../../stack/ethernet/wire.js';
 import { parseIpv4 } from '../../stack/ipv4/wire.js';
@@ -20,6 +21,7 @@ import { MemoryLink } from '../../stack/link/memory-link.js';
 import { OpenResult, droppedTotal, type DataChannel } from '../../stack/openvpn/data-channel.js';
 import { staticKeyFromBytes } from '../../stack/openvpn/static-key.js';
 import { buildUdpStack, type UdpStack } from '../../stack/udp/udp-stack.js';
+import { cryptoBackendFromParams } from '../crypto-param.js';
 import { WorkloadConfigError, type WorkloadDefinition, type WorkloadInstance, type WorkloadSetup } from '../workload.js';
 import { buildChannel, checkVpnCipher, type VpnCipher } from './ciphers.js';
 import { INNER_PROTOCOLS, InnerPacketTemplate, innerPacketValid, type InnerProtocol } from './inner-packet.js';
@@ -61,7 +63,8 @@ interface Endpoint {
 export interface VpnTunnelOptions {
   cipher: VpnCipher;
   inner: InnerProtocol;
-  crypto: string;
+  /** Crypto backend of the real ciphers (`--param crypto`); cipher `none` always uses the null one. */
+  crypto: CryptoBackendName;
   outerChecksum: boolean;
 }
 
@@ -72,7 +75,7 @@ export function vpnOptionsFromParams(params: WorkloadSetup['params']): VpnTunnel
     throw new WorkloadConfigError(`unknown inner protocol '${inner}': use ${INNER_PROTOCOLS.join(' or ')}`);
   }
   const oc = params['outerChecksum'] ?? false;
-  return { cipher, inner: inner as InnerProtocol, crypto: String(params['crypto'] ?? 'node'), outerChecksum: oc === true || oc === 'true' };
+  return { cipher, inner: inner as InnerProtocol, crypto: cryptoBackendFromParams(params), outerChecksum: oc === true || oc === 'true' };
 }
 
 export class VpnTunnel implements WorkloadInstance {

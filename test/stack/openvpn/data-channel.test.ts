@@ -17,7 +17,7 @@ import {
   droppedTotal,
 } from '../../../stack/openvpn/data-channel.js';
 import { PING_MAGIC } from '../../../stack/openvpn/wire.js';
-import { detBytes, openBytes, sealBytes, testStaticKey } from './helpers.js';
+import { detBytes, expectedAeadPacket, openBytes, sealBytes, testStaticKey } from './helpers.js';
 import { MAKEABLE_STRATEGY_NAMES } from '../../../allocators/registry.js';
 
 const STRATEGIES = MAKEABLE_STRATEGY_NAMES;
@@ -33,19 +33,6 @@ function aeadPair(alg: AeadAlgorithm, st: ReturnType<typeof makeStrategy>, opts:
     sender: new AeadDataChannel({ backend, strategy: st, algorithm: alg, send: a, receive: b, clock: FIXED_CLOCK, ...opts }),
     receiver: new AeadDataChannel({ backend, strategy: st, algorithm: alg, send: b, receive: a, clock: FIXED_CLOCK, ...opts }),
   };
-}
-
-/** The P_DATA_V2 packet as OpenVPN 2.6 builds it, from the construction alone. */
-function expectedAeadPacket(alg: AeadAlgorithm, cipherKey: Uint8Array, implicitIv: Uint8Array, keyId: number, peerId: number, pid: number, plain: Uint8Array): Buffer {
-  const header = Buffer.alloc(8);
-  header[0] = (9 << 3) | keyId;
-  header.writeUIntBE(peerId, 1, 3);
-  header.writeUInt32BE(pid, 4);
-  const nonce = Buffer.concat([header.subarray(4, 8), Buffer.from(implicitIv)]);
-  const c = createCipheriv(alg as 'aes-256-gcm', cipherKey, nonce, { authTagLength: 16 });
-  c.setAAD(header);
-  const ct = Buffer.concat([c.update(plain), c.final()]);
-  return Buffer.concat([header, c.getAuthTag(), ct]);
 }
 
 describe('P_DATA_V2 AEAD known answers', () => {

@@ -1,6 +1,7 @@
 /** Shared helpers of the OpenVPN data-channel tests: seal/open through a strategy, key material. */
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { newRxCursor, newTxFrame, type BufferStrategy } from '../../../allocators/buffer-strategy.js';
+import type { AeadAlgorithm } from '../../../stack/crypto/crypto-backend.js';
 import type { DataChannel, OpenResultCode } from '../../../stack/openvpn/data-channel.js';
 import { staticKeyFromBytes, type StaticKey } from '../../../stack/openvpn/static-key.js';
 
@@ -40,4 +41,17 @@ export function openBytes(ch: DataChannel, st: BufferStrategy, wire: Uint8Array)
   const plain = code === 3 ? null : Uint8Array.from(out.buf.subarray(out.start, out.end));
   st.release(rx);
   return { code, plain };
+}
+
+/** The P_DATA_V2 packet as OpenVPN 2.6 builds it, from the construction alone. */
+export function expectedAeadPacket(alg: AeadAlgorithm, cipherKey: Uint8Array, implicitIv: Uint8Array, keyId: number, peerId: number, pid: number, plain: Uint8Array): Buffer {
+  const header = Buffer.alloc(8);
+  header[0] = (9 << 3) | keyId;
+  header.writeUIntBE(peerId, 1, 3);
+  header.writeUInt32BE(pid, 4);
+  const nonce = Buffer.concat([header.subarray(4, 8), Buffer.from(implicitIv)]);
+  const c = createCipheriv(alg as 'aes-256-gcm', cipherKey, nonce, { authTagLength: 16 });
+  c.setAAD(header);
+  const ct = Buffer.concat([c.update(plain), c.final()]);
+  return Buffer.concat([header, c.getAuthTag(), ct]);
 }

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { BufferStrategy } from '../../../allocators/buffer-strategy.js';
+import type { CryptoBackend } from '../../../stack/crypto/crypto-backend.js';
 import { loadServerCredentials } from '../../../stack/tls/certificates.js';
 import { TlsConnection, type TlsClientConfig, type TlsCloseInfo, type TlsServerConfig } from '../../../stack/tls/connection.js';
 import type { TestKeyType, TestPki } from './test-pki.js';
@@ -30,6 +31,9 @@ export interface PairOptions {
   server?: Partial<TlsServerConfig>;
   /** Deliver in chunks of this many bytes (default: whole records). */
   chunkBytes?: number;
+  /** Crypto backends of the record layer (default: the connection's, node). */
+  clientBackend?: CryptoBackend;
+  serverBackend?: CryptoBackend;
 }
 
 function side(): Omit<Side, 'conn'> {
@@ -44,6 +48,7 @@ export function makePair(o: PairOptions): Pair {
     { role: 'client', serverName: 'localhost', ca: [new X509Certificate(o.pki.caPem)], ...o.client },
     {
       strategy: o.clientStrategy,
+      ...(o.clientBackend === undefined ? {} : { backend: o.clientBackend }),
       output: (b, s, e) => void cs.queue.push(b.slice(s, e)),
       onData: (b, s, e) => void cs.received.push(...b.subarray(s, e)),
       onHandshakeDone: () => void (cs.handshakeDone = true),
@@ -54,6 +59,7 @@ export function makePair(o: PairOptions): Pair {
     { role: 'server', credentials: loadServerCredentials(o.pki.server[keyType].certPem, o.pki.server[keyType].keyPem), ...o.server },
     {
       strategy: o.serverStrategy,
+      ...(o.serverBackend === undefined ? {} : { backend: o.serverBackend }),
       output: (b, s, e) => void ss.queue.push(b.slice(s, e)),
       onData: (b, s, e) => void ss.received.push(...b.subarray(s, e)),
       onHandshakeDone: () => void (ss.handshakeDone = true),

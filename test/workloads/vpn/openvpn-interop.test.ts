@@ -14,6 +14,7 @@ import { makeStrategy } from '../../../allocators/registry.js';
 import { parseStaticKey } from '../../../stack/openvpn/static-key.js';
 import { VpnUdpEndpoint } from '../../../workloads/vpn/udp-endpoint.js';
 import { peer } from '../../peers.js';
+import { nativeAeadBuilt } from '../../stack/crypto/native-available.js';
 import { waitFor } from '../../wait-for.js';
 
 const HAS_OPENVPN = peer('openvpn');
@@ -32,11 +33,13 @@ function countLines(log: string, needle: string): number {
 }
 
 describe.runIf(HAS_OPENVPN)('real openvpn 2.6 --secret (AES-256-CBC + HMAC-SHA256)', () => {
-  // [our key direction, openvpn's --secret direction argument]
+  // [our key direction, openvpn's --secret direction argument, our crypto backend]
   it.each([
-    ['bidirectional', null],
-    [0, '1'],
-  ] as const)('key direction ours=%s: both directions authenticate and decrypt; tampered and replayed packets are dropped and counted on both sides', async (ourDirection, theirDirection) => {
+    ['bidirectional', null, 'node'],
+    [0, '1', 'node'],
+    [0, '1', 'native'],
+  ] as const)('key direction ours=%s openvpn=%s, crypto %s: both directions authenticate and decrypt; tampered and replayed packets are dropped and counted on both sides', async (ourDirection, theirDirection, crypto) => {
+    if (crypto === 'native' && !nativeAeadBuilt()) return; // warned (and a failure under CI=true)
     const dir = mkdtempSync(join(tmpdir(), 'buflab-ovpn-'));
     const keyFile = join(dir, 'static.key');
     const logFile = join(dir, 'openvpn.log');
@@ -49,6 +52,7 @@ describe.runIf(HAS_OPENVPN)('real openvpn 2.6 --secret (AES-256-CBC + HMAC-SHA25
       key,
       direction: ourDirection,
       cipher: 'aes-256-cbc-hmac',
+      crypto,
       strategy: makeStrategy('pooled'),
       port: 0,
       remotePort: ovpnPort,
