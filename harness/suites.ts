@@ -5,7 +5,7 @@
 import { STRATEGY_NAMES } from '../allocators/buffer-strategy.js';
 import { ALLOCATOR_NAMES } from '../allocators/native-allocators.js';
 import { cryptoBackendUnavailable } from '../stack/crypto/backends.js';
-import type { SuiteDefinition } from './suite.js';
+import type { PhasePlan, SuiteDefinition, V8FlagSet } from './suite.js';
 
 const DEFAULT_V8 = { label: 'default', flags: [] };
 
@@ -17,6 +17,28 @@ const DEFAULT_V8 = { label: 'default', flags: [] };
  * segment says so (`warmup.class` no-steady-state, and a warning): its figure is the whole phase.
  */
 const QUICK_WARMUP_MS = 500;
+
+/** A quick plan: 2 fixed rounds of a {@link QUICK_WARMUP_MS} warm-up and a short measured phase. */
+function quickPlan(sizes: number[], axes: PhasePlan['axes'], durationMs = 300): PhasePlan {
+  return { forks: 2, warmupMs: QUICK_WARMUP_MS, durationMs, sizes, axes, v8FlagSets: [DEFAULT_V8] };
+}
+
+/**
+ * The full plan of the suites that kept 1 s warm-up + 2 s measured forks: adaptive rounds (issue 18)
+ * from the 5 forks these plans always had, up to 20, to ±2% or the suite's budget (about 1.5x the
+ * minimum rounds' time, so the least precise cells get up to half again).
+ */
+function fullPlan(sizes: number[], axes: PhasePlan['axes'], budgetMinutes: number, v8FlagSets: V8FlagSet[] = [DEFAULT_V8]): PhasePlan {
+  return {
+    forks: 5,
+    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: budgetMinutes * 60_000 },
+    warmupMs: 1_000,
+    durationMs: 2_000,
+    sizes,
+    axes,
+    v8FlagSets,
+  };
+}
 
 /**
  * The optional `crypto` axis of the vpn and tls suites (`--param crypto=node,native,none`): the
@@ -47,26 +69,10 @@ const alloc: SuiteDefinition = {
   axisChoices: { ring: [1, 16, 256, 1024, 4096] },
   strategies: [...STRATEGY_NAMES, 'string'],
   allocators: [...ALLOCATOR_NAMES],
-  // Adaptive rounds as vpn's (issue 18), from the 5 fixed forks this plan always had: 256 cells x
-  // 5 rounds x ~4 s a fork is ~85 min; the budget lets the least precise cells have up to a third more.
-  full: {
-    forks: 5,
-    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: 120 * 60_000 },
-    warmupMs: 1_000,
-    durationMs: 2_000,
-    sizes: [16, 64, 256, 1024, 1500, 4096, 16384, 65536],
-    axes: {},
-    // A bigger young generation changes how often scavenges run: the GC side of the strategy question.
-    v8FlagSets: [DEFAULT_V8, { label: 'semi16', flags: ['--max-semi-space-size=16'] }],
-  },
-  quick: {
-    forks: 2,
-    warmupMs: QUICK_WARMUP_MS,
-    durationMs: 250,
-    sizes: [64, 1500, 16384],
-    axes: {},
-    v8FlagSets: [DEFAULT_V8],
-  },
+  // 256 cells x 5 rounds x ~4 s a fork is ~85 min; the budget allows a third more.
+  // A bigger young generation changes how often scavenges run: the GC side of the strategy question.
+  full: fullPlan([16, 64, 256, 1024, 1500, 4096, 16384, 65536], {}, 120, [DEFAULT_V8, { label: 'semi16', flags: ['--max-semi-space-size=16'] }]),
+  quick: quickPlan([64, 1500, 16384], {}, 250),
 };
 
 /**
@@ -106,14 +112,7 @@ const vpn: SuiteDefinition = {
     axes: { cipher: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305', 'aes-256-cbc-hmac', 'none'], inner: ['udp'] },
     v8FlagSets: [DEFAULT_V8],
   },
-  quick: {
-    forks: 2,
-    warmupMs: QUICK_WARMUP_MS,
-    durationMs: 300,
-    sizes: [64, 1400],
-    axes: { cipher: ['aes-256-gcm', 'none'], inner: ['udp'] },
-    v8FlagSets: [DEFAULT_V8],
-  },
+  quick: quickPlan([64, 1400], { cipher: ['aes-256-gcm', 'none'], inner: ['udp'] }),
 };
 
 /**
@@ -132,24 +131,9 @@ const dns: SuiteDefinition = {
   sizeMeaning: 'TXT record rdata bytes in the generated zone (answer size of the TXT share of the mix; client EDNS 1232)',
   strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
-  // Adaptive rounds as vpn's (issue 18): 108 cells x 5 rounds x ~4 s is ~36 min; budget about 1.5x that.
-  full: {
-    forks: 5,
-    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: 55 * 60_000 },
-    warmupMs: 1_000,
-    durationMs: 2_000,
-    sizes: [64, 512, 1024],
-    axes: { mix: ['a-only', 'mixed', 'txt-only'] },
-    v8FlagSets: [DEFAULT_V8],
-  },
-  quick: {
-    forks: 2,
-    warmupMs: QUICK_WARMUP_MS,
-    durationMs: 300,
-    sizes: [512],
-    axes: { mix: ['a-only', 'mixed'] },
-    v8FlagSets: [DEFAULT_V8],
-  },
+  // 108 cells x 5 rounds x ~4 s is ~36 min; budget about 1.5x that.
+  full: fullPlan([64, 512, 1024], { mix: ['a-only', 'mixed', 'txt-only'] }, 55),
+  quick: quickPlan([512], { mix: ['a-only', 'mixed'] }),
 };
 
 /**
@@ -170,26 +154,11 @@ const tls: SuiteDefinition = {
   sizeMeaning: 'application payload bytes per request (one TLS record each way)',
   strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
-  // Adaptive rounds as vpn's (issue 18): 288 cells x 5 rounds x ~4 s is ~96 min; budget about 1.5x that.
-  full: {
-    forks: 5,
-    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: 150 * 60_000 },
-    warmupMs: 1_000,
-    durationMs: 2_000,
-    sizes: [256, 1024, 4096, 16384],
-    axes: { cipher: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'], op: ['request', 'connection'] },
-    v8FlagSets: [DEFAULT_V8],
-  },
-  quick: {
-    forks: 2,
-    warmupMs: QUICK_WARMUP_MS,
-    durationMs: 300,
-    sizes: [1024],
-    // `connection` (~3 ms/op: key exchange, signature, certificate checks) is left out of quick
-    // mode: the child's off-heap audit runs up to 2,000 extra ops, 6-16 s per fork (measured).
-    axes: { cipher: ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'], op: ['request'] },
-    v8FlagSets: [DEFAULT_V8],
-  },
+  // 288 cells x 5 rounds x ~4 s is ~96 min; budget about 1.5x that.
+  full: fullPlan([256, 1024, 4096, 16384], { cipher: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'], op: ['request', 'connection'] }, 150),
+  // `connection` (~3 ms/op: key exchange, signature, certificate checks) is left out of quick mode:
+  // the child's off-heap audit runs up to 2,000 extra ops, 6-16 s per fork (measured).
+  quick: quickPlan([1024], { cipher: ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'], op: ['request'] }),
 };
 
 /**
@@ -206,22 +175,9 @@ const firewall: SuiteDefinition = {
   sizeMeaning: 'IPv4 packet bytes offered per op (header included)',
   strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
-  full: {
-    forks: 5,
-    warmupMs: 1_000,
-    durationMs: 2_000,
-    sizes: [64, 512, 1400],
-    axes: { rules: [8, 64, 512, 4096] },
-    v8FlagSets: [DEFAULT_V8],
-  },
-  quick: {
-    forks: 2,
-    warmupMs: QUICK_WARMUP_MS,
-    durationMs: 300,
-    sizes: [64, 1400],
-    axes: { rules: [8, 1024] },
-    v8FlagSets: [DEFAULT_V8],
-  },
+  // 144 cells x 5 rounds x ~4 s is ~48 min; budget about 1.5x that.
+  full: fullPlan([64, 512, 1400], { rules: [8, 64, 512, 4096] }, 70),
+  quick: quickPlan([64, 1400], { rules: [8, 1024] }),
 };
 
 /**
@@ -239,22 +195,9 @@ const storage: SuiteDefinition = {
   sizeMeaning: 'record payload bytes (plus a 16-byte header); two records written per op',
   strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
-  full: {
-    forks: 5,
-    warmupMs: 1_000,
-    durationMs: 2_000,
-    sizes: [64, 1024, 16384, 65536],
-    axes: { records: [32] },
-    v8FlagSets: [DEFAULT_V8],
-  },
-  quick: {
-    forks: 2,
-    warmupMs: QUICK_WARMUP_MS,
-    durationMs: 300,
-    sizes: [64, 4096],
-    axes: { records: [32] },
-    v8FlagSets: [DEFAULT_V8],
-  },
+  // 48 cells x 5 rounds x ~5 s is ~20 min; budget about 1.5x that.
+  full: fullPlan([64, 1024, 16384, 65536], { records: [32] }, 30),
+  quick: quickPlan([64, 4096], { records: [32] }),
 };
 
 /** Test-only plans: tiny and fast; the test workloads accept the placeholder strategy `none`. */

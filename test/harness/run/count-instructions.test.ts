@@ -125,7 +125,7 @@ describe.skipIf(source === null)(`--count-instructions in SpawnExecutor (${sourc
   it('adds instructions of the announced phase only, and removes its fifos', async () => {
     mkdirSync(join(root, 'harness', 'child'), { recursive: true });
     symlinkSync(resolve('node_modules'), join(root, 'node_modules'));
-    const phase = resolve(REPO_ROOT, 'harness', 'profile', 'measured-phase.ts');
+    const phase = resolve(REPO_ROOT, 'harness', 'child', 'measured-phase.ts');
     writeFileSync(join(root, 'harness', 'child', 'main.ts'), `const RECORD = ${JSON.stringify(fakeRecord('x', 0, 1000))};\n${FAKE_MAIN(phase)}`);
     // A private TMPDIR for the executor's fifo directories, so that other runs cannot disturb the check.
     const savedTmp = process.env.TMPDIR;
