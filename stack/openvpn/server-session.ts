@@ -72,6 +72,12 @@ export interface ServerSessionOptions {
   /** Data ciphers in our preference order. */
   dataCiphers: readonly AeadAlgorithm[];
   push: TunnelPush;
+  /**
+   * `auto` (default): TLS-EKM when the client's IV_PROTO announces it, else the OpenVPN PRF.
+   * `openvpn-prf`: always the PRF (and no `key-derivation tls-ekm` pushed) — how a 2.6 client is
+   * made to exercise the path of peers without TLS-EKM.
+   */
+  keyDerivation?: 'auto' | 'openvpn-prf';
   /** Control datagrams out (the array is the callee's). */
   output: (packet: Uint8Array) => void;
   /** The data channel may start: called once, after the PUSH_REPLY went out. */
@@ -222,7 +228,7 @@ export class OpenVpnServerSession {
     const server: KeySource = { preMaster: new Uint8Array(0), random1: new Uint8Array(randomBytes(32)), random2: new Uint8Array(randomBytes(32)) };
     this.tls.write(...whole(encodeServerKeyMethod2(server, serverOptionsString(algorithm))));
     const ivProto = Number(peerInfoValue(km.peerInfo, 'IV_PROTO') ?? '0');
-    const ekm = (ivProto & IV_PROTO_TLS_KEY_EXPORT) !== 0;
+    const ekm = (ivProto & IV_PROTO_TLS_KEY_EXPORT) !== 0 && this.o.keyDerivation !== 'openvpn-prf';
     const material = ekm ? this.tls.exportKeyingMaterial(EKM_LABEL, new Uint8Array(0), STATIC_KEY_BYTES) : openVpnPrfKeys(km.keySource, server, this.remoteSessionId, this.sessionId);
     // ssl.c init_key_contexts: the server uses KEY_DIRECTION_INVERSE (sends with key 1).
     const { send, receive } = keysForDirection(staticKeyFromBytes(material), 1);

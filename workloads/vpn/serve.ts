@@ -35,6 +35,8 @@ export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --c
   --cert FILE       server certificate (chain), PEM, leaf first
   --key FILE        server private key, PEM (ECDSA P-256, Ed25519 or RSA)
   --data-ciphers L  comma- or colon-separated, our preference order (default AES-256-GCM,AES-128-GCM,CHACHA20-POLY1305)
+  --key-derivation K  auto (TLS-EKM when the client offers it, else the OpenVPN PRF; default) or
+                    openvpn-prf (always the PRF: exercises the path of clients without TLS-EKM)
  Static-key mode (the data channel only, for openvpn --dev null --secret KEY):
   --port N          UDP port on 127.0.0.1 (default 1194; 0 = any free port, printed on start)
   --remote-port N   the peer's port on 127.0.0.1 (default: learnt from its first authenticated packet)
@@ -55,6 +57,7 @@ export interface VpnServeOptions {
   /** TLS mode: the three PEM files; null in static-key mode. */
   tls: { caFile: string; certFile: string; keyFile: string } | null;
   dataCiphers: AeadAlgorithm[];
+  keyDerivation: 'auto' | 'openvpn-prf';
   port: number;
   remotePort: number | undefined;
   secretFile: string | null;
@@ -71,7 +74,7 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
   let certFile: string | null = null;
   let keyFile: string | null = null;
   let staticOnly: string | null = null;
-  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null };
+  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null };
   const flags = new FlagReader(argv, VPN_SERVE_HELP, (m) => new VpnServeUsageError(m));
   for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
     switch (flag) {
@@ -96,6 +99,12 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
       case '--data-ciphers':
         o.dataCiphers = parseDataCiphers(flags.value());
         break;
+      case '--key-derivation': {
+        const k = flags.value();
+        if (k !== 'auto' && k !== 'openvpn-prf') throw new VpnServeUsageError(`--key-derivation ${k}: use auto or openvpn-prf`);
+        o.keyDerivation = k;
+        break;
+      }
       case '--remote-port':
         staticOnly = flag;
         o.remotePort = flags.int(1, 65535);
@@ -209,6 +218,7 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     keyPem: read(files.keyFile, '--key'),
     strategy: o.strategy,
     dataCiphers: o.dataCiphers,
+    keyDerivation: o.keyDerivation,
     port: o.port,
   });
   const port = await server.start();

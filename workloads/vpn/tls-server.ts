@@ -57,6 +57,8 @@ export interface VpnTlsServerOptions {
   dataCiphers: readonly AeadAlgorithm[];
   /** UDP port on 127.0.0.1 (0 = any free port). */
   port: number;
+  /** See ServerSessionOptions.keyDerivation (default `auto`). */
+  keyDerivation?: 'auto' | 'openvpn-prf';
   /** Crypto backend of the data channel (default `node`). */
   crypto?: string;
   /** Pushed `ping` / `ping-restart` (seconds); we send our pings at `pingS` too. Defaults 10 / 60. */
@@ -247,6 +249,7 @@ export class VpnTlsServer {
         clientCa: this.clientCa,
         strategy: this.controlStrategy,
         dataCiphers: this.o.dataCiphers,
+        keyDerivation: this.o.keyDerivation ?? 'auto',
         push: { gatewayIp: '10.8.0.1', clientIp: '10.8.0.2', netmask: '255.255.255.0', peerId: 0, pingS: this.pingS, pingRestartS: this.pingRestartS },
         output: (packet) => this.sendDatagram(packet, peer),
         onEstablished: (keys) => {

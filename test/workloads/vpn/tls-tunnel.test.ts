@@ -8,8 +8,10 @@
  * the namespace too, and `ping` / `curl` run there against the host at 10.8.0.1 on our stack.
  *
  * Per data cipher: the client connects with `data-ciphers X` (and `tls-version-min 1.3`), `ping -c 20
- * 10.8.0.1` gets 20 replies, and a 10 MiB `curl http://10.8.0.1/bytes/N` has the sha256 of bytes
- * i mod 256. A client certificate from another CA never gets a tunnel, and the server says why.
+ * 10.8.0.1` gets 20 replies, a datagram to UDP port 7 comes back, and a 10 MiB `curl http://10.8.0.1/bytes/N` has the sha256 of bytes
+ * i mod 256. A client certificate from another CA never gets a tunnel, and the server says why. A
+ * second server with `--key-derivation openvpn-prf` makes the same client use the OpenVPN PRF (the
+ * path of peers without TLS-EKM) for its data-channel keys.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -24,12 +26,19 @@ const IS_ROOT = process.getuid?.() === 0;
 const HAS_PEERS = IS_ROOT && peer('openvpn') && peer('openssl') && peer('curl') && peer('ping') && peer('ip');
 const NS = `buflab-vpn-${process.pid}`;
 const PORT = 1194;
+const PRF_PORT = 1195;
 const CURL_BYTES = 10 * 1024 * 1024;
 const CIPHERS = ['AES-256-GCM', 'AES-128-GCM', 'CHACHA20-POLY1305'] as const;
 
 function inNs(cmd: string, args: string[], timeoutMs: number): string {
   return execFileSync('ip', ['netns', 'exec', NS, cmd, ...args], { encoding: 'latin1', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
 }
+
+/** Sends one datagram to 10.8.0.1:7 and prints what comes back (exits 1 after 5 s without an answer). */
+const UDP_ECHO_CLIENT = `const s = require('node:dgram').createSocket('udp4');
+s.on('message', (m) => { console.log('echo:' + m.toString()); s.close(); });
+s.send('buflab-udp-echo', 7, '10.8.0.1');
+setTimeout(() => process.exit(1), 5000).unref();`;
 
 function expectedSha256(n: number): string {
   const b = Buffer.alloc(n);
@@ -61,34 +70,41 @@ async function stop(p: Proc | undefined): Promise<void> {
 describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- vpn --tls (own network namespace)', () => {
   let pki: TestPki;
   let server: Proc | undefined;
+  let prfServer: Proc | undefined;
 
   beforeAll(async () => {
     pki = makeTestPki();
     execFileSync('ip', ['netns', 'add', NS]);
     execFileSync('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
-    server = startInNs(process.execPath, ['--import', 'tsx', join(process.cwd(), 'harness/cli/serve.ts'), 'vpn', '--tls', '--ca', pki.caFile, '--cert', pki.server.ec.certFile, '--key', pki.server.ec.keyFile, '--port', String(PORT), '--strategy', 'one-big-struct']);
-    const up = await waitFor(() => server!.out().includes('OpenVPN TLS server on 127.0.0.1'), 30_000);
-    if (!up) throw new Error(`server did not start:\n${server.out()}`);
+    const serve = (port: number, extra: string[]): Proc =>
+      startInNs(process.execPath, ['--import', 'tsx', join(process.cwd(), 'harness/cli/serve.ts'), 'vpn', '--tls', '--ca', pki.caFile, '--cert', pki.server.ec.certFile, '--key', pki.server.ec.keyFile, '--port', String(port), ...extra]);
+    server = serve(PORT, ['--strategy', 'one-big-struct']);
+    prfServer = serve(PRF_PORT, ['--strategy', 'pooled', '--key-derivation', 'openvpn-prf', '--data-ciphers', 'AES-256-GCM']);
+    for (const p of [server, prfServer]) {
+      const up = await waitFor(() => p.out().includes('OpenVPN TLS server on 127.0.0.1'), 30_000);
+      if (!up) throw new Error(`server did not start:\n${p.out()}`);
+    }
   }, 60_000);
 
   afterAll(async () => {
     await stop(server);
+    await stop(prfServer);
     // Removing the namespace also removes any tun device left in it.
     execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
     pki?.cleanup();
   }, 20_000);
 
-  function startClient(cipher: string, cert: { certFile: string; keyFile: string }): { proc: Proc; logFile: string } {
+  function startClient(cipher: string, cert: { certFile: string; keyFile: string }, port = PORT): { proc: Proc; logFile: string } {
     const config = join(pki.dir, `client-${cipher}.ovpn`);
     const logFile = join(pki.dir, `client-${cipher}-${Date.now()}.log`);
     // A stock client config (the issue's fixed names), plus TLS 1.3 as the minimum: our TLS is 1.3 only.
-    writeFileSync(config, ['client', 'dev tun', 'proto udp', `remote 127.0.0.1 ${PORT}`, `ca ${pki.caFile}`, `cert ${cert.certFile}`, `key ${cert.keyFile}`, `data-ciphers ${cipher}`, 'nobind', 'tls-version-min 1.3', 'verb 3', `log ${logFile}`, ''].join('\n'));
+    writeFileSync(config, ['client', 'dev tun', 'proto udp', `remote 127.0.0.1 ${port}`, `ca ${pki.caFile}`, `cert ${cert.certFile}`, `key ${cert.keyFile}`, `data-ciphers ${cipher}`, 'nobind', 'tls-version-min 1.3', 'verb 3', `log ${logFile}`, ''].join('\n'));
     writeFileSync(logFile, '');
     return { proc: startInNs('openvpn', ['--config', config]), logFile };
   }
 
   for (const cipher of CIPHERS) {
-    it(`${cipher}: tunnel up, ping -c 20 10.8.0.1 gets 20 replies, 10 MiB curl has the right sha256`, async () => {
+    it(`${cipher}: tunnel up, ping -c 20 10.8.0.1 gets 20 replies, UDP echo, 10 MiB curl has the right sha256`, async () => {
       const { proc, logFile } = startClient(cipher, pki.client);
       try {
         const log = (): string => readFileSync(logFile, 'latin1');
@@ -100,6 +116,10 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
         const ping = inNs('ping', ['-c', '20', '-i', '0.2', '-W', '2', '10.8.0.1'], 30_000);
         expect(ping).toMatch(/20 packets transmitted, 20 received/);
 
+        // UDP echo on port 7 (RFC 862), from a node process in the namespace.
+        const echoed = inNs(process.execPath, ['-e', UDP_ECHO_CLIENT], 10_000);
+        expect(echoed.trim()).toBe('echo:buflab-udp-echo');
+
         const body = execFileSync('ip', ['netns', 'exec', NS, 'curl', '-s', '--fail', '-m', '60', `http://10.8.0.1/bytes/${CURL_BYTES}`], { timeout: 70_000, maxBuffer: 2 * CURL_BYTES });
         expect(body.length).toBe(CURL_BYTES);
         expect(createHash('sha256').update(body).digest('hex')).toBe(expectedSha256(CURL_BYTES));
@@ -108,6 +128,20 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
       }
     }, 150_000);
   }
+
+  it('OpenVPN PRF key derivation (server pushes no tls-ekm): ping and 1 MiB curl through the tunnel', async () => {
+    const { proc, logFile } = startClient('AES-256-GCM', pki.client, PRF_PORT);
+    try {
+      const log = (): string => readFileSync(logFile, 'latin1');
+      expect(await waitFor(() => log().includes('Initialization Sequence Completed'), 30_000, 100), log()).toBe(true);
+      expect(log()).not.toContain('tls-ekm');
+      expect(inNs('ping', ['-c', '5', '-i', '0.2', '-W', '2', '10.8.0.1'], 20_000)).toMatch(/5 packets transmitted, 5 received/);
+      const body = execFileSync('ip', ['netns', 'exec', NS, 'curl', '-s', '--fail', '-m', '30', 'http://10.8.0.1/bytes/1048576'], { timeout: 40_000, maxBuffer: 4 << 20 });
+      expect(createHash('sha256').update(body).digest('hex')).toBe(expectedSha256(1 << 20));
+    } finally {
+      await stop(proc);
+    }
+  }, 90_000);
 
   it('a client certificate from another CA gets no tunnel; the server refuses it with unknown_ca', async () => {
     const { proc, logFile } = startClient('AES-256-GCM', pki.otherClient);
