@@ -35,6 +35,7 @@ import {
   P_DATA_V2,
   PACKET_ID_BYTES,
   PING_MAGIC,
+  getKeyId,
   getOpcode,
 } from '../../stack/openvpn/wire.js';
 import { loadServerCredentials } from '../../stack/tls/certificates.js';
@@ -74,6 +75,8 @@ export interface VpnTlsServerCounters {
   sessionsReplaced: number;
   sessionsClosed: number;
   sessionsTimedOut: number;
+  /** Renegotiations completed (new data-channel keys on a new key id). */
+  renegotiations: number;
   /** Control packets that did not decode, by reason. */
   controlMalformed: Record<ControlDecodeError, number>;
   /** Control packets for no session, another session, or from another address. */
@@ -96,7 +99,12 @@ export class VpnTlsServer {
   lastCloseReason: string | null = null;
   session: OpenVpnServerSession | null = null;
   keys: DataChannelKeys | null = null;
+  /** The data channel we send with (the newest key) and its key id. */
   private channel: AeadDataChannel | null = null;
+  private channelKeyId = 0;
+  /** After a renegotiation: the previous key's channel, still accepted on receive (lame duck). */
+  private previous: AeadDataChannel | null = null;
+  private previousKeyId = -1;
   private readonly socket: Socket;
   private readonly controlStrategy: BufferStrategy;
   private readonly credentials;
@@ -128,6 +136,7 @@ export class VpnTlsServer {
       sessionsReplaced: 0,
       sessionsClosed: 0,
       sessionsTimedOut: 0,
+      renegotiations: 0,
       controlMalformed: { truncated: 0, 'not-control': 0, 'too-many-acks': 0, 'payload-in-ack': 0 },
       controlStray: 0,
       controlUnsupported: 0,
@@ -167,7 +176,8 @@ export class VpnTlsServer {
   get dataStats(): DataChannelStats {
     const sum = emptyDataChannelStats();
     const keys = Object.keys(sum) as (keyof DataChannelStats)[];
-    for (const s of this.channel === null ? this.pastStats : [...this.pastStats, this.channel.stats]) for (const k of keys) sum[k] += s[k];
+    const live = [this.channel, this.previous].filter((c): c is AeadDataChannel => c !== null).map((c) => c.stats);
+    for (const s of [...this.pastStats, ...live]) for (const k of keys) sum[k] += s[k];
     return sum;
   }
 
@@ -255,17 +265,12 @@ export class VpnTlsServer {
         onEstablished: (keys) => {
           if (this.session !== session && this.session !== null) return;
           this.counters.sessionsEstablished++;
-          this.keys = keys;
-          this.channel = new AeadDataChannel({
-            backend: makeCryptoBackend(this.o.crypto ?? 'node'),
-            strategy: this.strategy,
-            algorithm: keys.algorithm,
-            send: keys.send,
-            receive: keys.receive,
-            keyId: keys.keyId,
-            peerId: keys.peerId,
-            expectPeerId: keys.peerId,
-          });
+          this.installKeys(keys);
+        },
+        onRekeyed: (keys) => {
+          if (this.session !== session) return;
+          this.counters.renegotiations++;
+          this.installKeys(keys);
         },
         onClosed: (reason) => {
           if (this.session === session) this.endSession(reason);
@@ -279,18 +284,41 @@ export class VpnTlsServer {
     this.session = session;
   }
 
+  /** New keys: a channel for them becomes the sending one; the one before stays for receiving. */
+  private installKeys(keys: DataChannelKeys): void {
+    this.keys = keys;
+    if (this.previous !== null) this.pastStats.push(this.previous.stats);
+    this.previous = this.channel;
+    this.previousKeyId = this.channelKeyId;
+    this.channel = new AeadDataChannel({
+      backend: makeCryptoBackend(this.o.crypto ?? 'node'),
+      strategy: this.strategy,
+      algorithm: keys.algorithm,
+      send: keys.send,
+      receive: keys.receive,
+      keyId: keys.keyId,
+      peerId: keys.peerId,
+      expectPeerId: keys.peerId,
+    });
+    this.channelKeyId = keys.keyId;
+  }
+
   private endSession(reason: string): void {
     this.counters.sessionsClosed++;
     this.lastCloseReason = reason;
-    if (this.channel !== null) this.pastStats.push(this.channel.stats);
+    for (const c of [this.previous, this.channel]) if (c !== null) this.pastStats.push(c.stats);
     this.channel = null;
+    this.previous = null;
+    this.previousKeyId = -1;
     this.session = null;
     this.keys = null;
     this.peer = null;
   }
 
   private receiveData(msg: Buffer, rinfo: RemoteInfo): void {
-    const ch = this.channel;
+    // By key id: the newest key, or the previous one during a renegotiation (an unknown id goes to
+    // the newest channel, which drops and counts it as badKeyId).
+    const ch = this.previous !== null && getKeyId(msg, 0) === this.previousKeyId ? this.previous : this.channel;
     const peer = this.peer;
     if (ch === null || peer === null || peer.address !== rinfo.address || peer.port !== rinfo.port) {
       this.counters.dataStray++;

@@ -11,7 +11,8 @@
  * 10.8.0.1` gets 20 replies, a datagram to UDP port 7 comes back, and a 10 MiB `curl http://10.8.0.1/bytes/N` has the sha256 of bytes
  * i mod 256. A client certificate from another CA never gets a tunnel, and the server says why. A
  * second server with `--key-derivation openvpn-prf` makes the same client use the OpenVPN PRF (the
- * path of peers without TLS-EKM) for its data-channel keys.
+ * path of peers without TLS-EKM) for its data-channel keys. A client with `reneg-sec 4` renegotiates
+ * (soft reset, new key id, new TLS session and keys) while pings keep being answered.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -94,11 +95,11 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
     pki?.cleanup();
   }, 20_000);
 
-  function startClient(cipher: string, cert: { certFile: string; keyFile: string }, port = PORT): { proc: Proc; logFile: string } {
+  function startClient(cipher: string, cert: { certFile: string; keyFile: string }, port = PORT, extra: string[] = []): { proc: Proc; logFile: string } {
     const config = join(pki.dir, `client-${cipher}.ovpn`);
     const logFile = join(pki.dir, `client-${cipher}-${Date.now()}.log`);
     // A stock client config (the issue's fixed names), plus TLS 1.3 as the minimum: our TLS is 1.3 only.
-    writeFileSync(config, ['client', 'dev tun', 'proto udp', `remote 127.0.0.1 ${port}`, `ca ${pki.caFile}`, `cert ${cert.certFile}`, `key ${cert.keyFile}`, `data-ciphers ${cipher}`, 'nobind', 'tls-version-min 1.3', 'verb 3', `log ${logFile}`, ''].join('\n'));
+    writeFileSync(config, ['client', 'dev tun', 'proto udp', `remote 127.0.0.1 ${port}`, `ca ${pki.caFile}`, `cert ${cert.certFile}`, `key ${cert.keyFile}`, `data-ciphers ${cipher}`, 'nobind', 'tls-version-min 1.3', 'verb 3', `log ${logFile}`, ...extra, ''].join('\n'));
     writeFileSync(logFile, '');
     return { proc: startInNs('openvpn', ['--config', config]), logFile };
   }
@@ -141,6 +142,24 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
     } finally {
       await stop(proc);
     }
+  }, 90_000);
+
+  it('renegotiation (reneg-sec 4): the client soft-resets to new key ids and the tunnel keeps answering', async () => {
+    const { proc, logFile } = startClient('AES-128-GCM', pki.client, PORT, ['reneg-sec 4']);
+    try {
+      const log = (): string => readFileSync(logFile, 'latin1');
+      expect(await waitFor(() => log().includes('Initialization Sequence Completed'), 30_000, 100), log()).toBe(true);
+      // 40 pings over 12 s span at least two renegotiations; every one must be answered.
+      expect(inNs('ping', ['-c', '40', '-i', '0.3', '-W', '2', '10.8.0.1'], 30_000)).toMatch(/40 packets transmitted, 40 received/);
+      expect((log().match(/TLS: soft reset/g) ?? []).length).toBeGreaterThanOrEqual(2);
+      expect(log()).not.toMatch(/TLS Error|AUTH_FAILED/);
+      const body = execFileSync('ip', ['netns', 'exec', NS, 'curl', '-s', '--fail', '-m', '30', 'http://10.8.0.1/bytes/1048576'], { timeout: 40_000, maxBuffer: 4 << 20 });
+      expect(createHash('sha256').update(body).digest('hex')).toBe(expectedSha256(1 << 20));
+    } finally {
+      await stop(proc);
+    }
+    await waitFor(() => /renegotiations [1-9]/.test(server!.out()), 10_000, 100);
+    expect(server!.out()).toMatch(/renegotiations [1-9]/);
   }, 90_000);
 
   it('a client certificate from another CA gets no tunnel; the server refuses it with unknown_ca', async () => {
