@@ -35,6 +35,8 @@ export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --c
   --cert FILE       server certificate (chain), PEM, leaf first
   --key FILE        server private key, PEM (ECDSA P-256, Ed25519 or RSA)
   --data-ciphers L  comma- or colon-separated, our preference order (default AES-256-GCM,AES-128-GCM,CHACHA20-POLY1305)
+  --tls-crypt FILE  a --tls-crypt (v1) key (openvpn --genkey tls-crypt FILE): control packets must
+                    authenticate under it; the client needs the same key (tls-crypt FILE)
   --key-derivation K  auto (TLS-EKM when the client offers it, else the OpenVPN PRF; default) or
                     openvpn-prf (always the PRF: exercises the path of clients without TLS-EKM)
  Static-key mode (the data channel only, for openvpn --dev null --secret KEY):
@@ -55,7 +57,7 @@ example: npm run serve -- vpn --port 1195 --remote-port 1194 --secret static.key
 
 export interface VpnServeOptions {
   /** TLS mode: the three PEM files; null in static-key mode. */
-  tls: { caFile: string; certFile: string; keyFile: string } | null;
+  tls: { caFile: string; certFile: string; keyFile: string; tlsCryptFile: string | null } | null;
   dataCiphers: AeadAlgorithm[];
   keyDerivation: 'auto' | 'openvpn-prf';
   port: number;
@@ -73,6 +75,7 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
   let caFile: string | null = null;
   let certFile: string | null = null;
   let keyFile: string | null = null;
+  let tlsCryptFile: string | null = null;
   let staticOnly: string | null = null;
   const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null };
   const flags = new FlagReader(argv, VPN_SERVE_HELP, (m) => new VpnServeUsageError(m));
@@ -95,6 +98,9 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
         break;
       case '--key':
         keyFile = flags.value();
+        break;
+      case '--tls-crypt':
+        tlsCryptFile = flags.value();
         break;
       case '--data-ciphers':
         o.dataCiphers = parseDataCiphers(flags.value());
@@ -145,9 +151,9 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
   if (tls) {
     if (staticOnly !== null) throw new VpnServeUsageError(`${staticOnly} is a static-key flag: TLS mode negotiates its keys and cipher (use --data-ciphers)`);
     if (caFile === null || certFile === null || keyFile === null) throw new VpnServeUsageError(`--tls needs --ca, --cert and --key (PEM files)\n${VPN_SERVE_HELP}`);
-    o.tls = { caFile, certFile, keyFile };
-  } else if (caFile !== null || certFile !== null || keyFile !== null) {
-    throw new VpnServeUsageError('--ca, --cert and --key belong to TLS mode: add --tls');
+    o.tls = { caFile, certFile, keyFile, tlsCryptFile };
+  } else if (caFile !== null || certFile !== null || keyFile !== null || tlsCryptFile !== null) {
+    throw new VpnServeUsageError('--ca, --cert, --key and --tls-crypt belong to TLS mode: add --tls');
   }
   return o;
 }
@@ -219,6 +225,7 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     strategy: o.strategy,
     dataCiphers: o.dataCiphers,
     keyDerivation: o.keyDerivation,
+    ...(files.tlsCryptFile === null ? {} : { tlsCrypt: parseStaticKey(read(files.tlsCryptFile, '--tls-crypt')) }),
     port: o.port,
   });
   const port = await server.start();
@@ -230,7 +237,7 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     console.log(
       `sessions started ${c.sessionsStarted} established ${c.sessionsEstablished} renegotiations ${c.renegotiations} closed ${c.sessionsClosed}${server.lastCloseReason !== null ? ` (last: ${server.lastCloseReason})` : ''}; ` +
         `datagrams in ${c.datagramsIn} out ${c.datagramsOut}; inner ${c.innerPackets}; icmp echo ${h.icmp.counters.echoReplies}; http requests ${h.http.requests} bytes ${h.http.bytesServed}; ` +
-        `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray}`,
+        `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}`,
     );
   };
   const status = setInterval(report, 5_000);

@@ -39,6 +39,9 @@ import {
   getOpcode,
 } from '../../stack/openvpn/wire.js';
 import { loadServerCredentials } from '../../stack/tls/certificates.js';
+import { ReplayWindow } from '../../stack/openvpn/replay-window.js';
+import type { StaticKey } from '../../stack/openvpn/static-key.js';
+import { TlsCrypt } from '../../stack/openvpn/tls-crypt.js';
 import { TunnelHost } from './tunnel-host.js';
 
 /** Headroom the data channel needs in front of an inner packet (P_DATA_V2 header, packet id, tag). */
@@ -58,6 +61,11 @@ export interface VpnTlsServerOptions {
   dataCiphers: readonly AeadAlgorithm[];
   /** UDP port on 127.0.0.1 (0 = any free port). */
   port: number;
+  /**
+   * `--tls-crypt` key: every control packet must authenticate under it before anything else reads
+   * it (a packet that does not costs one HMAC and no state: no session, no address learnt).
+   */
+  tlsCrypt?: StaticKey;
   /** See ServerSessionOptions.keyDerivation (default `auto`). */
   keyDerivation?: 'auto' | 'openvpn-prf';
   /** Crypto backend of the data channel (default `node`). */
@@ -81,6 +89,10 @@ export interface VpnTlsServerCounters {
   controlMalformed: Record<ControlDecodeError, number>;
   /** Control packets for no session, another session, or from another address. */
   controlStray: number;
+  /** --tls-crypt: control packets that did not authenticate (no state kept) or were replays. */
+  tlsCryptBadTag: number;
+  tlsCryptTooShort: number;
+  tlsCryptReplay: number;
   /** Resets we do not speak (V1, V3 = --tls-crypt-v2). */
   controlUnsupported: number;
   /** Data packets before keys, or from another address than the session's. */
@@ -120,12 +132,18 @@ export class VpnTlsServer {
   private readonly pingRestartS: number;
   /** Stats of data channels of sessions already replaced, so the counters stay cumulative. */
   private readonly pastStats: DataChannelStats[] = [];
+  private readonly tlsCrypt: TlsCrypt | null;
+  /** --tls-crypt packet ids: ours (long form, id and time) and the session's replay window. */
+  private tlsCryptSendId = 1;
+  private readonly tlsCryptSendTime = Math.floor(Date.now() / 1000);
+  private tlsCryptReplayWindow: ReplayWindow | null = null;
 
   constructor(private readonly o: VpnTlsServerOptions) {
     this.strategy = makeStrategy(o.strategy);
     this.controlStrategy = makeStrategy(o.strategy, CONTROL_STRATEGY_OPTIONS);
     this.credentials = loadServerCredentials(o.certPem, o.keyPem);
     this.clientCa = (o.caPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) => new X509Certificate(b));
+    this.tlsCrypt = o.tlsCrypt === undefined ? null : new TlsCrypt(o.tlsCrypt, 'server');
     this.pingS = o.pingS ?? 10;
     this.pingRestartS = o.pingRestartS ?? 60;
     this.counters = {
@@ -139,6 +157,9 @@ export class VpnTlsServer {
       renegotiations: 0,
       controlMalformed: { truncated: 0, 'not-control': 0, 'too-many-acks': 0, 'payload-in-ack': 0 },
       controlStray: 0,
+      tlsCryptBadTag: 0,
+      tlsCryptTooShort: 0,
+      tlsCryptReplay: 0,
       controlUnsupported: 0,
       dataStray: 0,
       dataV1: 0,
@@ -210,7 +231,19 @@ export class VpnTlsServer {
       this.counters.dataV1++;
       return;
     }
-    const d = decodeControlPacket(msg, 0, msg.length);
+    let wire: Uint8Array = msg;
+    let wrapId: { id: number; time: number } | null = null;
+    if (this.tlsCrypt !== null) {
+      const u = this.tlsCrypt.unwrap(msg);
+      if (!u.ok) {
+        if (u.error === 'bad-tag') this.counters.tlsCryptBadTag++;
+        else this.counters.tlsCryptTooShort++;
+        return;
+      }
+      wire = u.packet;
+      wrapId = { id: u.packetId, time: u.time };
+    }
+    const d = decodeControlPacket(wire, 0, wire.length);
     if (!d.ok) {
       this.counters.controlMalformed[d.error]++;
       return;
@@ -220,7 +253,8 @@ export class VpnTlsServer {
     const fromPeer = this.peer !== null && this.peer.address === rinfo.address && this.peer.port === rinfo.port;
     if (opcode === P_CONTROL_HARD_RESET_CLIENT_V2) {
       if (this.session !== null && fromPeer && sameSessionId(p.sessionId, this.session.remoteSessionId)) {
-        this.session.input(p, msg, now); // a retransmitted reset: acked again by the session
+        if (!this.acceptWrapId(wrapId)) return;
+        this.session.input(p, wire, now); // a retransmitted reset: acked again by the session
         return;
       }
       if (p.keyId !== 0) {
@@ -231,7 +265,10 @@ export class VpnTlsServer {
         this.counters.sessionsReplaced++;
         this.endSession('replaced by a new client session');
       }
-      this.startSession(p, msg, rinfo, now);
+      // A new session starts a new --tls-crypt replay window (the client's ids start again at 1).
+      this.tlsCryptReplayWindow = this.tlsCrypt === null ? null : new ReplayWindow();
+      if (!this.acceptWrapId(wrapId)) return;
+      this.startSession(p, wire, rinfo, now);
       return;
     }
     // P_CONTROL_V1 and P_ACK_V1; soft resets reach the session too, which ignores them (counted).
@@ -243,11 +280,20 @@ export class VpnTlsServer {
       this.counters.controlStray++;
       return;
     }
+    if (!this.acceptWrapId(wrapId)) return;
     this.lastHeardMs = now;
-    this.session.input(p, msg, now);
+    this.session.input(p, wire, now);
   }
 
-  private startSession(reset: ControlPacket, msg: Buffer, rinfo: RemoteInfo, now: number): void {
+  /** --tls-crypt replay protection (tls_crypt_unwrap → crypto_check_replay); true without tls-crypt. */
+  private acceptWrapId(wrapId: { id: number; time: number } | null): boolean {
+    if (wrapId === null || this.tlsCryptReplayWindow === null) return true;
+    if (this.tlsCryptReplayWindow.check(wrapId.id, wrapId.time)) return true;
+    this.counters.tlsCryptReplay++;
+    return false;
+  }
+
+  private startSession(reset: ControlPacket, msg: Uint8Array, rinfo: RemoteInfo, now: number): void {
     this.peer = { address: rinfo.address, port: rinfo.port };
     this.lastHeardMs = now;
     this.counters.sessionsStarted++;
@@ -261,7 +307,7 @@ export class VpnTlsServer {
         dataCiphers: this.o.dataCiphers,
         keyDerivation: this.o.keyDerivation ?? 'auto',
         push: { gatewayIp: '10.8.0.1', clientIp: '10.8.0.2', netmask: '255.255.255.0', peerId: 0, pingS: this.pingS, pingRestartS: this.pingRestartS },
-        output: (packet) => this.sendDatagram(packet, peer),
+        output: (packet) => this.sendDatagram(this.tlsCrypt === null ? packet : this.tlsCrypt.wrap(packet, this.tlsCryptSendId++, this.tlsCryptSendTime), peer),
         onEstablished: (keys) => {
           if (this.session !== session && this.session !== null) return;
           this.counters.sessionsEstablished++;

@@ -12,7 +12,8 @@
  * i mod 256. A client certificate from another CA never gets a tunnel, and the server says why. A
  * second server with `--key-derivation openvpn-prf` makes the same client use the OpenVPN PRF (the
  * path of peers without TLS-EKM) for its data-channel keys. A client with `reneg-sec 4` renegotiates
- * (soft reset, new key id, new TLS session and keys) while pings keep being answered.
+ * (soft reset, new key id, new TLS session and keys) while pings keep being answered. With
+ * `--tls-crypt` the client with the key tunnels and one with another key starts no session.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +29,7 @@ const HAS_PEERS = IS_ROOT && peer('openvpn') && peer('openssl') && peer('curl') 
 const NS = `buflab-vpn-${process.pid}`;
 const PORT = 1194;
 const PRF_PORT = 1195;
+const TLS_CRYPT_PORT = 1196;
 const CURL_BYTES = 10 * 1024 * 1024;
 const CIPHERS = ['AES-256-GCM', 'AES-128-GCM', 'CHACHA20-POLY1305'] as const;
 
@@ -72,6 +74,9 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
   let pki: TestPki;
   let server: Proc | undefined;
   let prfServer: Proc | undefined;
+  let tlsCryptServer: Proc | undefined;
+  let tlsCryptKey = '';
+  let otherTlsCryptKey = '';
 
   beforeAll(async () => {
     pki = makeTestPki();
@@ -81,7 +86,12 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
       startInNs(process.execPath, ['--import', 'tsx', join(process.cwd(), 'harness/cli/serve.ts'), 'vpn', '--tls', '--ca', pki.caFile, '--cert', pki.server.ec.certFile, '--key', pki.server.ec.keyFile, '--port', String(port), ...extra]);
     server = serve(PORT, ['--strategy', 'one-big-struct']);
     prfServer = serve(PRF_PORT, ['--strategy', 'pooled', '--key-derivation', 'openvpn-prf', '--data-ciphers', 'AES-256-GCM']);
-    for (const p of [server, prfServer]) {
+    tlsCryptKey = join(pki.dir, 'tls-crypt.key');
+    otherTlsCryptKey = join(pki.dir, 'tls-crypt-other.key');
+    execFileSync('openvpn', ['--genkey', 'tls-crypt', tlsCryptKey]);
+    execFileSync('openvpn', ['--genkey', 'tls-crypt', otherTlsCryptKey]);
+    tlsCryptServer = serve(TLS_CRYPT_PORT, ['--strategy', 'uint8array', '--tls-crypt', tlsCryptKey]);
+    for (const p of [server, prfServer, tlsCryptServer]) {
       const up = await waitFor(() => p.out().includes('OpenVPN TLS server on 127.0.0.1'), 30_000);
       if (!up) throw new Error(`server did not start:\n${p.out()}`);
     }
@@ -90,6 +100,7 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
   afterAll(async () => {
     await stop(server);
     await stop(prfServer);
+    await stop(tlsCryptServer);
     // Removing the namespace also removes any tun device left in it.
     execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
     pki?.cleanup();
@@ -160,6 +171,31 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
     }
     await waitFor(() => /renegotiations [1-9]/.test(server!.out()), 10_000, 100);
     expect(server!.out()).toMatch(/renegotiations [1-9]/);
+  }, 90_000);
+
+  it('--tls-crypt: a client with the key tunnels; one with another key gets no session and costs no state', async () => {
+    const good = startClient('CHACHA20-POLY1305', pki.client, TLS_CRYPT_PORT, [`tls-crypt ${tlsCryptKey}`]);
+    try {
+      const log = (): string => readFileSync(good.logFile, 'latin1');
+      expect(await waitFor(() => log().includes('Initialization Sequence Completed'), 30_000, 100), log()).toBe(true);
+      expect(inNs('ping', ['-c', '5', '-i', '0.2', '-W', '2', '10.8.0.1'], 20_000)).toMatch(/5 packets transmitted, 5 received/);
+      const body = execFileSync('ip', ['netns', 'exec', NS, 'curl', '-s', '--fail', '-m', '30', 'http://10.8.0.1/bytes/1048576'], { timeout: 40_000, maxBuffer: 4 << 20 });
+      expect(createHash('sha256').update(body).digest('hex')).toBe(expectedSha256(1 << 20));
+    } finally {
+      await stop(good.proc);
+    }
+    const started = (): number => Number(/sessions started (\d+)/.exec(tlsCryptServer!.out().split('\n').filter((l) => l.startsWith('sessions')).pop() ?? '')?.[1] ?? -1);
+    await waitFor(() => started() >= 1, 10_000, 100);
+    const before = started();
+    const bad = startClient('CHACHA20-POLY1305', pki.client, TLS_CRYPT_PORT, [`tls-crypt ${otherTlsCryptKey}`]);
+    try {
+      // The server drops every packet on its tag; the report (every 5 s) counts them.
+      expect(await waitFor(() => /tls-crypt bad [1-9]/.test(tlsCryptServer!.out()), 15_000, 100), tlsCryptServer!.out()).toBe(true);
+      expect(readFileSync(bad.logFile, 'latin1')).not.toContain('Initialization Sequence Completed');
+      expect(started()).toBe(before);
+    } finally {
+      await stop(bad.proc);
+    }
   }, 90_000);
 
   it('a client certificate from another CA gets no tunnel; the server refuses it with unknown_ca', async () => {
