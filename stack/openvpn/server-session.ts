@@ -18,7 +18,7 @@
  *    starts a new key state (its own reliability layer, TLS session and key method 2; no push), whose
  *    keys go to `onRekeyed`; the key before it stays until the next renegotiation (lame duck).
  *
- * Not done: renegotiation started by the server, --tls-auth / --tls-crypt,
+ * Not done: renegotiation started by the server, --tls-auth, --tls-crypt-v2 (--tls-crypt v1 wraps packets in workloads/vpn/tls-server.ts with ./tls-crypt.ts),
  * username/password authentication, epoch data keys (2.7).
  */
 import { randomBytes, type X509Certificate } from 'node:crypto';
