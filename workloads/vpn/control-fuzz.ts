@@ -3,7 +3,9 @@
  * (from templates of a client reset, P_CONTROL_V1 with TLS-looking bytes, and P_ACK_V1) go to
  * `decodeControlPacket`, and every one that decodes goes on to a live `OpenVpnServerSession` (a
  * fresh one every `SESSION_EVERY` packets, so the reliability layer, the TLS server and the key
- * method parser all see junk). Key method 2 messages are fuzzed on their own too. The laws:
+ * method parser all see junk). Key method 2 messages are fuzzed on their own too, and every
+ * datagram (and a --tls-crypt wrapping of its template, mutated alike) goes through
+ * `TlsCrypt.unwrap`, which must refuse all but the unmutated wrappings. The laws:
  * nothing throws; a decoded payload lies inside the datagram; every datagram the session writes
  * decodes as a control packet of our session; `decodeClientKeyMethod2` never claims more bytes
  * than it was given.
@@ -13,6 +15,8 @@ import { makeStrategy } from '../../allocators/registry.js';
 import { controlPacketBytes, decodeControlPacket, encodeControlPacketInto, sameSessionId } from '../../stack/openvpn/control-packet.js';
 import { decodeClientKeyMethod2 } from '../../stack/openvpn/key-method.js';
 import { OpenVpnServerSession } from '../../stack/openvpn/server-session.js';
+import { staticKeyFromBytes } from '../../stack/openvpn/static-key.js';
+import { TlsCrypt } from '../../stack/openvpn/tls-crypt.js';
 import { P_ACK_V1, P_CONTROL_HARD_RESET_CLIENT_V2, P_CONTROL_V1 } from '../../stack/openvpn/wire.js';
 import { loadServerCredentials } from '../../stack/tls/certificates.js';
 import { TEST_CA_PEM, TEST_SERVER_PEM } from '../tls-proxy/test-pki.js';
@@ -46,6 +50,9 @@ export function runControlFuzz(count: number, rand: () => number, strategyName: 
     encodeControlPacketInto({ opcode, keyId: 0, sessionId: clientSid, acks, remoteSessionId: remote, packetId, payload }, out, 0);
     return out;
   };
+  const tlsCryptKey = staticKeyFromBytes(Uint8Array.from({ length: 256 }, byte));
+  const clientWrap = new TlsCrypt(tlsCryptKey, 'client');
+  const serverUnwrap = new TlsCrypt(tlsCryptKey, 'server');
   let session: OpenVpnServerSession | null = null;
   let wantNewSession = false;
   let now = 0;
@@ -68,6 +75,16 @@ export function runControlFuzz(count: number, rand: () => number, strategyName: 
     else if (kind === 2) for (let i = 0, f = 1 + Math.floor(rand() * 4); i < f && len > 0; i++) scratch[Math.floor(rand() * len)]! ^= 1 << Math.floor(rand() * 8);
     const wire = scratch.slice(0, len);
     result.packets++;
+    try {
+      const wrapped = clientWrap.wrap(base, n, 1);
+      const mutated = kind === 3 ? wrapped : wrapped.slice(0, Math.floor(rand() * wrapped.length));
+      if (kind !== 3 && mutated.length > 0) mutated[Math.floor(rand() * mutated.length)]! ^= 1 + Math.floor(rand() * 255);
+      const u = serverUnwrap.unwrap(mutated);
+      if (u.ok !== (kind === 3)) violate(`tls-crypt unwrap ${u.ok ? 'accepted a mutated' : 'refused an intact'} packet`);
+      serverUnwrap.unwrap(wire);
+    } catch (err) {
+      violate(`tls-crypt threw ${(err as Error).message}`);
+    }
     try {
       const d = decodeControlPacket(wire, 0, len);
       if (!d.ok) continue;
