@@ -8,11 +8,21 @@
  *   **options are tolerated**: covered by the checksum, skipped, not interpreted.
  * - TTL on receive is not checked: RFC 1122 §3.2.1.7: "A host MUST NOT discard a datagram just
  *   because it was received with TTL less than 2."
- * - No ARP: the next hop's MAC comes from a static neighbour table (`addNeighbour`).
+ * - No ARP: the next hop's MAC comes from a static neighbour table (`addNeighbour`); over a
+ *   point-to-point link the neighbour entry only says "this address is reachable" (MAC ignored).
  */
 import type { BufferStrategy, RxCursor, TxFrame } from '../../allocators/buffer-strategy.js';
 import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { EthernetLayer, EthernetUpper } from '../ethernet/layer.js';
+
+/**
+ * What IPv4 needs from the link below: Ethernet (`EthernetLayer`), or a point-to-point link without
+ * link headers (a tun device; ../link/point-to-point.ts), which ignores the next hop's MAC.
+ */
+export interface Ipv4Link extends Pick<EthernetLayer, 'strategy' | 'mtuBytes' | 'register' | 'send'> {
+  /** Bytes the link and the layers below prepend to an IPv4 packet. */
+  readonly headroomBytes: number;
+}
 import { ETHERTYPE_IPV4, macHi, macLo } from '../ethernet/wire.js';
 import { decodeIpv4, encodeIpv4Into, newIpv4Header } from './packet.js';
 import { sumWords } from '../checksum.js';
@@ -107,7 +117,7 @@ export class Ipv4Layer implements EthernetUpper {
   private lastSrc = -1;
 
   constructor(
-    private readonly ethernet: EthernetLayer,
+    private readonly ethernet: Ipv4Link,
     readonly address: number,
   ) {
     this.strategy = ethernet.strategy;

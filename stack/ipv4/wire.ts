@@ -22,6 +22,7 @@ export const FRAGMENT_OFFSET_MASK = 0x1fff;
 
 export const PROTOCOL_UDP = 17;
 export const PROTOCOL_TCP = 6;
+export const PROTOCOL_ICMP = 1;
 
 export function getVersion(buf: Uint8Array, h: number): number {
   return buf[h + OFF_VERSION_IHL]! >>> 4;

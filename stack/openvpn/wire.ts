@@ -14,6 +14,26 @@
  */
 import { getU32, setU32 } from '../bytes.js';
 
+/*
+ * Control channel (TLS mode; ssl_pkt.h, reliable.c write/read, without --tls-auth / --tls-crypt):
+ *
+ *     | op/key (1) | session id (8) | n acks (1) | n × acked packet id (4) | [remote session id (8) if n > 0]
+ *     | message packet id (4, absent in P_ACK_V1) | payload (TLS records, P_CONTROL_V1 only) ...
+ */
+export const P_CONTROL_HARD_RESET_CLIENT_V1 = 1;
+export const P_CONTROL_HARD_RESET_SERVER_V1 = 2;
+export const P_CONTROL_SOFT_RESET_V1 = 3;
+export const P_CONTROL_V1 = 4;
+export const P_ACK_V1 = 5;
+export const P_CONTROL_HARD_RESET_CLIENT_V2 = 7;
+export const P_CONTROL_HARD_RESET_SERVER_V2 = 8;
+/** The client's reset with --tls-crypt-v2 (a wrapped client key follows; not supported here). */
+export const P_CONTROL_HARD_RESET_CLIENT_V3 = 10;
+export const P_CONTROL_WKC_V1 = 11;
+export const SESSION_ID_BYTES = 8;
+/** reliable.h RELIABLE_ACK_SIZE: the most acks one packet may carry. */
+export const MAX_ACKS_PER_PACKET = 8;
+
 export const P_DATA_V1 = 6;
 export const P_DATA_V2 = 9;
 export const OPCODE_SHIFT = 3;

@@ -98,8 +98,11 @@ export function signCertificateVerify(key: KeyObject, scheme: number, transcript
   return new Uint8Array(sign(p.hash, data, opts));
 }
 
-/** Returns true when `signature` verifies under the leaf's public key with `scheme`. */
-export function verifyCertificateVerify(leaf: X509Certificate, scheme: number, signature: Uint8Array, transcriptHash: Uint8Array): boolean {
+/**
+ * Returns true when `signature` verifies under the leaf's public key with `scheme`; `signedByServer`
+ * picks the §4.4.3 context string (a server's or a client's CertificateVerify).
+ */
+export function verifyCertificateVerify(leaf: X509Certificate, scheme: number, signature: Uint8Array, transcriptHash: Uint8Array, signedByServer = true): boolean {
   const p = schemeParams(scheme);
   if (p === null) return false;
   const key = leaf.publicKey;
@@ -107,7 +110,7 @@ export function verifyCertificateVerify(leaf: X509Certificate, scheme: number, s
   // mismatch cannot verify, and node would throw rather than answer).
   const type = key.asymmetricKeyType;
   if (scheme === SIGNATURE_SCHEME.ed25519 ? type !== 'ed25519' : p.pss ? type !== 'rsa' : type !== 'ec') return false;
-  const data = certificateVerifyInput(transcriptHash, true);
+  const data = certificateVerifyInput(transcriptHash, signedByServer);
   const opts = p.pss ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltBytes } : { key, dsaEncoding: 'der' as const };
   return verify(p.hash, data, opts, signature);
 }
@@ -115,7 +118,7 @@ export function verifyCertificateVerify(leaf: X509Certificate, scheme: number, s
 export type ChainCheck = { ok: true; leaf: X509Certificate } | { ok: false; alert: number; reason: string };
 
 /**
- * Checks a server chain: every certificate parses, is within its validity period at `nowMs`, is
+ * Checks a peer's chain (a server's, or a client's when the server asked for one): every certificate parses, is within its validity period at `nowMs`, is
  * signed by the next one, and the last is signed by (or is) one of `trusted`; the leaf matches
  * `hostName` (DNS name or IP address). `hostName` null skips the name check (no SNI configured).
  */

@@ -17,9 +17,11 @@
  *
  * Supported: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256; X25519 and
  * secp256r1; HelloRetryRequest (both roles); server certificates with ECDSA P-256 / Ed25519 /
- * RSA-PSS; SNI; ALPN; KeyUpdate; close_notify; padding on receive. Not supported: PSK / resumption
- * / 0-RTT (a client ignores NewSessionTicket), client certificates (a CertificateRequest is answered
- * with handshake_failure), record_size_limit, post-handshake authentication.
+ * RSA-PSS; SNI; ALPN; KeyUpdate; close_notify; padding on receive; a server that requires client
+ * certificates (`TlsServerConfig.clientCa`, §4.3.2 CertificateRequest in the server's flight) and the
+ * §7.5 exporter (`exportKeyingMaterial`, OpenVPN's TLS-EKM). Not supported: PSK / resumption / 0-RTT
+ * (a client ignores NewSessionTicket), a client that sends a certificate (a CertificateRequest is
+ * answered with handshake_failure), record_size_limit, post-handshake authentication.
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { newRxCursor, newTxFrame, type BufferStrategy, type RxCursor, type TxFrame } from '../../allocators/buffer-strategy.js';
@@ -34,6 +36,7 @@ import {
   decodeKeyUpdate,
   decodeServerHello,
   encodeCertificate,
+  encodeCertificateRequest,
   encodeCertificateVerify,
   encodeClientHello,
   encodeEncryptedExtensions,
@@ -43,7 +46,7 @@ import {
   type ClientHello,
 } from './handshake.js';
 import { generateKeyShare, groupById, type KeyShare } from './key-exchange.js';
-import { CIPHER_SUITE_NAMES, CIPHER_SUITES, cipherSuiteById, finishedVerifyData, KeySchedule, nextTrafficSecret, Transcript, type CipherSuiteInfo, type CipherSuiteName } from './key-schedule.js';
+import { CIPHER_SUITE_NAMES, CIPHER_SUITES, cipherSuiteById, finishedVerifyData, KeySchedule, nextTrafficSecret, tlsExporter, Transcript, type CipherSuiteInfo, type CipherSuiteName } from './key-schedule.js';
 import { RecordProtection, TAG_BYTES } from './record.js';
 import {
   ALERT,
@@ -93,6 +96,13 @@ export interface TlsClientConfig extends CommonConfig {
 export interface TlsServerConfig extends CommonConfig {
   role: 'server';
   credentials: ServerCredentials;
+  /**
+   * When set, the server requires a client certificate chaining to one of these CAs (§4.3.2): no
+   * certificate is a certificate_required alert, an untrusted one unknown_ca / bad_certificate.
+   */
+  clientCa?: readonly X509Certificate[];
+  /** Clock for client certificate validity (ms since the epoch). Default Date.now. */
+  nowMs?: () => number;
 }
 
 export type TlsConfig = TlsClientConfig | TlsServerConfig;
@@ -151,6 +161,8 @@ type State =
   | 'wait-fin'
   | 'wait-ch'
   | 'wait-ch2'
+  | 'wait-client-cert'
+  | 'wait-client-cv'
   | 'wait-client-fin'
   | 'connected'
   | 'closed';
@@ -189,7 +201,7 @@ export class TlsConnection {
   alpn: string | null = null;
   /** SNI: what the client sent (server) or asked for (client). */
   serverName: string | null = null;
-  /** The peer's leaf certificate (client side). */
+  /** The peer's leaf certificate (a client: the server's; a server requiring one: the client's). */
   peerCertificate: X509Certificate | null = null;
   /** Set once the connection closed with an error (the alert sent or received). */
   closeInfo: TlsCloseInfo | null = null;
@@ -335,6 +347,17 @@ export class TlsConnection {
     this.sendKeyUpdate(requestPeer);
   }
 
+  /**
+   * RFC 8446 §7.5 keying material exporter (RFC 5705 interface): `length` bytes for `label` and
+   * `context` (none = empty, as §7.5 defines). Throws `TlsConfigError` `E_TLS_STATE` before the
+   * handshake reached the application keys.
+   */
+  exportKeyingMaterial(label: string, context: Uint8Array, length: number): Uint8Array {
+    const ks = this.schedule;
+    if (ks === null || ks.exporterMasterSecret.length === 0) throw new TlsConfigError('E_TLS_STATE', `exportKeyingMaterial() in state ${this.state}: wait for onHandshakeDone`);
+    return tlsExporter(ks.suite.hash, ks.exporterMasterSecret, label, context, length);
+  }
+
   /** Sends close_notify (§6.1). The connection ends once the peer's close_notify arrived too. */
   close(): void {
     if (this.state === 'closed' || this.writeClosed) return;
@@ -385,7 +408,7 @@ export class TlsConnection {
     let end = recordEnd;
     // A client that has not yet switched its write keys (OpenSSL switches only after the server's
     // Finished, for middlebox compatibility) sends an alert about the server flight in plaintext.
-    const plaintextAlert = outerType === CONTENT_TYPE.alert && this.state === 'wait-client-fin' && this.readProtection?.seq === 0;
+    const plaintextAlert = outerType === CONTENT_TYPE.alert && (this.state === 'wait-client-fin' || this.state === 'wait-client-cert') && this.readProtection?.seq === 0;
     if (this.readProtection !== null && !plaintextAlert) {
       // §5.2: once keys are in use every record is application_data on the outside.
       if (outerType !== CONTENT_TYPE.applicationData) return this.fatal(ALERT.unexpectedMessage, `plaintext record of type ${outerType} after keys were set`);
@@ -493,6 +516,12 @@ export class TlsConnection {
       case 'wait-ch2':
         if (type !== HANDSHAKE_TYPE.clientHello) return this.unexpected(type);
         return this.serverOnClientHello(msg, body, end, moreFollow);
+      case 'wait-client-cert':
+        if (type !== HANDSHAKE_TYPE.certificate) return this.unexpected(type);
+        return this.serverOnCertificate(msg, body, end);
+      case 'wait-client-cv':
+        if (type !== HANDSHAKE_TYPE.certificateVerify) return this.unexpected(type);
+        return this.serverOnCertificateVerify(msg, body, end);
       case 'wait-client-fin':
         if (type !== HANDSHAKE_TYPE.finished) return this.unexpected(type);
         return this.serverOnFinished(msg, body, end, moreFollow);
@@ -691,12 +720,39 @@ export class TlsConnection {
     this.writeProtection = new RecordProtection(suite, ks.serverHandshakeSecret, this.backend);
     this.readProtection = new RecordProtection(suite, ks.clientHandshakeSecret, this.backend);
     this.queueHandshake(encodeEncryptedExtensions({ alpn, serverNameAcknowledged: ch.serverName !== null }));
+    if (cfg.clientCa !== undefined) this.queueHandshake(encodeCertificateRequest(VERIFIABLE_SCHEMES));
     this.queueHandshake(encodeCertificate({ context: new Uint8Array(0), certificates: cfg.credentials.chain }));
     this.queueHandshake(encodeCertificateVerify({ scheme, signature: signCertificateVerify(cfg.credentials.key, scheme, this.transcript.current()) }));
     this.queueHandshake(encodeFinished(finishedVerifyData(suite, ks.serverHandshakeSecret, this.transcript.current())));
     this.flushFlight();
     ks.deriveApplication(this.transcript.current());
     this.writeProtection = new RecordProtection(suite, ks.serverApplicationSecret, this.backend);
+    this.state = cfg.clientCa !== undefined ? 'wait-client-cert' : 'wait-client-fin';
+  }
+
+  /** §4.4.2: the client's Certificate, in answer to our CertificateRequest (empty context). */
+  private serverOnCertificate(msg: Uint8Array, body: number, end: number): void {
+    const d = decodeCertificate(msg, body, end);
+    if (!d.ok) return this.fatal(d.alert, d.reason);
+    if (d.value.context.length !== 0) return this.fatal(ALERT.illegalParameter, 'client Certificate with a request context we did not send');
+    // §4.4.2.4: a server that requires a certificate aborts with certificate_required on an empty one.
+    if (d.value.certificates.length === 0) return this.fatal(ALERT.certificateRequired, 'client sent no certificate');
+    const cfg = this.config as TlsServerConfig;
+    const check = checkServerChain(d.value.certificates, cfg.clientCa ?? [], null, (cfg.nowMs ?? Date.now)());
+    if (!check.ok) return this.fatal(check.alert, `client certificate: ${check.reason}`);
+    this.peerCertificate = check.leaf;
+    this.transcript.add(msg);
+    this.state = 'wait-client-cv';
+  }
+
+  private serverOnCertificateVerify(msg: Uint8Array, body: number, end: number): void {
+    const d = decodeCertificateVerify(msg, body, end);
+    if (!d.ok) return this.fatal(d.alert, d.reason);
+    if (!VERIFIABLE_SCHEMES.includes(d.value.scheme as (typeof VERIFIABLE_SCHEMES)[number])) return this.fatal(ALERT.illegalParameter, `signature scheme 0x${d.value.scheme.toString(16)} not offered`);
+    if (!verifyCertificateVerify(this.peerCertificate!, d.value.scheme, d.value.signature, this.transcript.current(), false)) {
+      return this.fatal(ALERT.decryptError, 'client CertificateVerify signature does not verify');
+    }
+    this.transcript.add(msg);
     this.state = 'wait-client-fin';
   }
 

@@ -342,6 +342,17 @@ export function decodeCertificate(buf: Uint8Array, start: number, end: number): 
   return { ok: true, value: { context, certificates } };
 }
 
+/**
+ * §4.3.2 CertificateRequest with an empty certificate_request_context (a request during the
+ * handshake) and the one extension it must carry, signature_algorithms.
+ */
+export function encodeCertificateRequest(signatureSchemes: readonly number[]): Uint8Array {
+  return message(HANDSHAKE_TYPE.certificateRequest, (w) => {
+    w.vector(1, () => undefined);
+    w.vector(2, (x) => extension(x, EXTENSION_TYPE.signatureAlgorithms, (e) => e.vector(2, (v) => signatureSchemes.forEach((g) => v.u16(g)))));
+  });
+}
+
 export function encodeCertificateVerify(cv: CertificateVerify): Uint8Array {
   return message(HANDSHAKE_TYPE.certificateVerify, (w) => w.u16(cv.scheme).vector(2, (v) => v.bytes(cv.signature)));
 }

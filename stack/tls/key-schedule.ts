@@ -117,6 +117,8 @@ export class KeySchedule {
   serverHandshakeSecret: Uint8Array = new Uint8Array(0);
   clientApplicationSecret: Uint8Array = new Uint8Array(0);
   serverApplicationSecret: Uint8Array = new Uint8Array(0);
+  /** §7.5 exporter_master_secret (empty until `deriveApplication`). */
+  exporterMasterSecret: Uint8Array = new Uint8Array(0);
 
   constructor(readonly suite: CipherSuiteInfo) {
     const zeros = new Uint8Array(suite.hashBytes);
@@ -140,7 +142,19 @@ export class KeySchedule {
     this.masterSecret = hkdfExtract(h, derived, new Uint8Array(this.suite.hashBytes));
     this.clientApplicationSecret = deriveSecret(h, this.masterSecret, 'c ap traffic', serverFinishedHash);
     this.serverApplicationSecret = deriveSecret(h, this.masterSecret, 's ap traffic', serverFinishedHash);
+    this.exporterMasterSecret = deriveSecret(h, this.masterSecret, 'exp master', serverFinishedHash);
   }
+}
+
+/**
+ * RFC 8446 §7.5 TLS-Exporter(label, context_value, key_length) =
+ * HKDF-Expand-Label(Derive-Secret(exporter_master_secret, label, ""), "exporter", Hash(context_value), key_length).
+ * §7.5: "no context" and a zero-length context are the same (OpenSSL's SSL_export_keying_material
+ * without use_context does this, and OpenVPN's TLS-EKM calls it so).
+ */
+export function tlsExporter(hash: HashName, exporterMasterSecret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
+  const secret = deriveSecret(hash, exporterMasterSecret, label, digest(hash, new Uint8Array(0)));
+  return hkdfExpandLabel(hash, secret, 'exporter', digest(hash, context), length);
 }
 
 /**

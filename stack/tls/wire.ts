@@ -55,6 +55,7 @@ export const ALERT = {
   userCanceled: 90,
   missingExtension: 109,
   unsupportedExtension: 110,
+  certificateRequired: 116,
   unrecognizedName: 112,
   noApplicationProtocol: 120,
 } as const;

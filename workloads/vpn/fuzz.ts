@@ -1,5 +1,6 @@
 /**
- * `npm run fuzz -- vpn [--count 1000000] [--seed N] [--strategy S]`: feeds mutated and random
+ * `npm run fuzz -- vpn [--target data|control] [--count 1000000] [--seed N] [--strategy S]`.
+ * `--target control`: the control channel (./control-fuzz.ts). `--target data` (default) feeds mutated and random
  * packets to the data-channel decoders (P_DATA_V2 with AES-256-GCM and ChaCha20-Poly1305,
  * static-key CBC+HMAC, and the null cipher, whose decoder reaches past authentication) and checks
  * one law per packet, in the spirit of ocaml-cstruct's fuzz test: `open` never throws; either it
@@ -11,6 +12,7 @@ import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.
 import { OpenResult, droppedTotal, type DataChannel } from '../../stack/openvpn/data-channel.js';
 import { staticKeyFromBytes } from '../../stack/openvpn/static-key.js';
 import { buildChannel, type VpnCipher } from './ciphers.js';
+import { runControlFuzz } from './control-fuzz.js';
 
 /** A bad `npm run fuzz -- vpn` command line. */
 export class VpnFuzzUsageError extends Error {
@@ -22,6 +24,8 @@ export class VpnFuzzUsageError extends Error {
 }
 
 export interface VpnFuzzOptions {
+  /** Default 'data' (runVpnFuzz itself fuzzes the data channel; main dispatches 'control'). */
+  target?: 'data' | 'control';
   packets: number;
   seed: number;
   strategy: string;
@@ -149,25 +153,36 @@ export function runVpnFuzz(o: VpnFuzzOptions): VpnFuzzResult {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const o: VpnFuzzOptions = { packets: 1_000_000, seed: 1, strategy: 'pooled' };
+  const o: VpnFuzzOptions = { target: 'data', packets: 1_000_000, seed: 1, strategy: 'pooled' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const v = argv[++i];
     if (flag === '--help' || flag === '-h') {
-      console.log('usage: npm run fuzz -- vpn [--count 1000000] [--seed 1] [--strategy pooled|uint8array|one-big-struct|poisoning]\nexample: npm run fuzz -- vpn --count 100000 --seed 7 --strategy poisoning');
+      console.log('usage: npm run fuzz -- vpn [--target data|control] [--count 1000000] [--seed 1] [--strategy pooled|uint8array|one-big-struct|poisoning]\nexample: npm run fuzz -- vpn --target control --count 100000 --seed 7 --strategy poisoning');
       return;
     }
     if (v === undefined) throw new VpnFuzzUsageError(`${flag} needs a value`);
-    if (flag === '--count' || flag === '--packets') o.packets = Number(v);
+    if (flag === '--target') {
+      if (v !== 'data' && v !== 'control') throw new VpnFuzzUsageError(`--target ${v}: use data or control`);
+      o.target = v;
+    } else if (flag === '--count' || flag === '--packets') o.packets = Number(v);
     else if (flag === '--seed') o.seed = Number(v);
     else if (flag === '--strategy') {
       if (!isMakeableStrategyName(v)) throw new VpnFuzzUsageError(`--strategy ${v}: use uint8array, pooled, one-big-struct or poisoning`);
       o.strategy = v;
     }
-    else throw new VpnFuzzUsageError(`unknown flag ${flag}: use --count, --seed, --strategy`);
+    else throw new VpnFuzzUsageError(`unknown flag ${flag}: use --target, --count, --seed, --strategy`);
     if (!Number.isInteger(o.packets) || o.packets < 1 || !Number.isInteger(o.seed)) throw new VpnFuzzUsageError('--count and --seed take positive integers');
   }
   const t0 = performance.now();
+  if (o.target === 'control') {
+    const c = runControlFuzz(o.packets, rng(o.seed), o.strategy);
+    const sec = ((performance.now() - t0) / 1000).toFixed(1);
+    console.log(`vpn control fuzz: ${c.packets} datagrams in ${sec} s (seed ${o.seed}, ${o.strategy}): ${c.decoded} decoded, ${c.sessions} sessions, ${c.violations.length} law violations`);
+    for (const v of c.violations) console.log(`  violation: ${v}`);
+    if (c.violations.length > 0) process.exitCode = 1;
+    return;
+  }
   const res = runVpnFuzz(o);
   const s = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`vpn fuzz: ${res.packets} packets in ${s} s (seed ${o.seed}, ${o.strategy}): ${res.accepted} accepted, ${res.dropped} dropped, ${res.violations.length} law violations`);

@@ -1,7 +1,9 @@
 /**
- * `npm run serve -- vpn [--port 1194] [--remote-port N] [--secret KEYFILE] [--cipher aes-256-cbc-hmac]
- * [--direction 0|1] [--strategy pooled] [--ping-ms 1000] [--seconds N]`: our OpenVPN data-channel
- * endpoint on 127.0.0.1, for the real `openvpn --dev null --secret KEY` as its peer.
+ * `npm run serve -- vpn …`: our OpenVPN endpoint on 127.0.0.1, in one of two modes.
+ * - TLS mode (`--tls --ca CA.pem --cert SERVER.pem --key SERVER.key [--data-ciphers A,B]`): a server
+ *   for the real `openvpn` client (`client`, `dev tun`): control channel, AEAD data channel, and the
+ *   host at 10.8.0.1 (ICMP, UDP echo on 7, HTTP on 80) — ./tls-server.ts.
+ * - Static-key mode (default): the data channel only, for `openvpn --dev null --secret KEY`.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +13,9 @@ import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.
 import { formatStaticKey, parseStaticKey, type KeyDirection } from '../../stack/openvpn/static-key.js';
 import { VPN_CIPHERS, isVpnCipher, type VpnCipher } from './ciphers.js';
 import { VpnUdpEndpoint } from './udp-endpoint.js';
+import { VpnTlsServer } from './tls-server.js';
+import { AEAD_ALGORITHMS, isAeadAlgorithm, type AeadAlgorithm } from '../../stack/crypto/crypto-backend.js';
+import { OPENVPN_CIPHER_NAMES } from '../../stack/openvpn/server-session.js';
 import { FlagReader } from '../serve-flags.js';
 
 export class VpnServeUsageError extends Error {
@@ -21,7 +26,20 @@ export class VpnServeUsageError extends Error {
   }
 }
 
-export const VPN_SERVE_HELP = `usage: npm run serve -- vpn [--port 1194] [--remote-port N] [--secret KEYFILE] [--cipher aes-256-cbc-hmac] [--direction 0|1] [--strategy pooled] [--ping-ms 1000] [--seconds N]
+export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --cert SERVER.pem --key SERVER.key [--port 1194] [--strategy pooled] [--data-ciphers A,B] [--seconds N]
+       npm run serve -- vpn [--port 1194] [--remote-port N] [--secret KEYFILE] [--cipher aes-256-cbc-hmac] [--direction 0|1] [--strategy pooled] [--ping-ms 1000] [--seconds N]
+ TLS mode (an OpenVPN 2.6 server for the real openvpn client with dev tun; pushes 10.8.0.2/24,
+ hosts 10.8.0.1: ICMP echo, UDP echo on 7, HTTP on 80 with GET /bytes/N):
+  --tls             TLS mode (needs --ca, --cert, --key)
+  --ca FILE         CA certificate(s), PEM: client certificates must chain to one of them
+  --cert FILE       server certificate (chain), PEM, leaf first
+  --key FILE        server private key, PEM (ECDSA P-256, Ed25519 or RSA)
+  --data-ciphers L  comma- or colon-separated, our preference order (default AES-256-GCM,AES-128-GCM,CHACHA20-POLY1305)
+  --tls-crypt FILE  a --tls-crypt (v1) key (openvpn --genkey tls-crypt FILE): control packets must
+                    authenticate under it; the client needs the same key (tls-crypt FILE)
+  --key-derivation K  auto (TLS-EKM when the client offers it, else the OpenVPN PRF; default) or
+                    openvpn-prf (always the PRF: exercises the path of clients without TLS-EKM)
+ Static-key mode (the data channel only, for openvpn --dev null --secret KEY):
   --port N          UDP port on 127.0.0.1 (default 1194; 0 = any free port, printed on start)
   --remote-port N   the peer's port on 127.0.0.1 (default: learnt from its first authenticated packet)
   --secret FILE     OpenVPN static key (openvpn --genkey secret FILE); default: a fresh key, path printed
@@ -30,11 +48,18 @@ export const VPN_SERVE_HELP = `usage: npm run serve -- vpn [--port 1194] [--remo
   --strategy S      buffer strategy: uint8array, pooled, one-big-struct, poisoning (default pooled)
   --ping-ms N       our keepalive interval (default 1000; 0 = none)
   --seconds N       stop after N seconds (default: run until Ctrl-C)
+example: npm run serve -- vpn --tls --ca ca.pem --cert server.pem --key server.key --port 1194 &
+         openvpn --client --dev tun --proto udp --remote 127.0.0.1 1194 --ca ca.pem --cert client.pem --key client.key \
+                 --data-ciphers AES-256-GCM --nobind --tls-version-min 1.3
 example: npm run serve -- vpn --port 1195 --remote-port 1194 --secret static.key &
          openvpn --dev null --secret static.key --cipher AES-256-CBC --auth SHA256 --ping 1 --ping-restart 4 \\
                  --proto udp --local 127.0.0.1 --remote 127.0.0.1 --lport 1194 --rport 1195 --verb 4`;
 
 export interface VpnServeOptions {
+  /** TLS mode: the three PEM files; null in static-key mode. */
+  tls: { caFile: string; certFile: string; keyFile: string; tlsCryptFile: string | null } | null;
+  dataCiphers: AeadAlgorithm[];
+  keyDerivation: 'auto' | 'openvpn-prf';
   port: number;
   remotePort: number | undefined;
   secretFile: string | null;
@@ -46,7 +71,13 @@ export interface VpnServeOptions {
 }
 
 export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'help' {
-  const o: VpnServeOptions = { port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null };
+  let tls = false;
+  let caFile: string | null = null;
+  let certFile: string | null = null;
+  let keyFile: string | null = null;
+  let tlsCryptFile: string | null = null;
+  let staticOnly: string | null = null;
+  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null };
   const flags = new FlagReader(argv, VPN_SERVE_HELP, (m) => new VpnServeUsageError(m));
   for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
     switch (flag) {
@@ -56,19 +87,47 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
       case '--port':
         o.port = flags.int(0, 65535);
         break;
+      case '--tls':
+        tls = true;
+        break;
+      case '--ca':
+        caFile = flags.value();
+        break;
+      case '--cert':
+        certFile = flags.value();
+        break;
+      case '--key':
+        keyFile = flags.value();
+        break;
+      case '--tls-crypt':
+        tlsCryptFile = flags.value();
+        break;
+      case '--data-ciphers':
+        o.dataCiphers = parseDataCiphers(flags.value());
+        break;
+      case '--key-derivation': {
+        const k = flags.value();
+        if (k !== 'auto' && k !== 'openvpn-prf') throw new VpnServeUsageError(`--key-derivation ${k}: use auto or openvpn-prf`);
+        o.keyDerivation = k;
+        break;
+      }
       case '--remote-port':
+        staticOnly = flag;
         o.remotePort = flags.int(1, 65535);
         break;
       case '--secret':
+        staticOnly = flag;
         o.secretFile = flags.value();
         break;
       case '--cipher': {
+        staticOnly = flag;
         const c = flags.value();
         if (!isVpnCipher(c)) throw new VpnServeUsageError(`--cipher ${c}: use one of ${VPN_CIPHERS.join(', ')}`);
         o.cipher = c;
         break;
       }
       case '--direction': {
+        staticOnly = flag;
         const d = flags.int(0, 1);
         o.direction = d === 0 ? 0 : 1;
         break;
@@ -89,7 +148,25 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
         throw new VpnServeUsageError(`unknown flag ${flag}\n${VPN_SERVE_HELP}`);
     }
   }
+  if (tls) {
+    if (staticOnly !== null) throw new VpnServeUsageError(`${staticOnly} is a static-key flag: TLS mode negotiates its keys and cipher (use --data-ciphers)`);
+    if (caFile === null || certFile === null || keyFile === null) throw new VpnServeUsageError(`--tls needs --ca, --cert and --key (PEM files)\n${VPN_SERVE_HELP}`);
+    o.tls = { caFile, certFile, keyFile, tlsCryptFile };
+  } else if (caFile !== null || certFile !== null || keyFile !== null || tlsCryptFile !== null) {
+    throw new VpnServeUsageError('--ca, --cert, --key and --tls-crypt belong to TLS mode: add --tls');
+  }
   return o;
+}
+
+/** `--data-ciphers` in OpenVPN's names (case-insensitive), separated by commas or colons. */
+export function parseDataCiphers(list: string): AeadAlgorithm[] {
+  const out: AeadAlgorithm[] = [];
+  for (const name of list.split(/[,:]/)) {
+    const a = name.trim().toLowerCase();
+    if (!isAeadAlgorithm(a)) throw new VpnServeUsageError(`--data-ciphers: unknown cipher '${name}': use ${AEAD_ALGORITHMS.map((x) => OPENVPN_CIPHER_NAMES[x]).join(', ')}`);
+    if (!out.includes(a)) out.push(a);
+  }
+  return out;
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -98,6 +175,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(VPN_SERVE_HELP);
     return;
   }
+  if (o.tls !== null) return serveTls(o, o.tls);
   let secretFile = o.secretFile;
   if (secretFile === null) {
     secretFile = join(mkdtempSync(join(tmpdir(), 'buflab-vpn-')), 'static.key');
@@ -130,4 +208,46 @@ export async function main(argv: readonly string[]): Promise<void> {
   clearInterval(status);
   report();
   await endpoint.close();
+}
+
+async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['tls']>): Promise<void> {
+  const read = (file: string, what: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new VpnServeUsageError(`${what} ${file}: ${(err as Error).message}`);
+    }
+  };
+  const server = new VpnTlsServer({
+    caPem: read(files.caFile, '--ca'),
+    certPem: read(files.certFile, '--cert'),
+    keyPem: read(files.keyFile, '--key'),
+    strategy: o.strategy,
+    dataCiphers: o.dataCiphers,
+    keyDerivation: o.keyDerivation,
+    ...(files.tlsCryptFile === null ? {} : { tlsCrypt: parseStaticKey(read(files.tlsCryptFile, '--tls-crypt')) }),
+    port: o.port,
+  });
+  const port = await server.start();
+  console.log(`vpn: OpenVPN TLS server on 127.0.0.1:${port} (strategy ${o.strategy}; data ciphers ${o.dataCiphers.map((a) => OPENVPN_CIPHER_NAMES[a]).join(':')}); pushes 10.8.0.2/24, hosts 10.8.0.1 (ICMP, UDP echo 7, HTTP 80)`);
+  const report = (): void => {
+    const c = server.counters;
+    const d = server.dataStats;
+    const h = server.host;
+    console.log(
+      `sessions started ${c.sessionsStarted} established ${c.sessionsEstablished} renegotiations ${c.renegotiations} closed ${c.sessionsClosed}${server.lastCloseReason !== null ? ` (last: ${server.lastCloseReason})` : ''}; ` +
+        `datagrams in ${c.datagramsIn} out ${c.datagramsOut}; inner ${c.innerPackets}; icmp echo ${h.icmp.counters.echoReplies}; http requests ${h.http.requests} bytes ${h.http.bytesServed}; ` +
+        `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}`,
+    );
+  };
+  const status = setInterval(report, 5_000);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (o.seconds !== null) setTimeout(stop, o.seconds * 1000).unref();
+  });
+  clearInterval(status);
+  report();
+  await server.close();
 }

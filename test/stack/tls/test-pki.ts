@@ -1,7 +1,8 @@
 /**
  * Test certificates made at test time with the `openssl` CLI (a real peer: call only after
  * `peer('openssl')`): a P-256 CA and server certificates for `localhost` / 127.0.0.1 with an ECDSA
- * P-256, Ed25519 or RSA key, plus a second, unrelated CA for unknown-CA tests.
+ * P-256, Ed25519 or RSA key, plus a second, unrelated CA for unknown-CA tests, and P-256 client
+ * certificates (`CN=client`) from each CA (client authentication: OpenVPN's TLS mode).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,9 @@ export interface TestPki {
   caPem: string;
   caFile: string;
   otherCaPem: string;
+  /** A client certificate from `ca` and one from the unrelated `other-ca`. */
+  client: { certFile: string; keyFile: string; certPem: string; keyPem: string };
+  otherClient: { certFile: string; keyFile: string; certPem: string; keyPem: string };
   server: Record<TestKeyType, { certPem: string; keyPem: string; certFile: string; keyFile: string }>;
   cleanup(): void;
 }
@@ -49,8 +53,17 @@ export function makeTestPki(): TestPki {
       keyFile: join(dir, `${t}.key`),
     };
   }
+  writeFileSync(join(dir, 'client.cnf'), 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
+  const client = (name: string, ca: string): TestPki['client'] => {
+    openssl(['genpkey', ...keyArgs.ec, '-out', `${name}.key`], dir);
+    openssl(['req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=client'], dir);
+    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', 'client.cnf'], dir);
+    return { certFile: join(dir, `${name}.pem`), keyFile: join(dir, `${name}.key`), certPem: readFileSync(join(dir, `${name}.pem`), 'utf8'), keyPem: readFileSync(join(dir, `${name}.key`), 'utf8') };
+  };
   return {
     dir,
+    client: client('client', 'ca'),
+    otherClient: client('other-client', 'other-ca'),
     caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'),
     caFile: join(dir, 'ca.pem'),
     otherCaPem: readFileSync(join(dir, 'other-ca.pem'), 'utf8'),

@@ -8,11 +8,21 @@ import { testStaticKey } from '../../stack/openvpn/helpers.js';
 describe('serve vpn arguments', () => {
   it('has defaults that speak to openvpn --secret', () => {
     expect(parseVpnServeArgs([])).toEqual({
+      tls: null, dataCiphers: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305'], keyDerivation: 'auto',
       port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null,
     });
     const o = parseVpnServeArgs(['--port', '0', '--remote-port', '1195', '--cipher', 'chacha20-poly1305', '--direction', '1', '--seconds', '3']);
     expect(o).toMatchObject({ port: 0, remotePort: 1195, cipher: 'chacha20-poly1305', direction: 1, seconds: 3 });
     expect(parseVpnServeArgs(['--help'])).toBe('help');
+  });
+
+  it('TLS mode: the fixed flags, --data-ciphers in OpenVPN names and our order', () => {
+    const o = parseVpnServeArgs(['--tls', '--ca', 'CA.pem', '--cert', 'SERVER.pem', '--key', 'SERVER.key', '--port', '1195', '--strategy', 'one-big-struct', '--data-ciphers', 'CHACHA20-POLY1305,aes-128-gcm']);
+    expect(o).toMatchObject({ tls: { caFile: 'CA.pem', certFile: 'SERVER.pem', keyFile: 'SERVER.key' }, port: 1195, strategy: 'one-big-struct', dataCiphers: ['chacha20-poly1305', 'aes-128-gcm'] });
+    expect(() => parseVpnServeArgs(['--tls', '--ca', 'CA.pem'])).toThrow(/--tls needs --ca, --cert and --key/);
+    expect(() => parseVpnServeArgs(['--tls', '--ca', 'a', '--cert', 'b', '--key', 'c', '--secret', 'k'])).toThrow(/--secret is a static-key flag/);
+    expect(() => parseVpnServeArgs(['--ca', 'a'])).toThrow(/add --tls/);
+    expect(() => parseVpnServeArgs(['--tls', '--data-ciphers', 'BF-CBC'])).toThrow(expect.objectContaining({ code: 'E_SERVE_USAGE', message: expect.stringMatching(/unknown cipher 'BF-CBC'/) }));
   });
 
   it('refuses bad flags with a code and the usage', () => {

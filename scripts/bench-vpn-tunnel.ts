@@ -1,0 +1,183 @@
+/**
+ * `npx tsx scripts/bench-vpn-tunnel.ts [--rounds 3] [--mib 50] [--cipher AES-256-GCM]
+ * [--strategy a,b] [--allocator glibc,jemalloc] [--no-anchor]` (root): tunnel throughput of
+ * `npm run serve -- vpn --tls` through the real openvpn 2.6 client and a tun device, per buffer
+ * strategy and native allocator, side by side with openvpn's own server (the anchor), in network
+ * namespaces made (and removed) here.
+ *
+ * - Namespace S holds every server and the client (`remote 127.0.0.1 PORT`, the stock config).
+ *   Ours: one `serve -- vpn --tls` per strategy × allocator (LD_PRELOAD on the serve process,
+ *   checked in /proc/PID/maps), each hosting 10.8.0.1 on our own stack.
+ * - The anchor: `openvpn --server` (TLS 1.3, same certificates and ciphers, DCO off) on a tun
+ *   device that is moved, once openvpn holds it, into namespace H, where 10.8.0.1 is configured
+ *   and a node:http server answers the same `GET /bytes/N` — "an HTTP server behind its tun in a
+ *   second namespace". (Its TCP is the kernel's; ours is the project's, in the serve process.)
+ * - Each round visits every server in a fresh random order (interleaved rounds, so drift spreads
+ *   evenly): start the client, `curl` N MiB from 10.8.0.1 (sha256 checked), stop the client.
+ *
+ * Reported per server: median MiB/s, median server CPU ms per MiB (user + system of the server
+ * process from /proc/PID/stat; for the anchor the openvpn process alone — its TCP and HTTP run in
+ * the kernel and a separate process), and the median of the within-round ratios ours / openvpn.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median } from '../harness/stats/sample-stats.js';
+import { allocatorPath, isAllocatorName, preloadEnv } from '../allocators/native-allocators.js';
+
+const NS = `buflab-vpnbench-${process.pid}`;
+const NS_HTTP = `buflab-vpnbench-http-${process.pid}`;
+const ANCHOR = 'openvpn';
+/** The anchor's HTTP server: the same GET /bytes/N as ours (byte i = i mod 256), on node:http. */
+const ANCHOR_HTTP = `const pat = Buffer.from(Uint8Array.from({ length: 65536 }, (_, i) => i & 0xff));
+require('node:http').createServer((req, res) => {
+  const m = /^\\/bytes\\/(\\d+)$/.exec(req.url);
+  if (!m) { res.writeHead(404); res.end(); return; }
+  let left = Number(m[1]);
+  res.writeHead(200, { 'Content-Length': left });
+  const pump = () => { while (left > 0) { const n = Math.min(left, 65536); left -= n; if (!res.write(pat.subarray(0, n))) { res.once('drain', pump); return; } } res.end(); };
+  pump();
+}).listen(80, '10.8.0.1', () => console.log('http up'));`;
+const CLK_TCK = 100;
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+const rounds = Number(flag('--rounds', '3'));
+const mib = Number(flag('--mib', '50'));
+const cipher = flag('--cipher', 'AES-256-GCM');
+const strategies = flag('--strategy', 'uint8array,pooled,one-big-struct').split(',');
+const allocators = flag('--allocator', 'glibc').split(',');
+const anchor = !process.argv.includes('--no-anchor');
+for (const a of allocators) if (!isAllocatorName(a)) throw new Error(`--allocator ${a}: use glibc, jemalloc, tcmalloc or mimalloc`);
+
+function sh(cmd: string, args: string[], cwd?: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'latin1', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+}
+
+function makePki(dir: string): void {
+  const o = (args: string[]): void => void sh('openssl', args, dir);
+  o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=bench-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  for (const who of ['server', 'client']) {
+    o(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${who}.key`]);
+    o(['req', '-new', '-key', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who}`]);
+    o(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '1']);
+  }
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+  // Fields 14 and 15 (utime, stime) of proc(5), counted here from field 3 at index 0.
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+async function stop(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null) return;
+  const done = new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill('SIGTERM');
+  await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+  if (c.exitCode === null) c.kill('SIGKILL');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'buflab-vpnbench-'));
+  makePki(dir);
+  const expected = createHash('sha256').update(Buffer.from(Uint8Array.from({ length: mib << 20 }, (_, i) => i & 0xff))).digest('hex');
+  sh('ip', ['netns', 'add', NS]);
+  sh('ip', ['netns', 'add', NS_HTTP]);
+  const servers: { strategy: string; port: number; proc: ChildProcess; out: () => string }[] = [];
+  const helpers: ChildProcess[] = [];
+  const start = (ns: string, cmd: string, args: string[], env: Record<string, string> = {}): { proc: ChildProcess; out: () => string } => {
+    const proc = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    return { proc, out: () => out };
+  };
+  try {
+    sh('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
+    let port = 1194;
+    for (const strategy of strategies) {
+      for (const allocator of allocators) {
+        const name = allocators.length > 1 ? `${strategy}/${allocator}` : strategy;
+        const env = isAllocatorName(allocator) ? preloadEnv(allocator, allocatorPath(allocator)) : {};
+        const p = start(NS, process.execPath, ['--import', 'tsx', 'harness/cli/serve.ts', 'vpn', '--tls', '--ca', join(dir, 'ca.pem'), '--cert', join(dir, 'server.pem'), '--key', join(dir, 'server.key'), '--port', String(port), '--strategy', strategy], env);
+        servers.push({ strategy: name, port: port++, ...p });
+        if (env.LD_PRELOAD !== undefined) {
+          await waitFor(() => p.out().includes('OpenVPN TLS server'), 30_000);
+          // The allocator axis is real only if the library is mapped into the serve process.
+          if (!readFileSync(`/proc/${p.proc.pid!}/maps`, 'latin1').includes(env.LD_PRELOAD)) throw new Error(`${name}: ${env.LD_PRELOAD} is not mapped into the serve process`);
+        }
+      }
+    }
+    if (anchor) {
+      // The anchor's tun is created here, opened by openvpn in S, then moved to H (see the module comment).
+      sh('ip', ['netns', 'exec', NS_HTTP, 'ip', 'link', 'set', 'lo', 'up']);
+      sh('ip', ['netns', 'exec', NS, 'ip', 'tuntap', 'add', 'dev', 'tunanchor', 'mode', 'tun']);
+      writeFileSync(join(dir, 'server.conf'), ['dev tunanchor', 'dev-type tun', 'proto udp', 'local 127.0.0.1', `port ${port}`, 'topology subnet', 'server 10.8.0.0 255.255.255.0', `ca ${join(dir, 'ca.pem')}`, `cert ${join(dir, 'server.pem')}`, `key ${join(dir, 'server.key')}`, 'dh none', 'tls-version-min 1.3', 'data-ciphers AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305', 'ifconfig-noexec', 'route-noexec', 'disable-dco', 'keepalive 10 60', 'verb 3', ''].join('\n'));
+      const p = start(NS, 'openvpn', ['--config', join(dir, 'server.conf')]);
+      servers.push({ strategy: ANCHOR, port: port++, ...p });
+      if (!(await waitFor(() => p.out().includes('Initialization Sequence Completed'), 30_000))) throw new Error(`openvpn server did not start: ${p.out()}`);
+      sh('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'tunanchor', 'netns', NS_HTTP]);
+      sh('ip', ['netns', 'exec', NS_HTTP, 'ip', 'addr', 'add', '10.8.0.1/24', 'dev', 'tunanchor']);
+      sh('ip', ['netns', 'exec', NS_HTTP, 'ip', 'link', 'set', 'tunanchor', 'up']);
+      const http = start(NS_HTTP, process.execPath, ['-e', ANCHOR_HTTP]);
+      helpers.push(http.proc);
+      if (!(await waitFor(() => http.out().includes('http up'), 10_000))) throw new Error(`anchor http server did not start: ${http.out()}`);
+    }
+    for (const s of servers) if (s.strategy !== ANCHOR && !(await waitFor(() => s.out().includes('OpenVPN TLS server'), 30_000))) throw new Error(`server ${s.strategy} did not start: ${s.out()}`);
+    const results = new Map<string, { mibPerS: number[]; cpuMsPerMiB: number[]; ratio: number[] }>(servers.map((s) => [s.strategy, { mibPerS: [], cpuMsPerMiB: [], ratio: [] }]));
+    for (let r = 0; r < rounds; r++) {
+      const order = [...servers].sort(() => Math.random() - 0.5);
+      for (const s of order) {
+        const log = join(dir, `client-${s.strategy}-${r}.log`);
+        const conf = join(dir, 'client.ovpn');
+        writeFileSync(conf, ['client', 'dev tun', 'proto udp', `remote 127.0.0.1 ${s.port}`, `ca ${join(dir, 'ca.pem')}`, `cert ${join(dir, 'client.pem')}`, `key ${join(dir, 'client.key')}`, `data-ciphers ${cipher}`, 'nobind', 'tls-version-min 1.3', 'verb 3', `log ${log}`, ''].join('\n'));
+        writeFileSync(log, '');
+        const client = spawn('ip', ['netns', 'exec', NS, 'openvpn', '--config', conf], { stdio: 'ignore' });
+        try {
+          if (!(await waitFor(() => readFileSync(log, 'latin1').includes('Initialization Sequence Completed'), 30_000))) throw new Error(`client did not connect to ${s.strategy}: ${readFileSync(log, 'latin1')}`);
+          const cpu0 = cpuSeconds(s.proc.pid!);
+          const t0 = performance.now();
+          const body = execFileSync('ip', ['netns', 'exec', NS, 'curl', '-s', '--fail', '-m', '300', `http://10.8.0.1/bytes/${mib << 20}`], { maxBuffer: (mib << 20) + 1024 });
+          const seconds = (performance.now() - t0) / 1000;
+          const cpu = cpuSeconds(s.proc.pid!) - cpu0;
+          if (createHash('sha256').update(body).digest('hex') !== expected) throw new Error(`${s.strategy}: wrong sha256 of the body`);
+          const res = results.get(s.strategy)!;
+          res.mibPerS.push(mib / seconds);
+          res.cpuMsPerMiB.push((cpu * 1000) / mib);
+          console.log(`round ${r + 1} ${s.strategy}: ${(mib / seconds).toFixed(1)} MiB/s, server CPU ${((cpu * 1000) / mib).toFixed(1)} ms/MiB`);
+        } finally {
+          await stop(client);
+        }
+      }
+      // Within-round ratios against the anchor (paired: same round, same machine state).
+      const a = results.get(ANCHOR);
+      if (a !== undefined && a.mibPerS.length === r + 1) for (const [, v] of results) v.ratio.push(v.mibPerS[r]! / a.mibPerS[r]!);
+    }
+    console.log(`\n${cipher}, ${mib} MiB per curl, ${rounds} interleaved rounds (medians):`);
+    console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (median within-round ratio) |' : ''}\n| --- | --- | --- |${anchor ? ' --- |' : ''}`);
+    for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${(100 * median(v.ratio)).toFixed(0)}% |` : ''}`);
+  } finally {
+    for (const s of servers) await stop(s.proc);
+    for (const h of helpers) await stop(h);
+    execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'del', NS_HTTP], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,73 @@
+/**
+ * The host inside the tunnel (the seeds' "static website server behind the OpenVPN gateway"), on the
+ * project's own stack over a point-to-point link: IPv4 at `localIp`, ICMP echo, UDP echo on port 7
+ * (RFC 862), and HTTP/1.1 on port 80 over the project's TCP (`GET /bytes/N`, ./bytes-http.ts).
+ * Every buffer goes through `strategy`; the link hands outgoing packets to `transmit` with the
+ * carrier's headroom already reserved (the VPN seals them in place).
+ *
+ * TCP timers run in `tick()` (call it every few ms; the server does every 10 ms).
+ */
+import { newTxFrame, type BufferStrategy, type RxCursor, type TxFrame } from '../../allocators/buffer-strategy.js';
+import { IcmpEchoResponder } from '../../stack/icmp/echo-responder.js';
+import { Ipv4Layer } from '../../stack/ipv4/layer.js';
+import { PointToPointLink } from '../../stack/link/point-to-point.js';
+import { TcpLayer } from '../../stack/tcp/layer.js';
+import { UdpLayer } from '../../stack/udp/layer.js';
+import { serveBytesHttp, type BytesHttpCounters } from './bytes-http.js';
+
+export const UDP_ECHO_PORT = 7;
+export const HTTP_PORT = 80;
+
+export interface TunnelHostOptions {
+  strategy: BufferStrategy;
+  /** Where each connection's TCP buffers come from (see TcpLayerOptions.bufferStrategy). */
+  tcpBufferStrategy: BufferStrategy;
+  /** Our address and the one peer's, as 32-bit numbers. */
+  localIp: number;
+  peerIp: number;
+  /** The tunnel's MTU (the client's tun-mtu, 1500 by default). */
+  mtuBytes: number;
+  /** Bytes the carrier prepends (the data channel's header). */
+  carrierHeadroomBytes: number;
+  /** Takes one IPv4 packet and releases the frame; false when dropped. */
+  transmit: (frame: TxFrame) => boolean;
+}
+
+export class TunnelHost {
+  readonly link: PointToPointLink;
+  readonly ipv4: Ipv4Layer;
+  readonly icmp: IcmpEchoResponder;
+  readonly udp: UdpLayer;
+  readonly tcp: TcpLayer;
+  readonly http: BytesHttpCounters;
+  private readonly echoFrame: TxFrame = newTxFrame();
+
+  constructor(o: TunnelHostOptions) {
+    this.link = new PointToPointLink(o.strategy, o.mtuBytes, o.carrierHeadroomBytes, o.transmit);
+    this.ipv4 = new Ipv4Layer(this.link, o.localIp);
+    // A point-to-point link has one neighbour; its "MAC" is never written.
+    this.ipv4.addNeighbour(o.peerIp, 0);
+    this.icmp = new IcmpEchoResponder(this.ipv4);
+    this.udp = new UdpLayer(this.ipv4);
+    this.udp.bind(UDP_ECHO_PORT, { onDatagram: (p, srcIp, srcPort) => this.echo(p, srcIp, srcPort) });
+    this.tcp = new TcpLayer(this.ipv4, { bufferStrategy: o.tcpBufferStrategy });
+    this.http = serveBytesHttp(this.tcp, HTTP_PORT);
+  }
+
+  /** One IPv4 packet from the tunnel; valid only during the call. */
+  input(cur: RxCursor): void {
+    this.link.input(cur);
+  }
+
+  tick(): void {
+    this.tcp.tick();
+  }
+
+  private echo(payload: RxCursor, srcIp: number, srcPort: number): void {
+    const f = this.echoFrame;
+    const n = payload.end - payload.start;
+    this.udp.beginDatagram(f, n);
+    this.udp.strategy.copy(payload.buf, payload.start, payload.end, f.buf, f.start);
+    this.udp.sendTo(f, UDP_ECHO_PORT, srcIp, srcPort);
+  }
+}
