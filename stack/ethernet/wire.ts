@@ -3,12 +3,12 @@
  * `(buf, offset)` where `offset` is the frame's first byte. No checks, no allocation.
  *
  * MAC addresses: in configuration and tests a MAC is one 48-bit unsigned integer held in a double
- * (exact below 2^53; `parseMac`, `formatMac`, `getMac`, `setMac`). On the data path a MAC is two
+ * (exact below 2^53; `parseMac`, `formatMac`, `getMac`). On the data path a MAC is two
  * 24-bit halves (`getMacHi` / `getMacLo`, the OUI and the NIC part): each always fits a V8 small
  * integer (Smi, 31 bits even with pointer compression), so reading and comparing a MAC per frame
  * never boxes a heap number, where a 48-bit double returned from a call does.
  */
-import { getU16, getU32, setU16, setU32 } from '../bytes.js';
+import { getU16, getU32 } from '../bytes.js';
 
 export const ETHERNET_HEADER_BYTES = 14;
 export const OFF_DST = 0;
@@ -40,6 +40,17 @@ export function setMacHalves(buf: Uint8Array, off: number, hi: number, lo: numbe
   buf[off + 4] = (lo >>> 8) & 0xff;
   buf[off + 5] = lo & 0xff;
 }
+/**
+ * Writes the whole 14-byte header at `buf[frame, frame + 14)`: destination and source MAC as
+ * 24-bit halves, then the EtherType. The one writer of this header: `EthernetLayer.send` and
+ * `encodeEthernetInto` both call it. Plain byte stores from small integers (V8 inlines it).
+ */
+export function writeEthernetHeader(buf: Uint8Array, frame: number, dstHi: number, dstLo: number, srcHi: number, srcLo: number, ethertype: number): void {
+  setMacHalves(buf, frame + OFF_DST, dstHi, dstLo);
+  setMacHalves(buf, frame + OFF_SRC, srcHi, srcLo);
+  buf[frame + OFF_ETHERTYPE] = (ethertype >>> 8) & 0xff;
+  buf[frame + OFF_ETHERTYPE + 1] = ethertype & 0xff;
+}
 /** Upper 24-bit half of a 48-bit MAC number (configuration time). */
 export function macHi(mac: number): number {
   return Math.floor(mac / HALF) & 0xff_ffff;
@@ -58,16 +69,8 @@ export function getMac(buf: Uint8Array, off: number): number {
   return getU16(buf, off) * 0x1_0000_0000 + getU32(buf, off + 2);
 }
 
-/** Writes a 48-bit MAC number at `off`. Not for the data path (see `setMacHalves`). */
-export function setMac(buf: Uint8Array, off: number, mac: number): void {
-  setU16(buf, off, Math.floor(mac / 0x1_0000_0000));
-  setU32(buf, off + 2, mac % 0x1_0000_0000);
-}
 export function getEthertype(buf: Uint8Array, frame: number): number {
   return getU16(buf, frame + OFF_ETHERTYPE);
-}
-export function setEthertype(buf: Uint8Array, frame: number, type: number): void {
-  setU16(buf, frame + OFF_ETHERTYPE, type);
 }
 
 /** `aa:bb:cc:dd:ee:ff` → 48-bit integer; throws `RangeError` on a malformed string (configuration). */

@@ -2,7 +2,7 @@
  * IPv4 header layout (RFC 791 §3.1): offsets and accessors at `(buf, offset)` where `offset` is the
  * header's first byte. No checks, no allocation. Addresses are unsigned 32-bit integers.
  */
-import { getU16, getU32, setU16, setU32 } from '../bytes.js';
+import { getU16, getU32, setU16 } from '../bytes.js';
 
 export const IPV4_MIN_HEADER_BYTES = 20;
 export const OFF_VERSION_IHL = 0;
@@ -30,44 +30,23 @@ export function getVersion(buf: Uint8Array, h: number): number {
 export function getHeaderBytes(buf: Uint8Array, h: number): number {
   return (buf[h + OFF_VERSION_IHL]! & 0x0f) * 4;
 }
-export function setVersionIhl(buf: Uint8Array, h: number, headerBytes: number): void {
-  buf[h + OFF_VERSION_IHL] = 0x40 | (headerBytes >>> 2);
-}
 export function getTos(buf: Uint8Array, h: number): number {
   return buf[h + OFF_TOS]!;
-}
-export function setTos(buf: Uint8Array, h: number, v: number): void {
-  buf[h + OFF_TOS] = v;
 }
 export function getTotalLength(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_TOTAL_LENGTH);
 }
-export function setTotalLength(buf: Uint8Array, h: number, v: number): void {
-  setU16(buf, h + OFF_TOTAL_LENGTH, v);
-}
 export function getId(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_ID);
-}
-export function setId(buf: Uint8Array, h: number, v: number): void {
-  setU16(buf, h + OFF_ID, v);
 }
 export function getFlagsFragment(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_FLAGS_FRAGMENT);
 }
-export function setFlagsFragment(buf: Uint8Array, h: number, v: number): void {
-  setU16(buf, h + OFF_FLAGS_FRAGMENT, v);
-}
 export function getTtl(buf: Uint8Array, h: number): number {
   return buf[h + OFF_TTL]!;
 }
-export function setTtl(buf: Uint8Array, h: number, v: number): void {
-  buf[h + OFF_TTL] = v;
-}
 export function getProtocol(buf: Uint8Array, h: number): number {
   return buf[h + OFF_PROTOCOL]!;
-}
-export function setProtocol(buf: Uint8Array, h: number, v: number): void {
-  buf[h + OFF_PROTOCOL] = v;
 }
 export function getChecksum(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_CHECKSUM);
@@ -75,6 +54,50 @@ export function getChecksum(buf: Uint8Array, h: number): number {
 export function setChecksum(buf: Uint8Array, h: number, v: number): void {
   setU16(buf, h + OFF_CHECKSUM, v);
 }
+/**
+ * Writes a whole 20-byte header (version 4, IHL 5, no options) at `buf[h, h + 20)`. The one writer
+ * of this header: `Ipv4Layer.send` (checksum computed incrementally from its template) and
+ * `encodeIpv4Into` (checksum 0, then summed and stored with `setChecksum`) both call it. Addresses
+ * come as 16-bit halves (see `getAddrHi`); every argument is a small integer, so nothing is boxed
+ * when V8 does not inline the call. Plain byte stores (a Uint8Array store keeps the low 8 bits).
+ */
+export function writeIpv4Header(
+  buf: Uint8Array,
+  h: number,
+  tos: number,
+  totalLength: number,
+  id: number,
+  flagsFragment: number,
+  ttl: number,
+  protocol: number,
+  checksum: number,
+  srcHi: number,
+  srcLo: number,
+  dstHi: number,
+  dstLo: number,
+): void {
+  buf[h + OFF_VERSION_IHL] = 0x45;
+  buf[h + OFF_TOS] = tos;
+  buf[h + OFF_TOTAL_LENGTH] = totalLength >>> 8;
+  buf[h + OFF_TOTAL_LENGTH + 1] = totalLength;
+  buf[h + OFF_ID] = id >>> 8;
+  buf[h + OFF_ID + 1] = id;
+  buf[h + OFF_FLAGS_FRAGMENT] = flagsFragment >>> 8;
+  buf[h + OFF_FLAGS_FRAGMENT + 1] = flagsFragment;
+  buf[h + OFF_TTL] = ttl;
+  buf[h + OFF_PROTOCOL] = protocol;
+  buf[h + OFF_CHECKSUM] = checksum >>> 8;
+  buf[h + OFF_CHECKSUM + 1] = checksum;
+  buf[h + OFF_SRC] = srcHi >>> 8;
+  buf[h + OFF_SRC + 1] = srcHi;
+  buf[h + OFF_SRC + 2] = srcLo >>> 8;
+  buf[h + OFF_SRC + 3] = srcLo;
+  buf[h + OFF_DST] = dstHi >>> 8;
+  buf[h + OFF_DST + 1] = dstHi;
+  buf[h + OFF_DST + 2] = dstLo >>> 8;
+  buf[h + OFF_DST + 3] = dstLo;
+}
+
 /**
  * An address as two 16-bit halves (`hi` = first two octets). Each half is a small integer, so
  * reading or writing an address this way never boxes a heap number even when a call is not
@@ -86,24 +109,14 @@ export function getAddrHi(buf: Uint8Array, at: number): number {
 export function getAddrLo(buf: Uint8Array, at: number): number {
   return getU16(buf, at + 2);
 }
-export function setAddrHalves(buf: Uint8Array, at: number, hi: number, lo: number): void {
-  setU16(buf, at, hi);
-  setU16(buf, at + 2, lo);
-}
 
 /** Not for the data path: the unsigned result ≥ 2^31 is a heap number (see `getAddrHi`). */
 export function getSrc(buf: Uint8Array, h: number): number {
   return getU32(buf, h + OFF_SRC);
 }
-export function setSrc(buf: Uint8Array, h: number, v: number): void {
-  setU32(buf, h + OFF_SRC, v);
-}
 /** Not for the data path (see `getSrc`). */
 export function getDst(buf: Uint8Array, h: number): number {
   return getU32(buf, h + OFF_DST);
-}
-export function setDst(buf: Uint8Array, h: number, v: number): void {
-  setU32(buf, h + OFF_DST, v);
 }
 
 /** `a.b.c.d` → unsigned 32-bit integer; throws `RangeError` on a malformed string (configuration). */

@@ -22,7 +22,7 @@
  * unless the application's answer carries the ACK), urgent data, simultaneous open.
  *
  * Bytes: the send buffer and the receive buffer each come from `alloc` of the layer's
- * `bufferStrategy` once per connection (released at CLOSED). Outgoing segments are built with `beginTx` (headroom for TCP + IPv4 +
+ * `bufferStrategy` once per connection (released at CLOSED). Outgoing segments are begun with `Ipv4Layer.beginPacket` (headroom for TCP + IPv4 +
  * Ethernet) and one counted copy out of the send buffer; incoming payloads are handed up with
  * `strategy.handUp` (copy, view or cursor per the strategy), valid only during `onData`.
  */
@@ -442,7 +442,7 @@ export class TcpConnection {
     o.tsVal = Math.floor(this.layer.clock()) >>> 0;
     o.tsEcr = this.tsRecent;
     const headerBytes = TCP_MIN_HEADER_BYTES + optionsBytes(o);
-    s.beginTx(f, n, { headroomBytes: headerBytes + this.layer.ipv4.headroomBytes, tailroomBytes: 0 });
+    this.layer.ipv4.beginPacket(f, n, headerBytes, 0);
     if (n > 0) {
       const cap = this.opts.sendBufferBytes;
       const at = (this.sendHead + bufOffset) % cap;

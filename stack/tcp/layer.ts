@@ -221,7 +221,7 @@ export class TcpLayer implements Ipv4Upper {
   sendControl(srcPort: number, dstIp: number, dstPort: number, seq: number, ack: number, flags: number): void {
     const s = this.ipv4.strategy;
     const f = this.ctlFrame;
-    s.beginTx(f, 0, { headroomBytes: TCP_MIN_HEADER_BYTES + this.ipv4.headroomBytes, tailroomBytes: 0 });
+    this.ipv4.beginPacket(f, 0, TCP_MIN_HEADER_BYTES, 0);
     s.prepend(f, TCP_MIN_HEADER_BYTES);
     setHeader(f.buf, f.start, srcPort, dstPort, seq, ack, TCP_MIN_HEADER_BYTES, flags, 0);
     setChecksum(f.buf, f.start, tcpChecksum(f.buf, f.start, f.end, this.ipv4.address, dstIp, false));

@@ -13,24 +13,31 @@ export const OFF_CHECKSUM = 6;
 export function getSrcPort(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_SRC_PORT);
 }
-export function setSrcPort(buf: Uint8Array, h: number, v: number): void {
-  setU16(buf, h + OFF_SRC_PORT, v);
-}
 export function getDstPort(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_DST_PORT);
 }
-export function setDstPort(buf: Uint8Array, h: number, v: number): void {
-  setU16(buf, h + OFF_DST_PORT, v);
-}
 export function getLength(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_LENGTH);
-}
-export function setLength(buf: Uint8Array, h: number, v: number): void {
-  setU16(buf, h + OFF_LENGTH, v);
 }
 export function getChecksum(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_CHECKSUM);
 }
 export function setChecksum(buf: Uint8Array, h: number, v: number): void {
   setU16(buf, h + OFF_CHECKSUM, v);
+}
+
+/**
+ * Writes the whole 8-byte header at `buf[h, h + 8)`. The one writer of this header: `UdpLayer.sendTo`
+ * (checksum 0, filled afterwards over the pseudo-header) and `encodeUdpInto` both call it. Plain
+ * byte stores (a Uint8Array store keeps the low 8 bits).
+ */
+export function writeUdpHeader(buf: Uint8Array, h: number, srcPort: number, dstPort: number, length: number, checksum: number): void {
+  buf[h + OFF_SRC_PORT] = srcPort >>> 8;
+  buf[h + OFF_SRC_PORT + 1] = srcPort;
+  buf[h + OFF_DST_PORT] = dstPort >>> 8;
+  buf[h + OFF_DST_PORT + 1] = dstPort;
+  buf[h + OFF_LENGTH] = length >>> 8;
+  buf[h + OFF_LENGTH + 1] = length;
+  buf[h + OFF_CHECKSUM] = checksum >>> 8;
+  buf[h + OFF_CHECKSUM + 1] = checksum;
 }

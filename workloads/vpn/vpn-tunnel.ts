@@ -86,8 +86,6 @@ export class VpnTunnel implements WorkloadInstance {
   private readonly sampleAt: Int32Array;
   /** The expected packet for the full comparison (allocated once). */
   private readonly expectScratch: Uint8Array;
-  private readonly headroomBytes: number;
-  private readonly layout: { headroomBytes: number; tailroomBytes: number };
   /** Whole seconds, refreshed every 1024 ops (the replay window's clock, OpenVPN's `now`). */
   private nowS = Math.floor(Date.now() / 1000);
   private sent = 0;
@@ -118,8 +116,6 @@ export class VpnTunnel implements WorkloadInstance {
     };
     this.client = make(0, CLIENT_MAC, CLIENT_IP, SERVER_MAC, SERVER_IP, this.link.a);
     this.server = make(1, SERVER_MAC, SERVER_IP, CLIENT_MAC, CLIENT_IP, this.link.b);
-    this.headroomBytes = this.client.stack.udp.headroomBytes + this.client.channel.layout.headroomBytes;
-    this.layout = { headroomBytes: this.headroomBytes, tailroomBytes: this.client.channel.layout.tailroomBytes };
     const outerPayload = this.client.channel.layout.headroomBytes + setup.sizeBytes + this.client.channel.layout.tailroomBytes;
     if (outerPayload > this.client.stack.udp.maxPayloadBytes) {
       throw new WorkloadConfigError(
@@ -141,7 +137,8 @@ export class VpnTunnel implements WorkloadInstance {
     if ((n & (FULL_CHECK_EVERY - 1)) === 0) this.nowS = Math.floor(Date.now() / 1000);
     // The tun device hands over one inner packet: copy the template, stamp its counter.
     const t = this.template.bytes;
-    st.beginTx(f, t.length, this.layout);
+    // The data channel's header and trailer reserved above UDP's (one way to begin a frame).
+    c.stack.udp.beginDatagram(f, t.length, c.channel.layout);
     st.copy(t, 0, t.length, f.buf, f.start);
     this.template.stamp(f.buf, f.start, n);
     if (!c.channel.seal(f)) {
