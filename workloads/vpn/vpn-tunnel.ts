@@ -13,6 +13,7 @@
  */
 import type { BufferStrategy, RxCursor, StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { emptyCounters, newRxCursor, newTxFrame } from '../../allocators/buffer-strategy.js';
+import { fillSeededBytes } from '../../allocators/prng.js';
 import type { CryptoBackend } from '../../stack/crypto/crypto-backend.js';
 import { parseMac } from '../../stack/ethernet/wire.js';
 import { parseIpv4 } from '../../stack/ipv4/wire.js';
@@ -41,13 +42,7 @@ const SAMPLES = 8;
 /** Deterministic 256-byte static key from the seed (the workload needs no key file). */
 function seededKey(seed: number): Uint8Array {
   const out = new Uint8Array(256);
-  let x = (seed | 0) ^ 0x5bd1e995 || 1;
-  for (let i = 0; i < out.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
+  fillSeededBytes(out, 0, out.length, seed ^ 0x5bd1e995);
   return out;
 }
 
