@@ -76,26 +76,28 @@ export function writeIpv4Header(
   dstHi: number,
   dstLo: number,
 ): void {
-  buf[h + OFF_VERSION_IHL] = 0x45;
-  buf[h + OFF_TOS] = tos;
-  buf[h + OFF_TOTAL_LENGTH] = totalLength >>> 8;
-  buf[h + OFF_TOTAL_LENGTH + 1] = totalLength;
-  buf[h + OFF_ID] = id >>> 8;
-  buf[h + OFF_ID + 1] = id;
-  buf[h + OFF_FLAGS_FRAGMENT] = flagsFragment >>> 8;
-  buf[h + OFF_FLAGS_FRAGMENT + 1] = flagsFragment;
-  buf[h + OFF_TTL] = ttl;
-  buf[h + OFF_PROTOCOL] = protocol;
-  buf[h + OFF_CHECKSUM] = checksum >>> 8;
-  buf[h + OFF_CHECKSUM + 1] = checksum;
-  buf[h + OFF_SRC] = srcHi >>> 8;
-  buf[h + OFF_SRC + 1] = srcHi;
-  buf[h + OFF_SRC + 2] = srcLo >>> 8;
-  buf[h + OFF_SRC + 3] = srcLo;
-  buf[h + OFF_DST] = dstHi >>> 8;
-  buf[h + OFF_DST + 1] = dstHi;
-  buf[h + OFF_DST + 2] = dstLo >>> 8;
-  buf[h + OFF_DST + 3] = dstLo;
+  // Literal offsets (the OFF_* above), not module constants: fewer bytecodes, so that V8 inlines
+  // it into the send path within its inlining budget.
+  buf[h] = 0x45;
+  buf[h + 1] = tos;
+  buf[h + 2] = totalLength >>> 8;
+  buf[h + 3] = totalLength;
+  buf[h + 4] = id >>> 8;
+  buf[h + 5] = id;
+  buf[h + 6] = flagsFragment >>> 8;
+  buf[h + 7] = flagsFragment;
+  buf[h + 8] = ttl;
+  buf[h + 9] = protocol;
+  buf[h + 10] = checksum >>> 8;
+  buf[h + 11] = checksum;
+  buf[h + 12] = srcHi >>> 8;
+  buf[h + 13] = srcHi;
+  buf[h + 14] = srcLo >>> 8;
+  buf[h + 15] = srcLo;
+  buf[h + 16] = dstHi >>> 8;
+  buf[h + 17] = dstHi;
+  buf[h + 18] = dstLo >>> 8;
+  buf[h + 19] = dstLo;
 }
 
 /**

@@ -18,16 +18,21 @@ import {
   type CbcHmacKey,
   type CryptoBackend,
 } from '../crypto/crypto-backend.js';
-import { decodeDataV2, decodeLongPacketId, newDataV2Header, newLongPacketId } from './packet.js';
+import { decodeLongPacketId, newLongPacketId } from './packet.js';
 import { ReplayWindow, DEFAULT_REPLAY_TIME_S, DEFAULT_REPLAY_WINDOW } from './replay-window.js';
 import { keysForDirection, type KeyDirection, type KeyPair, type StaticKey } from './static-key.js';
 import {
   DATA_V2_AAD_BYTES,
   OCC_MAGIC,
+  P_DATA_V2,
   PACKET_ID_BYTES,
   PACKET_ID_LONG_BYTES,
   PACKET_ID_MAX,
   PING_MAGIC,
+  getDataV2PacketId,
+  getKeyId,
+  getOpcode,
+  getPeerId,
   isExactly,
   setNoncePacketId,
   startsWith,
@@ -174,7 +179,6 @@ abstract class SealingChannel implements DataChannel {
 /** P_DATA_V2 with AES-GCM / ChaCha20-Poly1305 (or the null cipher when `backend` is `none`). */
 export class AeadDataChannel extends SealingChannel {
   readonly layout: FrameLayout;
-  private readonly rxHeader = newDataV2Header();
   private readonly sendKey: AeadKey;
   private readonly receiveKey: AeadKey;
   private readonly sendNonce = new Uint8Array(AEAD_NONCE_BYTES);
@@ -229,22 +233,22 @@ export class AeadDataChannel extends SealingChannel {
       this.stats.tooShort++;
       return OpenResult.DROPPED;
     }
-    const h = this.rxHeader;
-    // At least the header, tag included, was checked above: the only failure left is the opcode.
-    if (decodeDataV2(buf, s, e, h) !== 'ok') {
+    // The wire.ts getters directly, not decodeDataV2 into a header object: measured faster on
+    // this path (each check is counted apart, and the tag length was checked above).
+    if (getOpcode(buf, s) !== P_DATA_V2) {
       this.stats.badOpcode++;
       return OpenResult.DROPPED;
     }
-    if (h.keyId !== this.keyId) {
+    if (getKeyId(buf, s) !== this.keyId) {
       this.stats.badKeyId++;
       return OpenResult.DROPPED;
     }
-    if (this.expectPeerId >= 0 && h.peerId !== this.expectPeerId) {
+    if (this.expectPeerId >= 0 && getPeerId(buf, s) !== this.expectPeerId) {
       this.stats.badPeerId++;
       return OpenResult.DROPPED;
     }
     const aadEnd = s + DATA_V2_AAD_BYTES;
-    const pid = h.packetId;
+    const pid = getDataV2PacketId(buf, s);
     setNoncePacketId(this.receiveNonce, pid);
     const ps = aadEnd + this.tagBytes;
     if (!this.receiveKey.open(this.receiveNonce, buf, s, aadEnd, ps, e, aadEnd, this.strategy)) {

@@ -68,7 +68,10 @@ export function writeDataV2Header(buf: Uint8Array, off: number, keyId: number, p
   buf[off + 1] = peerId >>> 16;
   buf[off + 2] = peerId >>> 8;
   buf[off + 3] = peerId;
-  setU32(buf, off + DATA_V2_HEADER_BYTES, packetId);
+  buf[off + 4] = packetId >>> 24;
+  buf[off + 5] = packetId >>> 16;
+  buf[off + 6] = packetId >>> 8;
+  buf[off + 7] = packetId;
 }
 
 /** The AEAD nonce's variable part: the packet id in its first 4 bytes (the implicit IV follows). */
