@@ -1,13 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Load tests (soak runs against real load generators, packet floods) push both cores for seconds:
+ * beside other test files they starved children of unrelated tests into timeouts. They run as their
+ * own project, after everything else (`sequence.groupOrder`), one file at a time.
+ */
+const LOAD_TESTS = ['test/**/*-soak.test.ts', 'test/workloads/vpn/serve-flood.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Children and real peers (dig, openvpn, chromium) need more than the default 5 s.
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: keep load tests from starving each other.
     maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
+    projects: [
+      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: LOAD_TESTS, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'load', include: LOAD_TESTS, fileParallelism: false, sequence: { groupOrder: 1 } } },
+    ],
   },
 });

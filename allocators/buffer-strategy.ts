@@ -3,7 +3,7 @@
  *
  * The stack never calls `new Uint8Array`, `Buffer.alloc*`, `slice` or `concat` on the data path;
  * it asks the cell's strategy, so the strategy alone decides what is allocated and copied, and its
- * counters are exact numbers rather than estimates (see ../../shared/DESIGN.md, "How the stack talks
+ * counters are exact numbers rather than estimates (see docs/DESIGN.md, "How the stack talks
  * to a strategy").
  *
  * Bytes travel through the stack as *cursors*: a `(buf, start, end)` triple held in a small mutable
@@ -41,6 +41,21 @@ export interface StrategyCounters {
   foreignAllocations: number;
   /** Bytes of those foreign allocations. */
   foreignBytes: number;
+}
+
+/** The sum of several strategies' counters (a workload with one strategy per endpoint reports them together). */
+export function sumCounters(parts: Iterable<StrategyCounters>): StrategyCounters {
+  const sum = emptyCounters();
+  const keys = Object.keys(sum) as Array<keyof StrategyCounters>;
+  for (const c of parts) for (const k of keys) sum[k] += c[k];
+  return sum;
+}
+
+/** `after − before`, counter by counter (what happened between two readings). */
+export function diffCounters(after: StrategyCounters, before: StrategyCounters): StrategyCounters {
+  const d = emptyCounters();
+  for (const k of Object.keys(d) as Array<keyof StrategyCounters>) d[k] = after[k] - before[k];
+  return d;
 }
 
 export function emptyCounters(): StrategyCounters {

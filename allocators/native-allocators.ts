@@ -3,9 +3,11 @@
  * with LD_PRELOAD. V8 allocates ArrayBuffer backing stores with the native allocator, so this axis
  * matters most for strategies that allocate many ArrayBuffers (`uint8array`).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const ALLOCATOR_NAMES = ['glibc', 'jemalloc', 'tcmalloc', 'mimalloc'] as const;
 export type AllocatorName = (typeof ALLOCATOR_NAMES)[number];
@@ -119,11 +121,12 @@ export function verifyInProcess(name: AllocatorName, mapsText?: string): Verifie
       ALLOCATOR_NAMES.some((n) => NATIVE_ALLOCATORS[n].mapsNeedle !== null && l.includes(NATIVE_ALLOCATORS[n].mapsNeedle!)),
     );
     const libc = libs.find((l) => /\/libc\.so/.test(l)) ?? null;
+    const sha256 = libc ? sha256File(libc) : null;
     return {
       name,
       path: libc,
-      packageVersion: libc ? debianVersionOf(libc) : null,
-      sha256: libc ? sha256File(libc) : null,
+      packageVersion: libc ? cachedDebianVersionOf(libc, sha256) : null,
+      sha256,
       verified: intruder === undefined,
       ...(intruder ? { problem: `glibc cell but ${intruder} is mapped` } : {}),
     };
@@ -133,7 +136,39 @@ export function verifyInProcess(name: AllocatorName, mapsText?: string): Verifie
   if (path === null) {
     return { name, path: null, packageVersion: null, sha256: null, verified: false, problem: `${name} is not mapped into the process (LD_PRELOAD not applied?)` };
   }
-  return { name, path, packageVersion: debianVersionOf(path), sha256: sha256File(path), verified: true };
+  const sha256 = sha256File(path);
+  return { name, path, packageVersion: cachedDebianVersionOf(path, sha256), sha256, verified: true };
+}
+
+const DPKG_STATUS = '/var/lib/dpkg/status';
+
+/**
+ * {@link debianVersionOf}, remembered in `$TMPDIR/buflab-dpkg/`: asking dpkg costs 0.3–0.6 s per
+ * fork (it scans every package's file list), a large share of a short fork. The answer is a
+ * function of the file's bytes and of dpkg's database, so the cache key is the file's sha256 and
+ * the status file's mtime (any install or removal changes it). Without a hash, or when the cache
+ * cannot be written, dpkg is asked directly.
+ */
+function cachedDebianVersionOf(path: string, sha256: string | null): string | null {
+  if (sha256 === null || !existsSync(DPKG_STATUS)) return debianVersionOf(path);
+  const dir = join(tmpdir(), 'buflab-dpkg');
+  const file = join(dir, `${sha256}-${Math.round(statSync(DPKG_STATUS).mtimeMs)}.json`);
+  if (existsSync(file)) {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as { path: string; packageVersion: string | null };
+    if (cached.path === path) return cached.packageVersion;
+  }
+  const packageVersion = debianVersionOf(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+    // Written whole then renamed: a concurrent child never reads half a file.
+    const tmp = `${file}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify({ path, packageVersion }));
+    renameSync(tmp, file);
+  } catch (e) {
+    // A read-only or full TMPDIR costs speed only: the version itself was read from dpkg above.
+    void e;
+  }
+  return packageVersion;
 }
 
 function sha256File(path: string): string | null {

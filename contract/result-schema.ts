@@ -1,9 +1,10 @@
 /**
  * The result file and the parent/child protocol. The names marked "fixed" are the contract of
- * docs/DESIGN.md ("Result file essentials"): scripts, CI and reports rely on them.
+ * docs/RESULTS.md ("Fixed names"): scripts, CI and reports rely on them. The file is read and
+ * checked by ./read-result.ts only; its metrics are defined in ./metrics.ts.
  *
  * Schema history (bump SCHEMA_VERSION on any incompatible change and say what changed here):
- *   1 — first version.
+ *   1 — first version; additive optional fields since (listed in docs/RESULTS.md, "Schema history").
  */
 import type { StrategyCounters } from '../allocators/buffer-strategy.js';
 
@@ -39,6 +40,25 @@ export interface MeasurePlan {
    * measured from each operation's intended start (harness/child/open-loop.ts). Absent: closed loop.
    */
   rateOpsPerSec?: number;
+  /**
+   * Additive (issue 18, `--count-instructions`): the fork does fixed work instead of timed phases
+   * wherever the work reaches the instruction count, so that instructions per op are the same in
+   * every fork (harness/measure/instruction-counting.ts says why). Absent: timed phases as usual.
+   */
+  countedWork?: CountedWorkPlan;
+}
+
+/**
+ * Fixed work of a counted fork: the batch size is this, not chosen from timing; after the usual
+ * timed warm-up, exactly `warmupOps` more ops run through the measured loop; the measured phase is
+ * exactly `measuredOps` ops (rounded up to whole batches), yielding to the event loop after every
+ * `chunkBatches` batches rather than every 50 ms. Timing is still recorded, but of this fixed work.
+ */
+export interface CountedWorkPlan {
+  batchSize: number;
+  chunkBatches: number;
+  warmupOps: number;
+  measuredOps: number;
 }
 
 /** Per-GC-kind totals. Kinds: scavenge, markCompact, incremental, weakCallbacks, other. */
@@ -114,6 +134,13 @@ export interface ForkRecord {
   jit?: ForkJit;
   /** Operations timed per clock read (1 = every operation timed alone). */
   batchSize: number;
+  /**
+   * The fork's figure: `opsPerSec` = `ops` / `elapsedNs` (sum of timed batches, ns) over the
+   * measured windows of the final steady segment (`warmup.class`), or over the whole measured phase
+   * when that segment began before it or there is none (`no-steady-state`). Per-op allocation, GC
+   * and instruction figures divide by the whole measured phase's ops (harness/child/fork-series.ts
+   * measuredPhaseOps), which `ops` is only when the figure uses the whole phase.
+   */
   ops: number;
   elapsedNs: number;
   opsPerSec: number;
@@ -169,8 +196,9 @@ export interface ForkRecord {
   /** Additive (harness/child): present when the cell ran open loop (`plan.rateOpsPerSec`). */
   openLoop?: OpenLoopRecord;
   /**
-   * Additive (`--count-instructions`, added by the parent from `perf stat`): user-space instructions
-   * retired by the child's main thread during the measured phase (harness/measure/perf-stat.ts).
+   * Additive (`--count-instructions`, added by the parent): user-space instructions of the child's
+   * main thread during the measured phase, from `perf stat` (harness/measure/perf-stat.ts) or
+   * valgrind's callgrind (harness/measure/callgrind.ts), as `instructionSource` says.
    */
   instructions?: number;
   /** Additive (`--count-instructions`): `instructions / ops`. */
@@ -196,6 +224,14 @@ export interface ForkSeries {
   nsPerOp: number[];
   /** Batch size of each window (it is re-chosen during warm-up). */
   batchSize: number[];
+  /**
+   * Ops and summed timed-batch ms of each window (harness/child/fork-series.ts): the fork's
+   * `ops`/`elapsedNs` are their sums over the windows the figure uses; the whole measured phase's
+   * ops (the divisor of allocation, GC and instruction counts per op) are their sum from
+   * `measuredFromIndex` (measuredPhaseOps).
+   */
+  ops?: number[];
+  timedMs?: number[];
   measuredFromIndex: number;
   /** Changepoints (window indices where a new segment starts), from the classifier. */
   changepoints: number[];
@@ -223,9 +259,19 @@ export interface ForkCpu {
 
 /** Additive (issue 18): the op's optimisation state, read with V8 natives where allowed. */
 export interface ForkJit {
-  /** True when the workload's op function was running optimised code (TurboFan/Maglev) at the end. */
+  /** True when the workload's op function had optimised code (TurboFan/Maglev) attached at the end. */
   opOptimized: boolean | null;
-  /** Deoptimisations seen during the measured phase, or null when not observable. */
+  /**
+   * Additive (harness/measure/jit-status.ts): the same for the timing loop that calls the op. When
+   * TurboFan inlines the op into the loop, the op runs as part of the loop's code, so the op can be
+   * fast while `opOptimized` is false: read the two together.
+   */
+  loopOptimized?: boolean | null;
+  /**
+   * Deoptimisations seen during the measured phase, or null when not observable. V8 exposes no
+   * counter: this counts optimised → not-optimised transitions of the op and the loop observed at
+   * chunk boundaries (~50 ms), a lower bound.
+   */
   deopts: number | null;
 }
 
@@ -316,14 +362,10 @@ export interface CellSummary {
 
 export type CellState = 'completed' | 'errored' | 'skipped';
 
-export interface CellResult {
-  id: string;
-  workload: string;
-  strategy: string;
-  allocator: string;
-  size: number;
-  params: Record<string, string | number | boolean>;
-  v8Flags: string[];
+/** The fields a cell's result repeats from the {@link Cell} it measured. */
+export type CellIdentity = Pick<Cell, 'id' | 'workload' | 'strategy' | 'allocator' | 'size' | 'params' | 'v8Flags'>;
+
+export interface CellResult extends CellIdentity {
   state: CellState;
   error?: { code: string; message: string; stderrTail?: string };
   allocatorInfo?: AllocatorInfo;
@@ -344,7 +386,10 @@ export interface CellConsistency {
   halfWidth: number;
   /** Present when the forks fall into more than one mode. */
   modes?: ForkModes;
-  /** True when the run's time budget ended before this cell's interval reached the target. */
+  /**
+   * True when an adaptive run stopped (time budget or maxRounds) before this cell's interval, or a
+   * within-run ratio it takes part in, reached the target; absent otherwise and in fixed runs.
+   */
   outOfBudget?: boolean;
 }
 
@@ -415,12 +460,18 @@ export interface RoundsInfo {
   /** Time budget of the run, ms (null: none). */
   budgetMs: number | null;
   stoppedBecause: 'target-met' | 'budget' | 'max-rounds' | 'interrupted';
-  /** Cells whose interval did not reach the target when the run stopped. */
+  /** Cells whose interval (or a within-run ratio of theirs) did not reach the target when an adaptive run stopped; empty for fixed runs (`--forks N`, `--quick`). */
   cellsOutOfBudget: string[];
 }
 
-/** Additive (issue 18): cell B against cell A (same other axes), ops/s ratio B/A from within-round pairs. */
+/**
+ * Additive (issue 18): cell B against cell A (same other axes), ops/s ratio B/A from within-round
+ * pairs (harness/stats/axis-ratios.ts). Pairs differ in `strategy`, in `allocator`, or in both
+ * (`axis` `strategy+allocator`, values joined likewise: the report's winner and runner-up often
+ * differ in both); the single-axis ones are what adaptive rounds target.
+ */
 export interface AxisRatio {
+  /** The differing axes joined by `+`: `strategy`, `allocator` or `strategy+allocator`. */
   axis: string;
   /** The axis values of A and B. */
   a: string;

@@ -3,14 +3,10 @@
  * tests branch on `code`, never on message text; every message says what to do about it.
  */
 
-export class BuflabError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+import { BuflabError } from '../contract/errors.js';
+
+// The base class lives below harness/ (the result reader in contract/ throws it); harness code imports it from here.
+export { BuflabError };
 
 /** A bad command line: unknown suite, flag or value. The CLI exits 2 before any work starts. */
 export class UsageError extends BuflabError {

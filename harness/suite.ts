@@ -10,8 +10,25 @@ export interface V8FlagSet {
   flags: string[];
 }
 
+/**
+ * Adaptive rounds (harness/run/run-suite.ts): after `minRounds`, a cell gets more rounds only while
+ * the 95% interval of its median ops/s, or of a within-run ratio it takes part in, is wider than
+ * ±`targetHalfWidth`; the run stops at `maxRounds` or when `budgetMs` is spent.
+ */
+export interface RoundsPlan {
+  minRounds: number;
+  maxRounds: number;
+  /** Relative 95% half-width to reach (0.02 = ±2%). */
+  targetHalfWidth: number;
+  /** Wall-time budget of the whole run, ms; null: none. */
+  budgetMs: number | null;
+}
+
 export interface PhasePlan {
+  /** Rounds of a fixed run (`--forks N` overrides); with `rounds`, ignored unless `--forks` is given. */
   forks: number;
+  /** Additive: run adaptively (absent: `forks` fixed rounds, e.g. `--quick`). */
+  rounds?: RoundsPlan;
   warmupMs: number;
   durationMs: number;
   sizes: number[];

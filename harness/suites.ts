@@ -8,13 +8,22 @@ import type { SuiteDefinition } from './suite.js';
 const DEFAULT_V8 = { label: 'default', flags: [] };
 
 /**
+ * Quick plans warm up for {@link QUICK_WARMUP_MS}: the whole warm-up always runs and each fork's
+ * series (warm-up + measured phase, ~60 windows) is classified (harness/stats/warmup-class.ts). The
+ * old 200 ms cap never let a quick fork warm up and sized its batches on unoptimised code; 500 ms
+ * is what the budgets below allow (+0.3 s per child). A quick fork whose series shows no steady
+ * segment says so (`warmup.class` no-steady-state, and a warning): its figure is the whole phase.
+ */
+const QUICK_WARMUP_MS = 500;
+
+/**
  * alloc: the cost of getting a buffer, per strategy × native allocator × buffer size.
  * Quick-mode budget (`--suite alloc --quick`, 2 cores, sequential children so that forks do not
  * disturb each other): 4 strategies × 4 allocators × 3 sizes = 48 cells × 2 forks = 96 children.
  * Each child costs ≈ 0.7 s of start-up (node + tsx + registry + allocator verification; measured:
- * the child with a 0 ms plan takes 0.72 s) + ≤ 0.2 s warm-up + 0.0625 s no-op baseline (a quarter
- * of the measured phase, min 50 ms) + 0.25 s measured ≈ 1.21 s → ≈ 116 s on a quiet machine,
- * leaving ≈ 60 s for load from elsewhere, the parent and the report inside the 3-minute budget.
+ * the child with a 0 ms plan takes 0.72 s) + 0.5 s warm-up + 0.15 s baseline warm-up + 0.0625 s
+ * no-op baseline (a quarter of the measured phase, min 50 ms) + 0.25 s measured ≈ 1.66 s → ≈ 160 s
+ * on a quiet machine, inside the 3-minute budget with little room for load from elsewhere.
  * Two forks give a degenerate interval (warned about); use the full plan for figures.
  */
 const alloc: SuiteDefinition = {
@@ -27,8 +36,11 @@ const alloc: SuiteDefinition = {
   axisChoices: { ring: [1, 16, 256, 1024, 4096] },
   strategies: ['uint8array', 'pooled', 'one-big-struct', 'string'],
   allocators: [...ALLOCATOR_NAMES],
+  // Adaptive rounds as vpn's (issue 18), from the 5 fixed forks this plan always had: 256 cells x
+  // 5 rounds x ~4 s a fork is ~85 min; the budget lets the least precise cells have up to a third more.
   full: {
     forks: 5,
+    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: 120 * 60_000 },
     warmupMs: 1_000,
     durationMs: 2_000,
     sizes: [16, 64, 256, 1024, 1500, 4096, 16384, 65536],
@@ -38,7 +50,7 @@ const alloc: SuiteDefinition = {
   },
   quick: {
     forks: 2,
-    warmupMs: 200,
+    warmupMs: QUICK_WARMUP_MS,
     durationMs: 250,
     sizes: [64, 1500, 16384],
     axes: {},
@@ -50,8 +62,8 @@ const alloc: SuiteDefinition = {
  * vpn (the flagship): one inner packet through an OpenVPN data channel client -> server over
  * UDP/IPv4/Ethernet in memory, per strategy x native allocator x inner packet size x cipher.
  * Quick-mode budget: 3 strategies x 4 allocators x 2 sizes x 2 ciphers = 48 cells x 2 forks = 96
- * children of ~0.5 s start-up + <= 0.2 s warm-up + 0.3 s measured ~= 1 s each -> ~100 s, inside the
- * 3-minute budget on 2 cores with room for a loaded machine.
+ * children of ~0.5 s start-up + 0.5 s warm-up + ~0.2 s baseline + 0.3 s measured ~= 1.5 s each ->
+ * ~145 s, inside the 3-minute budget on 2 cores.
  */
 const vpn: SuiteDefinition = {
   name: 'vpn',
@@ -62,17 +74,29 @@ const vpn: SuiteDefinition = {
   sizeMeaning: 'inner packet bytes (IPv4 header included)',
   strategies: ['uint8array', 'pooled', 'one-big-struct'],
   allocators: [...ALLOCATOR_NAMES],
+  // Full plan (issue 18): adaptive rounds within a 35-minute budget (the whole default run, 180
+  // cells with four allocators, must end within 40 minutes, report included). Forks are short
+  // because the variance that matters is between processes (a bare AES-GCM loop varies 21% across
+  // processes): more, shorter forks narrow an interval faster than longer ones. A fork from dist/
+  // costs about 0.56 s of CPU besides its phases (node start, workload set-up, the minimum no-op
+  // baseline, the off-heap audit; measured with a 0 ms plan), so a round of 180 cells at
+  // 400 + 400 ms (+ a 100 ms baseline) is about 4.4 min and the 7 rounds every cell gets take
+  // about 31 min. Why 7: with between-fork spread σ, the bootstrap interval of a median is
+  // lumpy at 5 forks (half-width 12.5% at σ = 11.6%, the spread measured on a quiet VM) and
+  // settles from 7 (8.3%; 10 forks: 8.1%). 400 ms is the shortest warm-up the steady rule can
+  // confirm (3 × 100 ms windows after the first). Trade-off table: README "How long a run takes".
   full: {
     forks: 5,
-    warmupMs: 1_000,
-    durationMs: 2_000,
+    rounds: { minRounds: 7, maxRounds: 30, targetHalfWidth: 0.02, budgetMs: 35 * 60_000 },
+    warmupMs: 400,
+    durationMs: 400,
     sizes: [64, 512, 1400],
     axes: { cipher: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305', 'aes-256-cbc-hmac', 'none'], inner: ['udp'] },
     v8FlagSets: [DEFAULT_V8],
   },
   quick: {
     forks: 2,
-    warmupMs: 200,
+    warmupMs: QUICK_WARMUP_MS,
     durationMs: 300,
     sizes: [64, 1400],
     axes: { cipher: ['aes-256-gcm', 'none'], inner: ['udp'] },
@@ -85,8 +109,8 @@ const vpn: SuiteDefinition = {
  * (client and server stacks), per strategy x native allocator x TXT size x query mix. The size axis
  * only changes the TXT share of the mix (all of `txt-only`, 5% of `mixed`, none of `a-only`).
  * Quick-mode budget: 3 strategies x 4 allocators x 1 size x 2 mixes = 24 cells x 2 forks = 48
- * children of ~0.7 s start-up + ~0.5 s zone load and self-check + 0.2 s warm-up + 0.3 s measured
- * ~= 1.7 s each -> ~80 s on 2 cores.
+ * children of ~0.7 s start-up + ~0.5 s zone load and self-check + 0.5 s warm-up + 0.3 s measured
+ * ~= 2 s each -> ~95 s on 2 cores.
  */
 const dns: SuiteDefinition = {
   name: 'dns',
@@ -96,8 +120,10 @@ const dns: SuiteDefinition = {
   sizeMeaning: 'TXT record rdata bytes in the generated zone (answer size of the TXT share of the mix; client EDNS 1232)',
   strategies: ['uint8array', 'pooled', 'one-big-struct'],
   allocators: [...ALLOCATOR_NAMES],
+  // Adaptive rounds as vpn's (issue 18): 108 cells x 5 rounds x ~4 s is ~36 min; budget about 1.5x that.
   full: {
     forks: 5,
+    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: 55 * 60_000 },
     warmupMs: 1_000,
     durationMs: 2_000,
     sizes: [64, 512, 1024],
@@ -106,7 +132,7 @@ const dns: SuiteDefinition = {
   },
   quick: {
     forks: 2,
-    warmupMs: 200,
+    warmupMs: QUICK_WARMUP_MS,
     durationMs: 300,
     sizes: [512],
     axes: { mix: ['a-only', 'mixed'] },
@@ -119,8 +145,9 @@ const dns: SuiteDefinition = {
  * memory (workloads/tls-proxy), per strategy x native allocator x record size x cipher suite x op
  * (`request`: one round trip on an open connection; `connection`: TCP + TLS handshakes, one round
  * trip, close). Quick-mode budget: 3 strategies x 4 allocators x 1 size x 2 ciphers x op=request =
- * 24 cells x 2 forks = 48 children of ~2 s each (measured: start-up, set-up, 0.2 s warm-up, 0.3 s
- * measured, the off-heap audit) -> ~100 s on 2 cores.
+ * 24 cells x 2 forks = 48 children of ~2.3 s each (measured at a 0.2 s warm-up: start-up, set-up,
+ * 0.2 s warm-up, 0.3 s measured, the off-heap audit, ~2 s; +0.3 s for the 0.5 s warm-up) -> ~110 s
+ * on 2 cores.
  */
 const tls: SuiteDefinition = {
   name: 'tls',
@@ -129,8 +156,10 @@ const tls: SuiteDefinition = {
   sizeMeaning: 'application payload bytes per request (one TLS record each way)',
   strategies: ['uint8array', 'pooled', 'one-big-struct'],
   allocators: [...ALLOCATOR_NAMES],
+  // Adaptive rounds as vpn's (issue 18): 288 cells x 5 rounds x ~4 s is ~96 min; budget about 1.5x that.
   full: {
     forks: 5,
+    rounds: { minRounds: 5, maxRounds: 20, targetHalfWidth: 0.02, budgetMs: 150 * 60_000 },
     warmupMs: 1_000,
     durationMs: 2_000,
     sizes: [256, 1024, 4096, 16384],
@@ -139,12 +168,77 @@ const tls: SuiteDefinition = {
   },
   quick: {
     forks: 2,
-    warmupMs: 200,
+    warmupMs: QUICK_WARMUP_MS,
     durationMs: 300,
     sizes: [1024],
     // `connection` (~3 ms/op: key exchange, signature, certificate checks) is left out of quick
     // mode: the child's off-heap audit runs up to 2,000 extra ops, 6-16 s per fork (measured).
     axes: { cipher: ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'], op: ['request'] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+};
+
+/**
+ * firewall: one packet offered to a stateful firewall (rules, SNAT/DNAT connection table) that
+ * forwards it between two in-memory links (workloads/firewall), per strategy x native allocator x
+ * packet size x rule-set size. Quick-mode budget: 3 strategies x 4 allocators x 2 sizes x 2 rule
+ * sets = 48 cells x 2 forks = 96 children of ~1.5 s (start-up, 0.5 s warm-up, baseline, 0.3 s
+ * measured) -> ~145 s on 2 cores, as vpn's.
+ */
+const firewall: SuiteDefinition = {
+  name: 'firewall',
+  workload: 'firewall',
+  description: 'stateful IPv4 firewall forwarding between two in-memory links: strategy x native allocator x packet size x rule-set size',
+  sizeMeaning: 'IPv4 packet bytes offered per op (header included)',
+  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  allocators: [...ALLOCATOR_NAMES],
+  full: {
+    forks: 5,
+    warmupMs: 1_000,
+    durationMs: 2_000,
+    sizes: [64, 512, 1400],
+    axes: { rules: [8, 64, 512, 4096] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+  quick: {
+    forks: 2,
+    warmupMs: QUICK_WARMUP_MS,
+    durationMs: 300,
+    sizes: [64, 1400],
+    axes: { rules: [8, 1024] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+};
+
+/**
+ * storage: one iteration of the Mirage paper's database benchmark (insert, update, delete, then
+ * every live record read back and checked) in SQLite through sql.js (workloads/storage), per
+ * strategy x native allocator x record payload size. An op is slow (0.3 ms at 64 B, ~2 ms at
+ * 4 KiB with 32 live records, measured), so the quick plan has two sizes: 3 strategies x 4
+ * allocators x 2 sizes = 24 cells x 2 forks = 48 children of ~2 s (start-up with sql.js's
+ * WebAssembly compile, 0.5 s warm-up, baseline, 0.3 s measured) -> ~100 s on 2 cores.
+ */
+const storage: SuiteDefinition = {
+  name: 'storage',
+  workload: 'storage',
+  description: 'insert/update/delete records in SQLite (sql.js), every record checked per iteration: strategy x native allocator x record size',
+  sizeMeaning: 'record payload bytes (plus a 16-byte header); two records written per op',
+  strategies: ['uint8array', 'pooled', 'one-big-struct'],
+  allocators: [...ALLOCATOR_NAMES],
+  full: {
+    forks: 5,
+    warmupMs: 1_000,
+    durationMs: 2_000,
+    sizes: [64, 1024, 16384, 65536],
+    axes: { records: [32] },
+    v8FlagSets: [DEFAULT_V8],
+  },
+  quick: {
+    forks: 2,
+    warmupMs: QUICK_WARMUP_MS,
+    durationMs: 300,
+    sizes: [64, 4096],
+    axes: { records: [32] },
     v8FlagSets: [DEFAULT_V8],
   },
 };
@@ -207,7 +301,7 @@ const testScaled: SuiteDefinition = {
   hidden: true,
 };
 
-export const SUITES: readonly SuiteDefinition[] = [alloc, vpn, dns, tls, testNoop, testCrash, testSlow, testScaled];
+export const SUITES: readonly SuiteDefinition[] = [alloc, vpn, dns, tls, firewall, storage, testNoop, testCrash, testSlow, testScaled];
 
 export function findSuite(name: string, suites: readonly SuiteDefinition[] = SUITES): SuiteDefinition | undefined {
   return suites.find((s) => s.name === name);

@@ -3,9 +3,14 @@
  * pauses of every fork. Charts, tables and the headline all read these, so every view of a run
  * shows the same numbers.
  */
-import type { CellResult, CellState, ResultFile } from '../contract/result-schema.js';
+import type { CellResult, CellState, CellSummary, ResultFile } from '../contract/result-schema.js';
+import { cellFigure, METRIC_LIST, type AnyMetricName } from '../contract/metrics.js';
 
-export interface CellRow {
+/** Every registry metric's cell figure (contract/metrics.ts), null when the cell has none. */
+export type MetricValues = { [K in AnyMetricName]: number | null };
+
+/** One cell, flat: identity and labels, then one field per registry metric. */
+export interface CellRow extends MetricValues {
   id: string;
   workload: string;
   strategy: string;
@@ -25,30 +30,17 @@ export interface CellRow {
   forkCount: number;
   /** Why an errored or skipped cell has no numbers (code: message). */
   reason: string;
+  /** The throughput interval (bootstrap 95% of the median across forks); the headline and charts read it. */
   opsPerSecMedian: number | null;
   opsPerSecLo: number | null;
   opsPerSecHi: number | null;
   bytesPerSecMedian: number | null;
   bytesPerSecLo: number | null;
   bytesPerSecHi: number | null;
-  latencyP50Ns: number | null;
-  latencyP90Ns: number | null;
-  latencyP99Ns: number | null;
-  latencyP999Ns: number | null;
-  latencyMaxNs: number | null;
   /** Median over forks of the number of latency samples (for placing `max` on percentile axes). */
   latencySampleCount: number | null;
-  gcCount: number | null;
-  gcPauseMsTotal: number | null;
-  gcPauseMsMax: number | null;
-  gcTimeShare: number | null;
-  heapBytesPerOp: number | null;
-  arrayBufferBytesPerOp: number | null;
-  strategyAllocsPerOp: number | null;
-  strategyCopiesPerOp: number | null;
-  strategyViewsPerOp: number | null;
-  peakRssBytes: number | null;
-  baselineNsPerOp: number | null;
+  /** The 95% interval of each metric whose summary has one (contract/metrics.ts `interval`). */
+  intervals: Partial<Record<AnyMetricName, [number, number]>>;
 }
 
 export interface GcPauseRow {
@@ -98,6 +90,16 @@ const median = (xs: number[]): number | null => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+function metricValues(cell: CellResult): MetricValues {
+  return Object.fromEntries(METRIC_LIST.map((m) => [m.name, cellFigure(cell, m)])) as MetricValues;
+}
+
+function intervalsOf(s: CellSummary): CellRow['intervals'] {
+  const out: CellRow['intervals'] = {};
+  for (const m of METRIC_LIST) if (m.interval !== undefined) out[m.name as AnyMetricName] = m.interval(s).ci95;
+  return out;
+}
+
 export function cellRows(result: ResultFile): CellRow[] {
   const axesNames = varyingAxes(result.cells);
   const multiWorkload = new Set(result.cells.map((c) => c.workload)).size > 1;
@@ -128,23 +130,9 @@ export function cellRows(result: ResultFile): CellRow[] {
       bytesPerSecMedian: ok ? s.bytesPerSec.median : null,
       bytesPerSecLo: ok ? s.bytesPerSec.ci95[0] : null,
       bytesPerSecHi: ok ? s.bytesPerSec.ci95[1] : null,
-      latencyP50Ns: ok ? s.latencyNs.p50 : null,
-      latencyP90Ns: ok ? s.latencyNs.p90 : null,
-      latencyP99Ns: ok ? s.latencyNs.p99 : null,
-      latencyP999Ns: ok ? s.latencyNs.p999 : null,
-      latencyMaxNs: ok ? s.latencyNs.max : null,
       latencySampleCount: ok ? median(c.forks.map((f) => f.latencyNs.count)) : null,
-      gcCount: ok ? s.gc.count : null,
-      gcPauseMsTotal: ok ? s.gc.pauseMsTotal : null,
-      gcPauseMsMax: ok ? s.gc.pauseMsMax : null,
-      gcTimeShare: ok ? s.gc.timeShare : null,
-      heapBytesPerOp: ok ? s.alloc.heapBytesPerOp : null,
-      arrayBufferBytesPerOp: ok ? s.alloc.arrayBufferBytesPerOp : null,
-      strategyAllocsPerOp: ok ? s.alloc.strategyAllocsPerOp : null,
-      strategyCopiesPerOp: ok ? s.alloc.strategyCopiesPerOp : null,
-      strategyViewsPerOp: ok ? s.alloc.strategyViewsPerOp : null,
-      peakRssBytes: ok ? s.memory.peakRssBytes : null,
-      baselineNsPerOp: ok ? s.baseline.nsPerOp : null,
+      intervals: ok ? intervalsOf(s) : {},
+      ...metricValues(c),
     };
   });
 }

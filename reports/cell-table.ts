@@ -4,6 +4,7 @@
  */
 import type { CellRow } from './cell-rows.js';
 import { fmtBytes, fmtMs, fmtNs, fmtNum, fmtPercent, fmtSi } from './format.js';
+import { shownMetrics, type AnyMetric, type AnyMetricName, type MetricFormat } from '../contract/metrics.js';
 
 export interface Column {
   key: string;
@@ -17,7 +18,25 @@ export interface Column {
 
 const ci = (lo: number | null, hi: number | null): string => (lo === null || hi === null ? '–' : `${fmtSi(lo)} – ${fmtSi(hi)}`);
 
-export const COLUMNS: Column[] = [
+/** The report's rendering of each registry format. */
+function formatFigure(x: number | null, format: MetricFormat): string {
+  switch (format.kind) {
+    case 'si':
+      return fmtSi(x, format.suffix);
+    case 'bytes':
+      return fmtBytes(x);
+    case 'ns':
+      return fmtNs(x);
+    case 'ms':
+      return fmtMs(x);
+    case 'percent':
+      return fmtPercent(x);
+    case 'decimal':
+      return fmtNum(x, format.digits);
+  }
+}
+
+const IDENTITY: Column[] = [
   { key: 'workload', title: 'workload', raw: (r) => r.workload, text: (r) => r.workload, numeric: false },
   { key: 'strategy', title: 'strategy', raw: (r) => r.strategy, text: (r) => r.strategy, numeric: false },
   { key: 'allocator', title: 'allocator', raw: (r) => r.allocator, text: (r) => r.allocator, numeric: false },
@@ -25,25 +44,30 @@ export const COLUMNS: Column[] = [
   { key: 'axes', title: 'axes', raw: (r) => r.axesLabel, text: (r) => r.axesLabel || '–', numeric: false },
   { key: 'state', title: 'state', raw: (r) => r.state, text: (r) => r.state, numeric: false },
   { key: 'forks', title: 'forks', raw: (r) => r.forkCount, text: (r) => String(r.forkCount), numeric: true },
-  { key: 'opsPerSecMedian', title: 'ops/s', raw: (r) => r.opsPerSecMedian, text: (r) => fmtSi(r.opsPerSecMedian), numeric: true },
-  { key: 'opsPerSecCi', title: 'ops/s 95% CI', raw: (r) => (r.opsPerSecLo === null ? null : `${r.opsPerSecLo}..${r.opsPerSecHi}`), text: (r) => ci(r.opsPerSecLo, r.opsPerSecHi), numeric: false },
-  { key: 'bytesPerSecMedian', title: 'payload B/s', raw: (r) => r.bytesPerSecMedian, text: (r) => fmtSi(r.bytesPerSecMedian, 'B/s'), numeric: true },
-  { key: 'latencyP50Ns', title: 'p50', raw: (r) => r.latencyP50Ns, text: (r) => fmtNs(r.latencyP50Ns), numeric: true },
-  { key: 'latencyP99Ns', title: 'p99', raw: (r) => r.latencyP99Ns, text: (r) => fmtNs(r.latencyP99Ns), numeric: true },
-  { key: 'latencyP999Ns', title: 'p99.9', raw: (r) => r.latencyP999Ns, text: (r) => fmtNs(r.latencyP999Ns), numeric: true },
-  { key: 'latencyMaxNs', title: 'max', raw: (r) => r.latencyMaxNs, text: (r) => fmtNs(r.latencyMaxNs), numeric: true },
-  { key: 'gcCount', title: 'GCs', raw: (r) => r.gcCount, text: (r) => fmtNum(r.gcCount, 1), numeric: true },
-  { key: 'gcPauseMsTotal', title: 'GC pause total', raw: (r) => r.gcPauseMsTotal, text: (r) => fmtMs(r.gcPauseMsTotal), numeric: true },
-  { key: 'gcPauseMsMax', title: 'GC max pause', raw: (r) => r.gcPauseMsMax, text: (r) => fmtMs(r.gcPauseMsMax), numeric: true },
-  { key: 'gcTimeShare', title: 'GC time', raw: (r) => r.gcTimeShare, text: (r) => fmtPercent(r.gcTimeShare), numeric: true },
-  { key: 'heapBytesPerOp', title: 'heap B/op', raw: (r) => r.heapBytesPerOp, text: (r) => fmtNum(r.heapBytesPerOp, 1), numeric: true },
-  { key: 'arrayBufferBytesPerOp', title: 'ArrayBuffer B/op', raw: (r) => r.arrayBufferBytesPerOp, text: (r) => fmtNum(r.arrayBufferBytesPerOp, 1), numeric: true },
-  { key: 'strategyAllocsPerOp', title: 'allocs/op', raw: (r) => r.strategyAllocsPerOp, text: (r) => fmtNum(r.strategyAllocsPerOp), numeric: true },
-  { key: 'strategyCopiesPerOp', title: 'copies/op', raw: (r) => r.strategyCopiesPerOp, text: (r) => fmtNum(r.strategyCopiesPerOp), numeric: true },
-  { key: 'strategyViewsPerOp', title: 'views/op', raw: (r) => r.strategyViewsPerOp, text: (r) => fmtNum(r.strategyViewsPerOp), numeric: true },
-  { key: 'baselineNsPerOp', title: 'no-op baseline', raw: (r) => r.baselineNsPerOp, text: (r) => fmtNs(r.baselineNsPerOp), numeric: true },
-  { key: 'peakRssBytes', title: 'peak RSS', raw: (r) => r.peakRssBytes, text: (r) => fmtBytes(r.peakRssBytes), numeric: true },
 ];
+
+/** A metric's column and, for a metric with an interval (ops/s), its CI column. */
+function metricColumns(m: AnyMetric): Column[] {
+  const name = m.name as AnyMetricName;
+  const title = m.column ?? m.label;
+  const value: Column = { key: name, title, raw: (r) => r[name], text: (r) => formatFigure(r[name], m.format), numeric: true };
+  if (m.interval === undefined) return [value];
+  const bounds = (r: CellRow): [number, number] | undefined => r.intervals[name];
+  return [
+    value,
+    { key: `${name}Ci`, title: `${title} 95% CI`, raw: (r) => (bounds(r) === undefined ? null : `${bounds(r)![0]}..${bounds(r)![1]}`), text: (r) => ci(bounds(r)?.[0] ?? null, bounds(r)?.[1] ?? null), numeric: false },
+  ];
+}
+
+/**
+ * The columns of the cell table: the cell's identity, then every metric the registry shows in the
+ * report (contract/metrics.ts, `show: [..., 'report']`) in registry order; an optional metric
+ * (instructions/op) only when some row has it.
+ */
+export function cellColumns(rows: readonly CellRow[]): Column[] {
+  const metrics = shownMetrics('report', (m) => rows.some((r) => r[m.name as AnyMetricName] !== null));
+  return [...IDENTITY, ...metrics.flatMap(metricColumns)];
+}
 
 /** RFC 4180 field quoting. */
 function csvField(v: string | number | null): string {
@@ -54,9 +78,10 @@ function csvField(v: string | number | null): string {
 
 /** CSV with raw (unformatted) values, one row per cell, plus id and reason columns. */
 export function cellsCsv(rows: readonly CellRow[]): string {
-  const header = ['id', ...COLUMNS.map((c) => c.key), 'reason'];
+  const cols = cellColumns(rows);
+  const header = ['id', ...cols.map((c) => c.key), 'reason'];
   const lines = [header.join(',')];
-  for (const r of rows) lines.push([r.id, ...COLUMNS.map((c) => c.raw(r)), r.reason].map(csvField).join(','));
+  for (const r of rows) lines.push([r.id, ...cols.map((c) => c.raw(r)), r.reason].map(csvField).join(','));
   return lines.join('\n') + '\n';
 }
 
@@ -64,7 +89,7 @@ const mdEscape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, '
 
 /** A GitHub-flavoured markdown table of every cell. */
 export function cellsMarkdown(rows: readonly CellRow[]): string {
-  const cols = COLUMNS;
+  const cols = cellColumns(rows);
   const lines = [`| ${cols.map((c) => c.title).join(' | ')} |`, `| ${cols.map((c) => (c.numeric ? '---:' : '---')).join(' | ')} |`];
   for (const r of rows) lines.push(`| ${cols.map((c) => mdEscape(c.text(r))).join(' | ')} |`);
   return lines.join('\n') + '\n';

@@ -5,6 +5,7 @@
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ReportError } from './errors.js';
+import { BuflabError } from '../contract/errors.js';
 import { renderReport } from './render.js';
 
 const HELP = `usage: npm run report -- RESULTS.json [--out DIR] [--no-raster]
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ReportError) {
+    if (err instanceof BuflabError) {
       console.error(`report: ${err.code}: ${err.message}`);
       // A chart that fails to render is a failure of this run (1); bad arguments or an unusable
       // result file are refused before anything is written (2), as with every buflab command.

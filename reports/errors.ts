@@ -1,19 +1,14 @@
 /**
- * Errors of the report and figure tools. Each has a stable `code`; the message says what to do.
+ * Errors of the report and figure tools. Each has a stable `code`; the message says what to do. An
+ * unusable result file is contract/read-result.ts's ResultReadError (E_RESULT_* codes).
  */
-export type ReportErrorCode =
-  | 'RESULT_UNREADABLE'
-  | 'RESULT_NOT_JSON'
-  | 'RESULT_SCHEMA_MISMATCH'
-  | 'RESULT_MALFORMED'
-  | 'REPORT_BAD_ARGS'
-  | 'RENDER_FAILED';
+import { BuflabError } from '../contract/errors.js';
 
-export class ReportError extends Error {
-  readonly code: ReportErrorCode;
+export type ReportErrorCode = 'REPORT_BAD_ARGS' | 'RENDER_FAILED';
+
+export class ReportError extends BuflabError {
+  declare readonly code: ReportErrorCode;
   constructor(code: ReportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ReportError';
-    this.code = code;
+    super(code, message, options);
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { ResultFile } from '../contract/result-schema.js';
 import type { CellRow } from './cell-rows.js';
-import { COLUMNS } from './cell-table.js';
+import { cellColumns } from './cell-table.js';
 import { environmentEntries } from './environment.js';
 import { fmtRatio, fmtSi } from './format.js';
 import type { GroupVerdict, Headline, PairVerdict } from './headline.js';
@@ -86,8 +86,8 @@ const SORT_SCRIPT = `
 
 function pairCell(p: PairVerdict | null): string {
   if (!p) return '<td>–</td>';
-  const cls = p.overlap ? 'overlap' : 'clear';
-  const note = p.overlap ? 'CIs overlap' : 'CIs disjoint';
+  const cls = p.clear ? 'clear' : 'overlap';
+  const note = p.ratioCi95 === null ? (p.overlap ? 'CIs overlap' : 'CIs disjoint') : `95% CI [${p.ratioCi95[0].toFixed(2)}, ${p.ratioCi95[1].toFixed(2)}]${p.clear ? '' : ', includes 1'}`;
   return `<td class="${cls}"><strong>${fmtRatio(p.ratio)}</strong> vs ${escapeHtml(`${p.worse.strategy} + ${p.worse.allocator}`)} <span class="note">(${note})</span></td>`;
 }
 
@@ -96,9 +96,10 @@ function allocatorCell(g: GroupVerdict): string {
   if (!a) return '<td>–</td>';
   const glibcRow = a.better.allocator === 'glibc' ? a.better : a.worse;
   const alt = a.better.allocator === 'glibc' ? a.worse : a.better;
-  const rel = alt.opsPerSecMedian! / glibcRow.opsPerSecMedian!;
+  const rel = a.ratioCi95 === null ? alt.opsPerSecMedian! / glibcRow.opsPerSecMedian! : a.better === alt ? a.ratio : 1 / a.ratio;
   const pct = `${rel >= 1 ? '+' : '−'}${(Math.abs(rel - 1) * 100).toFixed(1)}%`;
-  return `<td class="${a.overlap ? 'overlap' : 'clear'}"><strong>${escapeHtml(alt.allocator)} ${pct}</strong> <span class="note">(${a.overlap ? 'CIs overlap' : 'CIs disjoint'})</span></td>`;
+  const note = a.ratioCi95 === null ? (a.overlap ? 'CIs overlap' : 'CIs disjoint') : a.clear ? 'paired 95% CI excludes 1' : 'paired 95% CI includes 1';
+  return `<td class="${a.clear ? 'clear' : 'overlap'}"><strong>${escapeHtml(alt.allocator)} ${pct}</strong> <span class="note">(${note})</span></td>`;
 }
 
 /** The headline at a glance: one row per comparison group. */
@@ -112,7 +113,7 @@ function winnerTable(headline: Headline): string {
   return (
     '<table class="winners"><thead><tr><th>comparison group</th><th>winner</th><th class="num">median ops/s</th><th>ahead of the runner-up</th><th>ahead of the best other strategy</th><th>ahead of the slowest</th><th>allocator effect vs glibc (winning strategy)</th></tr></thead><tbody>' +
     rows.join('') +
-    '</tbody></table><p class="sub">Ratios of median ops/s. <span class="clear-key">CIs disjoint</span>: the 95% intervals of the two medians do not overlap, a clear difference; <span class="overlap-key">CIs overlap</span>: not a confident difference at this number of forks.</p>'
+    '</tbody></table><p class="sub">Within-run paired ratios of ops/s (per-round ratios of the two cells\' forks, median with a bootstrap 95% interval): <span class="clear-key">clear</span> when the interval excludes 1, <span class="overlap-key">not confident</span> when it includes 1. Results without paired ratios show the ratio of medians and whether the medians\' 95% intervals overlap.</p>'
   );
 }
 
@@ -158,11 +159,12 @@ export function reportHtml(input: HtmlInput): string {
   }
   h.push('</section>');
   h.push(`<section id="cells"><h2>All cells (${rows.length})</h2><p class="sub">Click a column to sort. Also as <a href="summary.md">summary.md</a> and <a href="cells.csv">cells.csv</a>.</p><div class="table-wrap"><table id="cells-table" class="cells"><thead><tr>`);
-  for (const col of COLUMNS) h.push(`<th${col.numeric ? ' class="num"' : ''} data-key="${col.key}">${escapeHtml(col.title)}</th>`);
+  const columns = cellColumns(rows);
+  for (const col of columns) h.push(`<th${col.numeric ? ' class="num"' : ''} data-key="${col.key}">${escapeHtml(col.title)}</th>`);
   h.push('</tr></thead><tbody>');
   for (const r of rows) {
     h.push(`<tr class="${r.state}" data-cell-id="${escapeHtml(r.id)}" title="${escapeHtml(r.id)}">`);
-    for (const col of COLUMNS) {
+    for (const col of columns) {
       const raw = col.raw(r);
       h.push(`<td${col.numeric ? ' class="num"' : ''} data-v="${raw === null ? '' : escapeHtml(String(raw))}">${escapeHtml(col.text(r))}</td>`);
     }

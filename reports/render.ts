@@ -13,7 +13,7 @@ import { latencyGcTimelineChart } from './charts/latency-gc-timeline.js';
 import { headline } from './headline.js';
 import type { RenderedChart } from './html.js';
 import { reportHtml } from './html.js';
-import { loadResult } from './load-result.js';
+import { readResultFile } from '../contract/read-result.js';
 import { summaryMarkdown } from './summary-md.js';
 import { convertSvg, hasRsvgConvert, prefixSvgIds, RSVG_MISSING_MESSAGE, specToSvg } from './svg.js';
 import { collectWarnings } from './warnings.js';
@@ -27,7 +27,7 @@ export interface RenderOptions {
 
 export async function renderReport(resultPath: string, outDir: string, options: RenderOptions = {}): Promise<{ indexHtml: string; files: string[] }> {
   const log = options.log ?? ((m: string) => console.error(m));
-  const result = loadResult(resultPath);
+  const result = readResultFile(resultPath, { requireSummaries: true });
   const rows = sortRows(cellRows(result));
   const chartsDir = join(outDir, 'charts');
   mkdirSync(chartsDir, { recursive: true });
@@ -63,7 +63,7 @@ export async function renderReport(resultPath: string, outDir: string, options: 
   const csvPath = join(outDir, 'cells.csv');
   writeFileSync(csvPath, cellsCsv(rows));
   const indexHtml = join(outDir, 'index.html');
-  writeFileSync(indexHtml, reportHtml({ result, rows, headline: headline(rows), charts: rendered, warnings, extraFiles: ['summary.md', 'cells.csv'] }));
+  writeFileSync(indexHtml, reportHtml({ result, rows, headline: headline(rows, result.axisRatios ?? []), charts: rendered, warnings, extraFiles: ['summary.md', 'cells.csv'] }));
   files.unshift(indexHtml, summaryPath, csvPath);
   return { indexHtml, files };
 }

@@ -1,5 +1,6 @@
 /** summary.md: the headline, environment, table of every cell, failures and warnings, for a PR or a lab notebook. */
 import type { ResultFile } from '../contract/result-schema.js';
+import { precisionFindings } from '../contract/precision.js';
 import type { CellRow } from './cell-rows.js';
 import { sortRows } from './cell-rows.js';
 import { cellsMarkdown } from './cell-table.js';
@@ -12,7 +13,8 @@ export function summaryMarkdown(result: ResultFile, rows: readonly CellRow[]): s
   const out: string[] = [];
   out.push(`# buflab report: suite \`${result.suite}\``, '');
   out.push('## Headline', '');
-  for (const line of headline(sorted).lines) out.push(`- ${line}`);
+  for (const line of headline(sorted, result.axisRatios ?? []).lines) out.push(`- ${line}`);
+  out.push(...precisionSection(result));
   out.push('', '## Environment', '', '| | |', '| --- | --- |');
   for (const [k, v] of environmentEntries(result)) out.push(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
   const done = sorted.filter((r) => r.state === 'completed').length;
@@ -32,4 +34,16 @@ export function summaryMarkdown(result: ResultFile, rows: readonly CellRow[]): s
     out.push(`- ${warningLine(g.example)}${g.count > 1 && others.length === 0 ? ` _(×${g.count})_` : ''}${more}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** How the rounds went, which cells ran out of budget, how many forks warmed up, which cells' forks fall into modes (and why). */
+function precisionSection(result: ResultFile): string[] {
+  const p = precisionFindings(result);
+  if (p.rounds === null && p.warmup === null && p.modes.length === 0) return [];
+  const out: string[] = ['', '## Precision', ''];
+  if (p.rounds !== null) out.push(`- ${p.rounds}`);
+  if (p.outOfBudget.length > 0) out.push(`- **${p.outOfBudget.length} cell${p.outOfBudget.length === 1 ? '' : 's'} ran out of budget** before reaching the target: ${p.outOfBudget.map((id) => `\`${id}\``).join(', ')}.`);
+  if (p.warmup !== null) out.push(`- Warm-up: ${p.warmup}`);
+  for (const m of p.modes) out.push(`- \`${m.id}\`: ${m.explanation}`);
+  return out;
 }

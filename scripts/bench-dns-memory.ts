@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { makeStrategy } from '../allocators/registry.js';
 import { RANGE_COPY_PATH } from '../allocators/strategy-common.js';
 import { createDnsWorkload } from '../workloads/dns/dns-workload.js';
+import { median } from '../harness/stats/sample-stats.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,11 +56,6 @@ function child(strategy: string, mix: string, seconds: number): Measurement {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function parent(): void {
   const mixes = arg('mix', 'a-only,mixed').split(',');

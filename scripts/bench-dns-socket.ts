@@ -25,7 +25,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { median } from '../harness/compare/sample-stats.js';
+import { median } from '../harness/stats/sample-stats.js';
+import { writeKnotConfig } from './soak/soak-lib.js';
 import { generateQueryMix, generateZoneText, GENERATED_ORIGIN, toQueryFile, type MixName } from '../workloads/dns/zone-generator.js';
 
 const run = promisify(execFile);
@@ -167,29 +168,7 @@ async function main(): Promise<void> {
     const queryFile = join(dir, 'queries.txt');
     writeFileSync(zoneFile, generateZoneText(1, { hosts: 5000 }));
     writeFileSync(queryFile, toQueryFile(generateQueryMix(1, mix, 50_000, { hosts: 5000 })));
-    writeFileSync(
-      join(dir, 'knot.conf'),
-      [
-        'server:',
-        `    listen: 127.0.0.1@${PORTS.knot}`,
-        `    rundir: ${dir}`,
-        '    udp-workers: 1',
-        'database:',
-        `    storage: ${join(dir, 'db')}`,
-        'template:',
-        '  - id: default',
-        `    storage: ${dir}`,
-        '    semantic-checks: off',
-        '    journal-content: none',
-        'zone:',
-        `  - domain: ${GENERATED_ORIGIN}`,
-        '    file: bench.zone',
-        'log:',
-        '  - target: stderr',
-        '    any: error',
-        '',
-      ].join('\n'),
-    );
+    writeKnotConfig(dir, PORTS.knot, GENERATED_ORIGIN, 'bench.zone');
     interface Server {
       name: string;
       port: number;

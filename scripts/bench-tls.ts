@@ -20,6 +20,7 @@ import { loadavg } from 'node:os';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { startTlsProxy } from '../workloads/tls-proxy/serve.js';
 import { TEST_CA_PEM, TEST_SERVER_PEM, testCredentials } from '../workloads/tls-proxy/test-pki.js';
+import { median } from '../harness/stats/sample-stats.js';
 
 const CERT = TEST_SERVER_PEM.ec.cert;
 const KEY = TEST_SERVER_PEM.ec.key;
@@ -83,12 +84,6 @@ async function bulk(port: number, bytes: number): Promise<{ ms: number; cpuMs: n
   const cpu = process.cpuUsage(cpu0);
   s.destroy();
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
-function median(xs: number[]): number {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
 async function handshakes(port: number, seconds: number): Promise<number> {

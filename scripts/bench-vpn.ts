@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { makeStrategy } from '../allocators/registry.js';
 import { vpnWorkload } from '../workloads/vpn/vpn-tunnel.js';
+import { median } from '../harness/stats/sample-stats.js';
 
 const PACKET_BYTES = 1400;
 
@@ -133,11 +134,6 @@ async function child(job: string, ms: number): Promise<void> {
   process.stdout.write(JSON.stringify({ job, ...m } satisfies Measurement) + '\n');
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function parent(rounds: number, ms: number): void {
   const jobs = ['bare', 'bare-keyobject', 'subtle-1', 'subtle-64', 'aes-256-gcm:one-big-struct', 'aes-256-gcm:pooled', 'aes-256-gcm:uint8array', 'none:one-big-struct', 'none:pooled', 'none:uint8array'];

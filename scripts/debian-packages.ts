@@ -21,10 +21,13 @@ export const DEBIAN_PEERS: readonly DebianPeer[] = [
   { probe: 'dnsperf', pkg: 'dnsperf', why: 'DNS load peer' },
   { probe: 'knotd', pkg: 'knot', why: 'DNS performance peer (Knot)' },
   { probe: 'openssl', pkg: 'openssl', why: 'TLS peer and test certificates' },
+  { probe: 'wrk', pkg: 'wrk', why: 'HTTP load generator for the serve tls soak' },
+  { probe: 'curl', pkg: 'curl', why: 'HTTPS client through serve tls' },
   { probe: 'openvpn', pkg: 'openvpn', why: 'VPN data-channel peer' },
   { probe: 'chromium', pkg: 'chromium', why: 'report checks in headless Chromium' },
   { probe: 'cc', pkg: 'gcc', why: 'builds the malloc-counting shim' },
   { probe: 'perf', pkg: 'linux-perf', why: 'instruction counts (npm run bench -- --count-instructions)' },
+  { probe: 'valgrind', pkg: 'valgrind', why: 'instruction counts without hardware counters (callgrind: --count-instructions on VMs)' },
 ];
 
 export const SETUP_COMMAND = 'npm run setup';

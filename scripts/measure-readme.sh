@@ -1,19 +1,45 @@
 #!/usr/bin/env bash
 # Re-measures every figure in the README's "Results" section, one command after the other, on a
 # machine that should otherwise be quiet (the load average is printed before each step). Writes
-# everything to results/readme/ (result files, logs). Takes about 20 minutes on 2 cores.
+# everything to results/readme/ (result files, logs). Takes about 1 h 45 min on 2 cores, plus about
+# 3 h for the callgrind validation at the end (skip it with SKIP_CALLGRIND=1).
+# Usage: bash scripts/measure-readme.sh [STEP ...]   (no STEP: all of them, in order)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=results/readme
 mkdir -p "$out"
+only=" $* "
 step() {
   local name=$1; shift
+  if [ "$only" != "  " ] && [[ "$only" != *" $name "* ]]; then return; fi
   echo "== $name: $* (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$out/steps.log"
   local t0=$(date +%s)
   "$@" > "$out/$name.log" 2>&1
   local rc=$?
   echo "   exit $rc after $(( $(date +%s) - t0 )) s" | tee -a "$out/steps.log"
 }
+# Issue 18, numbers you can trust: the default vpn suite (adaptive rounds, 35 min budget), its
+# precision (cell half-widths, within-run ratio half-widths by axis, warm-up classes, modes).
+step vpn-full npm run bench -- --suite vpn --out "$out/vpn.json" --no-report
+step vpn-full-check npm run check-result -- "$out/vpn.json" vpn
+step vpn-full-tradeoff npx tsx scripts/rounds-tradeoff.ts "$out/vpn.json" 180
+# The gate: two plain quick runs of one commit must give no verdict anywhere (exit 0) ...
+step quick-aa-1 npm run bench -- --suite vpn --quick --out "$out/vpn-quick-a.json" --no-report
+step quick-aa-2 npm run bench -- --suite vpn --quick --out "$out/vpn-quick-b.json" --no-report
+step compare-aa npm run compare -- "$out/vpn-quick-a.json" "$out/vpn-quick-b.json"
+# ... and a head made 5% slower in one cell (test-only knob) must be found in that cell and only
+# there, with the forks compare asks for. One paired run (--baseline HEAD: base and head forks
+# interleaved, so no run-level shift can pass for a change); the knob's `head:` prefix slows the
+# head side and gives the base side the calibrated control (<cell>=0). Two cells: the slowed one
+# and a neighbour that must stay "not slower".
+slow_cell='vpn/one-big-struct/glibc/1400/cipher=aes-256-gcm/inner=udp'
+slow_args=(--suite vpn --strategy one-big-struct,pooled --allocator glibc --size 1400 --param cipher=aes-256-gcm --warmup 500 --duration 300 --forks "${SLOW_FORKS:-100}" --no-report)
+step slow5-paired env BUFLAB_TEST_SLOWDOWN="head:$slow_cell=0.05" npm run bench -- "${slow_args[@]}" --baseline HEAD --out "$out/slow5.json"
+step compare-slow5 npm run compare -- "$out/slow5.base.json" "$out/slow5.head.json"
+# Where the variance comes from: the machine's own noise with no harness, then one cell under
+# launch configurations (interleaved), with three per-fork estimators.
+step machine-noise npx tsx scripts/machine-noise.ts --seconds 60
+step variance-sources npx tsx scripts/variance-sources.ts --rounds 10 --configs default,no-aslr,v8-seeds,single-threaded,pinned --out "$out/variance-sources.jsonl" -- --suite vpn --strategy one-big-struct,uint8array --allocator glibc --size 1400 --param cipher=none --warmup 400 --duration 400
 step alloc-quick npm run bench -- --suite alloc --quick --out "$out/alloc-quick.json"
 step alloc-1500-ring npm run bench -- --suite alloc --strategy uint8array --allocator glibc,jemalloc,tcmalloc,mimalloc --size 1500 --param ring=1,1024 --v8 default --forks 5 --warmup 500 --duration 1500 --out "$out/alloc-1500.json" --no-report
 step bare-alloc npx tsx scripts/bare-alloc-loop.ts --size 1024 --duration-ms 3000
@@ -27,4 +53,8 @@ step bench-dns-memory npx tsx scripts/bench-dns-memory.ts
 step bench-dns-socket npx tsx scripts/bench-dns-socket.ts --rounds 3 --seconds 5
 step bench-tls npx tsx scripts/bench-tls.ts
 step open-loop npx tsx scripts/open-loop-check.ts
+step validate-compare npx tsx scripts/validate-compare.ts --repeats 20
+if [ -z "${SKIP_CALLGRIND:-}" ]; then
+  step validate-callgrind npx tsx scripts/validate-compare.ts --repeats 20 --count-instructions --instruction-source callgrind --metric instructionsPerOp --forks 6
+fi
 echo "done: logs and results in $out/"

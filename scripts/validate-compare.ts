@@ -1,7 +1,9 @@
 /**
  * The validation experiment of `npm run compare` (issue 7), on the test-only `scaled` workload:
- *   npx tsx scripts/validate-compare.ts [--repeats 20] [--factor 1.03] [--threshold PCT] [--metric NAME] [bench flags: --forks N --duration MS --warmup MS --quick --count-instructions]
- * With `--count-instructions --metric instructionsPerOp` it validates the instruction-count mode (perf stat).
+ *   npx tsx scripts/validate-compare.ts [--repeats 20] [--factor 1.03] [--threshold PCT] [--metric NAME] [bench flags: --forks N --duration MS --warmup MS --quick --count-instructions --instruction-source auto|perf|callgrind --count-ops N]
+ * With `--count-instructions --metric instructionsPerOp` it validates the instruction-count mode
+ * (perf stat where hardware counters exist, else callgrind; `--instruction-source callgrind` forces
+ * valgrind, whose children take tens of seconds each).
  * Judged metric: the median op time (--metric, default latencyP50Ns; see harness/calibrate/validation.ts
  * for why not ops/s on a shared machine); ops/s verdicts are printed beside it.
  * Passes (exit 0) when the A/A comparisons give at most 5% significant verdicts (1 of 20), the
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../harness/child/protocol.js';
 import { UsageError } from '../harness/errors.js';
 import { runValidation } from '../harness/calibrate/validation.js';
-import { METRIC_NAMES, type MetricName } from '../harness/compare/metrics.js';
+import { METRIC_NAMES, type MetricName } from '../contract/metrics.js';
 
 const MAX_COMPARISON_MS = 5 * 60_000;
 
@@ -37,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
       metric = m as MetricName;
     }
     else if (a === '--help') {
-      process.stdout.write(`usage: npx tsx scripts/validate-compare.ts [--repeats 20] [--factor 1.03] [--threshold PCT] [--metric ${METRIC_NAMES.join('|')}] [--forks N] [--duration MS] [--warmup MS] [--quick] [--count-instructions]\n`);
+      process.stdout.write(`usage: npx tsx scripts/validate-compare.ts [--repeats 20] [--factor 1.03] [--threshold PCT] [--metric ${METRIC_NAMES.join('|')}] [--forks N] [--duration MS] [--warmup MS] [--quick] [--count-instructions [--instruction-source auto|perf|callgrind] [--count-ops N]]\n`);
       return 0;
     } else benchArgs.push(a);
   }

@@ -47,3 +47,17 @@ export function finishChecksum(sum: number): number {
 export function internetChecksum(buf: Uint8Array, start: number, end: number): number {
   return finishChecksum(sumWords(buf, start, end, 0));
 }
+
+/**
+ * The checksum field after one 16-bit word it covers changed from `oldWord` to `newWord`, without
+ * re-summing the data: RFC 1624 §3, eqn. 3, `HC' = ~(~HC + ~m + m')` (eqn. 2 of RFC 1141 gets −0
+ * wrong). All arguments and the result are 16-bit values. The result may be 0x0000 where a full
+ * recomputation gives 0xffff (the two zeros of one's complement); a UDP caller maps 0 to 0xffff
+ * (RFC 768: a computed zero is sent as all ones, 0 meaning "no checksum").
+ */
+export function adjustChecksum(checksum: number, oldWord: number, newWord: number): number {
+  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}

@@ -22,6 +22,8 @@ const loaders: ReadonlyArray<readonly [string, Loader]> = [
   ['dns', async () => (await import('./dns/dns-workload.js')).dnsWorkload],
   ['alloc', async () => (await import('./alloc/alloc-loop.js')).allocLoop],
   ['tls-proxy', async () => (await import('./tls-proxy/tls-proxy-workload.js')).tlsWorkload],
+  ['firewall', async () => (await import('./firewall/firewall-workload.js')).firewallWorkload],
+  ['storage', async () => (await import('./storage/storage-workload.js')).storageWorkload],
 ];
 
 const LOADERS: ReadonlyMap<string, Loader> = new Map(loaders);

@@ -13,7 +13,7 @@
  * output says how many there were.
  */
 import { belowResolutionBoth, decideVerdict, type ComparisonReport } from '../compare/compare-results.js';
-import { METRIC_NAMES, METRICS, type MetricName } from '../compare/metrics.js';
+import { METRIC_NAMES, METRICS, type MetricName } from '../../contract/metrics.js';
 
 /** Thresholds are never set below this: sub-0.5% changes are below what forks on a shared machine resolve. */
 export const MIN_THRESHOLD = 0.005;

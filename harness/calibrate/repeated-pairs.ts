@@ -58,7 +58,7 @@ export async function runRepeatedPairs(config: RepeatedPairsConfig): Promise<Rep
   ];
   const inner = config.executor ?? new SpawnExecutor();
   const executor = config.inject ? new ScalingExecutor(inner, config.inject.param, config.inject.factor) : inner;
-  const environment = await defaultEnvironmentCollector(config.rootDir);
+  const environment = defaultEnvironmentCollector();
   const reports: ComparisonReport[] = [];
   const elapsedMs: number[] = [];
   let childFailures = 0;

@@ -16,7 +16,7 @@
  * within a pair stays within about 1% (see harness/compare/wilcoxon-signed-rank.ts).
  */
 import { decideVerdict, uniformThresholds, type MetricComparison } from '../compare/compare-results.js';
-import { METRICS, type MetricName } from '../compare/metrics.js';
+import { METRICS, type MetricName } from '../../contract/metrics.js';
 import type { ChildExecutor } from '../run/executor.js';
 import { SUITES } from '../suites.js';
 import { runRepeatedPairs } from './repeated-pairs.js';
@@ -99,7 +99,7 @@ export async function runValidation(config: ValidationConfig): Promise<Validatio
   return {
     metric,
     strict: {
-      falsePositives: rows.filter((r) => r.kind === 'A/A' && strictVerdict(r.primary) !== 'no change' && strictVerdict(r.primary) !== 'inconclusive').length,
+      falsePositives: rows.filter((r) => r.kind === 'A/A' && strictVerdict(r.primary) !== 'same' && strictVerdict(r.primary) !== 'inconclusive').length,
       detections: rows.filter((r) => r.kind === 'slowdown' && strictVerdict(r.primary) === 'regressed').length,
     },
     opsPerSec: {

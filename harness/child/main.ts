@@ -12,12 +12,19 @@ import { isAllocatorName, verifyInProcess } from '../../allocators/native-alloca
 import { makeStrategy } from '../../allocators/registry.js';
 import { loadWorkload, WORKLOAD_NAMES } from '../../workloads/registry.js';
 import type { WorkloadInstance } from '../../workloads/workload.js';
+import { applyTestSlowdown } from './test-slowdown.js';
 import { BuflabError } from '../errors.js';
 import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../../contract/result-schema.js';
 import { measureCell } from './measure-cell.js';
 import { CELL_ENV_VAR, CHILD_EXIT, RECORD_FD, formatChildError, parseChildInput } from './protocol.js';
 
-export type ChildConfigErrorCode = 'E_ALLOCATOR_UNVERIFIED' | 'E_UNKNOWN_WORKLOAD' | 'E_UNKNOWN_STRATEGY' | 'E_UNKNOWN_ALLOCATOR' | 'E_NOT_A_STRATEGY';
+export type ChildConfigErrorCode =
+  | 'E_ALLOCATOR_UNVERIFIED'
+  | 'E_UNKNOWN_WORKLOAD'
+  | 'E_UNKNOWN_STRATEGY'
+  | 'E_UNKNOWN_ALLOCATOR'
+  | 'E_NOT_A_STRATEGY'
+  | SetupConfigCode;
 
 /** A cell this process cannot run as asked: exit 3 (the parent reports E_CHILD_CONFIG). */
 export class ChildConfigError extends BuflabError {
@@ -27,8 +34,15 @@ export class ChildConfigError extends BuflabError {
   }
 }
 
-/** Error codes that mean "this configuration cannot run" rather than "the run failed". */
-const CONFIG_CODES = new Set(['E_NO_CELL', 'E_BAD_CELL', 'E_WORKLOAD_CONFIG', 'E_UNKNOWN_STRATEGY', 'E_BAD_SIZE']);
+/**
+ * Error codes that mean "this configuration cannot run" rather than "the run failed". A strategy's
+ * `E_BAD_SIZE` is a configuration error only while the workload is being set up (a bad arena or
+ * slab size from the cell); thrown from an operation it is a bug in the stack: a failed run.
+ */
+const CONFIG_CODES = new Set(['E_NO_CELL', 'E_BAD_CELL', 'E_WORKLOAD_CONFIG', 'E_UNKNOWN_STRATEGY']);
+const SETUP_CONFIG_CODES = ['E_NO_CELL', 'E_BAD_CELL', 'E_WORKLOAD_CONFIG', 'E_UNKNOWN_STRATEGY', 'E_BAD_SIZE'] as const;
+type SetupConfigCode = (typeof SETUP_CONFIG_CODES)[number];
+const isSetupConfigCode = (code: unknown): code is SetupConfigCode => (SETUP_CONFIG_CODES as readonly unknown[]).includes(code);
 
 async function main(): Promise<ForkRecord> {
   const startedAt = new Date().toISOString();
@@ -43,7 +57,16 @@ async function main(): Promise<ForkRecord> {
       `allocator ${cell.allocator} not verified in the child: ${allocator.problem ?? 'unknown reason'} — refusing to measure another allocator than the one asked for`,
     );
   }
-  const instance = await createWorkload(cell);
+  let created: Awaited<ReturnType<typeof createWorkload>>;
+  try {
+    created = await createWorkload(cell);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (isSetupConfigCode(code)) throw new ChildConfigError(code, (e as Error).message);
+    throw e;
+  }
+  const knob = applyTestSlowdown(created, cell.id, process.env);
+  const instance = knob.instance;
   let measurement;
   try {
     measurement = await measureCell(instance, cell.plan);
@@ -67,6 +90,7 @@ async function main(): Promise<ForkRecord> {
     allocator: allocatorInfo,
     node: { version: process.version, v8: process.versions.v8, execArgv: process.execArgv },
     ...measurement,
+    ...(knob.warning === null ? {} : { warnings: [...measurement.warnings, knob.warning] }),
     workloadCounters: instance.counters(),
   };
 }

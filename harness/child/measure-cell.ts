@@ -3,8 +3,9 @@
  * no-op baseline through an identical timing loop, then the measured phase. Returns the parts of
  * the fork record that are measurements (main.ts adds identity, allocator and node metadata).
  *
- * Hygiene (../../../shared/DESIGN.md, "Measurement hygiene"): the timed loop reads a double clock
- * (`nowMs()`, which does not allocate; see ../measure/timer.ts), writes each batch's duration into a preallocated Float64Array and nothing
+ * Hygiene (docs/DESIGN.md, "Measurement hygiene"): the timed loop reads the clock into a
+ * preallocated slot (`readClockMs`, which allocates nothing whatever TurboFan inlines; see
+ * ../measure/timer.ts), writes each batch's duration into a preallocated Float64Array and nothing
  * else; histogram recording, memory sampling and yielding to the event loop (for GC entries) happen
  * between chunks of ~50 ms, outside every timed batch.
  *
@@ -32,7 +33,15 @@
  *   It cross-checks the counted number over the same window: a warning fires when V8 saw clearly
  *   more than the strategies counted. Typed arrays of ≤ 64 bytes live on the JS heap, not here.
  * - `alloc.strategyPerOp`: every strategy counter's phase delta / ops.
- * - `gc`: pauses whose start lies in the measured phase; `timeShare` = pause total / phase wall time.
+ * - `gc`: pauses whose start lies in the measured phase; `timeShare` = pause time inside the timed
+ *   chunks / the timed time — the time base of `opsPerSec` (../measure/timed-intervals.ts). Pauses V8
+ *   runs between chunks stay in `count` and `pauseMsTotal`. Open loop: pause total / phase wall time,
+ *   as its throughput is over the whole span too.
+ * - `cpu` (Linux): the main thread's CPU time and run-queue wait, its involuntary context switches,
+ *   the machine's steal time and the CPU it ended on, from procfs snapshots just before the first and
+ *   after the last chunk (../measure/thread-cpu.ts); `threadCpuShare` = CPU time / phase wall time.
+ * - `jit`: whether the op and the timing loop had optimised code at the end of the phase, and the
+ *   optimised → unoptimised transitions seen at chunk boundaries (../measure/jit-status.ts).
  * - `memory`: `peakRssBytes` is the process's lifetime peak; the other fields are a snapshot at the
  *   end of the phase; `timeline` is sampled every ~100 ms during the phase (ms since phase start).
  * - `gcTails`: of the ops slower than the fork's p99 (p99.9) — strictly above the histogram's value —
@@ -41,6 +50,10 @@
  *   per batch, in both loop copies, so the baseline includes it); batch times are moved onto the GC
  *   entries' clock with a measured offset (performanceClockOffset in ../measure/timer.ts).
  *   `latencyTimeline`: the same batches downsampled to ≤ 2,000 points, on `gc.pauses`' time base.
+ * - counted work (`plan.countedWork`, `--count-instructions`): the batch size is the plan's, not
+ *   chosen from timing; `warmupOps` more ops run through the measured loop after the baseline; the
+ *   measured phase is exactly `measuredOps` ops, chunked by batch count instead of by time — so the
+ *   harness's own instructions are the same in every fork (../measure/instruction-counting.ts).
  * - open loop (`plan.rateOpsPerSec`, ./open-loop.ts): after the closed-loop warm-up and baseline,
  *   a short open-loop warm-up, then ops timed one by one from their intended start t0 + i / rate:
  *   `latencyNs` is intended start → end (ops still due at the end are recorded as lower bounds),
@@ -49,14 +62,19 @@
  *   below 95% of the intended rate (overloaded).
  */
 import type { StrategyCounters } from '../../allocators/buffer-strategy.js';
-import { emptyCounters } from '../../allocators/buffer-strategy.js';
-import type { ForkRecord, MeasurePlan } from '../../contract/result-schema.js';
+import { diffCounters, emptyCounters } from '../../allocators/buffer-strategy.js';
+import type { CountedWorkPlan, ForkRecord, MeasurePlan } from '../../contract/result-schema.js';
 import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
-import { SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset, type TimerCalibration } from '../measure/timer.js';
+import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs, type TimerCalibration } from '../measure/timer.js';
+import { classifyWarmup } from '../stats/warmup-class.js';
+import { ForkSeriesRecorder, seriesWindowMs, steadyFigure } from './fork-series.js';
 import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
+import { forkCpu, readThreadCpu, threadCpuAvailable, type ThreadCpuSnapshot } from '../measure/thread-cpu.js';
+import { createJitProbe, optimizationStatusReader, type JitProbe } from '../measure/jit-status.js';
+import { TimedIntervals } from '../measure/timed-intervals.js';
 import type { ForkGcTails, OpenLoopRecord } from '../../contract/result-schema.js';
 import {
   accountOpenLoopChunk,
@@ -75,8 +93,19 @@ export interface Timeable {
   strategyCounters(): StrategyCounters;
 }
 
-/** Length of one warm-up window, ms. */
-export const WARMUP_WINDOW_MS = 100;
+/**
+ * The measured phase's batch is sized on the fastest of the last {@link BATCH_SIZING_WINDOWS}
+ * warm-up windows, as if the op were {@link BATCH_SIZING_MARGIN} times faster still: sized for the
+ * optimised code that will be measured, not for the interpreted first window (the old quick mode's
+ * fault), and not for a window slowed by the machine. The margin because the measured phase is
+ * often faster than the warm-up's end — V8 installs code compiled late on a busy machine during the
+ * baseline phases, and a full GC precedes the phase: measured on quick alloc forks on this VM under
+ * load, the phase's median ran 1.0–1.6x (once 2.3x) faster than the last warm-up windows, and
+ * 15 of 24 forks broke the ≥ 100-clock-costs rule when sized on their median. A batch 1.5x longer
+ * than the rule's minimum costs only coarser latency percentiles (batch means).
+ */
+export const BATCH_SIZING_WINDOWS = 3;
+export const BATCH_SIZING_MARGIN = 1.5;
 /** Longest stretch the timed loop runs without yielding, ms. */
 export const CHUNK_MS = 50;
 /**
@@ -105,13 +134,18 @@ export function newLatencyHistogram(): HdrHistogram {
 
 export type Measurement = Pick<
   ForkRecord,
-  'warmup' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop'
+  'warmup' | 'series' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop' | 'cpu' | 'jit'
 > & { latencyHistogram: EncodedHistogram; timerResolutionNs: number };
 
 // ---- the timing loops -------------------------------------------------------------------------
 // Two textually separate copies of one loop: V8 keeps type feedback per function, so the baseline's
 // empty op and the workload's op must not share a call site, or the measured loop would be
 // polymorphic (slower) because the baseline ran first. Keep both bodies identical.
+// The clock is read into a slot, never returned (readClockMs in ../measure/timer.ts): a returned
+// double is boxed (16 B per batch) whenever the op leaves TurboFan no budget to inline the clock.
+
+/** The timing loops' clock slot (see readClockMs); shared, as only one loop runs at a time. */
+const LOOP_CLOCK = newClockSlot();
 
 /**
  * Runs batches of `batchSize` ops until `untilMs` or `samplesMs` is full; returns batches done.
@@ -119,11 +153,14 @@ export type Measurement = Pick<
  */
 function timedBatches(w: Timeable, batchSize: number, samplesMs: Float64Array, startsMs: Float64Array, untilMs: number): number {
   const cap = samplesMs.length;
+  const clock = LOOP_CLOCK;
   let n = 0;
-  let t0 = nowMs();
+  readClockMs(clock);
+  let t0 = clock[0]!;
   while (n < cap) {
     for (let j = 0; j < batchSize; j++) w.op();
-    const t1 = nowMs();
+    readClockMs(clock);
+    const t1 = clock[0]!;
     startsMs[n] = t0;
     samplesMs[n++] = t1 - t0;
     t0 = t1;
@@ -135,11 +172,14 @@ function timedBatches(w: Timeable, batchSize: number, samplesMs: Float64Array, s
 /** Identical to {@link timedBatches}; used only for the no-op baseline. */
 function timedBatchesBaseline(w: Timeable, batchSize: number, samplesMs: Float64Array, startsMs: Float64Array, untilMs: number): number {
   const cap = samplesMs.length;
+  const clock = LOOP_CLOCK;
   let n = 0;
-  let t0 = nowMs();
+  readClockMs(clock);
+  let t0 = clock[0]!;
   while (n < cap) {
     for (let j = 0; j < batchSize; j++) w.op();
-    const t1 = nowMs();
+    readClockMs(clock);
+    const t1 = clock[0]!;
     startsMs[n] = t0;
     samplesMs[n++] = t1 - t0;
     t0 = t1;
@@ -185,12 +225,31 @@ function primeTimingPaths(w: Timeable, samplesMs: Float64Array, startsMs: Float6
   timeline.reset();
 }
 
+/**
+ * A series recorder whose between-chunk code already ran {@link PRIME_CALLS} times (so it is not
+ * interpreted — boxing doubles — when the warm-up starts); its clock starts now.
+ */
+function primedSeriesRecorder(windowMs: number, samplesMs: Float64Array, startsMs: Float64Array): ForkSeriesRecorder {
+  // The buffers hold the baseline warm-up's last batches: real values, and no loop is called here
+  // (calling a timing loop with another op would spoil its type feedback).
+  const primer = new ForkSeriesRecorder(windowMs, 0);
+  for (let i = 0; i < PRIME_CALLS; i++) {
+    primer.addChunk(samplesMs, startsMs, 1, 1 + (i & 1));
+    primer.closeWindow();
+  }
+  return new ForkSeriesRecorder(windowMs, nowMs());
+}
+
 /** Calls per timing function in {@link primeTimingPaths}. */
 const PRIME_CALLS = 64;
 /** Priming runs the open loop with t0 = 0 (about process start) at this rate: every op is overdue, nothing spins. */
 const rateOpsPerSecForPriming = 1e9;
 
-/** Full GC between phases (as JMH does between iterations) so a phase does not pay for the previous one's garbage. */
+/**
+ * One forced full GC, once per fork, between the warm-up and the baseline (see measureCell for
+ * where and why). JMH forces GC only on request (`-gc true`); here it makes every fork's measured
+ * phase start from the same heap however long its warm-up ran and however much garbage it left.
+ */
 function collectGarbage(warnings: string[]): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) {
@@ -215,9 +274,43 @@ interface PhaseResult {
   gc: GcPhaseResult;
   counters: StrategyCounters;
   memory: MemorySampler;
+  /** Main-thread and machine counters just before the first and after the last chunk (null off Linux). */
+  cpuBefore: ThreadCpuSnapshot | null;
+  cpuAfter: ThreadCpuSnapshot | null;
 }
 
-/** Runs one timed phase of `durationMs` with a fixed batch size, recording into `histogram`. */
+/** Whether /proc/thread-self is readable here (checked once per process). */
+const THREAD_CPU = threadCpuAvailable();
+/** The current phase's timed chunks (reused: preallocated, only one phase runs at a time). */
+const PHASE_CHUNKS = new TimedIntervals();
+
+/**
+ * A phase of exactly `batches` batches in chunks of `chunkBatches` (`plan.countedWork`), instead of
+ * a phase of `durationMs` in chunks of `chunkMs`: the views cap the loop by their length, so the
+ * loop body is unchanged. Made once per phase, outside every timed batch.
+ */
+interface FixedBatches {
+  batches: number;
+  chunkBatches: number;
+  samples: Float64Array;
+  starts: Float64Array;
+  /**
+   * Announce the measured phase (measured-phase.ts) around the chunk loop itself, so that a counter
+   * sees the same work in every fork: not the phase's set-up and GC-observer wind-down, whose
+   * first-time costs (lazy compiles, IC misses: 0.1–0.5 M instructions here) vary with what ran before.
+   */
+  announce: boolean;
+}
+
+function fixedBatches(ops: number, work: CountedWorkPlan, samplesMs: Float64Array, startsMs: Float64Array, announce: boolean): FixedBatches {
+  const chunkBatches = Math.min(work.chunkBatches, samplesMs.length);
+  return { batches: Math.ceil(ops / work.batchSize), chunkBatches, samples: samplesMs.subarray(0, chunkBatches), starts: startsMs.subarray(0, chunkBatches), announce };
+}
+
+/**
+ * Runs one timed phase of `durationMs` (or, with `fixed`, of exactly `fixed.batches` batches) with a
+ * fixed batch size, recording into `histogram`.
+ */
 async function runPhase(
   loop: Loop,
   w: Timeable,
@@ -228,36 +321,72 @@ async function runPhase(
   histogram: HdrHistogram,
   timeline: BatchTimeline,
   chunkMs = CHUNK_MS,
+  series: ForkSeriesRecorder | null = null,
+  jit: JitProbe | null = null,
+  fixed?: FixedBatches,
 ): Promise<PhaseResult> {
   timeline.reset();
+  PHASE_CHUNKS.reset();
   const countersBefore = { ...w.strategyCounters() };
   const gcObserver = new GcObserver();
+  // procfs reads allocate strings: before the phase's clock starts, never between batches.
+  const cpuBefore = THREAD_CPU ? readThreadCpu() : null;
   const startMs = nowMs();
+  // GC entries carry performance.now() times: the observer gets that clock, the loop nowMs(). Read
+  // together, so that phase-relative times on the two clocks agree to within a microsecond.
+  const perfStartMs = performance.now();
   const memory = new MemorySampler(startMs);
   memory.maybeSample(startMs, true);
-  // GC entries carry performance.now() times: the observer gets that clock, the loop nowMs().
-  const perfStartMs = performance.now();
   gcObserver.begin(perfStartMs);
   const endMs = startMs + durationMs;
   let batches = 0;
   let timedMs = 0;
   let now = nowMs();
   const nsPerMsPerOp = 1e6 / batchSize;
-  while (now < endMs) {
-    const n = loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs));
+  if (fixed?.announce === true) measuredPhaseStart();
+  while (fixed === undefined ? now < endMs : batches < fixed.batches) {
+    // Counted work: the last chunk is the remainder; no clock decides where a chunk or the phase ends.
+    const n =
+      fixed === undefined
+        ? loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs))
+        : fixed.batches - batches >= fixed.chunkBatches
+          ? loop(w, batchSize, fixed.samples, fixed.starts, Infinity)
+          : loop(w, batchSize, fixed.samples.subarray(0, fixed.batches - batches), fixed.starts.subarray(0, fixed.batches - batches), Infinity);
     timedMs += accountChunk(samplesMs, n, histogram, nsPerMsPerOp);
     timeline.append(startsMs, samplesMs, n);
+    series?.addChunk(samplesMs, startsMs, n, batchSize);
+    if (n > 0) PHASE_CHUNKS.add(startsMs[0]! - startMs, startsMs[n - 1]! + samplesMs[n - 1]! - startMs);
     batches += n;
     now = nowMs();
-    memory.maybeSample(now);
+    // Counted work samples memory only at the phase's start and end: a sample every 100 ms of wall
+    // time (process.memoryUsage(), thousands of instructions each) would add a load-dependent count.
+    if (fixed === undefined) memory.maybeSample(now);
+    jit?.sample();
     await yieldToEventLoop();
     now = nowMs();
   }
+  if (fixed?.announce === true) measuredPhaseEnd(batches * batchSize);
   const wallMs = now - startMs;
+  const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
-  const gc = await gcObserver.finish(perfStartMs + wallMs, wallMs);
-  return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, gc, counters, memory };
+  const gcWall = await gcObserver.finish(perfStartMs + wallMs, wallMs);
+  const gc = { ...gcWall, timeShare: timedGcShare(gcWall, timedMs) };
+  return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, gc, counters, memory, cpuBefore, cpuAfter };
+}
+
+/**
+ * GC share on the time base of `opsPerSec`: pause time inside the phase's timed chunks / timed
+ * time. Pauses V8 runs between chunks (tasks while the harness yields) stay in `pauseMsTotal` but
+ * not in the share, as their time is not in `timedMs` either. Pauses beyond the listed cap are
+ * counted as inside (an upper bound; a warning already says the list was capped).
+ */
+function timedGcShare(gc: GcPhaseResult, timedMs: number): number {
+  if (!(timedMs > 0)) return 0;
+  let listedMs = 0;
+  for (const p of gc.pauses) listedMs += p.durationMs;
+  const unlistedMs = gc.droppedPauses > 0 ? Math.max(0, gc.pauseMsTotal - listedMs) : 0;
+  return Math.min(1, (PHASE_CHUNKS.overlapMs(gc.pauses) + unlistedMs) / timedMs);
 }
 
 /**
@@ -281,6 +410,7 @@ async function runOpenLoopPhase(
   timeline.reset();
   const countersBefore = { ...w.strategyCounters() };
   const gcObserver = new GcObserver();
+  const cpuBefore = THREAD_CPU ? readThreadCpu() : null;
   const startMs = nowMs();
   const memory = new MemorySampler(startMs);
   memory.maybeSample(startMs, true);
@@ -305,6 +435,7 @@ async function runOpenLoopPhase(
   // Overload: operations due before the end that never started are recorded as lower bounds.
   const pendingAtEnd = recordPendingAtEnd(latency, t0Ms, rateOpsPerSec, next, endMs, now);
   const wallMs = now - startMs;
+  const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
   const gc = await gcObserver.finish(perfStartMs + wallMs, wallMs);
@@ -320,6 +451,8 @@ async function runOpenLoopPhase(
     gc,
     counters,
     memory,
+    cpuBefore,
+    cpuAfter,
     openLoop: {
       rateOpsPerSec,
       achievedOpsPerSec: spanMs > 0 ? next / (spanMs / 1000) : 0,
@@ -346,12 +479,14 @@ interface WarmupResult {
 }
 
 /**
- * Warm-up: 100 ms windows through the measured loop itself (so that loop is what the JIT compiles),
- * re-choosing the batch size after each window from the window's *median* ns/op, until the
- * steady-state rule holds on the windows' median throughput or `warmupMs` is spent. Medians,
- * not means: on a shared machine a single preemption inflates a window's mean by milliseconds,
- * which would both block the steady-state rule and under-size the batch. At least one window runs
- * even when `warmupMs` is 0, to size the batch.
+ * Warm-up: `warmupMs` of windows of `series.windowMs` through the measured loop itself (so that
+ * loop is what the JIT compiles), every window recorded into `series` (the first part of the
+ * fork's series, which ../stats/warmup-class.ts classifies once the measured phase is recorded
+ * too). The whole warm-up always runs — as Barrett et al.'s fixed in-process iterations do — so
+ * that the series shows the whole of it; the old rule (successive windows within 2%) is still
+ * evaluated for the record's `steady` (true when it held at some window). The batch size is
+ * re-chosen after each window from that window's median ns/op (so the warm-up itself follows the
+ * JIT), and the measured phase's as {@link BATCH_SIZING_WINDOWS} says. At least one window runs even when `warmupMs` is 0, to size the batch.
  */
 async function warmUp(
   w: Timeable,
@@ -361,36 +496,41 @@ async function warmUp(
   startsMs: Float64Array,
   histogram: HdrHistogram,
   timeline: BatchTimeline,
+  series: ForkSeriesRecorder,
 ): Promise<WarmupResult> {
   const detector = new SteadyStateDetector(0.02, 3);
   const startMs = nowMs();
+  const windowMs = series.windowMs;
   let batchSize = 1;
   let ops = 0;
   let steady = false;
   do {
-    const windowEnd = Math.min(nowMs() + WARMUP_WINDOW_MS, startMs + Math.max(warmupMs, 1));
-    histogram.reset();
+    const windowEnd = Math.min(nowMs() + windowMs, startMs + Math.max(warmupMs, 1));
     while (nowMs() < windowEnd) {
       const n = timedBatches(w, batchSize, samplesMs, startsMs, Math.min(nowMs() + WARMUP_CHUNK_MS, windowEnd));
-      accountChunk(samplesMs, n, histogram, 1e6 / batchSize);
       // Keeps the between-chunk path exactly as in measurement (so it is optimised before it).
+      accountChunk(samplesMs, n, histogram, 1e6 / batchSize);
       timeline.reset();
       timeline.append(startsMs, samplesMs, n);
+      series.addChunk(samplesMs, startsMs, n, batchSize);
       ops += n * batchSize;
       await yieldToEventLoop();
     }
-    const medianNsPerOp = histogram.percentile(50);
+    histogram.reset();
+    series.closeWindow();
+    const medianNsPerOp = series.fastestRecentNsPerOp(1);
     if (medianNsPerOp > 0) {
       batchSize = chooseBatchSize(medianNsPerOp, timer);
-      steady = detector.push(1e9 / medianNsPerOp);
+      if (detector.push(1e9 / medianNsPerOp)) steady = true;
     }
-  } while (!steady && nowMs() - startMs < warmupMs);
-  histogram.reset();
+  } while (nowMs() - startMs < warmupMs);
+  const sizingNsPerOp = series.fastestRecentNsPerOp(BATCH_SIZING_WINDOWS);
+  if (sizingNsPerOp > 0) batchSize = chooseBatchSize(sizingNsPerOp / BATCH_SIZING_MARGIN, timer);
   return {
     ops,
     elapsedMs: nowMs() - startMs,
     steady,
-    rule: `100 ms windows; ${detector.rule} (median ops/s of each window's timed batches), capped at ${warmupMs} ms`,
+    rule: `${windowMs} ms windows; ${detector.rule} (median ops/s of each window's timed batches), at some window of the ${warmupMs} ms warm-up`,
     batchSize,
   };
 }
@@ -412,6 +552,8 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const samplesMs = new Float64Array(SAMPLES_PER_CHUNK);
   const startsMs = new Float64Array(SAMPLES_PER_CHUNK);
   const timeline = new BatchTimeline();
+  // Compiles the JIT probe's natives once, long before anything is timed (see ../measure/jit-status.ts).
+  optimizationStatusReader();
   const timer = calibrateTimer();
 
   // Every timing-path function (loops, accountChunk, histogram.record, the GC observer) runs in
@@ -425,19 +567,25 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   // whole of the workload's warm-up to settle: a baseline loop still running unoptimised code
   // boxes its doubles (16 B per batch) and would misreport the harness's own allocation.
   await runPhase(timedBatchesBaseline, noopOp, BASELINE_WARMUP_BATCH, BASELINE_WARMUP_MS, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
-  const warm = await warmUp(w, plan.warmupMs, timer, samplesMs, startsMs, histogram, timeline);
-  const batchSize = warm.batchSize;
-  if (!warm.steady) {
-    warnings.push(
-      `warm-up did not reach steady state within ${plan.warmupMs} ms (${warm.rule}): raise the warm-up or quiet the machine; early JIT or GC effects may be in the numbers`,
-    );
-  }
+  // The fork's series: warm-up windows, then the measured phase's (closed loop), same window length.
+  const windowMs = seriesWindowMs(plan.warmupMs, plan.durationMs);
+  const series = primedSeriesRecorder(windowMs, samplesMs, startsMs);
+  const warm = await warmUp(w, plan.warmupMs, timer, samplesMs, startsMs, histogram, timeline, series);
+  // Counted work (`--count-instructions`): one batch size for every fork, not one chosen from timing.
+  const counted = plan.countedWork;
+  const batchSize = counted?.batchSize ?? warm.batchSize;
+  series.markMeasured();
 
+  // The fork's one forced full GC: here, not right before a timed phase. After a full GC V8 sweeps
+  // on background threads (competing for the cores) and deoptimises code whose embedded objects
+  // died; the baseline's re-warm and phase that follow allocate almost nothing, so they absorb both
+  // and the measured phase still starts from the collected heap. Before a 50 ms phase a GC would
+  // otherwise be a large part of what that phase sees.
+  collectGarbage(warnings);
   // No-op baseline through the twin loop, with the cell's batch size: the harness's own time and
   // JS-heap allocation per op (its loop was warmed up before the workload's warm-up).
   const bMs = baselineMs(plan.durationMs);
   await runPhase(timedBatchesBaseline, noopOp, batchSize, WARMUP_CHUNK_MS * 4, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
-  collectGarbage(warnings);
   histogram.reset();
   const base = await runPhase(timedBatchesBaseline, noopOp, batchSize, bMs, samplesMs, startsMs, histogram, timeline);
   const baseline = {
@@ -463,25 +611,69 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   }
   const clockOffset = performanceClockOffset();
 
+  if (counted !== undefined) {
+    // Counted work: exactly warmupOps more ops through the measured loop at the fixed batch size, so
+    // the loop's optimised code is settled before the counter starts, however fast this fork ran.
+    await runPhase(timedBatches, w, batchSize, 0, samplesMs, startsMs, histogram, timeline, CHUNK_MS, null, null, fixedBatches(counted.warmupOps, counted, samplesMs, startsMs, false));
+  }
   histogram.reset();
-  collectGarbage(warnings);
-  // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens).
-  measuredPhaseStart();
+  // The op's and the loop's JIT state over the measured phase (sampled between chunks only).
+  const jitProbe = createJitProbe(w.op, timedBatches);
+  // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens);
+  // counted work announces it around its chunk loop instead (see FixedBatches.announce).
+  const announcedByPhase = counted !== undefined && (rate === undefined || openBuf === null);
+  if (!announcedByPhase) measuredPhaseStart();
   let phase: PhaseResult;
   let openLoop: OpenLoopRecord | undefined;
   if (rate === undefined || openBuf === null) {
-    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline);
+    const fixed = counted === undefined ? undefined : fixedBatches(counted.measuredOps, counted, samplesMs, startsMs, true);
+    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series, jitProbe, fixed);
   } else {
     const open = await runOpenLoopPhase(w, rate, plan.durationMs, openBuf, histogram, serviceHistogram, timeline);
     phase = open;
     openLoop = open.openLoop;
   }
-  measuredPhaseEnd(phase.ops);
-  const ops = phase.ops;
-  if (ops === 0) throw new Error('no operation completed in the measured phase');
-  const opsPerSec = ops / (phase.timedMs / 1000);
+  if (!announcedByPhase) measuredPhaseEnd(phase.ops);
+  // Read now: the off-heap audit below runs the op again.
+  const jit = jitProbe?.result() ?? { opOptimized: null, deopts: null };
+  if (phase.ops === 0) throw new Error('no operation completed in the measured phase');
+  series.closeWindow();
   const h = histogram.summary();
   const timedBatchSize = openLoop === undefined ? batchSize : 1;
+
+  // Warm-up classified (Barrett et al. 2017; ../stats/warmup-class.ts) on the whole series, and the
+  // figure taken from the measured windows of the final steady segment. Open loop records no
+  // measured windows (its ops are timed one by one against a schedule, and its figure is the
+  // achieved rate): its class describes the closed-loop warm-up, and its figure stays the phase's.
+  const classification = classifyWarmup(series.values());
+  const forkSeries = series.toSeries(classification);
+  // Counted work (`--count-instructions`) keeps the whole phase as its figure: its op count is the
+  // plan's, the same in every fork, and the instructions were counted over all of it.
+  const figure =
+    openLoop === undefined && counted === undefined
+      ? steadyFigure({ ...forkSeries, ops: forkSeries.ops!, timedMs: forkSeries.timedMs! }, classification.steadyFromIndex)
+      : null;
+  const fromSteadySegment = figure !== null && figure.basis === 'steady-segment';
+  // `ops`/`elapsedNs` behind the figure; every other per-op figure divides by the phase's ops.
+  const ops = fromSteadySegment ? figure.ops : phase.ops;
+  const figureTimedMs = fromSteadySegment ? figure.timedMs : phase.timedMs;
+  const opsPerSec = ops / (figureTimedMs / 1000);
+  const steadyFromIndex = classification.steadyFromIndex;
+  if (classification.class === 'no-steady-state') {
+    warnings.push(
+      `no steady state (${classification.reason}): ops/s is the whole measured phase, warm-up effects and drift included; lengthen --warmup and --duration, or quiet the machine`,
+    );
+  }
+  if (series.dropped > 0) warnings.push(`series capped: the last ${series.dropped} windows were not recorded`);
+  // The batch rule (../measure/timer.ts), checked where it matters: a median timed batch of the
+  // measured phase must last what the rule asks, i.e. be sized as one op of its own duration.
+  const medianBatchNs = h.p50 * timedBatchSize;
+  if (openLoop === undefined && chooseBatchSize(medianBatchNs, timer) > 1) {
+    warnings.push(
+      `batch rule broken: the measured phase's median batch of ${batchSize} ops lasted ${medianBatchNs.toFixed(0)} ns, under ${DEFAULT_BATCH_RULE.clockFactor} clock costs (${timer.overheadNs.toFixed(0)} ns each) or ${DEFAULT_BATCH_RULE.minBatchNs} ns: ` +
+        `the clock adds up to ${((100 * timer.overheadNs) / medianBatchNs).toFixed(1)}% per batch; the batch was sized on warm-up windows slower than the measured phase — lengthen --warmup`,
+    );
+  }
 
   // GC-attributed tails. The batches' starts were read on the loop clock (nowMs); the GC pauses are
   // ms since the phase start on the performance timeline. Loop time t is performance time
@@ -523,13 +715,14 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   if (timedBatchSize > 1) {
     warnings.push(`operations are timed in batches of ${batchSize} (one op is shorter than the clock allows): latency percentiles are of batch means and hide the spread within a batch`);
   }
-  if (phase.batches < 1000) {
+  // Counted work chose its (small) batch count on purpose; its timing is secondary.
+  if (phase.batches < 1000 && counted === undefined) {
     warnings.push(`only ${phase.batches} timed samples: percentiles above p99 rest on few samples; lengthen the measured phase`);
   }
   if (phase.gc.droppedPauses > 0) warnings.push(`GC pause list capped: ${phase.gc.droppedPauses} pauses not listed (totals are complete)`);
   if (phase.memory.dropped > 0) warnings.push(`memory timeline capped: ${phase.memory.dropped} samples dropped`);
 
-  const perOp = (x: number): number => x / ops;
+  const perOp = (x: number): number => x / phase.ops;
   const countedArrayBufferBytesPerOp = perOp(phase.counters.allocatedBytes + phase.counters.foreignBytes);
   // Off-heap bytes per op, measured in a GC-free window after the phase (see ../measure/external-audit.ts).
   const countedBytes = (): number => {
@@ -562,14 +755,23 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   const strategyPerOp = emptyCounters();
   for (const k of Object.keys(strategyPerOp) as Array<keyof StrategyCounters>) strategyPerOp[k] = perOp(phase.counters[k]);
 
+  const cpu = phase.cpuBefore !== null && phase.cpuAfter !== null ? forkCpu(phase.cpuBefore, phase.cpuAfter, ops, phase.wallMs * 1e6) : undefined;
   const mem = process.memoryUsage();
   const { droppedPauses: _dropped, heapAllocatedBytes, externalAllocatedBytes: _ext, profilerGcCount: _n, ...gc } = phase.gc;
   return {
     // Warm-up ops include the priming calls' ops (one per call).
-    warmup: { ops: warm.ops + PRIME_CALLS, elapsedMs: warm.elapsedMs, steady: warm.steady, rule: warm.rule },
+    warmup: {
+      ops: warm.ops + PRIME_CALLS,
+      elapsedMs: warm.elapsedMs,
+      steady: warm.steady,
+      rule: warm.rule,
+      class: classification.class,
+      ...(steadyFromIndex === undefined ? {} : { steadyFromMs: forkSeries.startMs[steadyFromIndex]! }),
+    },
+    series: forkSeries,
     batchSize: timedBatchSize,
     ops,
-    elapsedNs: phase.timedMs * 1e6,
+    elapsedNs: figureTimedMs * 1e6,
     opsPerSec,
     bytesPerSec: opsPerSec * w.payloadBytesPerOp,
     latencyNs: { p50: h.p50, p90: h.p90, p99: h.p99, p999: h.p999, max: h.max, min: h.min, mean: h.mean, count: h.count },
@@ -597,11 +799,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
     gcTails,
     latencyTimeline,
     ...(openLoop === undefined ? {} : { openLoop }),
+    ...(cpu === undefined ? {} : { cpu }),
+    jit,
   };
-}
-
-function diffCounters(after: StrategyCounters, before: StrategyCounters): StrategyCounters {
-  const d = emptyCounters();
-  for (const k of Object.keys(d) as Array<keyof StrategyCounters>) d[k] = after[k] - before[k];
-  return d;
 }

@@ -1,5 +1,5 @@
 /**
- * The parent/child protocol for measuring one cell fork (see ../../../shared/DESIGN.md, "Process model").
+ * The parent/child protocol for measuring one cell fork (see docs/DESIGN.md, "Process model").
  *
  * The parent runs `node [cell.v8Flags...] --expose-gc --import tsx harness/child/main.ts` with the env
  * var `BUFLAB_CELL` = JSON of {@link ChildInput} and stdio `['ignore', 'pipe', 'pipe', 'pipe']`.
@@ -12,8 +12,8 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import type { Cell, ForkRecord } from '../../contract/result-schema.js';
-import { SCHEMA_VERSION } from '../../contract/result-schema.js';
 import { BuflabError } from '../errors.js';
+import { forkRecordProblems as contractForkRecordProblems, isFiniteNumber, isObject as isPlainObject } from '../../contract/read-result.js';
 import { allocatorPath, isAllocatorName, preloadEnv, type AllocatorName } from '../../allocators/native-allocators.js';
 
 /** The name of the environment variable that carries the child's input. */
@@ -153,85 +153,21 @@ export function parseForkRecord(text: string, cell: Cell): ForkRecord {
   return v as ForkRecord;
 }
 
-/** Every way `v` fails to be a fork record of `cell` (empty when it is one). */
+/**
+ * Every way `v` fails to be a fork record of `cell` (empty when it is one): the contract's record
+ * check (contract/read-result.ts, the same one every reader of a result file applies) plus what
+ * only the parent knows, the cell's load mode.
+ */
 export function forkRecordProblems(v: unknown, cell: Cell): string[] {
-  const p: string[] = [];
-  if (!isPlainObject(v)) return ['the record is not a JSON object'];
-  if (v.kind !== 'buflab-fork') p.push(`kind must be 'buflab-fork', got ${JSON.stringify(v.kind)}`);
-  if (v.schemaVersion !== SCHEMA_VERSION) p.push(`schemaVersion ${JSON.stringify(v.schemaVersion)} is not ${SCHEMA_VERSION}`);
-  if (v.cellId !== cell.id) p.push(`cellId ${JSON.stringify(v.cellId)} is not this cell's id ${JSON.stringify(cell.id)}`);
-  if (!Number.isInteger(v.forkIndex) || (v.forkIndex as number) < 0) p.push('forkIndex must be a non-negative integer');
-  num(v, 'pid', p);
-  for (const k of ['startedAt', 'finishedAt'] as const) {
-    if (typeof v[k] !== 'string' || Number.isNaN(Date.parse(v[k] as string))) p.push(`${k} must be an ISO date`);
-  }
-  const allocator = obj(v, 'allocator', p);
-  if (allocator) {
-    if (allocator.name !== cell.allocator) p.push(`allocator.name ${JSON.stringify(allocator.name)} is not the cell's ${JSON.stringify(cell.allocator)}`);
-    if (allocator.verified !== true) p.push('allocator.verified must be true');
-  }
-  const node = obj(v, 'node', p);
-  if (node) {
-    if (typeof node.version !== 'string' || typeof node.v8 !== 'string') p.push('node.version and node.v8 must be strings');
-    if (!Array.isArray(node.execArgv)) p.push('node.execArgv must be an array');
-  }
-  const warmup = obj(v, 'warmup', p);
-  if (warmup) {
-    num(warmup, 'ops', p, 'warmup.');
-    num(warmup, 'elapsedMs', p, 'warmup.');
-    if (typeof warmup.steady !== 'boolean' || typeof warmup.rule !== 'string') p.push('warmup.steady / warmup.rule missing');
-  }
-  for (const k of ['batchSize', 'ops', 'elapsedNs', 'opsPerSec', 'bytesPerSec', 'timerOverheadNs'] as const) num(v, k, p);
-  if (isFiniteNumber(v.ops) && (v.ops as number) <= 0) p.push('ops must be positive');
-  if (isFiniteNumber(v.batchSize) && (!Number.isInteger(v.batchSize) || (v.batchSize as number) < 1)) p.push('batchSize must be an integer >= 1');
-  const lat = obj(v, 'latencyNs', p);
-  if (lat) for (const k of ['p50', 'p90', 'p99', 'p999', 'max', 'min', 'mean', 'count'] as const) num(lat, k, p, 'latencyNs.');
-  const base = obj(v, 'baseline', p);
-  if (base) for (const k of ['nsPerOp', 'heapBytesPerOp'] as const) num(base, k, p, 'baseline.');
-  const gc = obj(v, 'gc', p);
-  if (gc) {
-    for (const k of ['count', 'pauseMsTotal', 'pauseMsMax', 'timeShare'] as const) num(gc, k, p, 'gc.');
-    if (!isPlainObject(gc.byKind)) p.push('gc.byKind must be an object');
-    if (!Array.isArray(gc.pauses)) p.push('gc.pauses must be an array');
-  }
-  const alloc = obj(v, 'alloc', p);
-  if (alloc) {
-    for (const k of ['heapBytesPerOp', 'arrayBufferBytesPerOp', 'externalBytesPerOp'] as const) num(alloc, k, p, 'alloc.');
-    const s = obj(alloc, 'strategyPerOp', p, 'alloc.');
-    if (s) for (const k of ['allocations', 'allocatedBytes', 'copies', 'copiedBytes', 'views'] as const) num(s, k, p, 'alloc.strategyPerOp.');
-  }
-  const mem = obj(v, 'memory', p);
-  if (mem) {
-    for (const k of ['peakRssBytes', 'heapUsedBytes', 'heapTotalBytes', 'arrayBuffersBytes', 'externalBytes'] as const) num(mem, k, p, 'memory.');
-    if (!Array.isArray(mem.timeline)) p.push('memory.timeline must be an array');
-  }
-  if (v.latencyHistogram !== undefined) {
-    const hist = obj(v, 'latencyHistogram', p);
-    if (hist) {
-      if (hist.format !== 'buflab-hdr-1') p.push(`latencyHistogram.format ${JSON.stringify(hist.format)} is unknown`);
-      if (lat && hist.count !== lat.count) p.push('latencyHistogram.count differs from latencyNs.count');
-      if (!Array.isArray(hist.buckets) || hist.buckets.length % 2 !== 0) p.push('latencyHistogram.buckets must hold [index delta, count] pairs');
-    }
-  }
-  if (v.gcTails !== undefined) {
-    const tails = obj(v, 'gcTails', p);
-    if (tails) {
-      for (const k of ['p99', 'p999'] as const) {
-        const t = obj(tails, k, p, 'gcTails.');
-        if (t) for (const f of ['thresholdNs', 'slowOps', 'overlappingGc', 'share'] as const) num(t, f, p, `gcTails.${k}.`);
-      }
-    }
-  }
-  if (v.latencyTimeline !== undefined && !Array.isArray(v.latencyTimeline)) p.push('latencyTimeline must be an array of [tMs, latencyNs]');
+  const p = contractForkRecordProblems(v, { cellId: cell.id, allocator: cell.allocator });
+  if (!isPlainObject(v)) return p;
   // An open-loop cell must come back measured open loop at its rate (and a closed-loop one closed loop).
   const rate = cell.plan.rateOpsPerSec;
-  const open = v.openLoop === undefined ? undefined : obj(v, 'openLoop', p);
+  const open = isPlainObject(v.openLoop) ? v.openLoop : undefined;
   if (rate !== undefined && (open === undefined || open.rateOpsPerSec !== rate)) {
     p.push(`the cell asks for open-loop load at ${rate} ops/s but openLoop.rateOpsPerSec is ${JSON.stringify(open?.rateOpsPerSec)}`);
   }
   if (rate === undefined && v.openLoop !== undefined) p.push('openLoop is present but the cell is closed loop');
-  if (!isPlainObject(v.workloadCounters)) p.push('workloadCounters must be an object');
-  if (!Array.isArray(v.warnings) || !v.warnings.every((w) => typeof w === 'string')) p.push('warnings must be a string array');
   return p;
 }
 
@@ -250,28 +186,7 @@ export function formatChildError(code: string, message: string): string {
 
 type Obj = Record<string, unknown>;
 
-function isPlainObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isFiniteNumber(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
 function asObject(v: unknown, what: string, code: 'E_BAD_CELL'): Obj {
   if (!isPlainObject(v)) throw new ProtocolError(code, `${what} must be a JSON object`);
-  return v;
-}
-
-function num(o: Obj, k: string, p: string[], prefix = ''): void {
-  if (!isFiniteNumber(o[k])) p.push(`${prefix}${k} must be a finite number, got ${JSON.stringify(o[k])}`);
-}
-
-function obj(o: Obj, k: string, p: string[], prefix = ''): Obj | undefined {
-  const v = o[k];
-  if (!isPlainObject(v)) {
-    p.push(`${prefix}${k} must be an object`);
-    return undefined;
-  }
   return v;
 }

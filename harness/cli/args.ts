@@ -5,7 +5,10 @@
  */
 import { ALLOCATOR_NAMES, isAllocatorName, type AllocatorName } from '../../allocators/native-allocators.js';
 import { UsageError } from '../errors.js';
+import { callgrindAvailable, type CallgrindAvailability } from '../measure/callgrind.js';
+import { INSTRUCTION_SOURCE_CHOICES, resolveInstructionSource, type InstructionSourceChoice } from '../measure/instruction-counting.js';
 import { perfCountingAvailable, type PerfAvailability } from '../measure/perf-stat.js';
+import type { InstructionSource } from '../../contract/result-schema.js';
 import type { SuiteDefinition } from '../suite.js';
 
 export type ParamValue = string | number | boolean;
@@ -45,16 +48,28 @@ export interface BenchOptions {
    */
   rateOpsPerSec?: number;
   /**
-   * `--count-instructions` (additive): each child runs under `perf stat`, which counts the
-   * user-space instructions of its main thread during the measured phase (harness/measure/perf-stat.ts);
-   * absent: no perf.
+   * `--count-instructions` (additive): the counter that counts the user-space instructions of each
+   * child's main thread during its measured phase, resolved from `--instruction-source` (auto: perf
+   * where hardware counters exist, else callgrind; harness/measure/instruction-counting.ts); the
+   * children then do fixed work (`plan.countedWork`). Absent: nothing is counted.
    */
-  countInstructions?: true;
+  countInstructions?: InstructionSource;
+  /** `--count-ops N` (with --count-instructions): measured ops per counted fork; absent: the default. */
+  countOps?: number;
+  /** `--target F` (additive): relative 95% half-width an adaptive run aims for; null/absent: the plan's (0.02). */
+  targetHalfWidth?: number | null;
+  /** `--budget DURATION` (additive): wall-time budget of the run, ms; null/absent: the plan's. */
+  budgetMs?: number | null;
+  /** `--min-rounds N` / `--max-rounds N` (additive): bounds of an adaptive run; null/absent: the plan's. */
+  minRounds?: number | null;
+  maxRounds?: number | null;
 }
 
 export interface ParseBenchOptions {
   /** Whether `perf stat` can count instructions here (default: probed once per process). */
   perfAvailable?: () => PerfAvailability;
+  /** Whether valgrind's callgrind and vgdb are installed (default: probed once per process). */
+  callgrindAvailable?: () => CallgrindAvailability;
 }
 
 export type BenchCommand = { kind: 'help' } | { kind: 'list' } | { kind: 'run'; options: BenchOptions };
@@ -69,22 +84,28 @@ interface FlagSpec {
 
 export const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: '--suite', value: 'NAME', help: 'the suite to run (required; see --list)' },
-  { name: '--quick', value: null, help: "the suite's small matrix (about 3 minutes on 2 cores)" },
+  { name: '--quick', value: null, help: "the suite's small matrix (about 3 minutes on 2 cores): a fixed number of rounds, no adaptive stopping" },
   { name: '--out', value: 'FILE', help: 'result file (default results/<suite>-<timestamp>.json); records stream to FILE with .jsonl' },
   { name: '--strategy', value: 'a,b', help: "only these buffer strategies (default: the suite's)" },
   { name: '--allocator', value: 'a,b', help: `only these native allocators (${ALLOCATOR_NAMES.join(', ')})` },
   { name: '--size', value: 'n,m', help: "these sizes in bytes instead of the suite's" },
   { name: '--v8', value: 'label,…', help: "only these V8 flag sets of the suite (e.g. default, semi16)" },
   { name: '--param', value: 'key=v1,v2', help: 'values of an extra axis of the suite (repeatable)' },
-  { name: '--forks', value: 'N', help: 'fresh child processes per cell' },
-  { name: '--warmup', value: 'MS', help: 'warm-up cap per fork, ms' },
+  { name: '--forks', value: 'N', help: 'exactly N rounds (one fresh child per cell per round): no adaptive stopping' },
+  { name: '--target', value: 'F', help: 'adaptive rounds stop for a cell once its median and its within-run ratios are within ±F (default 0.02; also 2%)' },
+  { name: '--budget', value: 'TIME', help: "wall-time budget of the run, e.g. 35m, 90s, 1h (default: the suite's; cells still short of the target are listed)" },
+  { name: '--min-rounds', value: 'N', help: 'rounds every cell gets before adaptive stopping (default: the suite\'s)' },
+  { name: '--max-rounds', value: 'N', help: "rounds a cell gets at most (default: the suite's)" },
+  { name: '--warmup', value: 'MS', help: "warm-up per fork, ms (all of it runs; the fork's series classifies it)" },
   { name: '--duration', value: 'MS', help: 'measured time per fork, ms' },
   { name: '--timeout', value: 'MS', help: 'time limit per child process, ms (default derived from warm-up + duration)' },
   { name: '--rate', value: 'N', help: 'open loop: N operations per second, latency from each intended start (suites with open-loop support: dns, vpn)' },
   { name: '--seed', value: 'N', help: `seed of the run order, bootstrap and workload (default ${DEFAULT_SEED})` },
   { name: '--shard', value: 'K/N', help: 'run only cells whose index in the id-sorted list is K-1 modulo N' },
   { name: '--baseline', value: 'GIT_REF', help: 'paired run: this git ref (base) against the working tree (head)' },
-  { name: '--count-instructions', value: null, help: "also count the measured phase's user-space instructions (main thread) with perf stat: compare gets instructionsPerOp" },
+  { name: '--count-instructions', value: null, help: "also count the measured phase's user-space instructions (main thread), over fixed work per fork: compare gets instructionsPerOp" },
+  { name: '--instruction-source', value: 'auto|perf|callgrind', help: 'with --count-instructions: the counter (default auto: perf where hardware counters exist, else valgrind callgrind)' },
+  { name: '--count-ops', value: 'N', help: 'with --count-instructions: measured ops per fork (default 4096; lower it for slow ops under callgrind)' },
   { name: '--no-report', value: null, help: 'do not render the HTML/markdown report at the end' },
   { name: '--list', value: null, help: 'list the suites with their axes and defaults' },
   { name: '--help', value: null, help: 'this text' },
@@ -107,9 +128,11 @@ export function benchHelp(): string {
     '  npm run bench -- --suite alloc --quick',
     '  npm run bench -- --suite alloc --strategy pooled,uint8array --allocator glibc,jemalloc --size 1500',
     '  npm run bench -- --suite alloc --forks 10 --duration 5000 --out results/alloc-long.json',
+    '  npm run bench -- --suite vpn --allocator glibc --budget 15m --target 0.03',
     '  npm run bench -- --suite alloc --quick --shard 1/4 --no-report',
     '  npm run bench -- --suite vpn --quick --strategy pooled --allocator glibc --rate 20000',
     '  npm run bench -- --suite alloc --quick --strategy pooled --allocator glibc --count-instructions',
+    '  npm run bench -- --suite vpn --quick --strategy one-big-struct --allocator glibc --count-instructions --instruction-source callgrind --count-ops 1024',
     '  npm run bench -- --list',
   ].join('\n');
 }
@@ -123,12 +146,19 @@ export function suiteListing(suites: readonly SuiteDefinition[]): string {
     for (const [mode, p] of [['full', s.full], ['quick', s.quick]] as const) {
       const axes = Object.entries(p.axes).map(([k, v]) => `${k}=${v.join(',')}`);
       out.push(
-        `  ${mode.padEnd(5)}: sizes ${p.sizes.join(',')} (${s.sizeMeaning}); ${p.forks} forks; warm-up ≤ ${p.warmupMs} ms; ` +
+        `  ${mode.padEnd(5)}: sizes ${p.sizes.join(',')} (${s.sizeMeaning}); ${roundsText(p)}; warm-up ${p.warmupMs} ms; ` +
           `${p.durationMs} ms measured; v8 ${p.v8FlagSets.map((f) => f.label).join(',')}${axes.length ? `; ${axes.join('; ')}` : ''}`,
       );
     }
   }
   return out.join('\n');
+}
+
+/** `5 forks`, or for an adaptive plan `5–30 rounds until ±2% (budget 35 min)`. */
+function roundsText(p: SuiteDefinition['full']): string {
+  const r = p.rounds;
+  if (r === undefined) return `${p.forks} forks`;
+  return `${r.minRounds}–${r.maxRounds} rounds until ±${(r.targetHalfWidth * 100).toFixed(0)}%${r.budgetMs === null ? '' : ` (budget ${Math.round(r.budgetMs / 60_000)} min)`}`;
 }
 
 /**
@@ -249,13 +279,39 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       throw new UsageError(`--rate must be a positive number of operations per second, got '${rateRaw}' (e.g. --rate 20000)`);
     }
   }
+  const forks = intFlag('--forks', 1, '5');
+  const minRounds = intFlag('--min-rounds', 2, '5');
+  const maxRounds = intFlag('--max-rounds', 2, '20');
+  if (forks !== null) {
+    const clash = ['--target', '--min-rounds', '--max-rounds'].find((f) => seen.has(f));
+    if (clash !== undefined) throw new UsageError(`--forks N runs exactly N rounds; ${clash} is for adaptive runs: give one or the other`);
+  }
+  if (minRounds !== null && maxRounds !== null && maxRounds < minRounds) throw new UsageError(`--max-rounds ${maxRounds} is below --min-rounds ${minRounds}`);
+  if (!seen.has('--forks') && plan.rounds === undefined && ['--target', '--min-rounds', '--max-rounds'].some((f) => seen.has(f))) {
+    throw new UsageError(`the ${quick ? 'quick' : 'full'} plan of suite ${suite.name} runs a fixed number of rounds (no adaptive stopping): drop --target/--min-rounds/--max-rounds, or use --forks N`);
+  }
+  const targetRaw = str('--target');
+  const targetHalfWidth = targetRaw === null ? null : parseFraction(targetRaw);
+  const budgetRaw = str('--budget');
+  const budgetMs = budgetRaw === null ? null : parseDurationMs(budgetRaw, '--budget');
   const out = str('--out');
   if (out !== null && out === '') throw new UsageError('--out needs a file name, e.g. --out results/alloc.json');
-  const countInstructions = seen.has('--count-instructions');
-  if (countInstructions) {
+  const sourceRaw = str('--instruction-source');
+  const countOps = intFlag('--count-ops', 1, '1024');
+  let countInstructions: InstructionSource | null = null;
+  if (!seen.has('--count-instructions')) {
+    const stray = ['--instruction-source', '--count-ops'].filter((f) => seen.has(f));
+    if (stray.length > 0) throw new UsageError(`${stray.join(' and ')} only applies with --count-instructions`);
+  } else {
+    if (sourceRaw !== null && !(INSTRUCTION_SOURCE_CHOICES as readonly string[]).includes(sourceRaw)) {
+      throw new UsageError(`--instruction-source: unknown value '${sourceRaw}'; valid: ${INSTRUCTION_SOURCE_CHOICES.join(', ')}`);
+    }
+    if (rateRaw !== null) throw new UsageError('--count-instructions counts closed-loop cells (fixed work per fork); drop --rate');
     // Refused here, once, before any child runs — not as one failure per fork.
-    const perf = (parseOptions.perfAvailable ?? perfCountingAvailable)();
-    if (!perf.ok) throw new UsageError(perf.message);
+    countInstructions = resolveInstructionSource((sourceRaw ?? 'auto') as InstructionSourceChoice, {
+      perf: parseOptions.perfAvailable ?? perfCountingAvailable,
+      callgrind: parseOptions.callgrindAvailable ?? callgrindAvailable,
+    });
   }
 
   return {
@@ -268,7 +324,7 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       allocators,
       sizes,
       v8Labels,
-      forks: intFlag('--forks', 1, '5'),
+      forks,
       warmupMs: intFlag('--warmup', 0, '1000'),
       durationMs: intFlag('--duration', 1, '2000'),
       timeoutMs: intFlag('--timeout', 1, '60000'),
@@ -278,9 +334,30 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       shard,
       baseline,
       ...(rateOpsPerSec === null ? {} : { rateOpsPerSec }),
-      ...(countInstructions ? { countInstructions: true as const } : {}),
+      ...(countInstructions === null ? {} : { countInstructions }),
+      ...(countInstructions === null || countOps === null ? {} : { countOps }),
+      targetHalfWidth,
+      budgetMs,
+      minRounds,
+      maxRounds,
     },
   };
+}
+
+/** `0.02` or `2%` → 0.02; refuses values outside (0, 0.5). */
+function parseFraction(raw: string): number {
+  const pct = raw.endsWith('%');
+  const n = Number(pct ? raw.slice(0, -1) : raw) / (pct ? 100 : 1);
+  if (!Number.isFinite(n) || n <= 0 || n >= 0.5) throw new UsageError(`--target must be a relative half-width between 0 and 0.5, got '${raw}' (e.g. --target 0.02 or --target 2%)`);
+  return n;
+}
+
+/** `35m`, `90s`, `1h`, `1h30m` → ms. */
+export function parseDurationMs(raw: string, flag: string): number {
+  const m = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(raw);
+  const ms = m === null || raw === '' ? NaN : (Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000;
+  if (!(ms > 0)) throw new UsageError(`${flag} needs a duration with a unit, e.g. ${flag} 35m, 90s or 1h30m; got '${raw}'`);
+  return ms;
 }
 
 function splitList(raw: string, flag: string): string[] {

@@ -5,16 +5,15 @@
  * everything measured so far is in the result and JSONL files), 70 (EX_SOFTWARE) an internal error
  * of the harness itself.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../child/protocol.js';
 import { BuflabError, UsageError } from '../errors.js';
 import { EXIT, defaultRunContext, installInterruptHandler, printOutcome } from '../run/console-run.js';
+import { prepareCompiledChildren } from '../run/compiled-child.js';
 import { SpawnExecutor } from '../run/executor.js';
 import { DEFAULT_SIDES, runSuite, type RunOutcome } from '../run/run-suite.js';
 import { SUITES } from '../suites.js';
-import { benchHelp, parseBenchArgs, suiteListing, type BenchOptions } from './args.js';
+import { runPaired } from '../paired/run-paired.js';
+import { benchHelp, parseBenchArgs, suiteListing } from './args.js';
 
 async function main(argv: string[]): Promise<number> {
   let command;
@@ -36,12 +35,15 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const options = command.options;
-  if (options.baseline !== null) return runPairedIfAvailable(options);
+  if (options.baseline !== null) return runPaired(options);
 
   const controller = installInterruptHandler();
   let outcome: RunOutcome;
   try {
-    outcome = await runSuite(options, DEFAULT_SIDES(REPO_ROOT), new SpawnExecutor(), defaultRunContext(controller.signal));
+    const sides = DEFAULT_SIDES(REPO_ROOT);
+    const children = prepareCompiledChildren(sides, (l) => process.stderr.write(`bench: ${l}\n`));
+    const ctx = { ...defaultRunContext(controller.signal), childEntry: children };
+    outcome = await runSuite(options, sides, new SpawnExecutor({ childEntry: children.entry }), ctx);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`bench: ${e.message}\n`);
@@ -49,23 +51,11 @@ async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  return printOutcome(outcome, options.report);
+  // Loaded only when a report is wanted (vega is heavy); a literal path, not a computed one.
+  const renderReport = options.report ? (await import('../../reports/render.js')).renderReport : null;
+  return printOutcome(outcome, renderReport);
 }
 
-/** `--baseline`: handed to `runPaired(options)` of harness/paired/run-paired.ts when that part exists. */
-async function runPairedIfAvailable(options: BenchOptions): Promise<number> {
-  const file = join(REPO_ROOT, 'harness', 'paired', 'run-paired.ts');
-  if (!existsSync(file)) {
-    process.stderr.write(`bench: paired runs (--baseline) are not available in this tree: ${file} does not exist\n`);
-    return EXIT.usage;
-  }
-  const mod = (await import(pathToFileURL(file).href)) as { runPaired?: (o: BenchOptions) => Promise<number> };
-  if (typeof mod.runPaired !== 'function') {
-    process.stderr.write(`bench: ${file} does not export runPaired(options): paired runs are not available\n`);
-    return EXIT.usage;
-  }
-  return mod.runPaired(options);
-}
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -37,7 +37,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: '--tool', value: 'T', help: `profiler: ${PROFILE_TOOLS.join(', ')} (required)` },
   { name: '--out', value: 'DIR', help: 'directory for the artifacts and profile.json (default results/profile/<cell>-<tool>-<time>)' },
   { name: '--duration', value: 'MS', help: 'measured phase, ms (default 2000)', axis: true },
-  { name: '--warmup', value: 'MS', help: "warm-up cap, ms (default: the suite's quick plan)", axis: true },
+  { name: '--warmup', value: 'MS', help: "warm-up, ms (default: the suite's quick plan)", axis: true },
   { name: '--seed', value: 'N', help: 'seed of the workload (default 1)', axis: true },
   { name: '--timeout', value: 'MS', help: 'kill the profiled process after this long (default 120000)' },
   { name: '--cpu-interval', value: 'US', help: 'cpu: sampling interval in microseconds (default 100)' },

@@ -3,6 +3,7 @@
  * loaded, compared and rendered. The CLI wrapper (harness/cli/compare.ts) only prints and exits, so
  * tests drive this with argv arrays and assert the output and exit code exactly.
  */
+import { MIN_CELLS_FOR_SHIFT } from './shared-shift.js';
 import { existsSync } from 'node:fs';
 import { BuflabError, UsageError } from '../errors.js';
 import {
@@ -16,8 +17,8 @@ import {
   type VerdictRule,
 } from './compare-results.js';
 import { formatJson, formatMarkdown, formatText } from './format-report.js';
-import { loadResultFile } from './load-result.js';
-import { METRIC_NAMES, METRICS, parseMetricList } from './metrics.js';
+import { readResultFile } from '../../contract/read-result.js';
+import { METRIC_NAMES, METRICS, parseMetricList } from '../../contract/metrics.js';
 import { defaultNoisePath, findNoiseEntry, readNoiseFile } from './noise.js';
 
 export type OutputFormat = 'text' | 'md' | 'json';
@@ -30,7 +31,10 @@ export interface CompareCliOptions {
   threshold: number | null;
   alpha: number;
   force: boolean;
+  /** Exact count increases fail (default true; --no-gate-counts). */
   gateCounts: boolean;
+  /** Fraction: the change the output says how many forks would detect (--detect PCT). */
+  detectTarget: number;
   gate: CompareOptions['gate'];
   correction: CompareOptions['correction'];
   /** Explicit --noise file; null: `.bench-cache/noise/<suite>.json` when it exists. */
@@ -38,6 +42,7 @@ export interface CompareCliOptions {
   cacheDir: string;
   verdictRule: VerdictRule;
   pairing: PairingChoice;
+  runShift: CompareOptions['runShift'];
 }
 
 export const COMPARE_HELP = `usage: npm run compare -- BASE.json HEAD.json [flags]
@@ -46,8 +51,11 @@ Compares two result files cell by cell (matched by id): the change head/base wit
 interval and a rank-test p-value corrected across cells (Holm) — paired (median of per-pair ratios,
 Wilcoxon signed-rank) when the files are the two sides of one paired run (--baseline, calibrate),
 else ratio of medians and Mann-Whitney U — a verdict where the change
-clears the noise threshold, a geometric-mean summary, and the deterministic counts compared exactly.
-Exit 0: no significant regression; 1: a significant regression beyond the threshold; 2: bad input.
+clears the noise threshold, "same" where an equivalence test (TOST) puts it inside ±threshold, the
+smallest change each row could have detected (MDE), a geometric-mean summary (a verdict only for a
+paired run), and the deterministic counts compared exactly.
+Exit 0: no regression; 1: a significant regression beyond the threshold, a cell that completed in
+base but errored in head, or an exact count (allocations, copies... per op) that rose; 2: bad input.
 
   --format text|md|json  output format (default text; md is a PR comment with a hidden marker)
   --threshold PCT        noise threshold in percent for every metric (default: calibrated noise from
@@ -55,13 +63,19 @@ Exit 0: no significant regression; 1: a significant regression beyond the thresh
   --alpha A              significance level after correction (default 0.05)
   --correction holm|bh   multiple-comparison correction (default holm; bh = Benjamini-Hochberg)
   --gate m1,m2           metrics whose regression fails (default all: ${METRIC_NAMES.join(',')})
-  --gate-counts          also fail when a deterministic count (allocations, copies... per op) increases
+  --no-gate-counts       do not fail when an exact count (strategy allocations, copies... per op)
+                         increases (default: such an increase fails; --gate-counts says so explicitly)
+  --detect PCT           the change whose needed forks the output states (default 5)
   --noise FILE           use this calibration file (from npm run calibrate)
   --verdict-rule point|interval
                          point (default): the ratio must exceed the threshold; interval: its whole
                          95% interval must (stricter, needs more forks)
   --unpaired             treat the files as independent runs even when they are the two sides of one
                          paired run (default: such files are compared paired, fork i with fork i)
+  --assume-no-run-shift  separate runs: trust that both saw the same machine (default: each cell's
+                         speed is judged against the shift all cells share, and with fewer than
+                         ${MIN_CELLS_FOR_SHIFT} cells timed metrics get no verdict: a machine that was faster
+                         during one run cannot be told from a change)
   --force                compare even if CPU model, Node version or schema version differ
   --help                 this text
 
@@ -83,13 +97,15 @@ export function parseCompareArgs(argv: readonly string[], cacheDir = '.bench-cac
     threshold: null,
     alpha: 0.05,
     force: false,
-    gateCounts: false,
+    gateCounts: true,
+    detectTarget: 0.05,
     gate: [...METRIC_NAMES],
     correction: 'holm',
     noisePath: null,
     cacheDir,
     verdictRule: 'point',
     pairing: 'auto',
+    runShift: 'shared',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -136,8 +152,17 @@ export function parseCompareArgs(argv: readonly string[], cacheDir = '.bench-cac
       case '--gate-counts':
         o.gateCounts = true;
         break;
+      case '--no-gate-counts':
+        o.gateCounts = false;
+        break;
+      case '--detect':
+        o.detectTarget = numberFlag('--detect', value(), 0.1, 100) / 100;
+        break;
       case '--unpaired':
         o.pairing = 'unpaired';
+        break;
+      case '--assume-no-run-shift':
+        o.runShift = 'assume-none';
         break;
       case '--force':
         o.force = true;
@@ -167,8 +192,8 @@ export interface CommandOutput {
 
 /** Loads, compares and renders; `report` is null when the input was refused (exit 2). */
 export function runCompare(options: CompareCliOptions): CommandOutput & { report: ComparisonReport | null } {
-  const base = loadResultFile(options.basePath);
-  const head = loadResultFile(options.headPath);
+  const base = readResultFile(options.basePath);
+  const head = readResultFile(options.headPath);
   const notes: string[] = [];
   let thresholds = defaultThresholds();
   if (options.threshold !== null) {
@@ -197,10 +222,12 @@ export function runCompare(options: CompareCliOptions): CommandOutput & { report
       thresholds,
       gate: options.gate,
       gateCounts: options.gateCounts,
+      detectTarget: options.detectTarget,
       force: options.force,
       labels: [options.basePath, options.headPath],
       verdictRule: options.verdictRule,
       pairing: options.pairing,
+      runShift: options.runShift,
     }),
   );
   report.warnings.unshift(...notes);

@@ -15,27 +15,40 @@
  *   two-sample bootstrap and the Mann-Whitney U test.
  *
  * Verdict rule (DESIGN.md "Statistics": a verdict only where the interval clears the noise
- * threshold). With t the metric's noise threshold and r the ratio head/base:
- * - improved / regressed: the corrected p-value is below alpha, the 95% interval excludes 1, and the
- *   change |ln r| exceeds ln(1 + t) (smaller changes are within the noise, whatever the p-value);
- * - no change: the whole interval lies inside the noise band [1/(1+t), 1+t];
+ * threshold; a three-way answer). With t the metric's noise threshold and r the ratio head/base:
+ * - improved / regressed (faster/slower, less/more): the corrected p-value is below alpha, the 95%
+ *   interval excludes 1, and the change |ln r| exceeds ln(1 + t) (smaller changes are within the
+ *   noise, whatever the p-value);
+ * - same (within ±t): the equivalence test (TOST, equivalence.ts) rejects "|ln r| >= ln(1 + t)" at
+ *   alpha — or both values are exactly 0, or their difference is below the metric's resolution;
  * - inconclusive: anything else (too few forks, too much noise, or a ratio to zero).
+ * Each row also carries its minimum detectable effect (equivalence.ts): the change the run would
+ * have caught with 80% probability, so "inconclusive" says how blind the run was.
  * The band is symmetric in log space, so swapping base and head swaps improved and regressed.
  * `verdictRule: 'interval'` (compare --verdict-rule interval) is the stricter reading: the whole 95%
  * interval, not only the point estimate, must lie beyond the threshold.
+ *
+ * Gate (exit 1): a gated metric regressed; a cell that completed in base errored in head (a crash is
+ * the worst regression, and "not compared" must not pass it); an exact count (strategy allocations,
+ * copies… per op) increased, unless `gateCounts` is off (compare --no-gate-counts).
+ *
+ * Geometric-mean rows obey the same three-way rule, with the cells as the units (summaryVerdict).
  */
 import type { CellResult, ForkRecord, ResultFile } from '../../contract/result-schema.js';
-import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from './bootstrap-ratio.js';
+import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from '../stats/bootstrap-ratio.js';
 import { NothingToCompareError } from './errors.js';
-import { checkEnvironments } from './load-result.js';
+import { sharedShift, type SharedShift } from './shared-shift.js';
+import { checkEnvironments } from './environment-check.js';
+import { checkInstructionSources } from './instruction-source.js';
 import { mannWhitneyU } from './mann-whitney.js';
-import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type MetricName } from './metrics.js';
+import { forksForTarget, minimumDetectableEffect, standardErrorLog, tostPaired, tostUnpaired } from './equivalence.js';
+import { COUNT_NAMES, METRIC_NAMES, METRICS, readCount, type CountName, type MetricName } from '../../contract/metrics.js';
 import { adjustPValues, type Correction } from './multiple-testing.js';
 import { seedFromString } from '../stats/prng.js';
-import { median } from './sample-stats.js';
+import { median } from '../stats/sample-stats.js';
 import { minimumSignedRankP, wilcoxonSignedRank } from './wilcoxon-signed-rank.js';
 
-export type Verdict = 'improved' | 'regressed' | 'no change' | 'inconclusive';
+export type Verdict = 'improved' | 'regressed' | 'same' | 'inconclusive';
 
 export interface ThresholdSetting {
   /** Fraction, e.g. 0.02 for 2%. */
@@ -50,8 +63,10 @@ export interface CompareOptions {
   thresholds: Record<MetricName, ThresholdSetting>;
   /** Metrics whose regression makes the exit code 1. */
   gate: MetricName[];
-  /** Exit 1 when a deterministic count increases. */
+  /** Exit 1 when a deterministic count increases (default true; compare --no-gate-counts turns it off). */
   gateCounts: boolean;
+  /** The change (fraction) the output says how many forks would detect (compare --detect PCT; default 5%). */
+  detectTarget: number;
   force: boolean;
   resamples: number;
   /** Shown in the output (paths or labels of the two files). */
@@ -60,6 +75,13 @@ export interface CompareOptions {
   verdictRule: VerdictRule;
   /** 'auto' (default): paired when the files are the two sides of one paired run; 'unpaired': never. */
   pairing: PairingChoice;
+  /**
+   * Separate runs, timed metrics: 'shared' (default) judges each cell against the shift all cells
+   * share and withholds verdicts when fewer than MIN_CELLS_FOR_SHIFT cells make it estimable
+   * (shared-shift.ts); 'assume-none' (compare --assume-no-run-shift) trusts that the two runs saw the
+   * same machine, as a paired run would, and says so in the output.
+   */
+  runShift: 'shared' | 'assume-none';
 }
 
 export type PairingChoice = 'auto' | 'unpaired';
@@ -68,6 +90,11 @@ export interface DesignInfo {
   kind: 'paired' | 'unpaired';
   /** Why this design, said in the output. */
   why: string;
+  /**
+   * True when the files come from separate runs (not the two sides of one paired run, whose forks
+   * ran interleaved on the same machine): only then can a shift shared by all cells be the machine's.
+   */
+  separateRuns: boolean;
 }
 
 export type VerdictRule = 'point' | 'interval';
@@ -90,12 +117,14 @@ export function defaultCompareOptions(overrides: Partial<CompareOptions> = {}): 
     correction: 'holm',
     thresholds: defaultThresholds(),
     gate: [...METRIC_NAMES],
-    gateCounts: false,
+    gateCounts: true,
+    detectTarget: 0.05,
     force: false,
     resamples: DEFAULT_RESAMPLES,
     labels: ['base', 'head'],
     verdictRule: 'point',
     pairing: 'auto',
+    runShift: 'shared',
     ...overrides,
   };
 }
@@ -118,8 +147,18 @@ export interface MetricComparison {
   /** The absolute resolution applied (metrics.ts `resolution`), in the metric's unit, if the metric has one. */
   resolution?: number;
   threshold: number;
+  /** TOST p-value of "the change lies outside ±threshold" (equivalence.ts); below alpha: same. */
+  equivalenceP: number;
+  /** Minimum detectable effect (fraction, equivalence.ts); null: these forks cannot reach significance. */
+  mde: number | null;
+  /**
+   * Separate runs, timed metric (shared-shift.ts): the head/base factor shared by all cells, divided
+   * out of the head values before this row's ratio, test and verdict; `baseMedian`/`headMedian` stay
+   * as measured. Absent when no shift was removed.
+   */
+  sharedShift?: number;
   verdict: Verdict;
-  /** The metric's word for the verdict: faster/slower, less/more, no change, inconclusive. */
+  /** The metric's word for the verdict: faster/slower, less/more, same, inconclusive. */
   verdictLabel: string;
 }
 
@@ -133,7 +172,8 @@ export interface CountComparison {
 
 export interface CellComparison {
   id: string;
-  state: 'compared' | 'only-base' | 'only-head' | 'not-completed';
+  /** 'errored-in-head': completed in base, errored in head (fails the gate). */
+  state: 'compared' | 'only-base' | 'only-head' | 'not-completed' | 'errored-in-head';
   /** Why a cell was not compared. */
   note?: string;
   metrics: MetricComparison[];
@@ -145,9 +185,30 @@ export interface SuiteSummary {
   metric: MetricName;
   cells: number;
   geomean: RatioEstimate;
-  /** Verdict of the geometric mean by the interval and threshold alone (no p-value exists for it). */
+  /** Signed-rank p-value of the cells' log ratios (cells as the units); null when not tested (unpaired). */
+  pValue: number | null;
+  /** TOST p-value over the cells (same rule as a cell); null when not tested. */
+  equivalenceP: number | null;
+  /** See summaryVerdict. */
   verdict: Verdict;
   verdictLabel: string;
+  /** Why the verdict is what it is, said in the output. */
+  why: string;
+}
+
+/** Per metric: how small a change this run could detect, and the forks a target change needs. */
+export interface MetricDetection {
+  metric: MetricName;
+  /** Median MDE (fraction) over the rows that can reach significance; null when none can. */
+  medianMde: number | null;
+  /** Rows whose forks cannot reach significance at all. */
+  blindRows: number;
+  rows: number;
+  /** Forks (per side, or pairs) used by the rows (the smallest). */
+  forks: number;
+  /** Forks per side (pairs) at which the median row would detect `target`; null: not computable. */
+  forksForTarget: number | null;
+  target: number;
 }
 
 export interface Regression {
@@ -169,8 +230,18 @@ export interface ComparisonReport {
   summaries: SuiteSummary[];
   regressions: Regression[];
   countRegressions: Regression[];
+  /** Cells that completed in base and errored in head: always fail the gate. */
+  erroredInHead: Regression[];
+  detection: MetricDetection[];
+  /**
+   * Separate runs (unpaired design): per timed metric, the shift shared by the cells that was removed
+   * before the per-cell verdicts, or `factor: null` when too few cells made it estimable and those
+   * verdicts were withheld (shared-shift.ts).
+   */
+  sharedShifts: Array<SharedShift & { metric: MetricName }>;
+  runShift: CompareOptions['runShift'];
   warnings: string[];
-  /** 1 when a gated metric or (with gateCounts) a count regressed, else 0. */
+  /** 1 when a gated metric regressed, a cell errored in head, or (with gateCounts) a count rose, else 0. */
   exitCode: 0 | 1;
 }
 
@@ -181,7 +252,7 @@ function countsEqual(a: number, b: number): boolean {
   return Math.abs(a - b) <= COUNT_TOLERANCE * Math.max(1, Math.abs(a), Math.abs(b));
 }
 
-/** The verdict rule of the module comment. */
+/** The verdict rule of the module comment; `equivalenceP` is the row's TOST p-value (1: not tested). */
 export function decideVerdict(
   ratio: RatioEstimate | null,
   pAdjusted: number,
@@ -189,6 +260,7 @@ export function decideVerdict(
   threshold: number,
   higherIsBetter: boolean,
   rule: VerdictRule = 'point',
+  equivalenceP = 1,
 ): Verdict {
   if (ratio === null) return 'inconclusive';
   const band = Math.log1p(threshold);
@@ -200,13 +272,14 @@ export function decideVerdict(
     const up = logRatio > 0;
     return up === higherIsBetter ? 'improved' : 'regressed';
   }
-  if (Math.log(lo) >= -band && Math.log(hi) <= band) return 'no change';
+  if (equivalenceP < alpha) return 'same';
   return 'inconclusive';
 }
 
-export function verdictLabel(verdict: Verdict, metric: MetricName): string {
+export function verdictLabel(verdict: Verdict, metric: MetricName, threshold?: number): string {
   if (verdict === 'improved') return METRICS[metric].improvedWord;
   if (verdict === 'regressed') return METRICS[metric].regressedWord;
+  if (verdict === 'same' && threshold !== undefined) return `same ±${Number((threshold * 100).toPrecision(3))}%`;
   return verdict;
 }
 
@@ -285,12 +358,14 @@ function chooseDesign(
 ): { info: DesignInfo; warning: string | null } {
   const a = base.pairedRun;
   const b = head.pairedRun;
-  if (options.pairing === 'unpaired') return { info: { kind: 'unpaired', why: '--unpaired' }, warning: null };
-  if (a === undefined || b === undefined) return { info: { kind: 'unpaired', why: 'the files are not the two sides of one paired run' }, warning: null };
-  if (a.id !== b.id) return { info: { kind: 'unpaired', why: `the files come from different paired runs (${a.id}; ${b.id})` }, warning: null };
+  const separateRuns = !(a !== undefined && b !== undefined && a.id === b.id && a.side !== b.side);
+  const unpaired = (why: string): DesignInfo => ({ kind: 'unpaired', why, separateRuns });
+  if (options.pairing === 'unpaired') return { info: unpaired('--unpaired'), warning: null };
+  if (a === undefined || b === undefined) return { info: unpaired('the files are not the two sides of one paired run'), warning: null };
+  if (a.id !== b.id) return { info: unpaired(`the files come from different paired runs (${a.id}; ${b.id})`), warning: null };
   if (a.side === b.side) {
     return {
-      info: { kind: 'unpaired', why: `both files are side '${a.side}' of one paired run` },
+      info: unpaired(`both files are side '${a.side}' of one paired run`),
       warning: `both files are side '${a.side}' of paired run ${a.id}: compared unpaired; did you mean its other side's file?`,
     };
   }
@@ -301,15 +376,32 @@ function chooseDesign(
   }
   const factor = options.correction === 'holm' ? pending.length : 1;
   if (Number.isFinite(pairs) && minimumSignedRankP(pairs) * factor >= options.alpha) {
-    let needed = pairs;
-    while (needed < 64 && minimumSignedRankP(needed) * factor >= options.alpha) needed++;
+    const needed = pairedForksNeeded(pending.length, options.alpha, options.correction);
     const across = factor > 1 ? ` across ${pending.length} cells (Holm)` : '';
     return {
-      info: { kind: 'unpaired', why: `sides of one paired run, but ${pairs} fork pair(s) cannot reach p < ${options.alpha}${across} with a signed-rank test; --forks ${needed} compares them paired` },
+      info: { kind: 'unpaired', separateRuns: false, why: `sides of one paired run, but ${pairs} fork pair(s) cannot reach p < ${options.alpha}${across} with a signed-rank test; --forks ${needed} compares them paired` },
       warning: null,
     };
   }
-  return { info: { kind: 'paired', why: `both files are sides of paired run ${a.id} (forks paired by fork index)` }, warning: null };
+  return { info: { kind: 'paired', separateRuns: false, why: `both files are sides of paired run ${a.id} (forks paired by fork index)` }, warning: null };
+}
+
+/**
+ * The fewest fork pairs with which a paired comparison of `cells` cells can reach significance: the
+ * signed-rank floor 2/2^n times Holm's first-step factor (the number of cells) must be below alpha.
+ * Used by chooseDesign and by the bench's `--baseline` plan (and the CI workflow) to choose forks.
+ */
+export function pairedForksNeeded(cells: number, alpha = 0.05, correction: Correction = 'holm'): number {
+  const factor = correction === 'holm' ? Math.max(1, cells) : 1;
+  let n = 1;
+  while (n < 64 && minimumSignedRankP(n) * factor >= alpha) n++;
+  return n;
+}
+
+/** The most cells a paired comparison with `pairs` fork pairs can hold and still reach alpha under Holm. */
+export function pairedCellsReachable(pairs: number, alpha = 0.05): number {
+  // 2/2^n · m < alpha  <=>  m < alpha · 2^(n−1).
+  return Math.max(0, Math.ceil(alpha * 2 ** (pairs - 1)) - 1);
 }
 
 function minimumTwoSidedP(n1: number, n2: number): number {
@@ -323,9 +415,10 @@ function describeFile(file: ResultFile, label: string): ComparisonReport['base']
   return { label, suite: file.suite, commit: file.environment.git?.commit ?? null, cpuModel: file.environment.cpuModel, node: file.environment.node };
 }
 
-/** Compares two checked result files (see loadResultFile). Throws on mismatched environments unless `force`. */
+/** Compares two checked result files (see contract/read-result.ts). Throws on mismatched environments unless `force`. */
 export function compareResults(base: ResultFile, head: ResultFile, options: CompareOptions): ComparisonReport {
   const warnings = checkEnvironments(base, head, options.force, options.labels);
+  warnings.push(...checkInstructionSources(base, head, options.force, options.labels));
   if (base.suite !== head.suite) warnings.push(`suites differ (${base.suite} vs ${head.suite}); cells are matched by id`);
   const headById = new Map<string, CellResult>(head.cells.map((c) => [c.id, c]));
   const baseIds = new Set(base.cells.map((c) => c.id));
@@ -335,6 +428,12 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
     const h = headById.get(b.id);
     if (h === undefined) {
       cells.push({ id: b.id, state: 'only-base', note: `only in ${options.labels[0]}`, metrics: [], counts: [] });
+      continue;
+    }
+    if (b.state === 'completed' && h.state === 'errored') {
+      // A crash is the worst regression: it must fail the gate, not vanish as "not compared".
+      const why = h.error === undefined ? 'errored' : `errored: [${h.error.code}] ${h.error.message}`;
+      cells.push({ id: b.id, state: 'errored-in-head', note: `completed in ${options.labels[0]}, ${why} in ${options.labels[1]}`, metrics: [], counts: [] });
       continue;
     }
     if (b.state !== 'completed' || h.state !== 'completed' || b.forks.length === 0 || h.forks.length === 0) {
@@ -351,7 +450,7 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
   for (const h of head.cells) {
     if (!baseIds.has(h.id)) cells.push({ id: h.id, state: 'only-head', note: `only in ${options.labels[1]}`, metrics: [], counts: [] });
   }
-  if (pending.length === 0) {
+  if (pending.length === 0 && !cells.some((c) => c.state === 'errored-in-head')) {
     throw new NothingToCompareError(
       `no completed cell is in both ${options.labels[0]} and ${options.labels[1]}; check that both runs used the same suite and filters`,
     );
@@ -372,12 +471,20 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
   // The largest "smallest possible p-value" over the rows: when even that is not below alpha after
   // correction, no verdict can be significant, and the output says how many forks would be needed.
   let worstMinP: { p: number; paired: boolean; n: number } | null = null;
+  const detection: MetricDetection[] = [];
+  const sharedShifts: ComparisonReport['sharedShifts'] = [];
   for (const metric of METRIC_NAMES) {
-    const rows: Array<{ cell: CellComparison; row: Omit<MetricComparison, 'pAdjusted' | 'verdict' | 'verdictLabel'> }> = [];
+    const rows: Array<{ cell: CellComparison; minP: number; row: Omit<MetricComparison, 'pAdjusted' | 'verdict' | 'verdictLabel' | 'mde'> }> = [];
+    const marginLog = Math.log1p(options.thresholds[metric].threshold);
+    const def = METRICS[metric];
+    // Separate runs: a timed metric's cells are judged against the shift they all share.
+    const shift = design.info.separateRuns && options.runShift === 'shared' && def.kind === 'measured' && def.timed === true ? sharedShift(pending.map((p) => samplesOf(p, metric))) : null;
+    if (shift !== null && shift.cells > 0) sharedShifts.push({ metric, ...shift });
     for (const p of pending) {
       const sample = samplesOf(p, metric);
       const bv = sample.base;
-      const hv = sample.head;
+      const factor = shift?.factor ?? null;
+      const hv = factor === null ? sample.head : sample.head.map((v) => v / factor);
       if (bv.length === 0 || hv.length === 0) continue;
       // Skip metrics a workload does not have (bytes/s of a payload-less operation).
       if (bv.every((v) => v === 0) && hv.every((v) => v === 0) && metric === 'bytesPerSec') continue;
@@ -386,27 +493,34 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
       let pValue: number;
       let test: 'exact' | 'normal';
       let minP: number;
+      // TOST needs logs: only where every value is positive (else 1: equivalence not shown by ranks).
+      const positive = bv.every((v) => v > 0) && hv.every((v) => v > 0);
+      let equivalenceP = 1;
       if (sample.paired) {
         pairedRows.set(`${p.cell.id}|${metric}`, { base: bv, head: hv });
         ratio = bootstrapPairedRatio(bv, hv, { resamples: options.resamples, seed });
-        const w = wilcoxonSignedRank(bv.map((b, i) => Math.log(hv[i]!) - Math.log(b)));
+        const logRatios = bv.map((b, i) => Math.log(hv[i]!) - Math.log(b));
+        const w = wilcoxonSignedRank(logRatios);
         pValue = w.pValue;
         test = w.method;
         minP = minimumSignedRankP(bv.length);
+        equivalenceP = tostPaired(logRatios, marginLog);
       } else {
         const mw = mannWhitneyU(hv, bv);
         ratio = bootstrapRatioOfMedians(bv, hv, { resamples: options.resamples, seed });
         pValue = mw.pValue;
         test = mw.method;
         minP = minimumTwoSidedP(bv.length, hv.length);
+        if (positive) equivalenceP = tostUnpaired(bv, hv, marginLog);
       }
       if (worstMinP === null || minP > worstMinP.p) worstMinP = { p: minP, paired: sample.paired, n: Math.min(bv.length, hv.length) };
       rows.push({
         cell: p.cell,
+        minP,
         row: {
           metric,
           baseMedian: median(bv),
-          headMedian: median(hv),
+          headMedian: median(sample.head),
           baseForks: bv.length,
           headForks: hv.length,
           ratio,
@@ -416,21 +530,35 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
           pairs: sample.paired ? bv.length : 0,
           ...resolutionOf(metric, p),
           threshold: options.thresholds[metric].threshold,
+          equivalenceP,
+          ...(factor === null ? {} : { sharedShift: factor }),
         },
       });
     }
+    // The level the most extreme of m cells must meet (Holm's and BH's first step): alpha / m.
+    const alphaFirstStep = options.alpha / Math.max(1, rows.length);
     // Holm across the cells compared on this metric: one family per metric.
     const adjusted = adjustPValues(rows.map((r) => r.row.pValue), options.correction);
-    rows.forEach(({ cell, row }, i) => {
+    const done: MetricComparison[] = [];
+    rows.forEach(({ cell, row, minP }, i) => {
       const pAdjusted = adjusted[i]!;
+      const mde = minimumDetectableEffect(row.ratio, minP, alphaFirstStep, row.threshold);
       // Median 0 on both sides and no rank difference at all (e.g. no ArrayBuffer bytes): no change.
       const zeroBoth = row.ratio === null && row.baseMedian === 0 && row.headMedian === 0 && row.pValue === 1;
       // A difference below what the metric resolves is no change, whatever the ratio (see metrics.ts).
       const belowResolution = row.resolution !== undefined && Math.abs(row.headMedian - row.baseMedian) < row.resolution;
-      const verdict =
-        zeroBoth || belowResolution ? 'no change' : decideVerdict(row.ratio, pAdjusted, options.alpha, row.threshold, METRICS[metric].higherIsBetter, options.verdictRule);
-      cell.metrics.push({ ...row, pAdjusted, verdict, verdictLabel: verdictLabel(verdict, metric) });
+      // Separate runs with too few cells to estimate their shared shift: no verdict on a timed metric.
+      const withheld = shift !== null && shift.factor === null;
+      const verdict = withheld
+        ? 'inconclusive'
+        : zeroBoth || belowResolution
+          ? 'same'
+          : decideVerdict(row.ratio, pAdjusted, options.alpha, row.threshold, METRICS[metric].higherIsBetter, options.verdictRule, row.equivalenceP);
+      const done1: MetricComparison = { ...row, pAdjusted, mde, verdict, verdictLabel: verdictLabel(verdict, metric, row.threshold) };
+      cell.metrics.push(done1);
+      done.push(done1);
     });
+    if (done.length > 0) detection.push(detectionOf(metric, done, alphaFirstStep, options));
   }
 
   const summaries: SuiteSummary[] = [];
@@ -452,9 +580,16 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
     }
     const geomean = bootstrapGeometricMeanRatio(geoCells, { resamples: options.resamples, seed: seedFromString(`${head.suite}|${metric}|geomean`) });
     if (geomean === null) continue;
-    // The geometric mean has no rank test of its own: its verdict uses the interval alone.
-    const verdict = decideVerdict(geomean, 0, 1, options.thresholds[metric].threshold, METRICS[metric].higherIsBetter, options.verdictRule);
-    summaries.push({ suite: head.suite, metric, cells: geoCells.length, geomean, verdict, verdictLabel: verdictLabel(verdict, metric) });
+    const cellLogs = geoCells.map(cellPointLog);
+    const decided = summaryVerdict(geomean, cellLogs, design.info.kind, options.thresholds[metric].threshold, METRICS[metric].higherIsBetter, options);
+    summaries.push({
+      suite: head.suite,
+      metric,
+      cells: geoCells.length,
+      geomean,
+      ...decided,
+      verdictLabel: verdictLabel(decided.verdict, metric, options.thresholds[metric].threshold),
+    });
   }
 
   if (worstMinP !== null) {
@@ -493,7 +628,10 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
       if (c.status === 'varies') warnings.push(`${cell.id}: ${c.count} per op differs between forks of one side, so it is not deterministic and cannot gate`);
     }
   }
-  const exitCode = regressions.length > 0 || (options.gateCounts && countRegressions.length > 0) ? 1 : 0;
+  const erroredInHead: Regression[] = cells
+    .filter((c) => c.state === 'errored-in-head')
+    .map((c) => ({ id: c.id, what: 'cell', detail: c.note ?? 'errored in head' }));
+  const exitCode = regressions.length > 0 || erroredInHead.length > 0 || (options.gateCounts && countRegressions.length > 0) ? 1 : 0;
   return {
     base: describeFile(base, options.labels[0]),
     head: describeFile(head, options.labels[1]),
@@ -507,7 +645,88 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
     summaries,
     regressions,
     countRegressions,
+    erroredInHead,
+    detection,
+    sharedShifts,
+    runShift: options.runShift,
     warnings,
     exitCode,
+  };
+}
+
+/** A geomean cell's point log ratio: the median paired log ratio, or the log of the ratio of medians. */
+function cellPointLog(c: GeomeanCell): number {
+  if (c.paired === true) return Math.log(median(c.head.map((h, i) => h / c.base[i]!)));
+  return Math.log(median(c.head)) - Math.log(median(c.base));
+}
+
+/**
+ * The geometric-mean row's verdict: the same three-way rule as a cell, with the cells as the units.
+ *
+ * Why not the fork bootstrap alone (what the row used to do, and how two --quick runs of one commit
+ * got "faster +3.9% [+0.2%, +7.5%]"): in two separate runs every cell of a run shares that run's
+ * machine state (other load, frequency, the host's neighbours over those minutes), so the cells'
+ * ratios are not independent: all move together by the run-to-run drift. A bootstrap over forks
+ * within cells treats the cells as independent and shrinks the interval as 1/sqrt(cells), while the
+ * shared shift does not shrink at all. With one run per side, the variance between runs cannot be
+ * estimated (it is the top level of the experiment's hierarchy, replicated once: Kalibera & Jones,
+ * "Rigorous Benchmarking in Reasonable Time", ISMM 2013, §3), so a uniform shift between two
+ * separate runs is indistinguishable from drift. Hence:
+ * - unpaired (separate runs): no verdict at all on the geometric mean, neither faster/slower nor
+ *   same (drift could hide a real change as well as fake one); the row shows the estimate and says
+ *   why. Per-cell verdicts remain: a change in some cells only is not explained by a shared shift.
+ * - paired (base and head interleaved in one run): the shared drift cancels inside each pair, so the
+ *   cells' ratios are independent measurements of the change. Faster/slower needs the Wilcoxon
+ *   signed-rank test over the cells' log ratios (the cells as the sample: the change must be
+ *   consistent across cells, not carried by one) below alpha, the fork-bootstrap interval to exclude
+ *   1 and the geometric mean to exceed the threshold; "same" needs the TOST over the cells' log
+ *   ratios (equivalence.ts). Fewer than 6 cells can never be significant (floor 2/2^n), fewer than
+ *   5 never equivalent (one-sided floor 1/2^n): the row then says inconclusive.
+ */
+export function summaryVerdict(
+  geomean: RatioEstimate,
+  cellLogs: readonly number[],
+  design: DesignInfo['kind'],
+  threshold: number,
+  higherIsBetter: boolean,
+  options: Pick<CompareOptions, 'alpha' | 'verdictRule'>,
+): { verdict: Verdict; pValue: number | null; equivalenceP: number | null; why: string } {
+  if (design === 'unpaired') {
+    return {
+      verdict: 'inconclusive',
+      pValue: null,
+      equivalenceP: null,
+      why: 'separate runs: a shift shared by all cells cannot be told from run-to-run drift (compare a paired run, --baseline, for a verdict)',
+    };
+  }
+  const w = wilcoxonSignedRank(cellLogs);
+  const equivalenceP = tostPaired(cellLogs, Math.log1p(threshold));
+  const verdict = decideVerdict(geomean, w.pValue, options.alpha, threshold, higherIsBetter, options.verdictRule, equivalenceP);
+  const floor = minimumSignedRankP(cellLogs.length);
+  const why =
+    floor >= options.alpha && verdict === 'inconclusive'
+      ? `${cellLogs.length} cell(s) cannot reach p < ${options.alpha} in a signed-rank test over cells (6 or more can)`
+      : `signed-rank over ${cellLogs.length} cells p ${w.pValue.toPrecision(2)}, equivalence (TOST ±${Number((threshold * 100).toPrecision(3))}%) p ${equivalenceP.toPrecision(2)}`;
+  return { verdict, pValue: w.pValue, equivalenceP, why };
+}
+
+/** Per metric: the median MDE, the blind rows, and the forks a `detectTarget` change would need. */
+function detectionOf(metric: MetricName, rows: readonly MetricComparison[], alphaFirstStep: number, options: CompareOptions): MetricDetection {
+  const forksOf = (m: MetricComparison): number => (m.design === 'paired' ? m.pairs : Math.min(m.baseForks, m.headForks));
+  const reachable = rows.map((m) => m.mde).filter((v): v is number => v !== null);
+  const forks = Math.min(...rows.map(forksOf));
+  const ses = rows.filter((m) => m.ratio !== null && m.ratio.ci95[1] > m.ratio.ci95[0]).map((m) => standardErrorLog(m.ratio!));
+  const paired = rows.some((m) => m.design === 'paired');
+  let floorForks = 1;
+  while (floorForks < 64 && (paired ? minimumSignedRankP(floorForks) : minimumTwoSidedP(floorForks, floorForks)) >= alphaFirstStep) floorForks++;
+  const threshold = options.thresholds[metric].threshold;
+  return {
+    metric,
+    medianMde: reachable.length === 0 ? null : median(reachable),
+    blindRows: rows.length - reachable.length,
+    rows: rows.length,
+    forks,
+    forksForTarget: ses.length === 0 ? null : forksForTarget(median(ses), forks, alphaFirstStep, options.detectTarget, threshold, floorForks),
+    target: options.detectTarget,
   };
 }

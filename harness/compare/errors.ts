@@ -1,15 +1,9 @@
 /**
- * Typed errors of compare / merge / calibrate. Every one is "bad input" for the CLI (exit 2); the
+ * Typed errors of compare / merge / calibrate (an unreadable result file is contract/read-result.ts's
+ * ResultReadError). Every one is "bad input" for the CLI (exit 2); the
  * `code` is stable, the message names the file and field and says what to do.
  */
 import { BuflabError } from '../errors.js';
-
-export class ResultFileError extends BuflabError {
-  /** `code`: E_RESULT_READ, E_RESULT_JSON, E_RESULT_SHAPE, E_SCHEMA_VERSION. */
-  constructor(code: 'E_RESULT_READ' | 'E_RESULT_JSON' | 'E_RESULT_SHAPE' | 'E_SCHEMA_VERSION', message: string) {
-    super(code, message);
-  }
-}
 
 /** Two result files were measured in environments that differ in a field that matters. */
 export class EnvironmentMismatchError extends BuflabError {

@@ -1,5 +1,5 @@
 /** Human-readable numbers for compare's tables: SI for rates, binary units for bytes, ns→s for time. */
-import type { ValueUnit } from './metrics.js';
+import type { ValueUnit } from '../../contract/metrics.js';
 
 function si(value: number, suffix: string): string {
   const abs = Math.abs(value);
@@ -41,6 +41,10 @@ export function formatValue(value: number, unit: ValueUnit): string {
       return bytes(value);
     case 'instructions':
       return si(value, ' instr');
+    case 'ms':
+      return duration(value * 1e6);
+    case 'count':
+      return String(Number(value.toPrecision(4)));
   }
 }
 

@@ -1,7 +1,7 @@
 /** `npm run merge` as a function (the CLI is harness/cli/merge.ts), so tests drive it with argv. */
 import { BuflabError, UsageError } from '../errors.js';
 import { writeResultAtomic } from '../run/result-writer.js';
-import { loadResultFile } from './load-result.js';
+import { readResultFile } from '../../contract/read-result.js';
 import { mergeResults } from './merge-results.js';
 
 export const MERGE_HELP = `usage: npm run merge -- SHARD1.json SHARD2.json … --out MERGED.json
@@ -28,7 +28,7 @@ export function mergeMain(argv: readonly string[]): { stdout: string; stderr: st
     if (out === null) throw new UsageError('--out MERGED.json is required');
     if (inputs.length < 2) throw new UsageError(`expected two or more result files to merge, got ${inputs.length}`);
     if (inputs.includes(out)) throw new UsageError(`--out ${out} is also an input; write the merged file elsewhere`);
-    const merged = mergeResults(inputs.map((path) => ({ path, result: loadResultFile(path) })));
+    const merged = mergeResults(inputs.map((path) => ({ path, result: readResultFile(path) })));
     writeResultAtomic(out, merged);
     return { stdout: `merged ${inputs.length} files, ${merged.cells.length} cells -> ${out}\n`, stderr: '', exitCode: 0 };
   } catch (err) {

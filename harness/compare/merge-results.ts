@@ -5,7 +5,7 @@
  */
 import type { PairedRunInfo, ResultFile } from '../../contract/result-schema.js';
 import { MergeError } from './errors.js';
-import { checkEnvironments } from './load-result.js';
+import { checkEnvironments } from './environment-check.js';
 
 export function mergeResults(files: ReadonlyArray<{ path: string; result: ResultFile }>): ResultFile {
   if (files.length === 0) throw new MergeError('E_MERGE_OPTIONS', 'nothing to merge: pass two or more result files');

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Environment } from '../../contract/result-schema.js';
 import { NoiseFileError } from './errors.js';
-import { METRIC_NAMES, type MetricName } from './metrics.js';
+import { METRIC_NAMES, type MetricName } from '../../contract/metrics.js';
 
 export const NOISE_FILE_VERSION = 1;
 

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { BuflabError, UsageError } from '../errors.js';
-import { loadResultFile } from '../compare/load-result.js';
+import { readResultFile } from '../../contract/read-result.js';
 import { toBencherMetricFormat, toGithubActionBenchmarkBigger, toGithubActionBenchmarkSmaller } from './exporters.js';
 
 const FORMATS = { bmf: toBencherMetricFormat, 'gab-bigger': toGithubActionBenchmarkBigger, 'gab-smaller': toGithubActionBenchmarkSmaller } as const;
@@ -28,7 +28,7 @@ export function exportMain(argv: readonly string[]): { stdout: string; stderr: s
       else files.push(a);
     }
     if (format === null || files.length !== 1) throw new UsageError('usage: npx tsx harness/export/cli.ts --format bmf|gab-bigger|gab-smaller RESULT.json [--out FILE]');
-    const json = JSON.stringify(FORMATS[format](loadResultFile(files[0]!)), null, 2) + '\n';
+    const json = JSON.stringify(FORMATS[format](readResultFile(files[0]!)), null, 2) + '\n';
     if (out !== null) {
       writeFileSync(out, json);
       return { stdout: `wrote ${out}\n`, stderr: '', exitCode: 0 };

@@ -1,7 +1,9 @@
 /**
  * Preloaded (`--import`) into a child that runs under `perf stat -D -1 --control fifo:CTL,ACK`
- * (`npm run bench -- --count-instructions`, see ./perf-stat.ts): it turns perf's counter on when the
- * child announces its measured phase (harness/profile/measured-phase.ts) and off when the phase ends.
+ * (`npm run bench -- --count-instructions`, see ./perf-stat.ts), or under valgrind's callgrind with
+ * the parent on the other end of the same two fifos (./callgrind.ts, which answers by switching
+ * callgrind's instrumentation with vgdb): it turns the counter on when the child announces its
+ * measured phase (harness/profile/measured-phase.ts) and off when the phase ends.
  *
  * Synchronous on purpose: the 'start' listener runs inside `measuredPhaseStart()`, so blocking on
  * perf's `ack` here means the measured loop cannot begin before counting does, and the 'end'
@@ -28,11 +30,11 @@ function main(): void {
     let got = '';
     while (!got.includes('\n')) {
       const n = readSync(ack, buf, 0, buf.length, null);
-      if (n === 0) throw new Error(`perf closed its ack fifo before acknowledging '${cmd}'`);
+      if (n === 0) throw new Error(`the counter (perf, or the parent driving callgrind) closed its ack fifo before acknowledging '${cmd}'`);
       // perf 6.1 writes the C string "ack\n" with its terminating NUL; a NUL may also trail the previous ack.
       got += buf.toString('latin1', 0, n).replaceAll('\0', '');
     }
-    if (got.trim() !== 'ack') throw new Error(`perf answered '${got.trim()}' to '${cmd}' (expected 'ack')`);
+    if (got.trim() !== 'ack') throw new Error(`the counter (perf, or the parent driving callgrind) answered '${got.trim()}' to '${cmd}' (expected 'ack')`);
   };
   const unsubscribe = onMeasuredPhase((event) => {
     if (event.phase === 'start' && state === 'idle') {

@@ -6,19 +6,20 @@
  * Returns the process exit code: compare's (0 / 1 on a significant regression), 2 when a side has
  * no completed cell to compare, 130 when interrupted.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { arch, cpus, platform, release, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../child/protocol.js';
 import type { BenchOptions } from '../cli/args.js';
 import { BuflabError } from '../errors.js';
-import type { Environment } from '../../contract/result-schema.js';
+import { collectEnvironment } from '../measure/environment.js';
+import { prepareCompiledChildren } from '../run/compiled-child.js';
 import { SpawnExecutor, type ChildExecutor, type Side } from '../run/executor.js';
 import { PlainProgress, TtyProgress, type ProgressReporter } from '../run/progress.js';
 import { runSuite, type RunContext, type RunOutcome } from '../run/run-suite.js';
 import { compareResults, defaultCompareOptions, type CompareOptions, type ComparisonReport } from '../compare/compare-results.js';
 import { formatJson, formatMarkdown, formatText } from '../compare/format-report.js';
+import { SUITES } from '../suites.js';
+import { pairedPlan } from './paired-plan.js';
 import { prepareBaseline, realTreeOps, type TreeOps } from './worktree.js';
 
 export interface PairedDeps {
@@ -56,12 +57,19 @@ export async function runPairedSides(options: BenchOptions, sides: Side[], deps:
   const progress = deps.progress ?? (process.stderr.isTTY ? new TtyProgress(process.stderr) : new PlainProgress((l) => process.stderr.write(l + '\n')));
   const ctx: RunContext = {
     progress,
-    environment: deps.environment ?? (await defaultEnvironmentCollector()),
+    environment: deps.environment ?? defaultEnvironmentCollector(),
     argv: process.argv.slice(),
   };
   if (deps.signal !== undefined) ctx.signal = deps.signal;
   if (deps.suites !== undefined) ctx.suites = deps.suites;
-  const run = await runSuite(options, sides, deps.executor ?? new SpawnExecutor(), ctx);
+  let executor = deps.executor;
+  if (executor === undefined) {
+    // Both sides start their compiled child, or both tsx (harness/run/compiled-child.ts).
+    const children = prepareCompiledChildren(sides, (l) => process.stderr.write(`paired: ${l}\n`));
+    ctx.childEntry = children;
+    executor = new SpawnExecutor({ childEntry: children.entry });
+  }
+  const run = await runSuite(options, sides, executor, ctx);
   if (run.interrupted) return { run, report: null, comparePaths: null, exitCode: 130 };
   const base = run.sides.find((s) => s.side.label === 'base');
   const head = run.sides.find((s) => s.side.label === 'head');
@@ -100,6 +108,9 @@ export async function runPaired(options: BenchOptions, deps: PairedDeps = {}): P
           { label: 'head' as const, rootDir: repoRoot },
         ];
       })();
+    const suite = (deps.suites ?? SUITES).find((x) => x.name === options.suite);
+    // Say before any child runs whether these forks let compare pair them (see paired-plan.ts).
+    if (suite !== undefined && deps.sides === undefined) process.stderr.write(pairedPlan(suite, options).message + '\n');
     const controller = new AbortController();
     const onSigint = (): void => {
       process.stderr.write('\npaired: interrupted — stopping the running child and writing both result files\n');
@@ -122,36 +133,7 @@ export async function runPaired(options: BenchOptions, deps: PairedDeps = {}): P
   }
 }
 
-/**
- * The environment of a side: harness/measure/environment.ts `collectEnvironment({ repoRoot, argv })`
- * when that part of the project is present (bench.ts uses the same), else a reduced record from
- * node:os that says it is reduced.
- */
-export async function defaultEnvironmentCollector(repoRoot = REPO_ROOT): Promise<RunContext['environment']> {
-  const file = join(repoRoot, 'harness', 'measure', 'environment.ts');
-  if (existsSync(file)) {
-    const mod = (await import(pathToFileURL(file).href)) as {
-      collectEnvironment?: (o: { repoRoot: string; argv: string[] }) => Environment | Promise<Environment>;
-    };
-    if (typeof mod.collectEnvironment === 'function') {
-      const collect = mod.collectEnvironment;
-      // Each side describes its own checkout (the base worktree's git commit, not this tree's).
-      return (side: Side) => collect({ repoRoot: side.rootDir, argv: process.argv.slice() });
-    }
-  }
-  return (): Environment => ({
-    node: process.version,
-    v8: process.versions.v8,
-    platform: platform(),
-    arch: arch(),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    totalMemoryBytes: totalmem(),
-    kernel: release(),
-    governor: null,
-    git: { commit: null, dirty: null },
-    harnessVersion: 'unknown (reduced environment: harness/measure/environment.ts missing)',
-    startedAt: new Date().toISOString(),
-    argv: process.argv.slice(),
-  });
+/** The environment of each side: its own checkout's (the base worktree's git commit, not this tree's). */
+export function defaultEnvironmentCollector(): RunContext['environment'] {
+  return (side: Side) => collectEnvironment({ repoRoot: side.rootDir, argv: process.argv.slice() });
 }

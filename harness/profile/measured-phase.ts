@@ -20,7 +20,7 @@ export type MeasuredPhaseEvent =
   | { phase: 'start' }
   | {
       phase: 'end';
-      /** Operations timed between start and end (the ForkRecord's `ops`). */
+      /** Operations timed between start and end (the whole measured phase: measuredPhaseOps of the ForkRecord). */
       ops: number;
     };
 

@@ -3,12 +3,12 @@
  * handling, the default run context (real children, progress on stderr, environment per side),
  * and the end-of-run output (summary table, condensed warnings, errored cells, report).
  */
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, resolve } from 'node:path';
 import { REPO_ROOT } from '../child/protocol.js';
 import { collectEnvironment } from '../measure/environment.js';
 import { PlainProgress, TtyProgress, type ProgressReporter } from './progress.js';
+import { precisionFindings } from '../../contract/precision.js';
+import type { ResultFile } from '../../contract/result-schema.js';
 import type { RunContext, RunOutcome } from './run-suite.js';
 import { renderSummaryTable } from './summary-table.js';
 import { renderWarningDigest } from './warning-digest.js';
@@ -51,10 +51,11 @@ export function defaultRunContext(signal: AbortSignal): RunContext {
 }
 
 /** Prints the outcome of a run, renders the report(s) when asked, and returns the exit code. */
-export async function printOutcome(outcome: RunOutcome, renderReports: boolean): Promise<number> {
+export async function printOutcome(outcome: RunOutcome, renderReport: ReportRenderer | null): Promise<number> {
   for (const { result, resultPath, side } of outcome.sides) {
     const label = outcome.sides.length > 1 ? `[${side.label}] ` : '';
     process.stdout.write('\n' + renderSummaryTable(result.cells) + '\n\n');
+    for (const line of roundsLines(result)) process.stdout.write(label + line + '\n');
     for (const line of renderWarningDigest(result.cells)) process.stdout.write(label + line + '\n');
     for (const w of result.warnings) process.stdout.write(`${label}warning: ${w}\n`);
     const errored = result.cells.filter((x) => x.state === 'errored');
@@ -72,9 +73,9 @@ export async function printOutcome(outcome: RunOutcome, renderReports: boolean):
       `${label}${result.cells.length} cells: ${counts.completed} completed, ${counts.errored} errored, ${counts.skipped} skipped${outcome.interrupted ? ' (interrupted)' : ''}\n`,
     );
     process.stdout.write(`${label}result: ${resultPath}\n`);
-    if (!renderReports) process.stdout.write(`${label}report: none produced (--no-report); render with npm run report -- ${resultPath}\n`);
+    if (renderReport === null) process.stdout.write(`${label}report: none produced (--no-report); render with npm run report -- ${resultPath}\n`);
     else if (outcome.interrupted) process.stdout.write(`${label}report: none produced (interrupted run); render with npm run report -- ${resultPath}\n`);
-    else await maybeRenderReport(resultPath);
+    else await maybeRenderReport(resultPath, renderReport);
   }
   process.stdout.write(`records: ${outcome.jsonlPath}\n`);
   if (outcome.interrupted) return EXIT.interrupted;
@@ -82,26 +83,31 @@ export async function printOutcome(outcome: RunOutcome, renderReports: boolean):
 }
 
 /**
- * reports/render.ts `renderReport(resultPath, outDir)`, imported dynamically: reports/ reads result
- * files and sits downstream of harness/, so the harness must not depend on it statically.
- * Says so plainly when no report was produced.
+ * How the rounds went, how many forks warmed up and what the forks' disagreements are: one line for
+ * the rounds, one for the warm-up classes, one per cell whose forks fall into modes (with the factor
+ * that separates them). Cells that ran out of budget are listed by the run's warning.
  */
-export async function maybeRenderReport(resultPath: string): Promise<void> {
-  const file = join(REPO_ROOT, 'reports', 'render.ts');
-  if (!existsSync(file)) {
-    process.stdout.write(`report: none produced (${file} does not exist yet); render later with npm run report -- ${resultPath}\n`);
-    return;
-  }
-  const mod = (await import(pathToFileURL(file).href)) as { renderReport?: (resultPath: string, outDir: string) => unknown };
-  if (typeof mod.renderReport !== 'function') {
-    process.stdout.write(`report: none produced (${file} does not export renderReport)\n`);
-    return;
-  }
+export function roundsLines(result: ResultFile): string[] {
+  const p = precisionFindings(result);
+  const out: string[] = [];
+  if (p.rounds !== null) out.push(`rounds: ${p.rounds}${p.outOfBudget.length > 0 ? ` ${p.outOfBudget.length} cell${p.outOfBudget.length === 1 ? '' : 's'} did not reach the target.` : ''}`);
+  if (p.warmup !== null) out.push(`warm-up: ${p.warmup}`);
+  for (const m of p.modes) out.push(`modes: ${m.id}: ${m.explanation}`);
+  return out;
+}
+
+/**
+ * Renders the report of a finished run (reports/render.ts `renderReport`, handed in by the command's
+ * top-level entry, harness/cli/bench.ts: reports/ reads result files and sits downstream of harness/,
+ * so nothing below the entry imports it). Says so plainly when no report was produced.
+ */
+export type ReportRenderer = (resultPath: string, outDir: string) => Promise<{ indexHtml: string }>;
+
+export async function maybeRenderReport(resultPath: string, renderReport: ReportRenderer): Promise<void> {
   const outDir = resolve(REPO_ROOT, 'reports', 'out', basename(resultPath).replace(/\.json$/, ''));
   try {
-    const made = await mod.renderReport(resolve(resultPath), outDir);
-    const index = typeof made === 'object' && made !== null && 'indexHtml' in made ? String(made.indexHtml) : outDir;
-    process.stdout.write(`report: ${index}\n`);
+    const made = await renderReport(resolve(resultPath), outDir);
+    process.stdout.write(`report: ${made.indexHtml}\n`);
   } catch (e) {
     // The measurements are safe on disk; a failing report must not fail the run, but it is shown.
     process.stdout.write(`report: none produced, rendering failed (${(e as Error).message}); the result file is intact: ${resultPath}\n`);

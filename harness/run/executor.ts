@@ -8,9 +8,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { childCommand, parseChildError, parseForkRecord, REPO_ROOT } from '../child/protocol.js';
+import { slowdownForSide, TEST_SLOWDOWN_ENV } from '../child/test-slowdown.js';
 import { parsePerfStatCsv, PERF_ACK_ENV, PERF_CTL_ENV, perfStatArgs, type PerfFiles } from '../measure/perf-stat.js';
+import { CallgrindControl, callgrindArgs, mainThreadOutFile, parseCallgrindTotals, type CallgrindFiles } from '../measure/callgrind.js';
 import type { ChildErrorCode } from '../errors.js';
-import type { Cell, ForkRecord } from '../../contract/result-schema.js';
+import type { Cell, ForkRecord, InstructionSource } from '../../contract/result-schema.js';
+import { compiledChildMain, type ChildEntry } from './compiled-child.js';
+import { measuredPhaseOps } from '../child/fork-series.js';
 
 /** One side of a run: the tree whose child is spawned (a paired run has `base` and `head`). */
 export interface Side {
@@ -28,11 +32,12 @@ export interface ChildRequest {
   /** Aborted on Ctrl-C: the executor kills the running child and reports `E_INTERRUPTED`. */
   signal: AbortSignal;
   /**
-   * Additive (`--count-instructions`): run the child under `perf stat` counting the user-space
-   * instructions of its main thread during the measured phase (harness/measure/perf-stat.ts); the
-   * record then carries `instructions` and `instructionsPerOp`. Absent or false: no perf, no agent.
+   * Additive (`--count-instructions`): run the child under `perf stat` (harness/measure/perf-stat.ts)
+   * or valgrind's callgrind (harness/measure/callgrind.ts), counting the user-space instructions of
+   * its main thread during the measured phase; the record then carries `instructions`,
+   * `instructionsPerOp` and `instructionSource`. Absent: no counter, no agent.
    */
-  countInstructions?: boolean;
+  countInstructions?: InstructionSource;
 }
 
 export interface ChildFailure {
@@ -55,9 +60,11 @@ export interface ChildExecutor {
  * (stable formatting). Not TERM: the child's output is a pipe, never a terminal.
  * BUFLAB_RANGE_COPY (`subarray` forces the strategies' counted-view copy path) passes through so
  * that the path the parent records in the environment (`rangeCopyPath`) is the one the child runs.
+ * BUFLAB_TEST_SLOWDOWN is a test-only knob (harness/child/test-slowdown.ts): set only by tests and
+ * the compare acceptance runs; a fork it touched says so in its warnings.
  * The child's own variables (BUFLAB_CELL, the cell's LD_PRELOAD) come from `childCommand`.
  */
-export const CHILD_ENV_ALLOW_LIST = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'BUFLAB_RANGE_COPY'] as const;
+export const CHILD_ENV_ALLOW_LIST = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'BUFLAB_RANGE_COPY', 'BUFLAB_TEST_SLOWDOWN'] as const;
 
 export function allowListedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
@@ -81,6 +88,17 @@ export function tailLines(text: string, lines = STDERR_TAIL_LINES): string {
 export interface SpawnExecutorOptions {
   /** The parent's environment, filtered through {@link CHILD_ENV_ALLOW_LIST} (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Additive: `dist` starts the side's compiled child (./compiled-child.ts; the caller builds it
+   * first) instead of `--import tsx harness/child/main.ts`; default `tsx`.
+   */
+  childEntry?: ChildEntry;
+  /**
+   * Additive: a command the child runs under, e.g. `['setarch', 'x86_64', '-R']` (no ASLR) or
+   * `['taskset', '-c', '1']` (scripts/variance-sources.ts compares such launch configurations).
+   * Not combinable with instruction counting (perf/valgrind must wrap node itself).
+   */
+  wrapper?: readonly string[];
 }
 
 /** Process groups of running children: killed if the parent exits while they run (e.g. a crash of the parent). */
@@ -106,10 +124,13 @@ function trackGroup(pid: number): void {
 /** The agent that switches perf's counter on and off around the measured phase (always this tree's copy). */
 export const PERF_AGENT_PATH = resolve(REPO_ROOT, 'harness', 'measure', 'perf-control-agent.ts');
 
-/** A per-fork temporary directory holding perf's control and ack fifos and its output file. */
-function makePerfFiles(): { dir: string; files: PerfFiles } {
+/**
+ * A per-fork temporary directory holding the counter's control and ack fifos and its output file
+ * (perf's CSV, or callgrind's per-thread files and vgdb's fifos).
+ */
+function makeCounterFiles(): { dir: string; files: PerfFiles & CallgrindFiles } {
   const dir = mkdtempSync(join(tmpdir(), 'buflab-perf-'));
-  const files = { ctlFifo: join(dir, 'ctl'), ackFifo: join(dir, 'ack'), outFile: join(dir, 'perf-stat.csv') };
+  const files = { ctlFifo: join(dir, 'ctl'), ackFifo: join(dir, 'ack'), outFile: join(dir, 'counter.out'), vgdbPrefix: join(dir, 'vgdb') };
   try {
     execFileSync('mkfifo', ['-m', '600', files.ctlFifo, files.ackFifo], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
@@ -120,14 +141,32 @@ function makePerfFiles(): { dir: string; files: PerfFiles } {
 }
 
 /**
+ * The tsx command line's arguments with the compiled child as entry point. `--import tsx` stays
+ * only for `--count-instructions`, whose perf agent is TypeScript (loaded before the entry point).
+ */
+export function compiledArgs(args: readonly string[], root: string, keepTsx: boolean): string[] {
+  const out = args.slice(0, -1);
+  if (!keepTsx) {
+    const at = out.findIndex((a, i) => a === '--import' && out[i + 1] === 'tsx');
+    if (at >= 0) out.splice(at, 2);
+  }
+  return [...out, compiledChildMain(root)];
+}
+
+/**
  * Runs the real child: `node [v8Flags] --expose-gc --import tsx harness/child/main.ts`; with
- * `countInstructions`, `perf stat … -- node [v8Flags] --expose-gc --import tsx --import <agent> …`.
+ * `countInstructions`, `perf stat … -- node … --import <agent> …` or
+ * `valgrind --tool=callgrind … node … --import <agent> …`.
  */
 export class SpawnExecutor implements ChildExecutor {
   private readonly baseEnv: Record<string, string>;
+  private readonly childEntry: ChildEntry;
+  private readonly wrapper: readonly string[];
 
   constructor(options: SpawnExecutorOptions = {}) {
     this.baseEnv = allowListedEnv(options.env ?? process.env);
+    this.childEntry = options.childEntry ?? 'tsx';
+    this.wrapper = options.wrapper ?? [];
   }
 
   run(request: ChildRequest): Promise<ChildOutcome> {
@@ -142,26 +181,49 @@ export class SpawnExecutor implements ChildExecutor {
     // childCommand resolves inside this tree; a paired run's base side is another checkout.
     const root = resolve(side.rootDir);
     let args = cmd.args.map((a) => (a.startsWith(REPO_ROOT + '/') ? resolve(root, relative(REPO_ROOT, a)) : a));
+    if (this.childEntry === 'dist') args = compiledArgs(args, root, request.countInstructions !== undefined);
     let command = cmd.command;
     const env: Record<string, string> = { ...this.baseEnv, ...cmd.env };
-    let perf: { dir: string; files: PerfFiles } | null = null;
-    if (request.countInstructions === true && !signal.aborted) {
+    // The test-only slowdown knob may name one side of a paired run (harness/child/test-slowdown.ts).
+    const knob = env[TEST_SLOWDOWN_ENV];
+    if (knob !== undefined) env[TEST_SLOWDOWN_ENV] = slowdownForSide(knob, side.label);
+    const source = request.countInstructions;
+    if (this.wrapper.length > 0 && source !== undefined) {
+      return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: 'a wrapper command cannot be combined with --count-instructions (perf or valgrind must start node itself)', stderrTail: '' } });
+    }
+    let counter: { dir: string; files: PerfFiles & CallgrindFiles } | null = null;
+    let control: CallgrindControl | null = null;
+    if (source !== undefined && !signal.aborted) {
       try {
-        perf = makePerfFiles();
+        counter = makeCounterFiles();
+        // callgrind has no fifo of its own: the parent answers the agent and drives vgdb.
+        if (source === 'callgrind') control = new CallgrindControl(counter.files);
       } catch (e) {
-        return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: `--count-instructions: cannot create perf's fifos: ${(e as Error).message}`, stderrTail: '' } });
+        if (counter !== null) rmSync(counter.dir, { recursive: true, force: true });
+        return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: `--count-instructions: cannot create the ${source} control fifos: ${(e as Error).message}`, stderrTail: '' } });
       }
       // The agent loads after tsx (it is TypeScript) and before the child's entry point.
       const main = args.length - 1;
       args = [...args.slice(0, main), '--import', PERF_AGENT_PATH, ...args.slice(main)];
-      args = [...perfStatArgs(perf.files), command, ...args];
-      command = 'perf';
-      env[PERF_CTL_ENV] = perf.files.ctlFifo;
-      env[PERF_ACK_ENV] = perf.files.ackFifo;
+      if (source === 'perf') {
+        args = [...perfStatArgs(counter.files), command, ...args];
+        command = 'perf';
+      } else {
+        args = [...callgrindArgs(counter.files), command, ...args];
+        command = 'valgrind';
+      }
+      env[PERF_CTL_ENV] = counter.files.ctlFifo;
+      env[PERF_ACK_ENV] = counter.files.ackFifo;
     }
-    const perfFiles = perf;
+    if (this.wrapper.length > 0) {
+      args = [...this.wrapper.slice(1), command, ...args];
+      command = this.wrapper[0]!;
+    }
+    const counterFiles = counter;
+    const counterControl = control;
     const cleanUp = (): void => {
-      if (perfFiles !== null) rmSync(perfFiles.dir, { recursive: true, force: true });
+      counterControl?.close();
+      if (counterFiles !== null) rmSync(counterFiles.dir, { recursive: true, force: true });
     };
     return new Promise<ChildOutcome>((resolveOutcome) => {
       const done = (outcome: ChildOutcome): void => {
@@ -201,7 +263,11 @@ export class SpawnExecutor implements ChildExecutor {
         killGroup();
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      if (child.pid !== undefined) trackGroup(child.pid);
+      if (child.pid !== undefined) {
+        trackGroup(child.pid);
+        // valgrind runs the child in its own process: vgdb addresses this pid.
+        counterControl?.attach(child.pid);
+      }
       child.stdout!.resume(); // workload chatter is not part of the protocol; drain it
       child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (d: string) => {
@@ -236,20 +302,38 @@ export class SpawnExecutor implements ChildExecutor {
           } catch (e) {
             return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: ${(e as Error).message}`);
           }
-          if (perfFiles !== null) {
+          if (counterFiles !== null && source !== undefined) {
             try {
-              const instructions = parsePerfStatCsv(readFileSync(perfFiles.files.outFile, 'utf8'));
-              parsed = { ...parsed, instructions, instructionsPerOp: instructions / parsed.ops };
+              const instructions = readInstructionCount(source, counterFiles.files, counterControl);
+              // Counted over the whole measured phase: divide by its ops, not the figure's (a steady segment's).
+              parsed = { ...parsed, instructions, instructionsPerOp: instructions / measuredPhaseOps(parsed), instructionSource: source };
             } catch (e) {
               return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: --count-instructions: ${(e as Error).message}`);
             }
           }
           return done({ ok: true, record: parsed });
         }
+        if (counterControl?.failure != null) return fail('E_CHILD_CRASHED', `fork ${forkIndex}: --count-instructions: ${counterControl.failure}${said}`);
         if (code === 3) return fail('E_CHILD_CONFIG', `fork ${forkIndex}: configuration error (exit 3)${said}`);
         const how = sig !== null ? `was killed by ${sig}` : `exited with code ${code}`;
         return fail('E_CHILD_CRASHED', `fork ${forkIndex} ${how}${said}`);
       });
     });
   }
+}
+
+/**
+ * The measured phase's instruction count of a child that exited 0. perf: its CSV. callgrind: the
+ * main thread's file, which must hold thread 1 and must have seen both `enable` and `disable`
+ * (otherwise the count would cover nothing, or everything after the phase started).
+ */
+function readInstructionCount(source: InstructionSource, files: PerfFiles & CallgrindFiles, control: CallgrindControl | null): number {
+  if (source === 'perf') return parsePerfStatCsv(readFileSync(files.outFile, 'utf8'));
+  const seen = control?.done.join(',') ?? '';
+  if (seen !== 'enable,disable') {
+    throw new Error(`callgrind: the child's agent asked for '${seen}' (expected enable,disable): did the child announce its measured phase? it needs harness/profile/measured-phase.ts`);
+  }
+  const totals = parseCallgrindTotals(readFileSync(mainThreadOutFile(files), 'utf8'));
+  if (totals.thread !== 1) throw new Error(`callgrind: ${mainThreadOutFile(files)} holds thread ${totals.thread ?? '(none)'}, not the main thread 1`);
+  return totals.instructions;
 }

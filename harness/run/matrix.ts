@@ -6,11 +6,27 @@
 import { checkAvailable, type AllocatorName, type Availability } from '../../allocators/native-allocators.js';
 import type { BenchOptions, ParamValue } from '../cli/args.js';
 import { E_ALLOCATOR_MISSING, SuiteDefinitionError } from '../errors.js';
-import type { Cell } from '../../contract/result-schema.js';
+import type { Cell, CountedWorkPlan } from '../../contract/result-schema.js';
+import { countedTimeoutMs, countedWorkPlan } from '../measure/instruction-counting.js';
 import type { PhasePlan, SuiteDefinition, V8FlagSet } from '../suite.js';
 
+/** The default target: ±2% relative half-width of each cell's median and each compared ratio (issue 18). */
+export const DEFAULT_TARGET_HALF_WIDTH = 0.02;
+
+/** How many rounds the run makes; see harness/run/run-suite.ts. */
+export interface ResolvedRounds {
+  /** False: exactly `maxRounds` rounds (`--forks N`, or a plan without `rounds` such as `--quick`). */
+  adaptive: boolean;
+  minRounds: number;
+  maxRounds: number;
+  targetHalfWidth: number;
+  budgetMs: number | null;
+}
+
 export interface ResolvedPlan {
+  /** The most forks a cell can get (= rounds.maxRounds). */
   forks: number;
+  rounds: ResolvedRounds;
   warmupMs: number;
   durationMs: number;
   sizes: number[];
@@ -21,6 +37,8 @@ export interface ResolvedPlan {
   seed: number;
   /** `--rate`: open-loop operations per second (additive, harness/child); absent: closed loop. */
   rateOpsPerSec?: number;
+  /** `--count-instructions`: every fork does this fixed work (harness/measure/instruction-counting.ts). */
+  countedWork?: CountedWorkPlan;
 }
 
 /** The default child time limit: generous against a loaded machine, but a hang is caught in seconds. */
@@ -37,16 +55,30 @@ export function resolvePlan(suite: SuiteDefinition, options: BenchOptions): Reso
   // Optional axes (declared in the suite's `axisChoices`, absent from the plan) appear only when given.
   for (const [k, v] of Object.entries(options.params)) if (axes[k] === undefined) axes[k] = v.slice();
   const v8FlagSets = options.v8Labels === null ? base.v8FlagSets : base.v8FlagSets.filter((f) => options.v8Labels!.includes(f.label));
+  const target = options.targetHalfWidth ?? base.rounds?.targetHalfWidth ?? DEFAULT_TARGET_HALF_WIDTH;
+  const budgetMs = options.budgetMs !== undefined && options.budgetMs !== null ? options.budgetMs : (base.rounds?.budgetMs ?? null);
+  let rounds: ResolvedRounds;
+  if (options.forks !== null || base.rounds === undefined) {
+    const forks = options.forks ?? base.forks;
+    rounds = { adaptive: false, minRounds: forks, maxRounds: forks, targetHalfWidth: target, budgetMs };
+  } else {
+    const minRounds = options.minRounds ?? base.rounds.minRounds;
+    const maxRounds = Math.max(minRounds, options.maxRounds ?? base.rounds.maxRounds);
+    rounds = { adaptive: true, minRounds, maxRounds, targetHalfWidth: target, budgetMs };
+  }
   return {
-    forks: options.forks ?? base.forks,
+    forks: rounds.maxRounds,
+    rounds,
     warmupMs,
     durationMs,
     sizes: options.sizes ?? base.sizes.slice(),
     axes,
     v8FlagSets,
-    timeoutMs: options.timeoutMs ?? suite.childTimeoutMs ?? defaultChildTimeoutMs(warmupMs, durationMs),
+    // An explicit --timeout is the user's; derived limits grow under callgrind (an order of magnitude slower).
+    timeoutMs: options.timeoutMs ?? countedTimeoutMs(suite.childTimeoutMs ?? defaultChildTimeoutMs(warmupMs, durationMs), options.countInstructions ?? 'perf'),
     seed: options.seed,
     ...(options.rateOpsPerSec === undefined ? {} : { rateOpsPerSec: options.rateOpsPerSec }),
+    ...(options.countInstructions === undefined ? {} : { countedWork: countedWorkPlan(options.countOps) }),
   };
 }
 
@@ -109,6 +141,7 @@ export function expandCells(suite: SuiteDefinition, options: BenchOptions, avail
                   durationMs: plan.durationMs,
                   seed: plan.seed,
                   ...(plan.rateOpsPerSec === undefined ? {} : { rateOpsPerSec: plan.rateOpsPerSec }),
+                  ...(plan.countedWork === undefined ? {} : { countedWork: { ...plan.countedWork } }),
                 },
               };
               const skip = avail.available

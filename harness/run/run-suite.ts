@@ -1,21 +1,39 @@
 /**
- * The parent's run loop: suite → cells → seeded interleaved schedule → one child per fork →
- * records streamed to JSONL → per-cell summaries → result file(s). Exported for `runPaired`
- * (harness/paired), which calls it with two sides.
+ * The parent's run loop: suite → cells → rounds (every unfinished cell once per round, in a fresh
+ * seeded shuffle: ./schedule.ts) → one child per fork → records streamed to JSONL → per-cell
+ * summaries and within-run axis ratios → result file(s). Exported for `runPaired` (harness/paired),
+ * which calls it with two sides.
+ *
+ * Adaptive rounds (the plan's `rounds`; V8's run_perf and Lancet stop the same way): after
+ * `minRounds`, a cell gets no more rounds once the 95% interval of its median ops/s and of every
+ * single-axis within-run ratio it takes part in (harness/stats/axis-ratios.ts) is within
+ * ±`targetHalfWidth` on every side. The run ends when no cell needs a round, after `maxRounds`, or
+ * when the time budget is spent (checked before every fork); cells still short of the target are
+ * listed in `rounds.cellsOutOfBudget` and flagged `consistency.outOfBudget`. `--forks N` (and a
+ * plan without `rounds`, such as `--quick`) runs exactly N rounds.
+ *
+ * Nothing measured is lost on interruption: every fork is appended to the JSONL the moment it
+ * arrives; the result file is rewritten atomically after every round (cells still running carry
+ * their provisional summary; `environment.finishedAt` is absent until the run ends) and when a
+ * cell errors, and a final time on Ctrl-C.
  */
 import type { BenchOptions } from '../cli/args.js';
 import { UsageError } from '../errors.js';
-import type { CellResult, Environment, ForkRecord, ResultFile } from '../../contract/result-schema.js';
+import type { CellIdentity, CellResult, Environment, ForkRecord, ResultFile, RoundsInfo } from '../../contract/result-schema.js';
 import { SCHEMA_VERSION } from '../../contract/result-schema.js';
+import { axisRatios } from '../stats/axis-ratios.js';
+import { checkedSamples, estimate, relativeHalfWidth } from '../stats/bootstrap.js';
+import { seededRandom } from '../stats/prng.js';
 import { summarizeForks } from '../stats/summarize.js';
 import type { SuiteDefinition } from '../suite.js';
 import { SUITES } from '../suites.js';
+import type { ChildEntryChoice } from './compiled-child.js';
 import { CHILD_ENV_ALLOW_LIST, type ChildExecutor, type ChildFailure, type Side } from './executor.js';
 import { JsonlFile, type LineSink } from './jsonl-writer.js';
-import { applyShard, expandCells, resolvePlan, type AvailabilityCheck, type PlannedCell, type ResolvedPlan } from './matrix.js';
-import type { ProgressReporter } from './progress.js';
+import { applyShard, expandCells, resolvePlan, type AvailabilityCheck, type PlannedCell, type ResolvedPlan, type ResolvedRounds } from './matrix.js';
+import { formatDuration, type ProgressReporter } from './progress.js';
 import { defaultResultPath, jsonlPathFor, sideResultPath, writeResultAtomic } from './result-writer.js';
-import { buildSchedule } from './schedule.js';
+import { buildRound } from './schedule.js';
 
 export interface RunContext {
   progress: ProgressReporter;
@@ -31,6 +49,8 @@ export interface RunContext {
   writeResult?: (path: string, result: ResultFile) => void;
   /** The command line, recorded in the environment. */
   argv?: string[];
+  /** How the children are started (./compiled-child.ts), recorded in the options; a fallback is a run warning. */
+  childEntry?: ChildEntryChoice;
 }
 
 export interface SideRun {
@@ -53,9 +73,9 @@ interface CellProgress {
   planned: PlannedCell;
   forks: ForkRecord[];
   error: ChildFailure | null;
-  /** Forks that ended (completed or failed), or were dropped once the cell errored. */
-  ended: number;
   result: CellResult | null;
+  /** The cell's intervals met the target: it gets no more rounds. */
+  metTarget: boolean;
 }
 
 /** Runs `options.suite` on every side; see the module comment. Throws {@link UsageError} before any child runs when nothing is selected. */
@@ -78,12 +98,13 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
   const progress = ctx.progress;
 
   const runnable = planned.filter((p) => p.skip === null);
-  const schedule = buildSchedule(runnable.length, plan.forks, sides.length, options.seed);
+  const rounds = plan.rounds;
   const environments = await Promise.all(sides.map((s) => ctx.environment(s)));
   const runWarnings: string[] = [];
+  if (ctx.childEntry?.fallback) runWarnings.push(ctx.childEntry.fallback);
 
   const perSide = sides.map(() =>
-    runnable.map((p): CellProgress => ({ planned: p, forks: [], error: null, ended: 0, result: null })),
+    runnable.map((p): CellProgress => ({ planned: p, forks: [], error: null, result: null, metTarget: false })),
   );
   const skippedResults: CellResult[] = planned.filter((p) => p.skip !== null).map((p) => skippedCell(p));
 
@@ -94,7 +115,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     startedAt: startedAt.toISOString(),
     sides: sides.map((s) => s.label),
     cells: planned.length,
-    scheduled: schedule.length,
+    scheduled: rounds.minRounds * runnable.length * sides.length,
   });
   const skipMessages = new Map<string, number>();
   for (const side of sides) {
@@ -109,85 +130,166 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
 
   // One id for every side's file of a paired run (see PairedRunInfo); schedule.ts alternates them.
   const pairedRunId = sides.length > 1 ? `${startedAt.toISOString()}/seed-${options.seed}/pid-${process.pid}` : null;
+  let roundsInfo: RoundsInfo | null = null;
   const resultOf = (sideIndex: number, finishedAt: Date | null, interrupted: boolean): ResultFile => {
     const done = new Map<string, CellResult>();
     for (const c of skippedResults) done.set(c.id, c);
     for (const cp of perSide[sideIndex]!) if (cp.result !== null) done.set(cp.planned.cell.id, cp.result);
     const env: Environment = { ...environments[sideIndex]!, startedAt: startedAt.toISOString(), argv: ctx.argv ?? environments[sideIndex]!.argv };
     if (finishedAt !== null) env.finishedAt = finishedAt.toISOString();
+    const cells = planned.map((p) => done.get(p.cell.id)).filter((c): c is CellResult => c !== undefined);
+    const completed = cells.filter((c) => c.state === 'completed');
     return {
       schemaVersion: SCHEMA_VERSION,
       suite: suite.name,
       environment: env,
-      options: recordedOptions(options, plan, sides, sides[sideIndex]!),
-      cells: planned.map((p) => done.get(p.cell.id)).filter((c): c is CellResult => c !== undefined),
+      options: { ...recordedOptions(options, plan, sides, sides[sideIndex]!), ...(ctx.childEntry === undefined ? {} : { childEntry: ctx.childEntry.entry }) },
+      cells,
       warnings: runWarnings.slice(),
       interrupted,
       ...(pairedRunId === null ? {} : { pairedRun: { id: pairedRunId, side: sides[sideIndex]!.label, sides: sides.map((s) => s.label), order: 'alternating' as const } }),
+      ...(roundsInfo === null ? {} : { rounds: roundsInfo }),
+      ...(finishedAt === null || completed.length < 2 ? {} : { axisRatios: axisRatios(completed, { seed: options.seed }) }),
     };
   };
   const paths = sides.map((s) => sideResultPath(resultPath, s.label, sides.length));
   const flush = (sideIndex: number): void => writeResult(paths[sideIndex]!, resultOf(sideIndex, null, false));
+  // A file without environment.finishedAt is a run in progress: cells still getting rounds appear
+  // with their provisional summary, so an interrupted or crashed parent still leaves a readable file.
+  const flushProvisional = (): void => {
+    sides.forEach((_, i) => {
+      for (const cp of perSide[i]!) if (cp.forks.length > 0 && cp.error === null && !cp.metTarget) cp.result = finishedCell(cp, rounds, options.seed, null);
+      flush(i);
+    });
+  };
   sides.forEach((_, i) => flush(i));
 
-  progress.start(schedule.length);
+  // Cells (by index into `runnable`) that still get rounds: not errored on every side, target not met.
+  const active = new Set(runnable.map((_, i) => i));
+  const runStartMs = now().getTime();
+  const budgetLeftMs = (): number => (rounds.budgetMs === null ? Number.POSITIVE_INFINITY : rounds.budgetMs - (now().getTime() - runStartMs));
+  const random = seededRandom(options.seed);
+  let stoppedBecause: RoundsInfo['stoppedBecause'] | null = null;
+  let round = 0;
+  let lastCell = -1;
   let done = 0;
   let elapsedTotalMs = 0;
   let ran = 0;
-  for (const entry of schedule) {
-    if (signal.aborted) break;
-    const side = sides[entry.sideIndex]!;
-    const cp = perSide[entry.sideIndex]![entry.cellIndex]!;
-    const cell = cp.planned.cell;
-    if (cp.error !== null) {
+  progress.start(rounds.minRounds * runnable.length * sides.length);
+  while (stoppedBecause === null) {
+    if (signal.aborted) stoppedBecause = 'interrupted';
+    else if (active.size === 0) stoppedBecause = 'target-met';
+    else if (round >= rounds.maxRounds) stoppedBecause = 'max-rounds';
+    else if (budgetLeftMs() <= 0) stoppedBecause = 'budget';
+    if (stoppedBecause !== null) break;
+    const entries = buildRound([...active].sort((a, b) => a - b), round, sides.length, random, lastCell);
+    sink.write({ type: 'round', round, cells: active.size });
+    let ranAll = true;
+    for (let k = 0; k < entries.length; k++) {
+      const entry = entries[k]!;
+      if (signal.aborted) {
+        ranAll = false;
+        break;
+      }
+      // The budget ends the run between forks; a partly run round is fine (ratios pair forks by round).
+      if (budgetLeftMs() <= 0) {
+        stoppedBecause = 'budget';
+        ranAll = false;
+        break;
+      }
+      const side = sides[entry.sideIndex]!;
+      const cp = perSide[entry.sideIndex]![entry.cellIndex]!;
+      const cell = cp.planned.cell;
       // The cell already errored: its remaining forks would fail the same way (a hang costs a full time limit each).
+      if (cp.error !== null) continue;
+      progress.forkStarted(cell.id, entry.forkIndex, side.label);
+      const t0 = now().getTime();
+      const outcome = await executor.run({ cell, forkIndex: entry.forkIndex, side, timeoutMs: plan.timeoutMs, signal, ...(options.countInstructions === undefined ? {} : { countInstructions: options.countInstructions }) });
+      const elapsedMs = now().getTime() - t0;
+      if (outcome.ok) {
+        cp.forks.push(outcome.record);
+        sink.write({ type: 'fork', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, record: outcome.record });
+      } else {
+        sink.write({ type: 'error', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, error: outcome.error });
+        if (outcome.error.code === 'E_INTERRUPTED') {
+          ranAll = false;
+          break;
+        }
+        cp.error = outcome.error;
+        cp.result = finishedCell(cp, rounds, options.seed, null);
+        flush(entry.sideIndex);
+        if (perSide.every((s) => s[entry.cellIndex]!.error !== null)) active.delete(entry.cellIndex);
+      }
       done++;
-      continue;
+      ran++;
+      elapsedTotalMs += elapsedMs;
+      // Forks certain to run: the rest of this round and every cell's rounds up to minRounds.
+      const remaining = entries.length - k - 1 + Math.max(0, rounds.minRounds - round - 1) * active.size * sides.length;
+      progress.forkDone({
+        done,
+        total: done + remaining,
+        cellId: cell.id,
+        forkIndex: entry.forkIndex,
+        side: side.label,
+        paired: sides.length > 1,
+        outcome,
+        elapsedMs,
+        etaMs: Math.min(budgetLeftMs(), ran === 0 ? 0 : (elapsedTotalMs / ran) * remaining),
+      });
     }
-    progress.forkStarted(cell.id, entry.forkIndex, side.label);
-    const t0 = now().getTime();
-    const outcome = await executor.run({ cell, forkIndex: entry.forkIndex, side, timeoutMs: plan.timeoutMs, signal, ...(options.countInstructions === true ? { countInstructions: true } : {}) });
-    const elapsedMs = now().getTime() - t0;
-    if (outcome.ok) {
-      cp.forks.push(outcome.record);
-      sink.write({ type: 'fork', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, record: outcome.record });
-    } else {
-      sink.write({ type: 'error', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, error: outcome.error });
-      if (outcome.error.code === 'E_INTERRUPTED') break;
-      cp.error = outcome.error;
+    if (signal.aborted) stoppedBecause = 'interrupted';
+    if (!ranAll || stoppedBecause !== null) break;
+    lastCell = entries.at(-1)?.cellIndex ?? -1;
+    round++;
+    if (rounds.adaptive && round >= rounds.minRounds) {
+      const met = targetsMet(perSide, rounds.targetHalfWidth, options.seed);
+      for (const i of [...active]) {
+        if (!met.has(i)) continue;
+        active.delete(i);
+        for (const side of perSide) {
+          const cp = side[i]!;
+          cp.metTarget = true;
+          if (cp.error === null) cp.result = finishedCell(cp, rounds, options.seed, null);
+        }
+      }
     }
-    done++;
-    ran++;
-    elapsedTotalMs += elapsedMs;
-    cp.ended++;
-    if (cp.error !== null || cp.ended === plan.forks) {
-      cp.result = finishedCell(cp, plan, options.seed, null);
-      flush(entry.sideIndex);
-    }
-    const remaining = schedule.length - done;
-    progress.forkDone({
-      done,
-      total: schedule.length,
-      cellId: cell.id,
-      forkIndex: entry.forkIndex,
-      side: side.label,
-      paired: sides.length > 1,
-      outcome,
-      elapsedMs,
-      etaMs: ran === 0 ? 0 : (elapsedTotalMs / ran) * remaining,
-    });
+    flushProvisional();
   }
   progress.finish();
 
-  const interrupted = signal.aborted;
+  const interrupted = stoppedBecause === 'interrupted' || signal.aborted;
+  // A budget that ended mid-round left forks no check has seen yet: a cell they bring to the target is not short of it.
+  if (rounds.adaptive && !interrupted && active.size > 0 && round >= rounds.minRounds) {
+    const met = targetsMet(perSide, rounds.targetHalfWidth, options.seed);
+    for (const i of [...active]) if (met.has(i)) active.delete(i);
+  }
+  // Adaptive runs only: a fixed run (--forks N, --quick) asked for its rounds, not for a target.
+  const short = rounds.adaptive && !interrupted ? [...active].filter((i) => perSide.some((s) => s[i]!.error === null && s[i]!.forks.length > 0)) : [];
   if (interrupted) {
-    const line = `interrupted after ${done} of ${schedule.length} forks: cells not reached are absent; partly run cells are errored (E_INTERRUPTED) with their completed forks kept`;
+    const line = `interrupted in round ${round + 1} after ${done} forks: cells not reached are absent; cells still getting rounds are errored (E_INTERRUPTED) with their completed forks kept`;
     runWarnings.push(line);
-    for (const side of perSide) {
-      for (const cp of side) {
-        if (cp.result === null && cp.forks.length > 0) cp.result = finishedCell(cp, plan, options.seed, 'interrupted');
-      }
+  }
+  for (const side of perSide) {
+    for (const [i, cp] of side.entries()) {
+      if (cp.error !== null || cp.forks.length === 0) continue;
+      if (interrupted && !cp.metTarget) cp.result = finishedCell(cp, rounds, options.seed, 'interrupted');
+      else cp.result = finishedCell(cp, rounds, options.seed, null, short.includes(i));
     }
+  }
+  roundsInfo = {
+    completed: round,
+    minRounds: rounds.minRounds,
+    maxRounds: rounds.maxRounds,
+    targetHalfWidth: rounds.targetHalfWidth,
+    budgetMs: rounds.budgetMs,
+    stoppedBecause: interrupted ? 'interrupted' : (stoppedBecause ?? 'max-rounds'),
+    cellsOutOfBudget: short.map((i) => runnable[i]!.cell.id),
+  };
+  if (short.length > 0) {
+    const why = roundsInfo.stoppedBecause === 'budget' ? `the time budget (${formatDuration(rounds.budgetMs ?? 0)}) ended` : `${rounds.maxRounds} rounds (--max-rounds) were run`;
+    const line = `${short.length} cell${short.length === 1 ? '' : 's'} did not reach ±${(rounds.targetHalfWidth * 100).toFixed(1)}% before ${why}: ${short.slice(0, 5).map((i) => runnable[i]!.cell.id).join(', ')}${short.length > 5 ? `, … (all in rounds.cellsOutOfBudget)` : ''}; their intervals are wider (consistency.halfWidth): raise --budget, or accept a looser --target`;
+    runWarnings.push(line);
+    progress.message(line);
   }
   const finishedAt = now();
   const results = sides.map((side, i): SideRun => {
@@ -195,7 +297,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     writeResult(paths[i]!, result);
     return { side, resultPath: paths[i]!, result };
   });
-  sink.write({ type: 'end', interrupted, finishedAt: finishedAt.toISOString() });
+  sink.write({ type: 'end', interrupted, finishedAt: finishedAt.toISOString(), rounds: roundsInfo });
   return {
     sides: results,
     jsonlPath,
@@ -204,8 +306,37 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
   };
 }
 
+/**
+ * Cells (indices into the runnable list) whose every side meets the target: the relative 95%
+ * half-width of the median ops/s (the summary's own interval, same seed) and of every
+ * single-axis within-run ratio the cell takes part in is ≤ `target`. A cell that errored on a side
+ * counts as met there (it gets no more forks anyway).
+ */
+function targetsMet(perSide: readonly CellProgress[][], target: number, seed: number): Set<number> {
+  const cellCount = perSide[0]?.length ?? 0;
+  const unmet = new Set<number>();
+  for (const side of perSide) {
+    const indexOf = new Map(side.map((cp, i) => [cp.planned.cell.id, i]));
+    side.forEach((cp, i) => {
+      if (cp.error !== null || cp.metTarget) return;
+      const ops = checkedSamples(cp.forks.map((f) => f.opsPerSec), `${cp.planned.cell.id} opsPerSec`);
+      const e = estimate(ops, seed);
+      if (relativeHalfWidth(e.median, e.ci95) > target) unmet.add(i);
+    });
+    const withForks = side.filter((cp) => cp.error === null && cp.forks.length > 0).map((cp) => ({ ...cp.planned.cell, forks: cp.forks }));
+    for (const r of axisRatios(withForks, { seed, singleAxisOnly: true })) {
+      if (relativeHalfWidth(r.ratio, r.ci95) <= target) continue;
+      unmet.add(indexOf.get(r.cellA)!);
+      unmet.add(indexOf.get(r.cellB)!);
+    }
+  }
+  const met = new Set<number>();
+  for (let i = 0; i < cellCount; i++) if (!unmet.has(i)) met.add(i);
+  return met;
+}
+
 /** The fields a cell's result repeats from the cell itself. */
-function cellIdentity(cell: PlannedCell['cell']): Pick<CellResult, 'id' | 'workload' | 'strategy' | 'allocator' | 'size' | 'params' | 'v8Flags'> {
+function cellIdentity(cell: PlannedCell['cell']): CellIdentity {
   return {
     id: cell.id,
     workload: cell.workload,
@@ -227,7 +358,7 @@ function skippedCell(p: PlannedCell): CellResult {
   };
 }
 
-function finishedCell(cp: CellProgress, plan: ResolvedPlan, seed: number, interrupted: 'interrupted' | null): CellResult {
+function finishedCell(cp: CellProgress, rounds: ResolvedRounds, seed: number, interrupted: 'interrupted' | null, outOfBudget = false): CellResult {
   const { cell } = cp.planned;
   const forks = cp.forks.slice().sort((a, b) => a.forkIndex - b.forkIndex);
   const base: CellResult = {
@@ -244,8 +375,8 @@ function finishedCell(cp: CellProgress, plan: ResolvedPlan, seed: number, interr
       state: 'errored',
       error: { code, message, stderrTail },
       warnings:
-        plan.forks > 1
-          ? [`${forks.length} of ${plan.forks} forks completed before the failure${forks.length > 0 ? ' (kept in forks)' : ''}; the remaining forks were not run`]
+        rounds.maxRounds > 1
+          ? [`${forks.length} fork${forks.length === 1 ? '' : 's'} completed before the failure${forks.length > 0 ? ' (kept in forks)' : ''}; the cell got no more rounds`]
           : [],
     };
   }
@@ -253,11 +384,11 @@ function finishedCell(cp: CellProgress, plan: ResolvedPlan, seed: number, interr
     return {
       ...base,
       state: 'errored',
-      error: { code: 'E_INTERRUPTED', message: `the run was interrupted after ${forks.length} of ${plan.forks} forks of this cell (kept in forks)` },
+      error: { code: 'E_INTERRUPTED', message: `the run was interrupted after ${forks.length} fork${forks.length === 1 ? '' : 's'} of this cell (kept in forks)` },
     };
   }
-  const { summary, warnings } = summarizeForks(cell.id, forks, { seed });
-  return { ...base, summary, warnings };
+  const { summary, warnings, consistency } = summarizeForks(cell.id, forks, { seed });
+  return { ...base, summary, warnings, consistency: outOfBudget ? { ...consistency, outOfBudget: true } : consistency };
 }
 
 function recordedOptions(options: BenchOptions, plan: ResolvedPlan, sides: readonly Side[], side: Side): Record<string, unknown> {

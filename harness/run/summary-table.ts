@@ -1,10 +1,15 @@
 /**
- * The table printed at the end of a run: one row per cell. Columns: state, ops/s median with its
- * bootstrap 95% interval, p99 latency, share of the ops slower than p99 that overlapped a GC pause
- * (`p99∩GC`), share of wall time in GC, JS-heap and ArrayBuffer bytes per
- * operation, the strategy's allocations per operation, and the largest peak RSS of any fork.
+ * The table printed at the end of a run: one row per cell. Columns: state, forks (an adaptive run
+ * gives cells different numbers of rounds), then a column per metric the registry shows on the
+ * console (contract/metrics.ts, `show: ['console', …]`), in registry order — a metric with a
+ * bootstrap interval (ops/s) shows its median with the interval and the interval's relative
+ * half-width (±); optional metrics (instructions/op) get a column only when some cell records them —
+ * and notes: the cell's forks fall into modes (and what separates them), or it ran out of budget
+ * before its interval reached the target.
  */
 import type { CellResult } from '../../contract/result-schema.js';
+import { cellFigure, shownMetrics, type AnyMetric, type MetricFormat } from '../../contract/metrics.js';
+import { relativeHalfWidth } from '../stats/bootstrap.js';
 import { formatRate } from './progress.js';
 
 function bytes(n: number): string {
@@ -20,40 +25,71 @@ function ns(n: number): string {
   return `${n.toFixed(0)}ns`;
 }
 
-function perOp(n: number): string {
-  return n === Math.round(n) ? String(n) : n.toFixed(2);
+/** The console's rendering of each registry format (compact: the table must fit a terminal). */
+function formatFigure(n: number, format: MetricFormat): string {
+  switch (format.kind) {
+    case 'si':
+      return formatRate(n);
+    case 'bytes':
+      return bytes(n);
+    case 'ns':
+      return ns(n);
+    case 'ms':
+      return ns(n * 1e6);
+    case 'percent':
+      return `${(n * 100).toFixed(1)}%`;
+    case 'decimal':
+      return n === Math.round(n) ? String(n) : n.toFixed(Math.min(2, format.digits));
+  }
 }
 
-const HEADER = ['cell', 'state', 'ops/s median [ci95]', 'p99', 'p99∩GC', 'GC', 'heap B/op', 'AB B/op', 'allocs/op', 'peak RSS'];
+/** The metric's cells: the figure, and for a metric with an interval also its relative half-width. */
+function figureTexts(c: CellResult, m: AnyMetric): string[] {
+  if (m.interval !== undefined && c.summary !== undefined) {
+    const o = m.interval(c.summary);
+    const halfWidth = o.median > 0 ? `${(relativeHalfWidth(o.median, o.ci95) * 100).toFixed(1)}%` : '-';
+    return [`${formatFigure(o.median, m.format)} [${formatFigure(o.ci95[0], m.format)}, ${formatFigure(o.ci95[1], m.format)}]`, halfWidth];
+  }
+  const v = cellFigure(c, m);
+  return [v === null ? '-' : formatFigure(v, m.format)];
+}
 
-export function summaryRows(cells: readonly CellResult[]): string[][] {
+/** What the consistency finding adds to a row: modes with their separating factor, out of budget. */
+export function cellNotes(c: CellResult): string {
+  const notes: string[] = [];
+  const k = c.consistency;
+  if (k?.modes !== undefined) notes.push(`${k.modes.forks.length} modes${k.modes.separatedBy.length > 0 ? ` (${k.modes.separatedBy.join(', ')})` : ' (no factor separates them)'}`);
+  if (k?.outOfBudget === true) notes.push('out of budget');
+  return notes.join('; ');
+}
+
+function columns(cells: readonly CellResult[]): AnyMetric[] {
+  return shownMetrics('console', (m) => cells.some((c) => cellFigure(c, m) !== null));
+}
+
+function header(metrics: readonly AnyMetric[]): string[] {
+  const names = metrics.flatMap((m) => (m.interval !== undefined ? [`${m.column ?? m.label} median [ci95]`, '±'] : [m.column ?? m.label]));
+  return ['cell', 'state', 'forks', ...names, 'notes'];
+}
+
+export function summaryRows(cells: readonly CellResult[], metrics: readonly AnyMetric[] = columns(cells)): string[][] {
   return cells.map((c) => {
-    const s = c.summary;
-    if (c.state !== 'completed' || s === undefined) {
+    if (c.state !== 'completed' || c.summary === undefined) {
       const why = c.error ? `${c.error.code}` : '';
-      return [c.id, c.state, why, '', '', '', '', '', '', ''];
+      const blanks = header(metrics).length - 4;
+      return [c.id, c.state, String(c.forks.length), why, ...Array.from({ length: blanks }, () => '')];
     }
-    const o = s.opsPerSec;
-    return [
-      c.id,
-      c.state,
-      `${formatRate(o.median)} [${formatRate(o.ci95[0])}, ${formatRate(o.ci95[1])}]`,
-      ns(s.latencyNs.p99),
-      s.gcTails === undefined ? '-' : `${(s.gcTails.p99.share * 100).toFixed(0)}%`,
-      `${(s.gc.timeShare * 100).toFixed(1)}%`,
-      bytes(s.alloc.heapBytesPerOp),
-      bytes(s.alloc.arrayBufferBytesPerOp),
-      perOp(s.alloc.strategyAllocsPerOp),
-      bytes(s.memory.peakRssBytes),
-    ];
+    return [c.id, c.state, String(c.forks.length), ...metrics.flatMap((m) => figureTexts(c, m)), cellNotes(c)];
   });
 }
 
 /** Fixed-width text table; numbers right-aligned. */
 export function renderSummaryTable(cells: readonly CellResult[]): string {
-  const rows = [HEADER, ...summaryRows(cells)];
-  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const metrics = columns(cells);
+  const head = header(metrics);
+  const rows = [head, ...summaryRows(cells, metrics)];
+  const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string =>
-    r.map((v, i) => (i <= 1 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+    r.map((v, i) => (i <= 1 || i === r.length - 1 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }

@@ -73,3 +73,9 @@ export function estimate(samples: Samples, seed: number, resamples = DEFAULT_RES
     meanCi95: bootstrapInterval(samples, mean, { seed: seed + 1, resamples }),
   };
 }
+
+/** Relative 95% half-width of an interval around a positive point: (hi − lo) / 2 / point (0.02 = ±2%). */
+export function relativeHalfWidth(point: number, ci95: readonly [number, number]): number {
+  if (!(point > 0)) throw new RangeError(`relativeHalfWidth: the point must be positive, got ${point}`);
+  return (ci95[1] - ci95[0]) / 2 / point;
+}

@@ -13,26 +13,29 @@
  *   forks when the workload is deterministic, so the median is that value);
  * - memory: the largest peak RSS of any fork;
  * - GC-attributed tails (`gcTails`) and open-loop achieved throughput: median across forks.
+ *
+ * Whether the forks agree (warm-up classes, modes and the factor that separates them, the
+ * interval's relative half-width) is a finding, `consistency` (./modes.ts), not a warning.
  */
 import { max, median } from 'simple-statistics';
-import type { CellSummary, ForkRecord, GcKindTotals } from '../../contract/result-schema.js';
+import type { CellConsistency, CellSummary, ForkRecord, GcKindTotals } from '../../contract/result-schema.js';
 import { checkedSamples, estimate, DEFAULT_RESAMPLES } from './bootstrap.js';
+import { ALL_METRICS, type AnyMetricName } from '../../contract/metrics.js';
+import { cellConsistency } from './modes.js';
 
 export interface SummaryOptions {
   seed: number;
   resamples?: number;
-  /** Warn when max/min of the forks' ops/s exceeds this ratio (default 1.10). */
-  disagreementRatio?: number;
   /** Fewer forks than this make the interval degenerate (default 3). */
   minForks?: number;
 }
 
-export const DEFAULT_DISAGREEMENT_RATIO = 1.1;
 export const MIN_FORKS_FOR_INTERVAL = 3;
 
 export interface SummaryWithWarnings {
   summary: CellSummary;
   warnings: string[];
+  consistency: CellConsistency;
 }
 
 /** Summarises a cell's fork records. Throws a RangeError when `forks` is empty (nothing to summarise). */
@@ -41,6 +44,13 @@ export function summarizeForks(cellId: string, forks: readonly ForkRecord[], opt
   const med = (what: string, f: (r: ForkRecord) => number) => median(pick(what, f) as readonly number[] as number[]);
   const mx = (what: string, f: (r: ForkRecord) => number) => max(pick(what, f) as readonly number[] as number[]);
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  // A summary figure under its fixed name, read and combined as the metric registry defines it
+  // (contract/metrics.ts); a fork without the value fails checkedSamples unless `missing` is given.
+  const fig = (name: AnyMetricName, missing?: number): number => {
+    const m = ALL_METRICS[name];
+    const read = (r: ForkRecord): number => m.read(r) ?? missing ?? Number.NaN;
+    return m.across === 'max' ? mx(name, read) : med(name, read);
+  };
 
   const ops = pick('opsPerSec', (r) => r.opsPerSec);
   const kinds = [...new Set(forks.flatMap((r) => Object.keys(r.gc.byKind)))].sort();
@@ -58,34 +68,35 @@ export function summarizeForks(cellId: string, forks: readonly ForkRecord[], opt
     opsPerSec: estimate(ops, options.seed, resamples),
     bytesPerSec: estimate(pick('bytesPerSec', (r) => r.bytesPerSec), options.seed + 2, resamples),
     latencyNs: {
-      p50: med('latency p50', (r) => r.latencyNs.p50),
-      p90: med('latency p90', (r) => r.latencyNs.p90),
-      p99: med('latency p99', (r) => r.latencyNs.p99),
-      p999: med('latency p999', (r) => r.latencyNs.p999),
-      max: mx('latency max', (r) => r.latencyNs.max),
+      p50: fig('latencyP50Ns'),
+      p90: fig('latencyP90Ns'),
+      p99: fig('latencyP99Ns'),
+      p999: fig('latencyP999Ns'),
+      max: fig('latencyMaxNs'),
     },
     gc: {
-      count: med('gc.count', (r) => r.gc.count),
-      pauseMsTotal: med('gc.pauseMsTotal', (r) => r.gc.pauseMsTotal),
-      pauseMsMax: mx('gc.pauseMsMax', (r) => r.gc.pauseMsMax),
-      timeShare: med('gc.timeShare', (r) => r.gc.timeShare),
+      count: fig('gcCount'),
+      pauseMsTotal: fig('gcPauseMsTotal'),
+      pauseMsMax: fig('gcPauseMsMax'),
+      timeShare: fig('gcTimeShare'),
       byKind,
     },
     alloc: {
-      heapBytesPerOp: med('heapBytesPerOp', (r) => r.alloc.heapBytesPerOp),
-      arrayBufferBytesPerOp: med('arrayBufferBytesPerOp', (r) => r.alloc.arrayBufferBytesPerOp),
-      externalBytesPerOp: med('externalBytesPerOp', (r) => r.alloc.externalBytesPerOp),
-      strategyAllocsPerOp: med('strategy allocations', (r) => r.alloc.strategyPerOp.allocations),
-      strategyCopiesPerOp: med('strategy copies', (r) => r.alloc.strategyPerOp.copies),
-      strategyBytesPerOp: med('strategy allocatedBytes', (r) => r.alloc.strategyPerOp.allocatedBytes),
-      strategyCopiedBytesPerOp: med('strategy copiedBytes', (r) => r.alloc.strategyPerOp.copiedBytes),
-      strategyViewsPerOp: med('strategy views', (r) => r.alloc.strategyPerOp.views),
-      foreignAllocsPerOp: med('foreign allocations', (r) => r.alloc.strategyPerOp.foreignAllocations ?? 0),
+      heapBytesPerOp: fig('heapBytesPerOp'),
+      arrayBufferBytesPerOp: fig('arrayBufferBytesPerOp'),
+      externalBytesPerOp: fig('externalBytesPerOp'),
+      strategyAllocsPerOp: fig('strategyAllocsPerOp'),
+      strategyCopiesPerOp: fig('strategyCopiesPerOp'),
+      strategyBytesPerOp: fig('strategyBytesPerOp'),
+      strategyCopiedBytesPerOp: fig('strategyCopiedBytesPerOp'),
+      strategyViewsPerOp: fig('strategyViewsPerOp'),
+      // Records written before foreign allocations were counted have none: 0, not a failure.
+      foreignAllocsPerOp: fig('foreignAllocsPerOp', 0),
     },
-    memory: { peakRssBytes: mx('peakRssBytes', (r) => r.memory.peakRssBytes) },
+    memory: { peakRssBytes: fig('peakRssBytes') },
     baseline: {
-      nsPerOp: med('baseline nsPerOp', (r) => r.baseline.nsPerOp),
-      heapBytesPerOp: med('baseline heapBytesPerOp', (r) => r.baseline.heapBytesPerOp),
+      nsPerOp: fig('baselineNsPerOp'),
+      heapBytesPerOp: fig('baselineHeapBytesPerOp'),
     },
   };
   // Additive (harness/child): GC-attributed tails and open-loop figures, median across the forks
@@ -101,24 +112,21 @@ export function summarizeForks(cellId: string, forks: readonly ForkRecord[], opt
   if (open.length > 0) {
     summary.openLoop = { rateOpsPerSec: open[0]!.openLoop!.rateOpsPerSec, achievedOpsPerSec: median(open.map((r) => r.openLoop!.achievedOpsPerSec)) };
   }
-  return { summary, warnings: cellWarnings(forks, summary, options) };
+  const consistency = cellConsistency(forks, summary.opsPerSec.median, summary.opsPerSec.ci95, options.seed);
+  return { summary, warnings: cellWarnings(forks, summary, options), consistency };
 }
 
-/** pyperf-style warnings, each with a remedy. */
-export function cellWarnings(forks: readonly ForkRecord[], summary: CellSummary, options: SummaryOptions): string[] {
+/**
+ * pyperf-style warnings, each with a remedy. Disagreeing forks are not warned about here: they are
+ * described by `consistency` (modes and what separates them).
+ */
+export function cellWarnings(forks: readonly ForkRecord[], _summary: CellSummary, options: SummaryOptions): string[] {
   const warnings: string[] = [];
   const minForks = options.minForks ?? MIN_FORKS_FOR_INTERVAL;
-  const ratioLimit = options.disagreementRatio ?? DEFAULT_DISAGREEMENT_RATIO;
   if (forks.length < minForks) {
     warnings.push(
       `only ${forks.length} fork${forks.length === 1 ? '' : 's'}: the 95% interval is degenerate; use --forks ${minForks} or more for a usable interval`,
     );
-  }
-  const ops = forks.map((r) => r.opsPerSec);
-  const lo = Math.min(...ops);
-  const hi = Math.max(...ops);
-  if (lo > 0 && hi / lo > ratioLimit) {
-    warnings.push(`forks disagree by ${((hi / lo - 1) * 100).toFixed(0)}% (ops/s ${fmt(lo)}..${fmt(hi)}): increase --duration or --forks, check machine load`);
   }
   // The child itself warns when an operation is within reach of its no-op baseline (mitata's rule);
   // those warnings, and any other the forks raised, are carried up once each.
@@ -133,8 +141,3 @@ export function cellWarnings(forks: readonly ForkRecord[], summary: CellSummary,
   return warnings;
 }
 
-function fmt(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return n.toFixed(0);
-}

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CellRow } from '../../reports/cell-rows.js';
 import { cellRows } from '../../reports/cell-rows.js';
-import { loadResult } from '../../reports/load-result.js';
+import { readResultFile } from '../../contract/read-result.js';
 
 export interface FigureData {
   dir: string;
@@ -20,7 +20,7 @@ export function loadDataDir(dir: string): FigureData {
   if (!existsSync(dir)) return { dir, files: [], rows: [] };
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
   const rows: CellRow[] = [];
-  const results = files.map((f) => loadResult(f));
+  const results = files.map((f) => readResultFile(f, { requireSummaries: true }));
   const multi = results.length > 1;
   const suiteFiles = new Map<string, number>();
   for (const result of results) suiteFiles.set(result.suite, (suiteFiles.get(result.suite) ?? 0) + 1);

@@ -14,6 +14,7 @@
  * - EDNS(0) (RFC 6891): one OPT in the query, honoured UDP size (at least 512), OPT echoed in the
  *   answer with our size, BADVERS for versions other than 0; without EDNS the limit is 512 bytes.
  *   An answer that does not fit is sent with TC set and empty answer/authority sections.
+ * - ANY: every RRset of the node, or with `minimalAny` one RRset (RFC 8482 §4.1).
  * - Not implemented: delegations (NS below the apex are served as plain data, no referrals),
  *   additional-section processing (no glue for MX/SRV/NS targets), DNSSEC, EDNS options (ignored).
  */
@@ -25,6 +26,11 @@ import { Zone, type RecordTemplate, type RRset, type ZoneNode } from './zone.js'
 export interface DnsServerOptions {
   /** UDP payload size we advertise in OPT and the most we send (default 1232, RFC 9715 advice). */
   maxUdpPayloadBytes?: number;
+  /**
+   * Answer QTYPE=ANY with one RRset instead of all of them (RFC 8482 §4.1), so that an exposed
+   * server is no amplifier for ANY. Default false: the in-memory workload keeps the full answer.
+   */
+  minimalAny?: boolean;
 }
 
 export interface DnsServerCounters {
@@ -46,6 +52,8 @@ export interface DnsServerCounters {
   droppedShort: number;
   /** QR=1: a response, not a query: dropped. */
   droppedResponse: number;
+  /** ANY queries answered with one RRset (RFC 8482 §4.1; only with `minimalAny`). */
+  minimalAny: number;
 }
 
 /** RFC 1035 §4.2.1: "Messages carried by UDP are restricted to 512 bytes (not counting the IP or UDP headers)." */
@@ -64,6 +72,7 @@ export class DnsServerError extends RangeError {
 export class DnsServer {
   readonly zone: Zone;
   readonly maxUdpPayloadBytes: number;
+  readonly minimalAny: boolean;
   readonly counters: DnsServerCounters = {
     queries: 0,
     responses: 0,
@@ -80,6 +89,7 @@ export class DnsServer {
     ednsQueries: 0,
     droppedShort: 0,
     droppedResponse: 0,
+    minimalAny: 0,
   };
   /** The question's name, its lowercased copy, label offsets and hash (see `readQueryName`). */
   private readonly q = newQueryName();
@@ -106,6 +116,7 @@ export class DnsServer {
   constructor(zone: Zone, options: DnsServerOptions = {}) {
     this.zone = zone;
     this.maxUdpPayloadBytes = Math.max(CLASSIC_UDP_LIMIT_BYTES, options.maxUdpPayloadBytes ?? 1232);
+    this.minimalAny = options.minimalAny ?? false;
   }
 
   /**
@@ -350,6 +361,16 @@ export class DnsServer {
         // referenced in the query does not exist." RFC 2308 §3: the SOA goes in the authority section.
         this.rcodeOut = W.RCODE_NXDOMAIN;
         return this.writeSoa(out, pos, limit);
+      }
+      if (qtype === W.TYPE_ANY && this.minimalAny && node.rrsets.length > 0) {
+        // RFC 8482 §4.1: "A DNS responder can choose to select one or a larger subset of the
+        // available RRsets at the QNAME." One: the set with the fewest records (the first such in
+        // zone order), so that the answer stays small whatever the node holds.
+        let pick = node.rrsets[0]!;
+        for (let i = 1; i < node.rrsets.length; i++) if (node.rrsets[i]!.rdatas.length < pick.rdatas.length) pick = node.rrsets[i]!;
+        this.counters.minimalAny++;
+        this.rcodeOut = W.RCODE_NOERROR;
+        return this.writeRRset(pick, name, nameStart, out, pos, limit);
       }
       if (qtype === W.TYPE_ANY) {
         for (let i = 0; i < node.rrsets.length; i++) {

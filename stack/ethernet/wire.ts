@@ -8,7 +8,7 @@
  * integer (Smi, 31 bits even with pointer compression), so reading and comparing a MAC per frame
  * never boxes a heap number, where a 48-bit double returned from a call does.
  */
-import { getU16, getU32 } from '../bytes.js';
+import { getU16, getU32, setU16 } from '../bytes.js';
 
 export const ETHERNET_HEADER_BYTES = 14;
 export const OFF_DST = 0;
@@ -30,6 +30,15 @@ export function getMacHi(buf: Uint8Array, off: number): number {
 /** Lower 24 bits of the MAC at `buf[off + 3, off + 6)`. */
 export function getMacLo(buf: Uint8Array, off: number): number {
   return (buf[off + 3]! << 16) | (buf[off + 4]! << 8) | buf[off + 5]!;
+}
+/** Writes the MAC given as two 24-bit halves at `buf[off, off + 6)` (in-place rewrites: the firewall). */
+export function setMacHalves(buf: Uint8Array, off: number, hi: number, lo: number): void {
+  buf[off] = (hi >>> 16) & 0xff;
+  buf[off + 1] = (hi >>> 8) & 0xff;
+  buf[off + 2] = hi & 0xff;
+  buf[off + 3] = (lo >>> 16) & 0xff;
+  buf[off + 4] = (lo >>> 8) & 0xff;
+  buf[off + 5] = lo & 0xff;
 }
 /**
  * Writes the whole 14-byte header at `buf[frame, frame + 14)`: destination and source MAC as
@@ -74,6 +83,9 @@ export function getMac(buf: Uint8Array, off: number): number {
 
 export function getEthertype(buf: Uint8Array, frame: number): number {
   return getU16(buf, frame + OFF_ETHERTYPE);
+}
+export function setEthertype(buf: Uint8Array, frame: number, type: number): void {
+  setU16(buf, frame + OFF_ETHERTYPE, type);
 }
 
 /** `aa:bb:cc:dd:ee:ff` → 48-bit integer; throws `RangeError` on a malformed string (configuration). */

@@ -45,6 +45,9 @@ export function getFlagsFragment(buf: Uint8Array, h: number): number {
 export function getTtl(buf: Uint8Array, h: number): number {
   return buf[h + OFF_TTL]!;
 }
+export function setTtl(buf: Uint8Array, h: number, v: number): void {
+  buf[h + OFF_TTL] = v;
+}
 export function getProtocol(buf: Uint8Array, h: number): number {
   return buf[h + OFF_PROTOCOL]!;
 }
@@ -110,6 +113,11 @@ export function getAddrHi(buf: Uint8Array, at: number): number {
 }
 export function getAddrLo(buf: Uint8Array, at: number): number {
   return getU16(buf, at + 2);
+}
+/** Writes an address as two 16-bit halves (in-place rewrites: the firewall's NAT). */
+export function setAddrHalves(buf: Uint8Array, at: number, hi: number, lo: number): void {
+  setU16(buf, at, hi);
+  setU16(buf, at + 2, lo);
 }
 
 /** Not for the data path: the unsigned result ≥ 2^31 is a heap number (see `getAddrHi`). */

@@ -62,6 +62,9 @@ export function writeTcpHeader(b: Uint8Array, h: number, srcPort: number, dstPor
 }
 
 export const setChecksum = (b: Uint8Array, h: number, v: number): void => setU16(b, h + OFF_CHECKSUM, v);
+/** The ports alone (a NAT rewriting a forwarded segment). */
+export const setSrcPort = (b: Uint8Array, h: number, v: number): void => setU16(b, h + OFF_SRC_PORT, v);
+export const setDstPort = (b: Uint8Array, h: number, v: number): void => setU16(b, h + OFF_DST_PORT, v);
 
 // Option writers (RFC 9293 §3.2, RFC 7323, RFC 2018), each padded with NOPs to 4 bytes so that the
 // options that follow stay 32-bit aligned; each returns the offset after what it wrote.

@@ -70,6 +70,12 @@ interface CommonConfig {
   maxFragmentBytes?: number;
   /** Zero bytes of padding added to every protected record we send (§5.4). Default 0. */
   recordPaddingBytes?: number;
+  /**
+   * Largest handshake message accepted from the peer, in bytes; a larger one is answered with a
+   * fatal decode_error before its bytes are gathered. Default {@link DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES}
+   * for the role.
+   */
+  maxHandshakeMessageBytes?: number;
 }
 
 export interface TlsClientConfig extends CommonConfig {
@@ -150,8 +156,15 @@ type State =
   | 'closed';
 
 const DEFAULT_GROUPS: GroupName[] = ['x25519', 'secp256r1'];
-/** Handshake messages above this many bytes are refused (no certificate chain here comes close). */
-const MAX_HANDSHAKE_MESSAGE_BYTES = 1 << 18;
+/**
+ * Default bound on a peer's handshake message, by our role. A server receives a ClientHello (a
+ * browser's, post-quantum key share included, is under 2 KiB), Finished and KeyUpdate — client
+ * certificates are not supported — so 16 KiB is ample and keeps what an unauthenticated peer can
+ * make each connection hold small. A client receives the server's Certificate: 256 KiB (OpenSSL's
+ * default max_cert_list is 100 KiB).
+ */
+export const DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES = { server: 16 * 1024, client: 256 * 1024 } as const;
+const EMPTY = new Uint8Array(0);
 
 export class TlsConnection {
   readonly counters: TlsCounters = {
@@ -193,8 +206,9 @@ export class TlsConnection {
   private inLen = 0;
   private readonly inCapacity = RECORD_HEADER_BYTES + MAX_CIPHERTEXT_BYTES;
   private released = false;
-  private hs = new Uint8Array(0);
+  private hs = EMPTY;
   private hsLen = 0;
+  private readonly maxHandshakeMessageBytes: number;
   private maxFragmentBytes: number;
   private readonly paddingBytes: number;
   private readonly headroomBytes: number;
@@ -239,6 +253,10 @@ export class TlsConnection {
     }
     if (this.suites.length === 0 || this.groups.length === 0) throw new TlsConfigError('E_TLS_CONFIG', 'at least one cipher suite and one group are needed');
     this.alpnList = config.alpn ?? [];
+    this.maxHandshakeMessageBytes = config.maxHandshakeMessageBytes ?? DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES[config.role];
+    if (!Number.isInteger(this.maxHandshakeMessageBytes) || this.maxHandshakeMessageBytes < 64 || this.maxHandshakeMessageBytes > 1 << 24) {
+      throw new TlsConfigError('E_TLS_CONFIG', `maxHandshakeMessageBytes ${this.maxHandshakeMessageBytes}: use an integer 64-16777216`);
+    }
     this.bufferStrategy = options.bufferStrategy ?? options.strategy;
     this.bufferStrategy.alloc(this.inCapacity, this.inBuf);
     this.state = config.role === 'client' ? 'idle' : 'wait-ch';
@@ -433,7 +451,7 @@ export class TlsConnection {
     let off = 0;
     while (this.state !== 'closed' && this.hsLen - off >= 4) {
       const length = (this.hs[off + 1]! << 16) | (this.hs[off + 2]! << 8) | this.hs[off + 3]!;
-      if (length > MAX_HANDSHAKE_MESSAGE_BYTES) return this.fatal(ALERT.decodeError, `handshake message of ${length} bytes`);
+      if (length > this.maxHandshakeMessageBytes) return this.fatal(ALERT.decodeError, `handshake message of ${length} bytes (limit ${this.maxHandshakeMessageBytes})`);
       if (this.hsLen - off < 4 + length) break;
       const msg = this.hs.slice(off, off + 4 + length);
       off += 4 + length;
@@ -443,6 +461,9 @@ export class TlsConnection {
     if (this.state === 'closed') return;
     this.hs.copyWithin(0, off, this.hsLen);
     this.hsLen -= off;
+    // Handshake done and nothing partial: the reassembly buffer is not kept for the connection's
+    // lifetime (a KeyUpdate makes a small one again).
+    if (this.hsLen === 0 && this.state === 'connected') this.hs = EMPTY;
   }
 
   // ---------------------------------------------------------------- handshake

@@ -13,8 +13,14 @@ export const OFF_CHECKSUM = 6;
 export function getSrcPort(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_SRC_PORT);
 }
+export function setSrcPort(buf: Uint8Array, h: number, v: number): void {
+  setU16(buf, h + OFF_SRC_PORT, v);
+}
 export function getDstPort(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_DST_PORT);
+}
+export function setDstPort(buf: Uint8Array, h: number, v: number): void {
+  setU16(buf, h + OFF_DST_PORT, v);
 }
 export function getLength(buf: Uint8Array, h: number): number {
   return getU16(buf, h + OFF_LENGTH);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ResultFile } from '../../contract/result-schema.js';
 import { cellRows, sortRows, varyingAxes } from '../../reports/cell-rows.js';
-import { loadResult } from '../../reports/load-result.js';
+import { readResultFile } from '../../contract/read-result.js';
 
-const fixture = (): ResultFile => loadResult('test/fixtures/results/alloc-small.json');
+const fixture = (): ResultFile => readResultFile('test/fixtures/results/alloc-small.json');
 
 describe('cellRows', () => {
   it('takes extra axes from the cell id, in suite order, and facets only on axes that vary', () => {

@@ -28,7 +28,7 @@ describe('npm run report', () => {
     expect(none.stderr).toContain('REPORT_BAD_ARGS: expected exactly one result file, got 0');
     const missing = report([join(tmp, 'nope.json')]);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/RESULT_UNREADABLE: cannot read result file .*nope\.json/);
+    expect(missing.stderr).toMatch(/E_RESULT_READ: .*nope\.json: cannot read/);
   });
 
   it('without rsvg-convert on PATH writes the SVGs and says how to get PNG/PDF', () => {

@@ -9,7 +9,7 @@
  * rdata per TXT record in the generated zone (the TXT share of the mix answers with that much).
  */
 import { newTxFrame, type BufferStrategy, type RxCursor, type StrategyCounters } from '../../allocators/buffer-strategy.js';
-import { emptyCounters } from '../../allocators/buffer-strategy.js';
+import { sumCounters } from '../../allocators/buffer-strategy.js';
 import { DnsServer } from '../../stack/dns/server.js';
 import { DnsUdpService } from '../../stack/dns/udp-service.js';
 import { nameFromText, skipName } from '../../stack/dns/name.js';
@@ -239,9 +239,7 @@ export function createDnsWorkload(setup: WorkloadSetup): WorkloadInstance {
     op,
     payloadBytesPerOp,
     strategyCounters(): StrategyCounters {
-      const sum = emptyCounters();
-      for (const s of [clientStrategy, serverStrategy]) for (const k of Object.keys(sum) as Array<keyof StrategyCounters>) sum[k] += s.counters[k];
-      return sum;
+      return sumCounters([clientStrategy.counters, serverStrategy.counters]);
     },
     counters(): Record<string, number> {
       client.c.framesDropped = sumDrops(clientStack) + sumDrops(serverStack) - dropsBefore + linkDrops() - linkDropsBefore;

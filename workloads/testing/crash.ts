@@ -2,7 +2,8 @@
  * Test-only workload `crash`: the process dies abruptly in the middle of the measured phase, as a
  * crashing native allocator or an out-of-memory kill would: `mode` `exit` → process.exit(134),
  * `abort` → process.abort() (SIGABRT), `kill` → SIGKILL. No record is written; the parent must
- * report an errored cell.
+ * report an errored cell. `bad-size` throws a strategy's `E_BAD_SIZE` from the op instead, as a
+ * stack bug computing a wrong length would: a failed run, not a configuration error.
  *
  * Params: `afterOps` (default 1000) operations into the measured phase — or into the whole run
  * with `during` = `any` (default `measurement`); `mode` (default `exit`). The measured phase is
@@ -10,11 +11,11 @@
  * that this workload imports nothing from the harness.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { emptyCounters } from '../../allocators/buffer-strategy.js';
+import { emptyCounters, StrategyError } from '../../allocators/buffer-strategy.js';
 import { WorkloadConfigError, type WorkloadDefinition, type WorkloadInstance, type WorkloadSetup } from '../workload.js';
 import { numberParam } from './params.js';
 
-const MODES = ['exit', 'abort', 'kill'] as const;
+const MODES = ['exit', 'abort', 'kill', 'bad-size'] as const;
 const DURING = ['measurement', 'any'] as const;
 /** The channel harness/profile/measured-phase.ts publishes on. */
 const MEASURED_PHASE_CHANNEL = 'buflab:measured-phase';
@@ -42,6 +43,7 @@ export const crashWorkload: WorkloadDefinition = {
         if (!counting || ++counted < afterOps) return;
         if (mode === 'abort') process.abort();
         if (mode === 'kill') process.kill(process.pid, 'SIGKILL');
+        if (mode === 'bad-size') throw new StrategyError('E_BAD_SIZE', 'crash: a length computed wrong on purpose');
         process.exit(134);
       },
       payloadBytesPerOp: 0,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.js';
 import { loadServerCredentials, type ServerCredentials } from '../../stack/tls/certificates.js';
+import { DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES } from '../../stack/tls/connection.js';
 import { CIPHER_SUITE_NAMES, isCipherSuiteName, type CipherSuiteName } from '../../stack/tls/key-schedule.js';
 import { GROUP_NAMES, type GroupName } from '../../stack/tls/wire.js';
 import { attachSocketTls, SocketBufferPool } from './socket-transport.js';
@@ -23,6 +24,17 @@ export class TlsServeUsageError extends Error {
     this.name = 'TlsServeUsageError';
   }
 }
+
+/** Default limits of the proxy (each a flag; see TLS_SERVE_HELP). */
+export const TLS_SERVE_LIMITS = {
+  maxConnections: 2048,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  maxPendingBytes: 256 * 1024,
+  maxHandshakeMessageBytes: DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES.server,
+} as const;
+
+export type TlsServeLimits = { -readonly [K in keyof typeof TLS_SERVE_LIMITS]: number };
 
 export const TLS_SERVE_HELP = `usage: npm run serve -- tls --backend HOST:PORT [--port 8443] [--cert FILE --key FILE] [--strategy pooled]
                           [--cipher-suites A,B] [--groups x25519,secp256r1] [--alpn P,Q] [--record-bytes N] [--seconds N]
@@ -37,6 +49,12 @@ export const TLS_SERVE_HELP = `usage: npm run serve -- tls --backend HOST:PORT [
   --alpn L             ALPN protocols the proxy accepts, preferred first (default none)
   --record-bytes N     largest plaintext per record we send, 1-16384 (default 16384)
   --seconds N          stop after N seconds (default: run until Ctrl-C)
+  --max-connections N  client connections open at once (default ${TLS_SERVE_LIMITS.maxConnections}); more are closed at accept, counted
+  --handshake-timeout-ms N  a client that has not finished its handshake by then is closed, counted (default ${TLS_SERVE_LIMITS.handshakeTimeoutMs})
+  --idle-timeout-ms N  a connection with no traffic either way for that long is closed, counted (default ${TLS_SERVE_LIMITS.idleTimeoutMs})
+  --max-pending-bytes N  plaintext held per direction before the other leg is paused (default ${TLS_SERVE_LIMITS.maxPendingBytes})
+  --max-handshake-bytes N  largest handshake message a client may send (default ${TLS_SERVE_LIMITS.maxHandshakeMessageBytes})
+  --status-seconds N   print a status line (connections, drops by reason, RSS) every N seconds (default 10; 0 = only at exit)
 example: npm run serve -- tls --port 8443 --backend 127.0.0.1:8080 --cert cert.pem --key key.pem &
          openssl s_client -tls1_3 -connect 127.0.0.1:8443 -CAfile cert.pem -servername localhost`;
 
@@ -52,6 +70,8 @@ export interface TlsServeOptions {
   alpn: string[];
   recordBytes: number;
   seconds: number | null;
+  limits: TlsServeLimits;
+  statusSeconds: number;
 }
 
 export function parseTlsServeArgs(argv: readonly string[]): TlsServeOptions | 'help' {
@@ -67,6 +87,8 @@ export function parseTlsServeArgs(argv: readonly string[]): TlsServeOptions | 'h
     alpn: [],
     recordBytes: 16384,
     seconds: null,
+    limits: { ...TLS_SERVE_LIMITS },
+    statusSeconds: 10,
   };
   const flags = new FlagReader(argv, TLS_SERVE_HELP, (m) => new TlsServeUsageError(m));
   for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
@@ -118,6 +140,24 @@ export function parseTlsServeArgs(argv: readonly string[]): TlsServeOptions | 'h
       case '--seconds':
         o.seconds = flags.int(1, 86_400);
         break;
+      case '--max-connections':
+        o.limits.maxConnections = flags.int(1, 1_000_000);
+        break;
+      case '--handshake-timeout-ms':
+        o.limits.handshakeTimeoutMs = flags.int(1, 3_600_000);
+        break;
+      case '--idle-timeout-ms':
+        o.limits.idleTimeoutMs = flags.int(1, 86_400_000);
+        break;
+      case '--max-pending-bytes':
+        o.limits.maxPendingBytes = flags.int(1024, 1 << 30);
+        break;
+      case '--max-handshake-bytes':
+        o.limits.maxHandshakeMessageBytes = flags.int(1024, 1 << 24);
+        break;
+      case '--status-seconds':
+        o.statusSeconds = flags.int(0, 86_400);
+        break;
       default:
         throw new TlsServeUsageError(`unknown flag ${flag}\n${TLS_SERVE_HELP}`);
     }
@@ -135,7 +175,18 @@ export function parseTlsServeArgs(argv: readonly string[]): TlsServeOptions | 'h
 export const RECORD_BUFFER_STRATEGY_OPTIONS = { slabBytes: 64 + 32 * 1024, arenaBytes: 64 * 1024 } as const;
 
 export interface ProxyCounters {
+  /** Client connections accepted (refused ones not included). */
   connections: number;
+  /** Client connections open now. */
+  open: number;
+  /** Closed at accept: `maxConnections` were open. */
+  refusedMaxConnections: number;
+  /** Closed: no finished handshake within `handshakeTimeoutMs`. */
+  handshakeTimeouts: number;
+  /** Closed: no traffic either way for `idleTimeoutMs`. */
+  idleTimeouts: number;
+  /** Times a leg was paused because the other held `maxPendingBytes` (or its socket buffer was full). */
+  backpressurePauses: number;
   handshakes: number;
   alertsSent: number;
   alertsReceived: number;
@@ -148,12 +199,44 @@ export interface ProxyCounters {
 export interface RunningProxy {
   port: number;
   counters: ProxyCounters;
+  /** One line: connections, drops by reason, RSS (see {@link formatProxyStatus}). */
+  status(): string;
   close(): Promise<void>;
 }
 
-/** Starts the proxy; resolves once it listens. */
-export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFile' | 'seconds'> & { credentials: ServerCredentials }): Promise<RunningProxy> {
-  const counters: ProxyCounters = { connections: 0, handshakes: 0, alertsSent: 0, alertsReceived: 0, bytesToBackend: 0, bytesFromBackend: 0, paddedRecordsIn: 0 };
+/** `tls-proxy: key=value …` with every counter and the process RSS, so scripts can read it back. */
+export function formatProxyStatus(c: ProxyCounters, rssBytes: number): string {
+  return `tls-proxy: ${Object.entries(c)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')} rssBytes=${rssBytes}`;
+}
+
+/**
+ * Starts the proxy; resolves once it listens. Limits (`o.limits`, default {@link TLS_SERVE_LIMITS}),
+ * each counted in {@link ProxyCounters}: connections beyond `maxConnections` are closed at accept; a
+ * handshake not finished within `handshakeTimeoutMs` (an absolute deadline, so a trickle of bytes
+ * does not extend it) and a connection idle both ways for `idleTimeoutMs` are closed; plaintext
+ * waiting for the backend to connect is bounded by `maxPendingBytes` (plus one TCP read) by pausing
+ * the client; after that each leg pauses the other while its socket buffer is full.
+ */
+export async function startTlsProxy(
+  o: Omit<TlsServeOptions, 'certFile' | 'keyFile' | 'seconds' | 'limits' | 'statusSeconds'> & { credentials: ServerCredentials; limits?: Partial<TlsServeLimits> },
+): Promise<RunningProxy> {
+  const limits: TlsServeLimits = { ...TLS_SERVE_LIMITS, ...o.limits };
+  const counters: ProxyCounters = {
+    connections: 0,
+    open: 0,
+    refusedMaxConnections: 0,
+    handshakeTimeouts: 0,
+    idleTimeouts: 0,
+    backpressurePauses: 0,
+    handshakes: 0,
+    alertsSent: 0,
+    alertsReceived: 0,
+    bytesToBackend: 0,
+    bytesFromBackend: 0,
+    paddedRecordsIn: 0,
+  };
   const sockets = new Set<Socket>();
   // One strategy for the records of every connection (frames live for one record, so they are
   // reused across connections, as a server's buffer pool would be); each connection's long-lived
@@ -162,13 +245,30 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
   // Buffers handed to the sockets, reused once written (see SocketBufferPool).
   const pool = new SocketBufferPool();
   const server: Server = createServer((client) => {
+    if (counters.open >= limits.maxConnections) {
+      counters.refusedMaxConnections++;
+      client.destroy();
+      return;
+    }
     counters.connections++;
+    counters.open++;
     // Records and echoes are small and latency-bound: no Nagle delay on either leg.
     client.setNoDelay(true);
     sockets.add(client);
     const pending: Buffer[] = [];
+    let pendingBytes = 0;
     let backend: Socket | null = null;
     let backendReady = false;
+    const handshakeTimer = setTimeout(() => {
+      counters.handshakeTimeouts++;
+      client.destroy();
+    }, limits.handshakeTimeoutMs);
+    // node:net's inactivity timer: reset by reads and by completed writes on the client socket, so
+    // a download (backend -> client) keeps it alive as an upload does.
+    client.setTimeout(limits.idleTimeoutMs, () => {
+      counters.idleTimeouts++;
+      client.destroy();
+    });
     // Backpressure both ways, as `pipe` does: a leg whose socket buffer is full pauses the other
     // leg's reading until 'drain' (without it a fast sender fills the proxy's memory).
     const resumeClient = (): void => {
@@ -179,10 +279,19 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
     };
     const tls = attachSocketTls(
       client,
-      { role: 'server', credentials: o.credentials, cipherSuites: o.cipherSuites, groups: o.groups, alpn: o.alpn, maxFragmentBytes: o.recordBytes },
+      {
+        role: 'server',
+        credentials: o.credentials,
+        cipherSuites: o.cipherSuites,
+        groups: o.groups,
+        alpn: o.alpn,
+        maxFragmentBytes: o.recordBytes,
+        maxHandshakeMessageBytes: limits.maxHandshakeMessageBytes,
+      },
       recordStrategy,
       {
         onHandshakeDone: () => {
+          clearTimeout(handshakeTimer);
           counters.handshakes++;
           const b = createConnection({ host: o.backendHost, port: o.backendPort, noDelay: true });
           backend = b;
@@ -191,9 +300,13 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
             backendReady = true;
             for (const chunk of pending) b.write(chunk);
             pending.length = 0;
-            if (b.writableNeedDrain && !client.isPaused()) {
+            pendingBytes = 0;
+            if (b.writableNeedDrain) {
+              if (!client.isPaused()) counters.backpressurePauses++;
               client.pause();
               b.once('drain', resumeClient);
+            } else if (client.isPaused()) {
+              client.resume();
             }
           });
           b.on('data', (chunk: Buffer) => {
@@ -201,6 +314,7 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
             if (conn.isConnected && !conn.writeClosed) {
               // A chunk becomes several records, gathered into one socket write.
               if (!tls.write(chunk, 0, chunk.length) && !client.destroyed && !b.isPaused()) {
+                counters.backpressurePauses++;
                 b.pause();
                 client.once('drain', resumeBackend);
               }
@@ -221,11 +335,18 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
         onDataOwned: (data, release) => {
           counters.bytesToBackend += data.length;
           if (!backendReady) {
-            // Kept until the backend connects (not given back to the pool: `release` not called).
+            // Kept until the backend connects (not given back to the pool: `release` not called);
+            // at maxPendingBytes the client is paused, so at most one more TCP read comes in.
             pending.push(data);
+            pendingBytes += data.length;
+            if (pendingBytes >= limits.maxPendingBytes && !client.isPaused()) {
+              counters.backpressurePauses++;
+              client.pause();
+            }
             return;
           }
           if (!backend!.write(data, release) && !client.isPaused()) {
+            counters.backpressurePauses++;
             client.pause();
             backend!.once('drain', resumeClient);
           }
@@ -243,6 +364,8 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
           }
         },
         onSocketClose: () => {
+          clearTimeout(handshakeTimer);
+          counters.open--;
           counters.paddedRecordsIn += conn.counters.paddedRecordsIn;
           sockets.delete(client);
           backend?.destroy();
@@ -268,6 +391,7 @@ export async function startTlsProxy(o: Omit<TlsServeOptions, 'certFile' | 'keyFi
   return {
     port,
     counters,
+    status: () => formatProxyStatus(counters, process.memoryUsage.rss()),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -303,8 +427,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const credentials = loadServerCredentials(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'));
   const proxy = await startTlsProxy({ ...o, credentials });
-  console.log(`tls-proxy: listening on 127.0.0.1:${proxy.port} -> backend ${o.backendHost}:${o.backendPort} (strategy ${o.strategy})`);
+  const l = o.limits;
+  console.log(
+    `tls-proxy: listening on 127.0.0.1:${proxy.port} -> backend ${o.backendHost}:${o.backendPort} (strategy ${o.strategy}; ` +
+      `max ${l.maxConnections} connections, handshake timeout ${l.handshakeTimeoutMs} ms, idle timeout ${l.idleTimeoutMs} ms, pending ${l.maxPendingBytes} bytes)`,
+  );
+  const timer = o.statusSeconds > 0 ? setInterval(() => console.log(proxy.status()), o.statusSeconds * 1000) : null;
   const stop = async (): Promise<void> => {
+    if (timer !== null) clearInterval(timer);
+    console.log(proxy.status());
     await proxy.close();
     console.log(`tls-proxy: stopped; ${JSON.stringify(proxy.counters)}`);
   };

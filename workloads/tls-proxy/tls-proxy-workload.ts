@@ -13,7 +13,7 @@
  * (the proxy's certificate, from the committed test-only PKI in test-pki/).
  * Size axis: application payload bytes per request = the client's record size.
  */
-import { emptyCounters, type BufferStrategy, type StrategyCounters } from '../../allocators/buffer-strategy.js';
+import { sumCounters, type BufferStrategy, type StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { parseMac } from '../../stack/ethernet/wire.js';
 import { parseIpv4 } from '../../stack/ipv4/wire.js';
 import { NodeCryptoBackend } from '../../stack/crypto/node-backend.js';
@@ -328,9 +328,7 @@ export const tlsWorkload: WorkloadDefinition = {
       op: params.op === 'request' ? () => sc.request() : () => sc.connection(),
       payloadBytesPerOp: 2 * setup.sizeBytes,
       strategyCounters(): StrategyCounters {
-        const sum = emptyCounters();
-        for (const s of sc.strategies) for (const k of Object.keys(sum) as (keyof StrategyCounters)[]) sum[k] += s.counters[k];
-        return sum;
+        return sumCounters(sc.strategies.map((s) => s.counters));
       },
       counters: () => ({ requests: sc.stats.requests, connections: sc.stats.connections, mismatchedBytes: sc.stats.mismatches, proxyAlerts: sc.stats.proxyAlerts, cryptoViews: sc.crypto.viewsCreated, ...sc.tlsCounters(), ...sc.tcpCounters() }),
       verify(): void {

@@ -31,6 +31,9 @@ export interface InnerPacketSpec {
   srcIp: number;
   dstIp: number;
   seed: number;
+  /** Transport ports (default 40000 → 5001). */
+  srcPort?: number;
+  dstPort?: number;
 }
 
 /** A template inner packet and the offsets a sender patches per packet. */
@@ -74,14 +77,14 @@ export class InnerPacketTemplate {
     fillSeededBytes(b, headers + 4, b.length, spec.seed);
     const t = IPV4_BYTES;
     if (spec.protocol === 'udp') {
-      setU16(b, t, 40000);
-      setU16(b, t + 2, 5001);
+      setU16(b, t, spec.srcPort ?? 40000);
+      setU16(b, t + 2, spec.dstPort ?? 5001);
       setU16(b, t + 4, spec.totalBytes - IPV4_BYTES);
       this.checksumAt = t + 6;
       this.tcpSeqAt = -1;
     } else {
-      setU16(b, t, 40000);
-      setU16(b, t + 2, 5001);
+      setU16(b, t, spec.srcPort ?? 40000);
+      setU16(b, t + 2, spec.dstPort ?? 5001);
       setU32(b, t + 4, this.tcpIsn);
       setU32(b, t + 8, 0x2000_0001);
       b[t + 12] = 5 << 4;

@@ -12,7 +12,7 @@
  * measured; turn it on with the param to include it.
  */
 import type { BufferStrategy, RxCursor, StrategyCounters } from '../../allocators/buffer-strategy.js';
-import { emptyCounters, newRxCursor, newTxFrame } from '../../allocators/buffer-strategy.js';
+import { sumCounters, newRxCursor, newTxFrame } from '../../allocators/buffer-strategy.js';
 import { fillSeededBytes } from '../../allocators/prng.js';
 import type { CryptoBackend } from '../../stack/crypto/crypto-backend.js';
 import { parseMac } from '../../stack/ethernet/wire.js';
@@ -184,12 +184,7 @@ export class VpnTunnel implements WorkloadInstance {
   }
 
   strategyCounters(): StrategyCounters {
-    const sum = emptyCounters();
-    for (const e of [this.client, this.server]) {
-      const c = e.strategy.counters;
-      for (const k of Object.keys(sum) as Array<keyof StrategyCounters>) sum[k] += c[k];
-    }
-    return sum;
+    return sumCounters([this.client.strategy.counters, this.server.strategy.counters]);
   }
 
   counters(): Record<string, number> {

@@ -13,7 +13,8 @@ function aaReports(ratios: number[]) {
   return ratios.map((r) => {
     const base = makeResult([{ id: 'a/p/glibc/1', forks: [1000, 1000, 1000, 1000, 1000].map((o) => ({ opsPerSec: o })) }]);
     const head = makeResult([{ id: 'a/p/glibc/1', forks: [1000, 1000, 1000, 1000, 1000].map((o) => ({ opsPerSec: o * r })) }]);
-    return compareResults(base, head, defaultCompareOptions({ resamples: 100 }));
+    // calibrate compares the two sides of one paired run (no run-level shift): as if from one machine.
+    return compareResults(base, head, defaultCompareOptions({ resamples: 100, runShift: 'assume-none' }));
   });
 }
 
@@ -83,16 +84,16 @@ describe('noise file', () => {
     const h = join(cache, 'h.json');
     writeFileSync(b, JSON.stringify(base));
     writeFileSync(h, JSON.stringify(head));
-    expect(compareMain([b, h], cache).exitCode).toBe(1); // default 2% threshold
+    expect(compareMain([b, h, '--assume-no-run-shift'], cache).exitCode).toBe(1); // default 2% threshold
     saveNoiseEntry(join(cache, 'noise', 'vpn.json'), 'vpn', entry('Test CPU @ 2.0GHz', 0.05));
-    const out = compareMain([b, h], cache);
+    const out = compareMain([b, h, '--assume-no-run-shift'], cache);
     expect(out.exitCode).toBe(0);
     expect(out.stdout).toMatch(/warning: using calibrated noise thresholds from .*noise\/vpn\.json/);
     expect(out.stdout).toMatch(/ops\/s 5%/);
     // --threshold overrides the calibration.
-    expect(compareMain([b, h, '--threshold', '2'], cache).exitCode).toBe(1);
+    expect(compareMain([b, h, '--threshold', '2', '--assume-no-run-shift'], cache).exitCode).toBe(1);
     // A noise file for another machine is ignored, and compare says so.
-    expect(compareMain([b, h, '--noise', join(cache, 'noise', 'vpn.json')], cache).exitCode).toBe(0);
+    expect(compareMain([b, h, '--noise', join(cache, 'noise', 'vpn.json'), '--assume-no-run-shift'], cache).exitCode).toBe(0);
     writeFileSync(join(cache, 'bad.json'), '{"kind":"other"}');
     expect(compareMain([b, h, '--noise', join(cache, 'bad.json')], cache).stderr).toMatch(/\[E_NOISE_FILE\]/);
   });

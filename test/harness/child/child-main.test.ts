@@ -3,50 +3,16 @@
  * exactly as the parent does (childCommand + stdio ['ignore', 'pipe', 'pipe', 'pipe']).
  * Timing values are never asserted (2 shared cores); structure, identities and exact relations are.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CELL_ENV_VAR, childCommand, parseChildError, parseForkRecord } from '../../../harness/child/protocol.js';
+import { CELL_ENV_VAR, parseChildError, parseForkRecord } from '../../../harness/child/protocol.js';
 import { HdrHistogram } from '../../../harness/measure/hdr-histogram.js';
-import type { Cell } from '../../../contract/result-schema.js';
+import { WARMUP_CLASSES } from '../../../contract/result-schema.js';
+import { measuredPhaseOps } from '../../../harness/child/fork-series.js';
 import { peer } from '../../peers.js';
 import { testCell } from './record-fixture.js';
-
-interface ChildRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  fd3: string;
-  killedByTest: boolean;
-}
+import { runChild } from './run-child.js';
 
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
-
-/** Spawns the child for `cell`; `env` edits the child-specific variables (undefined deletes). */
-function runChild(cell: Cell, opts: { env?: Record<string, string | undefined>; killAfterMs?: number } = {}): Promise<ChildRun> {
-  const cmd = childCommand(cell, 0);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
-  for (const [k, v] of Object.entries({ ...cmd.env, ...opts.env })) if (v !== undefined) env[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd.command, cmd.args, { cwd: cmd.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let fd3 = '';
-    let killedByTest = false;
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (fd3 += d.toString()));
-    const limit = setTimeout(() => {
-      killedByTest = true;
-      child.kill('SIGKILL');
-    }, opts.killAfterMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(limit);
-      resolve({ code, signal, stdout, stderr, fd3, killedByTest });
-    });
-  });
-}
 
 const quickPlan = { warmupMs: 200, durationMs: 250, seed: 7 };
 
@@ -73,9 +39,24 @@ describe('child process, end to end', () => {
     // The workload counted every op the harness ran (warm-up + measured + the off-heap audit);
     // the baseline ran a different op.
     expect(rec.externalAudit).toBeDefined();
-    expect(rec.workloadCounters.ops).toBe(rec.warmup.ops + rec.ops + rec.externalAudit!.ops);
+    const phaseOps = measuredPhaseOps(rec);
+    expect(rec.workloadCounters.ops).toBe(rec.warmup.ops + phaseOps + rec.externalAudit!.ops);
     expect(rec.alloc.externalBytesPerOp).toBe(0);
-    expect(rec.latencyNs.count).toBe(rec.ops / rec.batchSize);
+    expect(rec.latencyNs.count).toBe(phaseOps / rec.batchSize);
+    // The series holds every op: the warm-up's (but the 64 priming calls) and the measured phase's.
+    const s = rec.series!;
+    const sum = (xs: number[], from: number, to = xs.length): number => xs.slice(from, to).reduce((a, b) => a + b, 0);
+    expect(sum(s.ops!, 0, s.measuredFromIndex)).toBe(rec.warmup.ops - 64);
+    expect(s.nsPerOp.length).toBe(s.startMs.length);
+    expect(s.nsPerOp.every((v) => v > 0)).toBe(true);
+    expect(WARMUP_CLASSES).toContain(rec.warmup.class);
+    expect(s.segmentMeansNs).toHaveLength(s.changepoints.length + 1);
+    // The figure: the measured windows of the final steady segment, or the whole phase.
+    const steadyIndex = rec.warmup.steadyFromMs === undefined ? -1 : s.startMs.indexOf(rec.warmup.steadyFromMs);
+    expect(steadyIndex === -1).toBe(rec.warmup.class === 'no-steady-state');
+    const from = Math.max(s.measuredFromIndex, steadyIndex);
+    expect(rec.ops).toBe(sum(s.ops!, from));
+    expect(rec.elapsedNs / 1e6).toBeCloseTo(sum(s.timedMs!, from), 6);
     const h = HdrHistogram.decode(rec.latencyHistogram!);
     expect(h.count).toBe(rec.latencyNs.count);
     expect(h.percentile(50)).toBe(rec.latencyNs.p50);
@@ -177,6 +158,13 @@ describe('child process, end to end', () => {
     const run = await runChild(testCell({ workload: 'crash', params: { afterOps: 10, during: 'any', mode: 'kill' }, plan: { warmupMs: 50, durationMs: 100, seed: 1 } }));
     expect(run.signal).toBe('SIGKILL');
     expect(run.fd3).toBe('');
+  });
+
+  it('a strategy E_BAD_SIZE thrown by an op is a failed run (exit 1), not a configuration error (exit 3)', async () => {
+    const run = await runChild(testCell({ workload: 'crash', params: { afterOps: 100, mode: 'bad-size' }, plan: { warmupMs: 20, durationMs: 50, seed: 1 } }));
+    expect(run.code).toBe(1);
+    expect(run.fd3).toBe('');
+    expect(parseChildError(run.stderr)?.code).toBe('E_BAD_SIZE');
   });
 
   it('crash never reaching its op count fails verify() instead of pretending to succeed', async () => {

@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
 import { baselineMs, measureCell, type Timeable } from '../../../harness/child/measure-cell.js';
+import { measuredPhaseOps } from '../../../harness/child/fork-series.js';
 import { HdrHistogram } from '../../../harness/measure/hdr-histogram.js';
+import { nowMs } from '../../../harness/measure/timer.js';
+import { onMeasuredPhase } from '../../../harness/profile/measured-phase.js';
 
 const plan = { warmupMs: 100, durationMs: 150, seed: 1 };
 
@@ -48,7 +51,7 @@ describe('measureCell', () => {
     expect(m.alloc.externalBytesPerOp).toBe(0);
     expect(m.warnings.some((x) => x.includes('outside the strategy seam'))).toBe(false);
     expect(m.bytesPerSec).toBeCloseTo(m.opsPerSec * 64, 6);
-    expect(m.latencyNs.count).toBe(m.ops / m.batchSize);
+    expect(m.latencyNs.count).toBe(measuredPhaseOps(m) / m.batchSize);
     expect(HdrHistogram.decode(m.latencyHistogram).count).toBe(m.latencyNs.count);
     // vitest runs without --expose-gc: the record must say so rather than pretend.
     expect(m.warnings.some((x) => x.startsWith('no --expose-gc'))).toBe(true);
@@ -84,5 +87,59 @@ describe('measureCell', () => {
     expect(baselineMs(100)).toBe(50);
     expect(baselineMs(1000)).toBe(250);
     expect(baselineMs(60_000)).toBe(500);
+  });
+});
+
+describe('measureCell: warm-up classified, figure from the final steady segment', () => {
+  it('sees a slowdown that starts inside the measured phase and takes ops/s from after it', async () => {
+    let sink = 0;
+    let slowFromMs = Infinity;
+    const spin = (): void => {
+      for (let i = 0; i < 200; i++) sink = (sink * 31 + i) | 0;
+    };
+    // The op does 4x the work from 200 ms into the 1,200 ms measured phase. (V8 deoptimises and
+    // recompiles it there: expect a transient of very slow windows before the slow steady state.)
+    const off = onMeasuredPhase((e) => {
+      if (e.phase === 'start') slowFromMs = nowMs() + 200;
+    });
+    const w: Timeable = {
+      payloadBytesPerOp: 0,
+      op(): void {
+        const reps = nowMs() < slowFromMs ? 1 : 4;
+        for (let r = 0; r < reps; r++) spin();
+      },
+      strategyCounters: emptyCounters,
+    };
+    try {
+      const m = await measureCell(w, { warmupMs: 200, durationMs: 1200, seed: 1 });
+      const s = m.series!;
+      expect(s.windowMs).toBe(23);
+      expect(s.changepoints.length).toBeGreaterThan(0);
+      const sum = (xs: number[], i: number, to = xs.length): number => xs.slice(i, to).reduce((a, b) => a + b, 0);
+      const switchMs = s.startMs[s.measuredFromIndex]! + 200;
+      // On a shared machine, contention can shift the series' level near the end too, which is then
+      // honestly no-steady-state; what can never happen is flat or warmup.
+      expect(['slowdown', 'no-steady-state'], `${m.warnings.join('; ')} series ${s.nsPerOp.map((v) => v.toFixed(0)).join(' ')}`).toContain(m.warmup.class);
+      if (m.warmup.class === 'slowdown') {
+        expect(m.warmup.steadyFromMs!).toBeGreaterThanOrEqual(switchMs - s.windowMs);
+        // The figure rests on the slow part only: exactly its windows' ops and time…
+        const from = s.startMs.indexOf(m.warmup.steadyFromMs!);
+        expect(m.ops).toBe(sum(s.ops!, from));
+        expect(m.elapsedNs / 1e6).toBeCloseTo(sum(s.timedMs!, from), 6);
+        // …so it is far below the fast part's rate (4x the work per op).
+        const fastTo = s.startMs.findIndex((t) => t >= switchMs - s.windowMs);
+        const fastOpsPerSec = sum(s.ops!, s.measuredFromIndex, fastTo) / (sum(s.timedMs!, s.measuredFromIndex, fastTo) / 1000);
+        expect(m.opsPerSec).toBeLessThan(0.5 * fastOpsPerSec);
+      } else {
+        // No steady state: the whole measured phase, and no steadyFromMs.
+        expect(m.warmup.steadyFromMs).toBeUndefined();
+        expect(m.ops).toBe(sum(s.ops!, s.measuredFromIndex));
+      }
+      // Per-op figures other than the throughput still cover the whole measured phase.
+      expect(m.latencyNs.count * m.batchSize).toBe(sum(s.ops!, s.measuredFromIndex));
+    } finally {
+      off();
+    }
+    expect(sink).not.toBe(0.5);
   });
 });

@@ -120,6 +120,14 @@ describe('parseForkRecord', () => {
     expect(() => parseForkRecord(JSON.stringify({ ...rec, ops: 0 }), cell)).toThrow(/ops must be positive/);
     expect(() => parseForkRecord(JSON.stringify({ ...rec, batchSize: 1.5 }), cell)).toThrow(/batchSize must be an integer/);
   });
+
+  it('accepts the four warm-up classes and refuses any other (issue 18: fixed names)', () => {
+    const rec = validRecord(cell);
+    for (const k of ['flat', 'warmup', 'slowdown', 'no-steady-state']) {
+      expect(parseForkRecord(JSON.stringify({ ...rec, warmup: { ...rec.warmup, class: k } }), cell).warmup.class).toBe(k);
+    }
+    expect(() => parseForkRecord(JSON.stringify({ ...rec, warmup: { ...rec.warmup, class: 'steady' } }), cell)).toThrow(/warmup.class "steady" is not one of flat, warmup, slowdown, no-steady-state/);
+  });
 });
 
 describe('child error line', () => {

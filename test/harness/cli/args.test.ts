@@ -30,7 +30,7 @@ describe('parseBenchArgs', () => {
     expect(o).toEqual({
       suite: 'alloc', quick: true, out: 'x.json', strategies: ['pooled', 'string'], allocators: ['glibc', 'jemalloc'],
       sizes: [64, 1500], v8Labels: null, forks: 4, warmupMs: 100, durationMs: 200, timeoutMs: 9000, seed: 7, params: {},
-      report: false, shard: { index: 2, count: 3 }, baseline: null,
+      report: false, shard: { index: 2, count: 3 }, baseline: null, targetHalfWidth: null, budgetMs: null, minRounds: null, maxRounds: null,
     });
   });
 
@@ -94,7 +94,7 @@ describe('parseBenchArgs', () => {
     expect(h).toContain('npm run bench -- --suite alloc --quick');
     const l = suiteListing(SUITES);
     expect(l).toContain('strategies: uint8array, pooled, one-big-struct, string');
-    expect(l).toContain('quick: sizes 64,1500,16384 (buffer bytes); 2 forks; warm-up ≤ 200 ms');
+    expect(l).toContain('quick: sizes 64,1500,16384 (buffer bytes); 2 forks; warm-up 500 ms');
     expect(l).not.toContain('test-crash');
   });
 });

@@ -57,7 +57,7 @@ describe('bench CLI', () => {
     ]);
     expect(result.cells[0]!.summary!.opsPerSec.median).toBeGreaterThan(0);
     const l = lines(`${out}l`);
-    expect(l.map((x) => x.type)).toEqual(['start', expect.any(String), expect.any(String), expect.any(String), 'end']);
+    expect(l.map((x) => x.type)).toEqual(['start', 'round', expect.any(String), expect.any(String), expect.any(String), 'end']);
     expect(l.filter((x) => x.type === 'error').map((x) => x.cellId).sort()).toEqual(['crash/none/glibc/16', 'hang/none/glibc/16']);
     expect(l.filter((x) => x.type === 'fork').map((x) => x.cellId)).toEqual(['noop/none/glibc/16']);
     expect(r.stdout).toContain('errored: crash/none/glibc/16: [E_CHILD_CRASHED]');

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compareResults, decideVerdict, defaultCompareOptions, uniformThresholds } from '../../../harness/compare/compare-results.js';
 import { compareMain } from '../../../harness/compare/compare-command.js';
-import { parseResultFile } from '../../../harness/compare/load-result.js';
+import { formatText } from '../../../harness/compare/format-report.js';
+import { parseResultDocument } from '../../../contract/read-result.js';
 import { around, makeResult } from './make-result.js';
 
 const FIX = 'test/harness/compare/fixtures';
@@ -29,9 +30,12 @@ describe('decideVerdict', () => {
     expect(decideVerdict(ratio(0.9, 0.88, 0.92), 0.2, 0.05, 0.02, true)).toBe('inconclusive');
     expect(decideVerdict(ratio(0.95, 0.9, 1.01), 0.01, 0.05, 0.02, true)).toBe('inconclusive');
   });
-  it('says no change when the whole interval is inside the noise band, even if significant', () => {
-    expect(decideVerdict(ratio(0.99, 0.985, 0.995), 0.001, 0.05, 0.02, true)).toBe('no change');
-    expect(decideVerdict(ratio(1.0, 0.99, 1.01), 0.9, 0.05, 0.02, true)).toBe('no change');
+  it('says same only when the equivalence test (TOST) rejects "outside the band", even if significant', () => {
+    expect(decideVerdict(ratio(0.99, 0.985, 0.995), 0.001, 0.05, 0.02, true, 'point', 0.01)).toBe('same');
+    expect(decideVerdict(ratio(1.0, 0.99, 1.01), 0.9, 0.05, 0.02, true, 'point', 0.03)).toBe('same');
+    // A narrow interval inside the band is not enough without the test (2 forks that happen to agree).
+    expect(decideVerdict(ratio(1.0, 0.99, 1.01), 0.9, 0.05, 0.02, true, 'point', 0.17)).toBe('inconclusive');
+    expect(decideVerdict(ratio(1.0, 0.99, 1.01), 0.9, 0.05, 0.02, true)).toBe('inconclusive');
   });
   it("with the 'interval' rule, needs the whole interval beyond the threshold", () => {
     expect(decideVerdict(ratio(0.97, 0.96, 0.985), 0.01, 0.05, 0.02, true, 'point')).toBe('regressed');
@@ -49,7 +53,8 @@ describe('compareResults', () => {
   it('finds a 10% slowdown and exits 1; equal runs exit 0', () => {
     const base = makeResult([{ id: 'a/pooled/glibc/1', forks: forks(1000) }]);
     const slow = makeResult([{ id: 'a/pooled/glibc/1', forks: forks(900) }]);
-    const r = compareResults(base, slow, defaultCompareOptions());
+    // One cell of separate runs: only with the assumption that both runs saw the same machine.
+    const r = compareResults(base, slow, defaultCompareOptions({ runShift: 'assume-none' }));
     const ops = r.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!;
     expect(ops.ratio!.ratio).toBeCloseTo(0.9, 12);
     expect(ops.verdict).toBe('regressed');
@@ -94,7 +99,7 @@ describe('compareResults', () => {
         const opts = defaultCompareOptions({ resamples: 200 });
         const ab = compareResults(A, B, opts).cells[0]!.metrics;
         const ba = compareResults(B, A, opts).cells[0]!.metrics;
-        const flip = { improved: 'regressed', regressed: 'improved', 'no change': 'no change', inconclusive: 'inconclusive' } as const;
+        const flip = { improved: 'regressed', regressed: 'improved', same: 'same', inconclusive: 'inconclusive' } as const;
         ab.forEach((m, i) => {
           expect(ba[i]!.verdict).toBe(flip[m.verdict]);
           if (m.ratio !== null) expect(Math.log(ba[i]!.ratio!.ratio)).toBeCloseTo(-Math.log(m.ratio.ratio), 9);
@@ -104,21 +109,61 @@ describe('compareResults', () => {
     );
   });
 
-  it('compares deterministic counts exactly and gates on them only with gateCounts', () => {
+  it('compares deterministic counts exactly and gates on them by default (gateCounts false turns it off)', () => {
     const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, allocationsPerOp: 2 })) }]);
     const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, allocationsPerOp: 2.5 })) }]);
-    const off = compareResults(base, head, defaultCompareOptions());
-    expect(off.cells[0]!.counts.find((c) => c.count === 'allocations')).toEqual({ count: 'allocations', base: 2, head: 2.5, status: 'increased' });
-    expect(off.countRegressions).toHaveLength(1);
+    const on = compareResults(base, head, defaultCompareOptions());
+    expect(on.cells[0]!.counts.find((c) => c.count === 'allocations')).toEqual({ count: 'allocations', base: 2, head: 2.5, status: 'increased' });
+    expect(on.countRegressions).toEqual([{ id: 'a/p/glibc/1', what: 'allocations', detail: '2 -> 2.5 per op' }]);
+    expect(on.exitCode).toBe(1);
+    expect(compareResults(base, head, defaultCompareOptions({ gateCounts: false })).exitCode).toBe(0);
+    expect(compareResults(head, base, defaultCompareOptions()).exitCode).toBe(0);
+  });
+
+  it('fails the gate, with no flag, when a copy count rose; --no-gate-counts turns it off and says so', () => {
+    const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, copiesPerOp: 1 })) }]);
+    const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, copiesPerOp: 2 })) }]);
+    const b = tmpFile('b.json', base);
+    const h = tmpFile('h.json', head);
+    const out = compareMain([b, h], '/nonexistent-cache');
+    expect(out.exitCode).toBe(1);
+    expect(out.stdout).toMatch(/^Result: no significant regression; 1 exact count increase\(s\) \(gating\) \(exit 1\)$/m);
+    const off = compareMain([b, h, '--no-gate-counts'], '/nonexistent-cache');
     expect(off.exitCode).toBe(0);
-    expect(compareResults(base, head, defaultCompareOptions({ gateCounts: true })).exitCode).toBe(1);
-    expect(compareResults(head, base, defaultCompareOptions({ gateCounts: true })).exitCode).toBe(0);
+    expect(off.stdout).toMatch(/1 exact count increase\(s\) \(not gating: --no-gate-counts\) \(exit 0\)/);
+  });
+
+  it('fails the gate, with no flag, when a cell completed in base and errored in head, and says so first', () => {
+    const base = makeResult([
+      { id: 'a/1/glibc/1', forks: forks(1000) },
+      { id: 'a/2/glibc/1', forks: forks(1000) },
+    ]);
+    const head = makeResult([
+      { id: 'a/1/glibc/1', forks: forks(1000) },
+      { id: 'a/2/glibc/1', state: 'errored', forks: [] },
+    ]);
+    head.cells[1]!.error = { code: 'E_CHILD_CRASHED', message: 'exit code 134' };
+    const r = compareResults(base, head, defaultCompareOptions({ labels: ['B', 'H'] }));
+    expect(r.cells[1]).toMatchObject({ id: 'a/2/glibc/1', state: 'errored-in-head', note: 'completed in B, errored: [E_CHILD_CRASHED] exit code 134 in H' });
+    expect(r.erroredInHead).toEqual([{ id: 'a/2/glibc/1', what: 'cell', detail: 'completed in B, errored: [E_CHILD_CRASHED] exit code 134 in H' }]);
+    expect(r.exitCode).toBe(1);
+    const text = compareMain([tmpFile('b.json', base), tmpFile('h.json', head)], '/nonexistent-cache');
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout.split('\n')[1]).toBe('Result: 1 cell(s) completed in base and ERRORED in head (a/2/glibc/1); no significant regression (exit 1)');
+    expect(text.stdout).toMatch(/a\/2\/glibc\/1 .* FAILS: completed in .*errored: \[E_CHILD_CRASHED\] exit code 134/);
+    const md = compareMain([tmpFile('b.json', base), tmpFile('h.json', head), '--format', 'md'], '/nonexistent-cache');
+    expect(md.stdout).toMatch(/^### buflab compare: a cell errored in head$/m);
+    // Errored in base (head fixed it), or skipped in head: not a failure.
+    expect(compareResults(head, base, defaultCompareOptions()).exitCode).toBe(0);
+    // The gate holds even when no cell is left to compare.
+    const onlyCrash = compareResults(makeResult([{ id: 'a/2/glibc/1', forks: forks(1000) }]), makeResult([{ id: 'a/2/glibc/1', state: 'errored', forks: [] }]), defaultCompareOptions());
+    expect(onlyCrash.exitCode).toBe(1);
   });
 
   it('does not gate on counts that differ between forks of one side', () => {
     const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f, i) => ({ ...f, copiesPerOp: 1 + i / 10 })) }]);
     const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000).map((f) => ({ ...f, copiesPerOp: 5 })) }]);
-    const r = compareResults(base, head, defaultCompareOptions({ gateCounts: true }));
+    const r = compareResults(base, head, defaultCompareOptions());
     expect(r.cells[0]!.counts.find((c) => c.count === 'copies')!.status).toBe('varies');
     expect(r.exitCode).toBe(0);
     expect(r.warnings.join('\n')).toMatch(/copies per op differs between forks/);
@@ -152,10 +197,11 @@ describe('compareResults', () => {
   it('uses a uniform threshold when given: a 3% change is within a 5% band', () => {
     const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000, 8, 0.002) }]);
     const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(970, 8, 0.002) }]);
-    const at2 = compareResults(base, head, defaultCompareOptions()).cells[0]!.metrics[0]!;
-    const at5 = compareResults(base, head, defaultCompareOptions({ thresholds: uniformThresholds(0.05, '--threshold') })).cells[0]!.metrics[0]!;
+    const at2 = compareResults(base, head, defaultCompareOptions({ runShift: 'assume-none' })).cells[0]!.metrics[0]!;
+    const at5 = compareResults(base, head, defaultCompareOptions({ runShift: 'assume-none', thresholds: uniformThresholds(0.05, '--threshold') })).cells[0]!.metrics[0]!;
     expect(at2.verdict).toBe('regressed');
-    expect(at5.verdict).toBe('no change');
+    expect(at5.verdict).toBe('same');
+    expect(at5.verdictLabel).toBe('same ±5%');
   });
 });
 
@@ -169,6 +215,53 @@ function pairedFiles(drift: number[], headFactor: number, id = 'run-1', cells = 
 
 /** Machine drift over fork rounds: ±12% between rounds, as measured on this VM. */
 const DRIFT = [1.0, 0.93, 1.08, 0.97, 1.12, 0.9, 1.04, 0.95, 1.1, 0.99, 0.92, 1.06];
+
+describe('separate runs: each cell against the shift all cells share', () => {
+  const forks = (c: number, n = 6, spread = 0.01) => around(c, n, spread).map((o) => ({ opsPerSec: o }));
+  const ids = Array.from({ length: 8 }, (_, i) => `v/s${i}/glibc/1`);
+  const run = (center: (id: string) => number) => makeResult(ids.map((id) => ({ id, forks: forks(center(id), 8, 0.005) })));
+
+  it('a machine 9% faster during the head run is no verdict anywhere; the one changed cell is found', () => {
+    const base = run(() => 1000);
+    // Every cell 9% faster (the machine), and cell s3 5% slower than that (the code).
+    const head = run((id) => (id === 'v/s3/glibc/1' ? 1090 * 0.95 : 1090));
+    const r = compareResults(base, head, defaultCompareOptions());
+    const ops = (id: string) => r.cells.find((c) => c.id === id)!.metrics.find((m) => m.metric === 'opsPerSec')!;
+    expect(r.sharedShifts.find((s) => s.metric === 'opsPerSec')).toEqual({ metric: 'opsPerSec', cells: 8, factor: expect.closeTo(1.09, 3) });
+    expect(ops('v/s3/glibc/1').verdict).toBe('regressed');
+    expect(ops('v/s3/glibc/1').ratio!.ratio).toBeCloseTo(0.95, 3);
+    expect(ops('v/s3/glibc/1').headMedian).toBeCloseTo(1090 * 0.95, 6); // as measured
+    for (const id of ids.filter((i) => i !== 'v/s3/glibc/1')) expect(ops(id).verdict).not.toBe('improved');
+    // Without the shift, the machine's 9% is called "faster" in every cell, the slowed one included.
+    const naive = compareResults(base, head, defaultCompareOptions({ runShift: 'assume-none' }));
+    expect(naive.cells.filter((c) => c.metrics.find((m) => m.metric === 'opsPerSec')!.verdict === 'improved')).toHaveLength(8);
+    expect(naive.sharedShifts).toEqual([]);
+  });
+
+  it('withholds timed verdicts of separate runs with fewer than 6 cells and says why; counts still gate', () => {
+    const base = makeResult([{ id: 'a/p/glibc/1', forks: forks(1000) }]);
+    const head = makeResult([{ id: 'a/p/glibc/1', forks: forks(800, 6, 0.01).map((f) => ({ ...f, allocationsPerOp: 3 })) }]);
+    const r = compareResults(base, head, defaultCompareOptions());
+    const ops = r.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!;
+    expect(ops.verdict).toBe('inconclusive');
+    expect(ops.ratio!.ratio).toBeCloseTo(0.8, 6);
+    expect(r.sharedShifts.find((s) => s.metric === 'opsPerSec')).toEqual({ metric: 'opsPerSec', cells: 1, factor: null });
+    expect(r.countRegressions.map((c) => c.id)).toEqual(['a/p/glibc/1']);
+    expect(r.exitCode).toBe(1);
+    expect(formatText(r)).toMatch(/Separate runs with 1 cell\(s\): no verdict on ops\/s, .*fewer than 6 cells a machine shift between the runs cannot be told from a change/);
+  });
+
+  it('leaves paired runs and untimed metrics alone', () => {
+    const { base, head } = pairedFiles([1, 1.1, 0.9, 1.05, 0.95, 1, 1.02, 0.98, 1.01, 0.99, 1.03], 1.1);
+    expect(compareResults(base, head, defaultCompareOptions()).sharedShifts).toEqual([]);
+    const b = run(() => 1000);
+    const h = run(() => 1090);
+    const r = compareResults(b, h, defaultCompareOptions());
+    const timed = ['bytesPerSec', 'latencyP50Ns', 'latencyP99Ns', 'opsPerSec'];
+    expect(r.sharedShifts.map((s) => s.metric)).toContain('opsPerSec');
+    for (const s of r.sharedShifts) expect(timed).toContain(s.metric);
+  });
+});
 
 describe('paired design (files from one paired run)', () => {
   it('pairs fork i with fork i: a 3% slowdown under 12% drift is found paired and missed unpaired', () => {
@@ -186,7 +279,7 @@ describe('paired design (files from one paired run)', () => {
     expect(ops.verdict).toBe('regressed');
     expect(paired.exitCode).toBe(1);
     const unpaired = compareResults(base, head, defaultCompareOptions({ pairing: 'unpaired' }));
-    expect(unpaired.design).toEqual({ kind: 'unpaired', why: '--unpaired' });
+    expect(unpaired.design).toEqual({ kind: 'unpaired', why: '--unpaired', separateRuns: false });
     expect(unpaired.cells[0]!.metrics.find((m) => m.metric === 'opsPerSec')!.verdict).toBe('inconclusive');
   });
 
@@ -210,7 +303,7 @@ describe('paired design (files from one paired run)', () => {
     const other = { ...head, pairedRun: { ...head.pairedRun, id: 'run-2' } };
     expect(compareResults(base, other, defaultCompareOptions()).design.why).toMatch(/different paired runs \(run-1; run-2\)/);
     const plain = makeResult([{ id: 'v/p/glibc/1', forks: DRIFT.map((d) => ({ opsPerSec: 1000 * d })) }]);
-    expect(compareResults(plain, head, defaultCompareOptions()).design).toEqual({ kind: 'unpaired', why: 'the files are not the two sides of one paired run' });
+    expect(compareResults(plain, head, defaultCompareOptions()).design).toEqual({ kind: 'unpaired', why: 'the files are not the two sides of one paired run', separateRuns: true });
     const sameSide = compareResults(base, { ...head, pairedRun: { ...head.pairedRun, side: 'base' } }, defaultCompareOptions());
     expect(sameSide.design.kind).toBe('unpaired');
     expect(sameSide.warnings.join('\n')).toMatch(/both files are side 'base' of paired run run-1/);
@@ -247,7 +340,7 @@ describe('paired design (files from one paired run)', () => {
     const artefact = files(0.1, 5.4, 3);
     expect(heap(artefact).resolution).toBeCloseTo(16 / 3 + 1, 12);
     expect(heap(artefact).pValue).toBeLessThan(0.001);
-    expect(heap(artefact).verdict).toBe('no change');
+    expect(heap(artefact).verdict).toBe('same');
     expect(artefact.exitCode).toBe(0);
     expect(artefact.summaries.find((x) => x.metric === 'heapBytesPerOp')).toBeUndefined();
     // One more 16-byte object per op at batches of 3: a regression.
@@ -255,7 +348,7 @@ describe('paired design (files from one paired run)', () => {
     expect(heap(real).verdict).toBe('regressed');
     expect(real.exitCode).toBe(1);
     // At batches of 1 the measurement cannot tell one 16-byte object per op from the artefact.
-    expect(heap(files(100, 116, 1)).verdict).toBe('no change');
+    expect(heap(files(100, 116, 1)).verdict).toBe('same');
     expect(heap(files(100, 140, 1)).verdict).toBe('regressed');
   });
 
@@ -303,9 +396,9 @@ describe('refusals (exit 2, naming the problem)', () => {
     expect(compareMain(['/nonexistent/base.json', tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_READ\] \/nonexistent\/base\.json: cannot read/);
     expect(compareMain([tmpFile('b.json', '{"schema'), tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_JSON\].*not valid JSON/);
     const noForks = { ...good, cells: [{ ...good.cells[0], forks: [{}] }] };
-    expect(compareMain([tmpFile('b.json', noForks), tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_SHAPE\].*forks\[0\] has no numeric opsPerSec/);
-    expect(() => parseResultFile({ ...good, cells: [{ id: 'x', state: 'weird', forks: [] }] }, 'f')).toThrow(/state "weird"/);
-    expect(() => parseResultFile({ ...good, pairedRun: { id: 7 } }, 'f')).toThrow(/"pairedRun" must be an object with string id and side/);
+    expect(compareMain([tmpFile('b.json', noForks), tmpFile('h.json', good)]).stderr).toMatch(/\[E_RESULT_SHAPE\].*forks\[0\]: kind must be 'buflab-fork'/);
+    expect(() => parseResultDocument({ ...good, cells: [{ ...good.cells[0], state: 'weird', forks: [] }] }, 'f')).toThrow(/state "weird"/);
+    expect(() => parseResultDocument({ ...good, pairedRun: { id: 7 } }, 'f')).toThrow(/"pairedRun" must be an object with string id and side/);
   });
 
   it('refuses files with no completed cell in common', () => {
@@ -332,10 +425,10 @@ describe('golden output (fixtures/base.json vs fixtures/head.json)', () => {
     await expect(out.stdout).toMatchFileSnapshot('golden/compare.txt');
   });
   it('markdown for a PR comment', async () => {
-    const out = compareMain([`${FIX}/base.json`, `${FIX}/head.json`, '--format', 'md', '--gate-counts'], '/nonexistent-cache');
+    const out = compareMain([`${FIX}/base.json`, `${FIX}/head.json`, '--format', 'md'], '/nonexistent-cache');
     expect(out.exitCode).toBe(1);
     expect(out.stdout.startsWith('<!-- buflab-compare -->\n')).toBe(true);
-    expect(out.stdout).toMatch(/<details><summary>Full table \(6 cells\)<\/summary>/);
+    expect(out.stdout).toMatch(/<details><summary>Full table \(9 cells\)<\/summary>/);
     await expect(out.stdout).toMatchFileSnapshot('golden/compare.md');
   });
   it('markdown with no change', async () => {

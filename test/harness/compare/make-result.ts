@@ -34,7 +34,7 @@ export function makeFork(cellId: string, i: number, s: ForkSpec, payloadBytes: n
     pid: 1000 + i,
     startedAt: '2026-11-21T00:00:00.000Z',
     finishedAt: '2026-11-21T00:00:01.000Z',
-    allocator: { name: 'glibc', path: null, packageVersion: null, sha256: null, verified: true },
+    allocator: { name: cellId.split('/')[2] ?? 'glibc', path: null, packageVersion: null, sha256: null, verified: true },
     node: { version: 'v20.20.2', v8: '11.3.244.8-node.33', execArgv: [] },
     warmup: { ops: 1000, elapsedMs: 100, steady: true, rule: 'fixed' },
     batchSize: 1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, nowMs, performanceClockOffset } from '../../../harness/measure/timer.js';
+import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs } from '../../../harness/measure/timer.js';
 
 describe('chooseBatchSize', () => {
   const timer = { overheadNs: 40, resolutionNs: 30 };
@@ -83,6 +83,26 @@ describe('the clock', () => {
     expect(elapsed).toBeGreaterThanOrEqual(p1 - p0b - 0.001);
     expect(elapsed).toBeLessThanOrEqual(p1b - p0 + 0.001);
     expect(elapsed).toBeGreaterThanOrEqual(19);
+  });
+});
+
+describe('readClockMs', () => {
+  it('stores the nowMs() reading into its slot, bracketed by two nowMs() reads', () => {
+    const slot = newClockSlot();
+    for (let i = 0; i < 1000; i++) {
+      const a = nowMs();
+      readClockMs(slot);
+      const b = nowMs();
+      expect(slot[0]).toBeGreaterThanOrEqual(a);
+      expect(slot[0]).toBeLessThanOrEqual(b);
+    }
+  });
+
+  it('uses a slot with a buffer of its own (off the V8 heap), one double long', () => {
+    const slot = newClockSlot();
+    expect(slot.length).toBe(1);
+    expect(slot.buffer.byteLength).toBe(8);
+    expect(slot.byteOffset).toBe(0);
   });
 });
 

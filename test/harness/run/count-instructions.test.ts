@@ -1,8 +1,10 @@
 /**
- * End to end: `--count-instructions` on the real child under real `perf stat`. The `scaled` workload's
+ * End to end: `--count-instructions` on the real child under the counter this machine has — `perf
+ * stat` where hardware counters exist, else valgrind's callgrind (this VM). The `scaled` workload's
  * cost is exactly proportional to its `work` param, so instructions per op must double when work
  * doubles (a structural check on what is counted, not a timing one), and two forks of one cell must
- * agree closely. Needs hardware counters: skipped, loudly, on a VM that exposes none.
+ * agree within 1% (issue 18). Skipped, loudly, only where neither counter exists; under CI=true that
+ * is a failure instead. Under callgrind each child takes tens of seconds (see harness/measure/callgrind.ts).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +15,12 @@ import { QuietProgress } from '../../../harness/calibrate/quiet-progress.js';
 import { parseBenchArgs } from '../../../harness/cli/args.js';
 import { REPO_ROOT } from '../../../harness/child/protocol.js';
 import { probePerfCounting } from '../../../harness/measure/perf-stat.js';
+import { probeCallgrind } from '../../../harness/measure/callgrind.js';
+import { resolveInstructionSource } from '../../../harness/measure/instruction-counting.js';
 import { SpawnExecutor } from '../../../harness/run/executor.js';
 import { MemorySink } from '../../../harness/run/jsonl-writer.js';
 import { DEFAULT_SIDES, runSuite } from '../../../harness/run/run-suite.js';
-import type { Cell, Environment, ResultFile } from '../../../contract/result-schema.js';
+import type { Cell, Environment, InstructionSource, ResultFile } from '../../../contract/result-schema.js';
 import { fakeRecord } from './fake-child.js';
 
 const ENV: Environment = {
@@ -24,21 +28,34 @@ const ENV: Environment = {
   governor: null, git: { commit: null, dirty: null }, harnessVersion: '0', startedAt: 'x', argv: [],
 };
 
-const perf = probePerfCounting();
-if (!perf.ok) {
-  console.warn(
-    `\n!!!!! SKIPPING the --count-instructions end-to-end test: ${perf.message}\n` +
-      '!!!!! This machine exposes no hardware counters to perf (a property of the VM, not a missing package).\n',
-  );
+let source: InstructionSource | null = null;
+let why = '';
+try {
+  source = resolveInstructionSource('auto', { perf: probePerfCounting, callgrind: probeCallgrind });
+} catch (e) {
+  why = (e as Error).message;
 }
+if (source === null) {
+  console.warn(`\n!!!!! SKIPPING the --count-instructions end-to-end tests: ${why}\n`);
+}
+const slow = source === 'callgrind';
+const TIMEOUT_MS = slow ? 900_000 : 60_000;
+
+describe('an instruction counter is available', () => {
+  // CI must not go green by skipping: there, a machine without perf counters and without valgrind fails.
+  it.runIf(process.env.CI === 'true')('under CI=true', () => {
+    expect(why).toBe('');
+    expect(source).not.toBe(null);
+  });
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'buflab-count-instr-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!perf.ok)('--count-instructions end to end (perf stat, scaled workload)', () => {
-  it('counts per-op instructions that double with the work and agree between forks', async () => {
+describe.skipIf(source === null)(`--count-instructions end to end (${source ?? 'no counter'}, scaled workload)`, () => {
+  it('counts per-op instructions that double with the work and agree between forks within 1%', async () => {
     const command = parseBenchArgs(
-      ['--suite', VALIDATION_SUITE_NAME, '--quick', '--forks', '2', '--warmup', '100', '--duration', '200', '--param', 'work=1000,2000', '--count-instructions', '--out', join(dir, 'r.json'), '--no-report'],
+      ['--suite', VALIDATION_SUITE_NAME, '--quick', '--forks', '2', '--warmup', '100', '--duration', '200', '--param', 'work=2000,4000', '--count-instructions', '--out', join(dir, 'r.json'), '--no-report'],
       [validationSuite],
     );
     if (command.kind !== 'run') throw new Error('not a run');
@@ -53,25 +70,29 @@ describe.skipIf(!perf.ok)('--count-instructions end to end (perf stat, scaled wo
     });
     const cells = outcome.sides[0]!.result.cells;
     expect(cells.map((c) => [c.id, c.state, c.error?.message ?? null])).toEqual([
-      ['scaled/none/glibc/64/work=1000', 'completed', null],
       ['scaled/none/glibc/64/work=2000', 'completed', null],
+      ['scaled/none/glibc/64/work=4000', 'completed', null],
     ]);
     const perOp = cells.map((c) => c.forks.map((f) => f.instructionsPerOp!));
     for (const c of cells) {
       for (const f of c.forks) {
         expect(f.instructions).toBeGreaterThan(0);
         expect(f.instructionsPerOp).toBeCloseTo(f.instructions! / f.ops, 9);
+        expect(f.instructionSource).toBe(source);
+        // Counted work: the fixed batch size and op count of the plan, whatever the timing.
+        expect([f.batchSize, f.ops]).toEqual([c.forks[0]!.batchSize, c.forks[0]!.ops]);
+        expect(f.ops % f.batchSize).toBe(0);
       }
     }
     const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
     const ratio = median(perOp[1]!) / median(perOp[0]!);
-    expect(ratio, `instructions/op work=2000 / work=1000: ${perOp.map((p) => p.join(', ')).join(' | ')}`).toBeGreaterThan(1.8);
+    expect(ratio, `instructions/op work=4000 / work=2000: ${perOp.map((p) => p.join(', ')).join(' | ')}`).toBeGreaterThan(1.8);
     expect(ratio).toBeLessThan(2.2);
     for (const forks of perOp) {
       expect(forks).toHaveLength(2);
-      expect(Math.abs(forks[0]! / forks[1]! - 1), `forks of one cell: ${forks.join(', ')}`).toBeLessThan(0.02);
+      expect(Math.abs(forks[0]! / forks[1]! - 1), `forks of one cell: ${forks.join(', ')}`).toBeLessThan(0.01);
     }
-  }, 60_000);
+  }, 2 * TIMEOUT_MS);
 });
 
 /** A stand-in child that writes a valid record, announcing its measured phase or not (by workload name). */
@@ -92,11 +113,14 @@ function fakeCell(workload: string): Cell {
   return { id: `${workload}/none/glibc/16`, suite: 't', workload, strategy: 'none', allocator: 'glibc', size: 16, params: {}, v8Flags: [], plan: { warmupMs: 0, durationMs: 1, seed: 1 } };
 }
 
-describe.skipIf(!perf.ok)('--count-instructions in SpawnExecutor (stand-in children)', () => {
+describe.skipIf(source === null)(`--count-instructions in SpawnExecutor (${source ?? 'no counter'}, stand-in children)`, () => {
   const root = join(dir, 'fake-root');
   const perfDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('buflab-perf-'));
-  const run = (workload: string, countInstructions: boolean) =>
-    new SpawnExecutor().run({ cell: fakeCell(workload), forkIndex: 0, side: { label: 'head', rootDir: root }, timeoutMs: 20_000, signal: new AbortController().signal, countInstructions });
+  const run = (workload: string, countInstructions: InstructionSource | undefined) =>
+    new SpawnExecutor().run({
+      cell: fakeCell(workload), forkIndex: 0, side: { label: 'head', rootDir: root }, timeoutMs: TIMEOUT_MS / 2, signal: new AbortController().signal,
+      ...(countInstructions === undefined ? {} : { countInstructions }),
+    });
 
   it('adds instructions of the announced phase only, and removes its fifos', async () => {
     mkdirSync(join(root, 'harness', 'child'), { recursive: true });
@@ -110,33 +134,42 @@ describe.skipIf(!perf.ok)('--count-instructions in SpawnExecutor (stand-in child
     let o: Awaited<ReturnType<typeof run>>;
     let left: string[];
     try {
-      o = await run('announces', true);
+      o = await run('announces', source!);
       left = perfDirs();
     } finally {
       if (savedTmp === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = savedTmp;
     }
     if (!o.ok) throw new Error(o.error.message + '\n' + o.error.stderrTail);
-    // 1e6 LCG steps over 1000 "ops": at least a few instructions per step, and far less than node's
-    // start-up (hundreds of millions), which must not be counted.
+    // 1e6 LCG steps over 1000 "ops": at least a few instructions per step, and less than node's
+    // start-up, which must not be counted: `valgrind --tool=callgrind node -e 0` retires 502 M
+    // instructions (this VM, Node 20), and the stand-in also loads tsx. Under callgrind V8's
+    // background compiler runs only when valgrind switches threads, so the top-level loop may run
+    // interpreted to the end (measured: 250 M, ~250 instructions a step) — hence 400 M there.
     expect(o.record.instructions).toBeGreaterThan(2e6);
-    expect(o.record.instructions).toBeLessThan(50e6);
+    expect(o.record.instructions).toBeLessThan(slow ? 400e6 : 50e6);
     expect(o.record.instructionsPerOp).toBe(o.record.instructions! / 1000);
+    expect(o.record.instructionSource).toBe(source);
     expect(left).toEqual([]);
-  }, 30_000);
+  }, TIMEOUT_MS);
 
   it('fails the fork with a clear message when the child never announces its measured phase', async () => {
-    const o = await run('silent', true);
+    const o = await run('silent', source!);
     expect(o.ok).toBe(false);
     if (!o.ok) {
       expect(o.error.code).toBe('E_CHILD_PROTOCOL');
-      expect(o.error.message).toMatch(/--count-instructions: perf stat: instructions:u <not counted>: the counter was never enabled/);
+      expect(o.error.message).toMatch(
+        source === 'perf'
+          ? /--count-instructions: perf stat: instructions:u <not counted>: the counter was never enabled/
+          : /--count-instructions: callgrind: the child's agent asked for '' \(expected enable,disable\): did the child announce its measured phase/,
+      );
     }
-  }, 30_000);
+  }, TIMEOUT_MS);
 
   it('runs no perf without the flag: the record has no instruction count', async () => {
-    const o = await run('announces', false);
+    const o = await run('announces', undefined);
     expect(o.ok && 'instructions' in o.record).toBe(false);
+    expect(o.ok && 'instructionSource' in o.record).toBe(false);
     expect(o.ok).toBe(true);
   }, 30_000);
 });

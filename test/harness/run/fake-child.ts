@@ -1,7 +1,9 @@
 /** A fake child executor and fork-record builder: the parent's output can be asserted exactly. */
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
 import type { ChildExecutor, ChildOutcome, ChildRequest } from '../../../harness/run/executor.js';
-import type { ForkRecord } from '../../../contract/result-schema.js';
+import type { Environment, ForkRecord } from '../../../contract/result-schema.js';
+import { parseBenchArgs, type BenchOptions } from '../../../harness/cli/args.js';
+import type { SuiteDefinition } from '../../../harness/suite.js';
 import { SCHEMA_VERSION } from '../../../contract/result-schema.js';
 
 export function fakeRecord(cellId: string, forkIndex: number, opsPerSec: number, over: Partial<ForkRecord> = {}): ForkRecord {
@@ -53,4 +55,17 @@ export function steppingClock(startIso = '2026-01-01T00:00:00.000Z', stepMs = 50
     t += stepMs;
     return d;
   };
+}
+
+/** A fixed environment for runs with the fake executor. */
+export const FAKE_ENV: Environment = {
+  node: 'v20', v8: '11', platform: 'linux', arch: 'x64', cpuModel: 'cpu', cores: 2, totalMemoryBytes: 1, kernel: 'k',
+  governor: null, git: { commit: null, dirty: null }, harnessVersion: '0', startedAt: 'x', argv: [],
+};
+
+/** The options of `bench --suite SUITE --out out/r.json ARGV` for a run against `suite` alone. */
+export function runOptions(suite: SuiteDefinition, argv: string[]): BenchOptions {
+  const c = parseBenchArgs(['--suite', suite.name, '--out', 'out/r.json', ...argv], [suite]);
+  if (c.kind !== 'run') throw new Error('not a run');
+  return c.options;
 }

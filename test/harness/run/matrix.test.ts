@@ -25,7 +25,7 @@ describe('expandCells', () => {
     expect(new Set(cells.map((c) => c.cell.size))).toEqual(new Set([64, 1500, 16384]));
     expect(cells[0]!.cell).toEqual({
       id: 'alloc/uint8array/glibc/64', suite: 'alloc', workload: 'alloc', strategy: 'uint8array', allocator: 'glibc', size: 64,
-      params: {}, v8Flags: [], plan: { warmupMs: 200, durationMs: 250, seed: 1 },
+      params: {}, v8Flags: [], plan: { warmupMs: 500, durationMs: 250, seed: 1 },
     });
     expect(cells.every((c) => c.skip === null)).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, TtyProgress } from '../../../harness/run/progress.js';
-import { renderSummaryTable } from '../../../harness/run/summary-table.js';
+import { cellNotes, renderSummaryTable } from '../../../harness/run/summary-table.js';
 import { renderWarningDigest } from '../../../harness/run/warning-digest.js';
 import { summarizeForks } from '../../../harness/stats/summarize.js';
 import type { CellResult } from '../../../contract/result-schema.js';
@@ -40,11 +40,32 @@ describe('renderSummaryTable', () => {
     };
     const failed: CellResult = { ...done, id: 'w/b/glibc/1', state: 'errored', error: { code: 'E_CHILD_TIMEOUT', message: 'x' }, summary: undefined };
     expect(renderSummaryTable([done, failed]).split('\n')).toEqual([
-      'cell         state       ops/s median [ci95]    p99  p99∩GC    GC  heap B/op  AB B/op  allocs/op  peak RSS',
-      '-----------  ---------  --------------------  -----  ------  ----  ---------  -------  ---------  --------',
-      'w/a/glibc/1  completed  1.25M [1.20M, 1.30M]  2.4us       -  0.2%         64      128          1     47.7M',
-      'w/b/glibc/1  errored         E_CHILD_TIMEOUT',
+      'cell         state      forks   ops/s median [ci95]     ±    p99  p99∩GC  GC time  heap B/op  ArrayBuffer B/op  allocs/op  peak RSS  notes',
+      '-----------  ---------  -----  --------------------  ----  -----  ------  -------  ---------  ----------------  ---------  --------  -----',
+      'w/a/glibc/1  completed      3  1.25M [1.20M, 1.30M]  4.0%  2.4us       -     0.2%         64               128          1     47.7M',
+      'w/b/glibc/1  errored        3       E_CHILD_TIMEOUT',
     ]);
+  });
+
+  it('adds the optional instructions/op column (from the metric registry) only when a cell records it', () => {
+    const forks = [0, 1, 2].map((i) => ({ ...fakeRecord('w/a/glibc/1', i, 1e6), instructionsPerOp: 1000 + i * 10 }));
+    const cell: CellResult = {
+      id: 'w/a/glibc/1', workload: 'w', strategy: 'a', allocator: 'glibc', size: 1, params: {}, v8Flags: [], state: 'completed',
+      forks, summary: summarizeForks('w/a/glibc/1', forks, { seed: 1 }).summary, warnings: [],
+    };
+    const [head, , row] = renderSummaryTable([cell]).split('\n');
+    expect(head!.endsWith("peak RSS  instructions/op  notes")).toBe(true);
+    expect(row).toMatch(/ 1.0k$/); // median of 1000, 1010, 1020
+    const without = { ...cell, forks: cell.forks.map(({ instructionsPerOp: _drop, ...f }) => f) };
+    expect(renderSummaryTable([without]).split('\n')[0]).not.toContain('instructions/op');
+  });
+
+  it('notes say which cells have modes (and what separates them) and which ran out of budget', () => {
+    const base: CellResult = { id: 'c', workload: 'w', strategy: 'a', allocator: 'glibc', size: 1, params: {}, v8Flags: [], state: 'completed', forks: [], warnings: [] };
+    const modes = { forks: [[0, 2], [1, 3]], opsPerSec: [2, 1], separatedBy: ['jit.opOptimized'], explanation: 'x' };
+    expect(cellNotes({ ...base, consistency: { classes: {}, consistent: false, halfWidth: 0.1, modes, outOfBudget: true } })).toBe('2 modes (jit.opOptimized); out of budget');
+    expect(cellNotes({ ...base, consistency: { classes: {}, consistent: false, halfWidth: 0.1, modes: { ...modes, separatedBy: [] } } })).toBe('2 modes (no factor separates them)');
+    expect(cellNotes({ ...base, consistency: { classes: { flat: 3 }, consistent: true, halfWidth: 0.01 } })).toBe('');
   });
 });
 

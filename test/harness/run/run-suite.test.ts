@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AllocatorName, Availability } from '../../../allocators/native-allocators.js';
-import { parseBenchArgs, type BenchOptions } from '../../../harness/cli/args.js';
+import type { BenchOptions } from '../../../harness/cli/args.js';
 import type { Side } from '../../../harness/run/executor.js';
 import { MemorySink } from '../../../harness/run/jsonl-writer.js';
 import { PlainProgress } from '../../../harness/run/progress.js';
 import { runSuite, type RunContext } from '../../../harness/run/run-suite.js';
-import type { Environment, ResultFile } from '../../../contract/result-schema.js';
+import type { ResultFile } from '../../../contract/result-schema.js';
 import type { SuiteDefinition } from '../../../harness/suite.js';
-import { FakeExecutor, fakeRecord, steppingClock } from './fake-child.js';
+import { FakeExecutor, fakeRecord, steppingClock, FAKE_ENV, runOptions } from './fake-child.js';
 
 const SUITE: SuiteDefinition = {
   name: 'fake',
@@ -21,10 +21,7 @@ const SUITE: SuiteDefinition = {
   childTimeoutMs: 5000,
 };
 
-const ENV: Environment = {
-  node: 'v20', v8: '11', platform: 'linux', arch: 'x64', cpuModel: 'cpu', cores: 2, totalMemoryBytes: 1, kernel: 'k',
-  governor: null, git: { commit: null, dirty: null }, harnessVersion: '0', startedAt: 'x', argv: [],
-};
+const ENV = FAKE_ENV;
 
 const HEAD: Side[] = [{ label: 'head', rootDir: '/repo' }];
 const installed = (name: AllocatorName): Availability => ({ available: true, name, path: null });
@@ -33,11 +30,7 @@ const noTcmalloc = (name: AllocatorName): Availability =>
     ? { available: false, name, path: '/x/tc.so', reason: 'tcmalloc: /x/tc.so not found', installHint: "run 'npm run setup'" }
     : { available: true, name, path: null };
 
-function opts(argv: string[]): BenchOptions {
-  const c = parseBenchArgs(['--suite', 'fake', '--out', 'out/r.json', ...argv], [SUITE]);
-  if (c.kind !== 'run') throw new Error('not a run');
-  return c.options;
-}
+const opts = (argv: string[]): BenchOptions => runOptions(SUITE, argv);
 
 function harness(overrides: Partial<RunContext> = {}) {
   const sink = new MemorySink();
@@ -69,11 +62,13 @@ describe('runSuite with a fake child', () => {
     ]);
     expect(sink.lines.map((l) => JSON.stringify(l.type === 'fork' ? { ...l, record: l.record.opsPerSec } : l))).toEqual([
       '{"type":"start","suite":"fake","seed":1,"startedAt":"2026-01-01T00:00:00.000Z","sides":["head"],"cells":2,"scheduled":4}',
+      '{"type":"round","round":0,"cells":2}',
       '{"type":"fork","side":"head","cellId":"w/a/glibc/1","forkIndex":0,"record":1000}',
       '{"type":"fork","side":"head","cellId":"w/b/glibc/1","forkIndex":0,"record":1000}',
+      '{"type":"round","round":1,"cells":2}',
       '{"type":"fork","side":"head","cellId":"w/a/glibc/1","forkIndex":1,"record":2000}',
       '{"type":"fork","side":"head","cellId":"w/b/glibc/1","forkIndex":1,"record":2000}',
-      '{"type":"end","interrupted":false,"finishedAt":"2026-01-01T00:00:04.500Z"}',
+      '{"type":"end","interrupted":false,"finishedAt":"2026-01-01T00:00:05.000Z","rounds":{"completed":2,"minRounds":2,"maxRounds":2,"targetHalfWidth":0.02,"budgetMs":null,"stoppedBecause":"max-rounds","cellsOutOfBudget":[]}}',
     ]);
     expect(log).toEqual([
       'running 4 forks',
@@ -82,23 +77,24 @@ describe('runSuite with a fake child', () => {
       '[3/4] w/a/glibc/1 fork 1: 2.0k ops/s (1s, ETA 1s)',
       '[4/4] w/b/glibc/1 fork 1: 2.0k ops/s (1s, ETA 0s)',
     ]);
-    // a result file before the first fork, after each completed cell, and the final one
-    expect(writes.map((w) => [w.path, w.result.cells.map((c) => c.id)])).toEqual([
-      ['out/r.json', []],
-      ['out/r.json', ['w/a/glibc/1']],
-      ['out/r.json', ['w/a/glibc/1', 'w/b/glibc/1']],
-      ['out/r.json', ['w/a/glibc/1', 'w/b/glibc/1']],
+    // a result file before the first fork, after each round (cells with their provisional summary, no finishedAt), and the final one
+    expect(writes.map((w) => [w.path, w.result.cells.map((c) => `${c.id}:${c.forks.length}`), w.result.environment.finishedAt ?? null])).toEqual([
+      ['out/r.json', [], null],
+      ['out/r.json', ['w/a/glibc/1:1', 'w/b/glibc/1:1'], null],
+      ['out/r.json', ['w/a/glibc/1:2', 'w/b/glibc/1:2'], null],
+      ['out/r.json', ['w/a/glibc/1:2', 'w/b/glibc/1:2'], '2026-01-01T00:00:05.000Z'],
     ]);
     const final = out.sides[0]!.result;
     expect(out.jsonlPath).toBe('out/r.jsonl');
-    expect([final.interrupted, out.anyErrored, final.environment.finishedAt]).toEqual([false, false, '2026-01-01T00:00:04.500Z']);
+    expect([final.interrupted, out.anyErrored, final.environment.finishedAt]).toEqual([false, false, '2026-01-01T00:00:05.000Z']);
     const a = final.cells[0]!;
     expect([a.state, a.forks.map((f) => f.forkIndex), a.summary!.opsPerSec.median, a.summary!.opsPerSec.ci95]).toEqual(['completed', [0, 1], 1500, [1000, 2000]]);
-    expect(a.warnings).toEqual([
-      'only 2 forks: the 95% interval is degenerate; use --forks 3 or more for a usable interval',
-      'forks disagree by 100% (ops/s 1.0k..2.0k): increase --duration or --forks, check machine load',
-    ]);
-    expect(final.options).toMatchObject({ suite: 'fake', seed: 1, side: 'head', plan: { forks: 2, timeoutMs: 5000 }, childEnvAllowList: ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'BUFLAB_RANGE_COPY'] });
+    expect(a.warnings).toEqual(['only 2 forks: the 95% interval is degenerate; use --forks 3 or more for a usable interval']);
+    // the fake records carry no warm-up class: not consistent, and 2 forks are too few for modes
+    expect(a.consistency).toEqual({ classes: {}, consistent: false, halfWidth: 500 / 1500 });
+    // both cells ran 1000 then 2000 ops/s: the per-round ratio b/a is exactly 1
+    expect(final.axisRatios).toEqual([{ axis: 'strategy', a: 'a', b: 'b', cellA: 'w/a/glibc/1', cellB: 'w/b/glibc/1', pairs: 2, ratio: 1, ci95: [1, 1] }]);
+    expect(final.options).toMatchObject({ suite: 'fake', seed: 1, side: 'head', plan: { forks: 2, timeoutMs: 5000 }, childEnvAllowList: ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'BUFLAB_RANGE_COPY', 'BUFLAB_TEST_SLOWDOWN'] });
   });
 
   it('a crashed, hung or garbled child makes its cell errored with the stderr tail, and the run goes on', async () => {
@@ -119,7 +115,7 @@ describe('runSuite with a fake child', () => {
     ]);
     expect(cells[0]!.error).toEqual({ code: 'E_CHILD_CRASHED', message: 'fork 1 was killed by SIGABRT', stderrTail: 'free(): invalid pointer' });
     expect(cells[0]!.summary).toBeUndefined();
-    expect(cells[0]!.warnings).toEqual(['1 of 3 forks completed before the failure (kept in forks); the remaining forks were not run']);
+    expect(cells[0]!.warnings).toEqual(['1 fork completed before the failure (kept in forks); the cell got no more rounds']);
     // an errored cell's remaining forks are not run: 2 + 2 + 1 + 1 children, not 12
     expect(exec.calls).toHaveLength(6);
     expect(sink.lines.filter((l) => l.type === 'error').map((l) => l.type === 'error' && `${l.cellId}#${l.forkIndex} ${l.error.code}`)).toEqual([
@@ -169,7 +165,8 @@ describe('runSuite with a fake child', () => {
       ['w/a/glibc/1', 'errored', 'E_INTERRUPTED', 2],
       ['w/b/glibc/1', 'errored', 'E_INTERRUPTED', 1],
     ]);
-    expect(sink.lines.map((l) => l.type)).toEqual(['start', 'fork', 'fork', 'fork', 'error', 'end']);
+    expect(sink.lines.map((l) => l.type)).toEqual(['start', 'round', 'fork', 'fork', 'round', 'fork', 'error', 'end']);
+    expect(r.rounds).toMatchObject({ completed: 1, stoppedBecause: 'interrupted', cellsOutOfBudget: [] });
     expect(sink.lines.at(-1)).toMatchObject({ type: 'end', interrupted: true });
   });
 

@@ -164,3 +164,25 @@ describe('CNAME loops', () => {
     expect(show(m.answers)).toEqual(['a.l.test. 60 CNAME b.l.test.', 'b.l.test. 60 CNAME c.l.test.', 'c.l.test. 60 CNAME a.l.test.']);
   });
 });
+
+describe('minimal ANY (RFC 8482 §4.1)', () => {
+  const zone = (): ReturnType<typeof loadZone> => exampleServer().zone;
+  for (const sc of STRATEGY_CASES) {
+    it(`${sc.name}: one RRset, the one with the fewest records, counted; NXDOMAIN unchanged`, () => {
+      const server = new DnsServer(zone(), { minimalAny: true });
+      const client = stackClient(sc.make, server);
+      const apex = decodeOk(client.ask(encode(queryMessage('example.test.', W.TYPE_ANY)))!);
+      expect(rcode(apex)).toBe(W.RCODE_NOERROR);
+      expect(aa(apex)).toBe(true);
+      // The apex holds SOA (1), NS (2), MX (2), TXT (1), A (1), AAAA (1), CAA (1): the SOA comes first.
+      expect(apex.answers.map((r) => W.typeName(r.type))).toEqual(['SOA']);
+      const www = decodeOk(client.ask(encode(queryMessage('www.example.test.', W.TYPE_ANY)))!);
+      expect(www.answers.map((r) => W.typeName(r.type))).toEqual(['AAAA']);
+      const nx = decodeOk(client.ask(encode(queryMessage('nope.example.test.', W.TYPE_ANY)))!);
+      expect(rcode(nx)).toBe(W.RCODE_NXDOMAIN);
+      expect(server.counters.minimalAny).toBe(2);
+      // Other types are untouched.
+      expect(decodeOk(client.ask(encode(queryMessage('www.example.test.', W.TYPE_A)))!).answers).toHaveLength(2);
+    });
+  }
+});

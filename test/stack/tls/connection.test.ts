@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStrategy } from '../../../allocators/registry.js';
+import { DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES } from '../../../stack/tls/connection.js';
 import { CIPHER_SUITE_NAMES } from '../../../stack/tls/key-schedule.js';
 import { ALERT } from '../../../stack/tls/wire.js';
 import { peer } from '../../peers.js';
@@ -179,6 +180,27 @@ describe.runIf(HAS_OPENSSL)('TLS 1.3 client and server in memory', () => {
     // the client got the alert in plaintext
     c.pump();
     expect(c.client.closes[0]?.alert).toBe(ALERT.illegalParameter);
+  });
+
+  it('handshake reassembly is bounded: a server refuses a ClientHello announced above 16 KiB before gathering it (issue 16)', () => {
+    const mk = (server = {}) => makePair({ pki, clientStrategy: makeStrategy('pooled'), serverStrategy: makeStrategy('pooled'), server });
+    // A ClientHello header announcing 16385 bytes, in the first record: decode_error at once.
+    const a = mk();
+    const len = DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES.server + 1;
+    a.server.conn.receive(Uint8Array.of(22, 3, 1, 0, 4, 1, len >>> 16, (len >>> 8) & 0xff, len & 0xff), 0, 9);
+    expect(a.server.conn.closeInfo).toMatchObject({ alert: ALERT.decodeError, reason: 'handshake message of 16385 bytes (limit 16384)' });
+    // Exactly the limit is still gathered (the connection waits for more bytes).
+    const b = mk();
+    const at = DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES.server;
+    b.server.conn.receive(Uint8Array.of(22, 3, 1, 0, 4, 1, at >>> 16, (at >>> 8) & 0xff, at & 0xff), 0, 9);
+    expect(b.server.conn.closeInfo).toBeNull();
+    expect(b.server.conn.isClosed).toBe(false);
+    // The bound is configurable, and a real handshake fits a small one.
+    const c = mk({ maxHandshakeMessageBytes: 1024 });
+    c.client.conn.start();
+    c.pump();
+    expect(c.server.handshakeDone).toBe(true);
+    expect(() => mk({ maxHandshakeMessageBytes: 10 })).toThrow(/maxHandshakeMessageBytes 10/);
   });
 
   it('records go through the strategy: uint8array concatenates per piece, pooled writes in place', () => {

@@ -218,6 +218,6 @@ describe.runIf(HAS_OPENSSL)('TLS proxy and client against openssl and node:tls',
       srv.proc.kill('SIGTERM');
       await exited; // SIGTERM stops the proxy and the process ends on its own
     }
-    expect(srv.output()).toMatch(/tls-proxy: stopped; \{"connections":1,"handshakes":1/);
+    expect(srv.output()).toMatch(/tls-proxy: stopped; \{"connections":1,.*"handshakes":1/);
   });
 });

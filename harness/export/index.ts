@@ -1,2 +1,0 @@
-export * from './exporters.js';
-export * from './export-command.js';

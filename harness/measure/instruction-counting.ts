@@ -1,0 +1,73 @@
+/**
+ * `--count-instructions`: which counter counts (perf's hardware counter or valgrind's callgrind),
+ * and the fixed-work plan a child follows while it is counted.
+ *
+ * Source: `auto` (the default) takes perf when this machine's perf can count `instructions:u`
+ * (hardware counters exposed), else callgrind; `--instruction-source perf|callgrind` forces one.
+ * The two are not interchangeable figures (different instrumentation, different JIT timing), so the
+ * fork records name theirs (`instructionSource`) and compare refuses to mix them.
+ */
+import type { CountedWorkPlan, InstructionSource } from '../../contract/result-schema.js';
+import { UsageError } from '../errors.js';
+import { CALLGRIND_TIMEOUT_EXTRA_MS, CALLGRIND_TIMEOUT_FACTOR, type CallgrindAvailability } from './callgrind.js';
+import type { PerfAvailability } from './perf-stat.js';
+
+export type InstructionSourceChoice = 'auto' | InstructionSource;
+export const INSTRUCTION_SOURCE_CHOICES: readonly InstructionSourceChoice[] = ['auto', 'perf', 'callgrind'];
+
+export interface CounterProbes {
+  perf: () => PerfAvailability;
+  callgrind: () => CallgrindAvailability;
+}
+
+/**
+ * The source `choice` resolves to on this machine. Probes only what it needs (auto: perf, then
+ * callgrind if perf cannot count). Throws {@link UsageError} naming the install command when the
+ * chosen (or, for auto, every) source is unavailable — never falls back to a source not asked for.
+ */
+export function resolveInstructionSource(choice: InstructionSourceChoice, probes: CounterProbes): InstructionSource {
+  if (choice === 'perf') {
+    const p = probes.perf();
+    if (!p.ok) throw new UsageError(`${p.message} (--instruction-source callgrind counts without hardware counters)`);
+    return 'perf';
+  }
+  if (choice === 'callgrind') {
+    const c = probes.callgrind();
+    if (!c.ok) throw new UsageError(c.message);
+    return 'callgrind';
+  }
+  const p = probes.perf();
+  if (p.ok) return 'perf';
+  const c = probes.callgrind();
+  if (c.ok) return 'callgrind';
+  throw new UsageError(`--count-instructions: no instruction counter on this machine. perf: ${p.message}. callgrind: ${c.message}`);
+}
+
+/**
+ * The fixed work of a counted fork (see {@link CountedWorkPlan}). Why fixed: a count per op is only
+ * deterministic when everything the harness does around the ops is the same in every fork. Timing
+ * decides the batch size (each batch adds about 1,000 instructions: forks with batches of 2 and 3
+ * differed by 1.2% per op under perf), the number of yields between chunks and the op count, and
+ * under valgrind timing is 5–100× slower and noisier. Fixed counts remove all three.
+ * - batch size 16: the loop's per-batch cost is spread over 16 ops;
+ * - 4 batches per chunk: one yield to the event loop per 64 ops, so the between-chunk code runs
+ *   often in the extra warm-up and is compiled before the count starts;
+ * - 4,096 measured ops after 4 × as many extra warm-up ops through the same loop: the extra warm-up
+ *   runs uninstrumented (cheap under callgrind) and lets V8 finish tiering up the measured loop at
+ *   this batch size. The counted window still holds a few hundred thousand instructions of one-off
+ *   harness work (lazy compiles, IC misses), so it must be long: 4,096 ops of the 14,000-instruction
+ *   validation op (58 M instructions) kept forks within 0.4% of each other; 1,024 ops did not.
+ * `measuredOps` may be overridden (`--count-ops N`) for ops far slower or faster than that.
+ */
+export function countedWorkPlan(measuredOps = DEFAULT_COUNTED_OPS): CountedWorkPlan {
+  return { batchSize: COUNTED_BATCH_SIZE, chunkBatches: COUNTED_CHUNK_BATCHES, warmupOps: COUNTED_WARMUP_FACTOR * measuredOps, measuredOps };
+}
+export const COUNTED_WARMUP_FACTOR = 4;
+export const DEFAULT_COUNTED_OPS = 4096;
+export const COUNTED_BATCH_SIZE = 16;
+export const COUNTED_CHUNK_BATCHES = 4;
+
+/** The child time limit under `source`: callgrind's runs are an order of magnitude slower (see ./callgrind.ts). */
+export function countedTimeoutMs(timeoutMs: number, source: InstructionSource): number {
+  return source === 'callgrind' ? timeoutMs * CALLGRIND_TIMEOUT_FACTOR + CALLGRIND_TIMEOUT_EXTRA_MS : timeoutMs;
+}

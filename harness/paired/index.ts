@@ -1,2 +1,0 @@
-export * from './run-paired.js';
-export * from './worktree.js';

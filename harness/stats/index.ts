@@ -1,3 +1,0 @@
-export * from './prng.js';
-export * from './bootstrap.js';
-export * from './summarize.js';
