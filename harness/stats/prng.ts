@@ -1,22 +1,11 @@
 /**
- * A small seeded PRNG so that shuffles and bootstrap resamples are reproducible from `--seed`.
- * mulberry32 (Tommy Ettinger, public domain): 32-bit state, period 2^32 — plenty for shuffling a
- * few thousand schedule entries and drawing 2,000 × n bootstrap indices.
+ * Seeded randomness for the harness, so that shuffles and bootstrap resamples are reproducible from
+ * `--seed`. The generator itself (mulberry32) is the project's one PRNG in allocators/prng.ts, which
+ * stack/ and workloads/ use too; this module adds what only the harness needs.
  */
+import type { Random } from '../../allocators/prng.js';
 
-export type Random = () => number;
-
-/** A generator of doubles in [0, 1), fully determined by `seed` (an integer; reduced mod 2^32). */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom, type Random } from '../../allocators/prng.js';
 
 /** Fisher–Yates shuffle (Knuth, TAOCP vol. 2, Algorithm P) into a new array. */
 export function shuffled<T>(items: readonly T[], random: Random): T[] {

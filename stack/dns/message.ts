@@ -106,37 +106,22 @@ export function encodeMessage(m: DnsMessage, buf: Uint8Array, start: number, lim
   if (start + W.DNS_HEADER_BYTES > limit) return -1;
   const c = new NameCompressor();
   c.reset(buf, start);
-  W.setId(buf, start, m.id);
-  W.setFlags(buf, start, m.flags);
-  W.setCounts(buf, start, m.questions.length, m.answers.length, m.authorities.length, m.additionals.length);
+  W.writeHeader(buf, start, m.id, m.flags, m.questions.length, m.answers.length, m.authorities.length, m.additionals.length);
   let pos = start + W.DNS_HEADER_BYTES;
   for (const q of m.questions) {
     pos = c.write(nameFromText(absolute(q.name)), 0, pos, limit, true);
     if (pos < 0 || pos + 4 > limit) return -1;
-    buf[pos] = q.type >>> 8;
-    buf[pos + 1] = q.type & 0xff;
-    buf[pos + 2] = q.class >>> 8;
-    buf[pos + 3] = q.class & 0xff;
-    pos += 4;
+    pos = W.writeQuestionTail(buf, pos, q.type, q.class);
   }
   for (const section of [m.answers, m.authorities, m.additionals]) {
     for (const r of section) {
       pos = c.write(nameFromText(absolute(r.name)), 0, pos, limit, true);
       if (pos < 0 || pos + 10 > limit) return -1;
-      buf[pos] = r.type >>> 8;
-      buf[pos + 1] = r.type & 0xff;
-      buf[pos + 2] = r.class >>> 8;
-      buf[pos + 3] = r.class & 0xff;
-      buf[pos + 4] = r.ttl >>> 24;
-      buf[pos + 5] = (r.ttl >>> 16) & 0xff;
-      buf[pos + 6] = (r.ttl >>> 8) & 0xff;
-      buf[pos + 7] = r.ttl & 0xff;
-      const rdStart = pos + 10;
+      const rdlengthAt = W.writeRecordHeader(buf, pos, r.type, r.class, r.ttl);
+      const rdStart = rdlengthAt + 2;
       const end = writePreparedRdata(prepareRdata(r.type, r.data), c, buf, rdStart, limit);
       if (end < 0) return -1;
-      const rdlength = end - rdStart;
-      buf[pos + 8] = rdlength >>> 8;
-      buf[pos + 9] = rdlength & 0xff;
+      W.setRdlength(buf, rdlengthAt, end - rdStart);
       pos = end;
     }
   }

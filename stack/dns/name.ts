@@ -5,6 +5,7 @@
  *
  * An uncompressed wire name is a sequence of length-prefixed labels ending in a zero byte.
  */
+import { writePointer } from './wire.js';
 
 /** RFC 1035 §2.3.4: "labels 63 octets or less", "names 255 octets or less". */
 export const MAX_LABEL_BYTES = 63;
@@ -346,8 +347,7 @@ export class NameCompressor {
         const target = this.find(src, i, known);
         if (target >= 0) {
           if (p + 2 > limit) return -1;
-          buf[p] = 0xc0 | (target >>> 8);
-          buf[p + 1] = target & 0xff;
+          writePointer(buf, p, target);
           return p + 2;
         }
       }

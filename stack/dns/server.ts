@@ -58,10 +58,7 @@ export interface DnsServerCounters {
 
 /** RFC 1035 §4.2.1: "Messages carried by UDP are restricted to 512 bytes (not counting the IP or UDP headers)." */
 export const CLASSIC_UDP_LIMIT_BYTES = 512;
-const OPT_RR_BYTES = 11;
 const MAX_CNAME_LINKS = 16;
-/** First byte of a compression pointer to message offset 12 (the question's name): 0xc0 | (12 >>> 8). */
-const QNAME_POINTER_HI = 0xc0;
 
 /** Misuse of `respond` (a caller's buffer too small), never bad bytes. Still a `RangeError`, with a stable `code`. */
 export class DnsServerError extends RangeError {
@@ -231,7 +228,7 @@ export class DnsServer {
     this.msgStart = start;
     const limit = start + Math.min(this.limitBytes, capacityBytes);
     // Room for the OPT RR is kept back so that it always fits.
-    const bodyLimit = this.edns ? limit - OPT_RR_BYTES : limit;
+    const bodyLimit = this.edns ? limit - W.OPT_RR_BYTES : limit;
     let pos = start + W.DNS_HEADER_BYTES;
     if (this.hasQuestion) {
       // The question as received (name uncompressed, case preserved, QTYPE, QCLASS), copied in one
@@ -276,20 +273,8 @@ export class DnsServer {
       pos = this.writeOpt(out, pos, rcode);
       ar = 1;
     }
-    // The header, written byte by byte here (one function, nothing left to inline).
     const flags = W.FLAG_QR | (this.opcode << W.OPCODE_SHIFT) | aa | tc | this.rd | this.cd | (rcode & W.RCODE_MASK);
-    out[start] = this.id >>> 8;
-    out[start + 1] = this.id & 0xff;
-    out[start + 2] = flags >>> 8;
-    out[start + 3] = flags & 0xff;
-    out[start + 4] = 0;
-    out[start + 5] = this.hasQuestion ? 1 : 0;
-    out[start + 6] = an >>> 8;
-    out[start + 7] = an & 0xff;
-    out[start + 8] = ns >>> 8;
-    out[start + 9] = ns & 0xff;
-    out[start + 10] = 0;
-    out[start + 11] = ar;
+    W.writeHeader(out, start, this.id, flags, this.hasQuestion ? 1 : 0, an, ns, ar);
     return pos;
   }
 
@@ -483,8 +468,7 @@ export class DnsServer {
       for (let i = 0; i < ends.length; i++) {
         const to = ends[i]!;
         if (pos + 2 + (to - from) > limit) return -1;
-        out[pos] = QNAME_POINTER_HI;
-        out[pos + 1] = W.DNS_HEADER_BYTES;
+        W.writePointer(out, pos, W.DNS_HEADER_BYTES);
         pos += 2;
         for (let k = from; k < to; k++) out[pos++] = wire[k]!;
         from = to;
@@ -495,19 +479,16 @@ export class DnsServer {
     for (let i = 0; i < rdatas.length; i++) {
       if (ownerIsQname) {
         if (pos + 2 > limit) return -1;
-        out[pos] = QNAME_POINTER_HI;
-        out[pos + 1] = W.DNS_HEADER_BYTES;
+        W.writePointer(out, pos, W.DNS_HEADER_BYTES);
         pos += 2;
       } else {
         pos = c.write(owner, ownerStart, pos, limit, true);
       }
       if (pos < 0 || pos + 10 > limit) return -1;
-      pos = writeRrFixed(out, pos, set.type, set.ttl);
+      pos = W.writeRecordHeader(out, pos, set.type, W.CLASS_IN, set.ttl);
       const rdEnd = writePreparedRdata(rdatas[i]!, c, out, pos + 2, limit);
       if (rdEnd < 0) return -1;
-      const rdlength = rdEnd - pos - 2;
-      out[pos] = rdlength >>> 8;
-      out[pos + 1] = rdlength & 0xff;
+      W.setRdlength(out, pos, rdEnd - pos - 2);
       pos = rdEnd;
       this.anOut++;
     }
@@ -525,12 +506,10 @@ export class DnsServer {
     }
     pos = c.write(zone.origin, 0, pos, limit, true);
     if (pos < 0 || pos + 10 > limit) return -1;
-    pos = writeRrFixed(out, pos, W.TYPE_SOA, zone.negativeTtl);
+    pos = W.writeRecordHeader(out, pos, W.TYPE_SOA, W.CLASS_IN, zone.negativeTtl);
     const rdEnd = writePreparedRdata(zone.soa.rdatas[0]!, c, out, pos + 2, limit);
     if (rdEnd < 0) return -1;
-    const rdlength = rdEnd - pos - 2;
-    out[pos] = rdlength >>> 8;
-    out[pos + 1] = rdlength & 0xff;
+    W.setRdlength(out, pos, rdEnd - pos - 2);
     this.nsOut++;
     return rdEnd;
   }
@@ -566,31 +545,18 @@ export class DnsServer {
     const q = this.q;
     for (let i = 0; i < t.questionAt.length; i++) {
       const target = W.DNS_HEADER_BYTES + q.labelStarts[q.labels - t.questionDepth[i]!]!;
-      out[pos + t.questionAt[i]!] = 0xc0 | (target >>> 8);
-      out[pos + t.questionAt[i]! + 1] = target & 0xff;
+      W.writePointer(out, pos + t.questionAt[i]!, target);
     }
     for (let i = 0; i < t.selfAt.length; i++) {
       const target = pos - this.msgStart + t.selfTarget[i]!;
-      out[pos + t.selfAt[i]!] = 0xc0 | (target >>> 8);
-      out[pos + t.selfAt[i]! + 1] = target & 0xff;
+      W.writePointer(out, pos + t.selfAt[i]!, target);
     }
     return pos + n;
   }
 
   private writeOpt(out: Uint8Array, pos: number, rcode: number): number {
-    out[pos] = 0; // root owner
-    out[pos + 1] = 0;
-    out[pos + 2] = W.TYPE_OPT;
-    out[pos + 3] = this.maxUdpPayloadBytes >>> 8;
-    out[pos + 4] = this.maxUdpPayloadBytes & 0xff;
-    out[pos + 5] = (rcode >>> 4) & 0xff; // extended RCODE: the upper 8 bits (RFC 6891 §6.1.3)
-    out[pos + 6] = 0; // version 0
-    // RFC 3225 §3: "The DO bit of the query MUST be copied in the response."
-    out[pos + 7] = this.dnssecOk ? 0x80 : 0;
-    out[pos + 8] = 0;
-    out[pos + 9] = 0; // rdlength 0: no options
-    out[pos + 10] = 0;
-    return pos + OPT_RR_BYTES;
+    // RFC 3225 §3: "The DO bit of the query MUST be copied in the response." Version 0.
+    return W.writeOptRecord(out, pos, this.maxUdpPayloadBytes, rcode, 0, this.dnssecOk);
   }
 
   private countRcode(rcode: number, hadAnswer: boolean): void {
@@ -617,17 +583,4 @@ export class DnsServer {
         break;
     }
   }
-}
-
-/** TYPE, CLASS IN, TTL at `out[pos]`; returns the offset of RDLENGTH. */
-function writeRrFixed(out: Uint8Array, pos: number, type: number, ttl: number): number {
-  out[pos] = type >>> 8;
-  out[pos + 1] = type & 0xff;
-  out[pos + 2] = 0;
-  out[pos + 3] = W.CLASS_IN;
-  out[pos + 4] = ttl >>> 24;
-  out[pos + 5] = (ttl >>> 16) & 0xff;
-  out[pos + 6] = (ttl >>> 8) & 0xff;
-  out[pos + 7] = ttl & 0xff;
-  return pos + 8;
 }

@@ -133,7 +133,6 @@ export class ZoneError extends Error {
 
 const WILDCARD_LABEL = Uint8Array.of(1, 0x2a);
 /** First byte of a compression pointer to message offset 12 (the question's name). */
-const QNAME_POINTER_HI = 0xc0;
 
 export class Zone {
   readonly origin: Uint8Array;
@@ -538,17 +537,9 @@ function compactRRset(set: RRset): void {
   const ends = new Int32Array(set.rdatas.length);
   let at = 0;
   set.rdatas.forEach((d, i) => {
-    wire[at] = set.type >>> 8;
-    wire[at + 1] = set.type & 0xff;
-    wire[at + 2] = 0;
-    wire[at + 3] = T.CLASS_IN;
-    wire[at + 4] = set.ttl >>> 24;
-    wire[at + 5] = (set.ttl >>> 16) & 0xff;
-    wire[at + 6] = (set.ttl >>> 8) & 0xff;
-    wire[at + 7] = set.ttl & 0xff;
-    wire[at + 8] = d.uncompressedBytes >>> 8;
-    wire[at + 9] = d.uncompressedBytes & 0xff;
-    at += 10;
+    const rdlengthAt = T.writeRecordHeader(wire, at, set.type, T.CLASS_IN, set.ttl);
+    T.setRdlength(wire, rdlengthAt, d.uncompressedBytes);
+    at = rdlengthAt + 2;
     for (const part of d.parts) {
       wire.set(part, at);
       at += part.length;
@@ -568,6 +559,10 @@ function compactRRset(set: RRset): void {
  */
 class TemplateBuilder {
   private readonly bytes: number[] = [];
+  /** Where wire.ts's writers put a piece before it is appended to `bytes`. */
+  private readonly scratch = new Uint8Array(T.RR_FIXED_BYTES);
+  /** RDLENGTH fields to fill in `build` (offset, value). */
+  private readonly rdlengths: number[] = [];
   private readonly questionAt: number[] = [];
   private readonly questionDepth: number[] = [];
   private readonly selfAt: number[] = [];
@@ -600,7 +595,7 @@ class TemplateBuilder {
         if (namesEqual(name, i, this.origin, o)) {
           this.questionAt.push(this.bytes.length);
           this.questionDepth.push(depth);
-          this.bytes.push(0xc0, 0);
+          this.pointer(0); // filled per question by the server
           return;
         }
       }
@@ -608,7 +603,7 @@ class TemplateBuilder {
       if (earlier !== undefined) {
         this.selfAt.push(this.bytes.length);
         this.selfTarget.push(earlier.at);
-        this.bytes.push(0xc0, 0);
+        this.pointer(0); // filled per answer by the server
         return;
       }
       this.written.push({ at: this.bytes.length, name, start: i });
@@ -633,33 +628,39 @@ class TemplateBuilder {
 
   /** The pointer to the question's name (offset 12) the server writes for an owner that is the question. */
   questionPointer(): void {
-    this.bytes.push(QNAME_POINTER_HI, T.DNS_HEADER_BYTES);
+    this.pointer(T.DNS_HEADER_BYTES);
+  }
+
+  private pointer(target: number): void {
+    T.writePointer(this.scratch, 0, target);
+    this.bytes.push(this.scratch[0]!, this.scratch[1]!);
   }
 
   /** TYPE, CLASS IN, TTL. */
   fixed(type: number, ttl: number): void {
-    this.bytes.push(type >>> 8, type & 0xff, 0, T.CLASS_IN, ttl >>> 24, (ttl >>> 16) & 0xff, (ttl >>> 8) & 0xff, ttl & 0xff);
+    const end = T.writeRecordHeader(this.scratch, 0, type, T.CLASS_IN, ttl);
+    for (let k = 0; k < end; k++) this.bytes.push(this.scratch[k]!);
   }
 
   raw(part: Uint8Array): void {
     for (const b of part) this.bytes.push(b);
   }
 
-  /** Reserves RDLENGTH; returns where the rdata starts. */
+  /** Reserves RDLENGTH (filled by `rdlengthEnd`); returns where the rdata starts. */
   rdlengthStart(): number {
     this.bytes.push(0, 0);
     return this.bytes.length;
   }
 
   rdlengthEnd(rdStart: number): void {
-    const n = this.bytes.length - rdStart;
-    this.bytes[rdStart - 2] = n >>> 8;
-    this.bytes[rdStart - 1] = n & 0xff;
+    this.rdlengths.push(rdStart - 2, this.bytes.length - rdStart);
   }
 
   build(records: number, type: number): RecordTemplate {
+    const bytes = Uint8Array.from(this.bytes);
+    for (let i = 0; i < this.rdlengths.length; i += 2) T.setRdlength(bytes, this.rdlengths[i]!, this.rdlengths[i + 1]!);
     return {
-      bytes: Uint8Array.from(this.bytes),
+      bytes,
       questionAt: Int32Array.from(this.questionAt),
       questionDepth: Int32Array.from(this.questionDepth),
       selfAt: Int32Array.from(this.selfAt),
@@ -698,8 +699,7 @@ function compactAnswer(set: RRset): Uint8Array | null {
   let at = 0;
   let from = 0;
   for (const to of set.wireEnds) {
-    out[at] = QNAME_POINTER_HI;
-    out[at + 1] = T.DNS_HEADER_BYTES;
+    T.writePointer(out, at, T.DNS_HEADER_BYTES);
     out.set(wire.subarray(from, to), at + 2);
     at += 2 + to - from;
     from = to;

@@ -6,7 +6,7 @@ import type { BufferStrategy, RxCursor, TxFrame } from '../../allocators/buffer-
 import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { FrameReceiver, NetworkDevice } from '../link/device.js';
 import { decodeEthernet, newEthernetHeader } from './packet.js';
-import { BROADCAST_MAC_HALF, ETHERNET_HEADER_BYTES, macHi, macLo } from './wire.js';
+import { BROADCAST_MAC_HALF, ETHERNET_HEADER_BYTES, macHi, macLo, writeEthernetHeader } from './wire.js';
 
 /** A protocol above Ethernet (IPv4). `cur` is valid only during the call. */
 export interface EthernetUpper {
@@ -76,25 +76,7 @@ export class EthernetLayer implements FrameReceiver {
    */
   send(frame: TxFrame, dstMacHi: number, dstMacLo: number, ethertype: number): boolean {
     this.strategy.prepend(frame, ETHERNET_HEADER_BYTES);
-    // The 14 header bytes stored directly from small integers (what encodeEthernetInto writes).
-    const b = frame.buf;
-    const o = frame.start;
-    const sh = this.macHi;
-    const sl = this.macLo;
-    b[o] = dstMacHi >>> 16;
-    b[o + 1] = (dstMacHi >>> 8) & 0xff;
-    b[o + 2] = dstMacHi & 0xff;
-    b[o + 3] = dstMacLo >>> 16;
-    b[o + 4] = (dstMacLo >>> 8) & 0xff;
-    b[o + 5] = dstMacLo & 0xff;
-    b[o + 6] = sh >>> 16;
-    b[o + 7] = (sh >>> 8) & 0xff;
-    b[o + 8] = sh & 0xff;
-    b[o + 9] = sl >>> 16;
-    b[o + 10] = (sl >>> 8) & 0xff;
-    b[o + 11] = sl & 0xff;
-    b[o + 12] = ethertype >>> 8;
-    b[o + 13] = ethertype & 0xff;
+    writeEthernetHeader(frame.buf, frame.start, dstMacHi, dstMacLo, this.macHi, this.macLo, ethertype);
     const ok = this.device.transmit(frame);
     this.strategy.releaseTx(frame);
     if (ok) this.counters.sent++;

@@ -41,8 +41,6 @@ export function decodeEthernet(buf: Uint8Array, start: number, end: number, out:
 
 /** Writes the 14-byte header at `buf[offset, offset + 14)`; returns the bytes written (14). */
 export function encodeEthernetInto(h: EthernetHeader, buf: Uint8Array, offset: number): number {
-  wire.setMacHalves(buf, offset + wire.OFF_DST, h.dstMacHi, h.dstMacLo);
-  wire.setMacHalves(buf, offset + wire.OFF_SRC, h.srcMacHi, h.srcMacLo);
-  wire.setEthertype(buf, offset, h.ethertype);
+  wire.writeEthernetHeader(buf, offset, h.dstMacHi, h.dstMacLo, h.srcMacHi, h.srcMacLo, h.ethertype);
   return wire.ETHERNET_HEADER_BYTES;
 }

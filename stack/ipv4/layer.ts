@@ -11,7 +11,7 @@
  * - No ARP: the next hop's MAC comes from a static neighbour table (`addNeighbour`); over a
  *   point-to-point link the neighbour entry only says "this address is reachable" (MAC ignored).
  */
-import type { BufferStrategy, RxCursor, TxFrame } from '../../allocators/buffer-strategy.js';
+import type { BufferStrategy, FrameLayout, RxCursor, TxFrame } from '../../allocators/buffer-strategy.js';
 import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { EthernetLayer, EthernetUpper } from '../ethernet/layer.js';
 
@@ -24,9 +24,9 @@ export interface Ipv4Link extends Pick<EthernetLayer, 'strategy' | 'mtuBytes' | 
   readonly headroomBytes: number;
 }
 import { ETHERTYPE_IPV4, macHi, macLo } from '../ethernet/wire.js';
-import { decodeIpv4, encodeIpv4Into, newIpv4Header } from './packet.js';
+import { decodeIpv4, newIpv4Header } from './packet.js';
 import { sumWords } from '../checksum.js';
-import { IPV4_MIN_HEADER_BYTES, OFF_CHECKSUM, OFF_ID, OFF_TOTAL_LENGTH, setChecksum } from './wire.js';
+import { FLAG_DF, IPV4_MIN_HEADER_BYTES, writeIpv4Header } from './wire.js';
 
 /** A transport above IPv4. `cur` is the transport's packet, valid only during the call. */
 export interface Ipv4Upper {
@@ -83,7 +83,6 @@ export class Ipv4Layer implements EthernetUpper {
     withOptions: 0,
   };
   private readonly rxHeader = newIpv4Header();
-  private readonly txHeader = newIpv4Header();
   private readonly up: RxCursor = newRxCursor();
   private readonly uppers = new Map<number, Ipv4Upper>();
   /** The last protocol looked up and its receiver (one transport carries the bulk of the traffic). */
@@ -115,6 +114,8 @@ export class Ipv4Layer implements EthernetUpper {
    */
   private readonly upAddresses: Array<number | null> = [null, null];
   private lastSrc = -1;
+  /** Filled per `beginPacket` (two stores, no allocation): the strategy only reads it. */
+  private readonly txLayout: FrameLayout = { headroomBytes: 0, tailroomBytes: 0 };
 
   constructor(
     private readonly ethernet: Ipv4Link,
@@ -123,11 +124,8 @@ export class Ipv4Layer implements EthernetUpper {
     this.strategy = ethernet.strategy;
     this.headroomBytes = IPV4_MIN_HEADER_BYTES + ethernet.headroomBytes;
     this.maxPayloadBytes = ethernet.mtuBytes - IPV4_MIN_HEADER_BYTES;
-    this.txHeader.src = address;
     this.srcHi = address >>> 16;
     this.srcLo = address & 0xffff;
-    this.txHeader.ttl = DEFAULT_TTL;
-    this.txHeader.dontFragment = true;
     this.upAddresses[1] = address;
     ethernet.register(ETHERTYPE_IPV4, this);
   }
@@ -141,13 +139,8 @@ export class Ipv4Layer implements EthernetUpper {
 
   /** Builds the send template (see `fixedHeader`) for `protocol` and `dstIp`. */
   private prepareFixed(protocol: number, dstIp: number): void {
-    const h = this.txHeader;
-    h.protocol = protocol;
-    h.dst = dstIp;
-    h.totalLength = 0;
-    h.id = 0;
-    encodeIpv4Into(h, this.fixedHeader, 0);
-    setChecksum(this.fixedHeader, 0, 0);
+    // The same writer and constants as `send`, with Total Length, ID and checksum zero.
+    writeIpv4Header(this.fixedHeader, 0, 0, 0, 0, FLAG_DF, DEFAULT_TTL, protocol, 0, this.srcHi, this.srcLo, dstIp >>> 16, dstIp & 0xffff);
     this.fixedSum = sumWords(this.fixedHeader, 0, IPV4_MIN_HEADER_BYTES, 0);
     this.fixedDstIp = dstIp;
     this.fixedDstHi = dstIp >>> 16;
@@ -160,6 +153,20 @@ export class Ipv4Layer implements EthernetUpper {
     this.uppers.set(protocol, upper);
     this.lastProtocol = -1;
     this.lastUpper = undefined;
+  }
+
+  /**
+   * Begins an outgoing packet — the one way every transport (and anything above it) begins a frame:
+   * on return `frame.buf[frame.start, frame.end)` is the area of `payloadBytes` bytes for the
+   * topmost layer (not zeroed unless the strategy zeroes), with `aboveHeaderBytes` (the headers the
+   * layers between it and IPv4 will prepend) plus IPv4's and Ethernet's headroom in front, and
+   * `tailroomBytes` behind (trailers appended later). Fill it, let each layer prepend, then `send`.
+   */
+  beginPacket(frame: TxFrame, payloadBytes: number, aboveHeaderBytes: number, tailroomBytes: number): void {
+    const layout = this.txLayout;
+    layout.headroomBytes = aboveHeaderBytes + this.headroomBytes;
+    layout.tailroomBytes = tailroomBytes;
+    this.strategy.beginTx(frame, payloadBytes, layout);
   }
 
   /**
@@ -197,34 +204,8 @@ export class Ipv4Layer implements EthernetUpper {
     let sum = this.fixedSum + totalLength + id;
     sum = (sum & 0xffff) + (sum >>> 16);
     sum = (sum & 0xffff) + (sum >>> 16);
-    const checksum = ~sum & 0xffff;
-    const b = frame.buf;
-    const o = frame.start;
-    // Byte stores from small-integer fields: no builtin call, no loads from a template array.
-    b[o] = 0x45;
-    b[o + 1] = 0;
-    b[o + OFF_TOTAL_LENGTH] = totalLength >>> 8;
-    b[o + OFF_TOTAL_LENGTH + 1] = totalLength & 0xff;
-    b[o + OFF_ID] = id >>> 8;
-    b[o + OFF_ID + 1] = id & 0xff;
-    b[o + 6] = 0x40; // DF, fragment offset 0
-    b[o + 7] = 0;
-    b[o + 8] = DEFAULT_TTL;
-    b[o + 9] = protocol;
-    b[o + OFF_CHECKSUM] = checksum >>> 8;
-    b[o + OFF_CHECKSUM + 1] = checksum & 0xff;
-    const sh = this.srcHi;
-    const sl = this.srcLo;
-    const dh = this.fixedDstHi;
-    const dl = this.fixedDstLo;
-    b[o + 12] = sh >>> 8;
-    b[o + 13] = sh & 0xff;
-    b[o + 14] = sl >>> 8;
-    b[o + 15] = sl & 0xff;
-    b[o + 16] = dh >>> 8;
-    b[o + 17] = dh & 0xff;
-    b[o + 18] = dl >>> 8;
-    b[o + 19] = dl & 0xff;
+    // RFC 791: TOS 0, DF set, fragment offset 0; every argument a small integer (no boxing).
+    writeIpv4Header(frame.buf, frame.start, 0, totalLength, id, FLAG_DF, DEFAULT_TTL, protocol, ~sum & 0xffff, this.srcHi, this.srcLo, this.fixedDstHi, this.fixedDstLo);
     const ok = this.ethernet.send(frame, hop.macHi, hop.macLo, ETHERTYPE_IPV4);
     if (ok) this.counters.sent++;
     return ok;

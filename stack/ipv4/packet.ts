@@ -106,22 +106,10 @@ export function headerChecksum(buf: Uint8Array, start: number, headerBytes: numb
  * with a freshly computed checksum, which is also stored in `h.checksum`. Returns 20.
  */
 export function encodeIpv4Into(h: Ipv4Header, buf: Uint8Array, offset: number): number {
-  wire.setVersionIhl(buf, offset, wire.IPV4_MIN_HEADER_BYTES);
-  wire.setTos(buf, offset, h.tos);
-  wire.setTotalLength(buf, offset, h.totalLength);
-  wire.setId(buf, offset, h.id);
-  wire.setFlagsFragment(
-    buf,
-    offset,
-    (h.dontFragment ? wire.FLAG_DF : 0) | (h.moreFragments ? wire.FLAG_MF : 0) | ((h.fragmentOffsetBytes >>> 3) & wire.FRAGMENT_OFFSET_MASK),
-  );
-  wire.setTtl(buf, offset, h.ttl);
-  wire.setProtocol(buf, offset, h.protocol);
-  wire.setChecksum(buf, offset, 0);
+  const flagsFragment = (h.dontFragment ? wire.FLAG_DF : 0) | (h.moreFragments ? wire.FLAG_MF : 0) | ((h.fragmentOffsetBytes >>> 3) & wire.FRAGMENT_OFFSET_MASK);
   // Halves, not the 32-bit value: passing an address ≥ 2^31 to a call would box it per packet.
-  wire.setAddrHalves(buf, offset + wire.OFF_SRC, h.src >>> 16, h.src & 0xffff);
-  wire.setAddrHalves(buf, offset + wire.OFF_DST, h.dst >>> 16, h.dst & 0xffff);
-  h.checksum = internetChecksum(buf, offset, offset + wire.IPV4_MIN_HEADER_BYTES);
+  wire.writeIpv4Header(buf, offset, h.tos, h.totalLength, h.id, flagsFragment, h.ttl, h.protocol, 0, h.src >>> 16, h.src & 0xffff, h.dst >>> 16, h.dst & 0xffff);
+  h.checksum = headerChecksum(buf, offset, wire.IPV4_MIN_HEADER_BYTES);
   wire.setChecksum(buf, offset, h.checksum);
   return wire.IPV4_MIN_HEADER_BYTES;
 }

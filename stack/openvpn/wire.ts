@@ -36,18 +36,18 @@ export const MAX_ACKS_PER_PACKET = 8;
 
 export const P_DATA_V1 = 6;
 export const P_DATA_V2 = 9;
-export const OPCODE_SHIFT = 3;
-export const KEY_ID_MASK = 0x07;
+const OPCODE_SHIFT = 3;
+const KEY_ID_MASK = 0x07;
 
 /** op/key byte + 24-bit peer id. */
 export const DATA_V2_HEADER_BYTES = 4;
 export const PACKET_ID_BYTES = 4;
+/** The P_DATA_V2 header with its packet id: the AEAD's additional data. */
+export const DATA_V2_AAD_BYTES = DATA_V2_HEADER_BYTES + PACKET_ID_BYTES;
 /** Long-form packet id: sequence number + 32-bit time (static-key mode). */
 export const PACKET_ID_LONG_BYTES = 8;
 /** The largest packet id; a short-form sender must stop (and rekey) after it. */
 export const PACKET_ID_MAX = 0xffff_ffff;
-/** "Undefined" peer id (the server has not assigned one). */
-export const PEER_ID_UNDEF = 0xff_ffff;
 
 /**
  * The keepalive ping payload (`ping.c`, `ping_string`): a data-channel packet whose plaintext is
@@ -71,19 +71,55 @@ export function getOpcode(buf: Uint8Array, off: number): number {
 export function getKeyId(buf: Uint8Array, off: number): number {
   return buf[off]! & KEY_ID_MASK;
 }
+/** The op/key byte of a control packet (the data packet's is written by {@link writeDataV2Header}). */
 export function setOpKey(buf: Uint8Array, off: number, opcode: number, keyId: number): void {
   buf[off] = ((opcode << OPCODE_SHIFT) | (keyId & KEY_ID_MASK)) & 0xff;
 }
 export function getPeerId(buf: Uint8Array, off: number): number {
   return (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
 }
-export function setPeerId(buf: Uint8Array, off: number, peerId: number): void {
-  buf[off + 1] = (peerId >>> 16) & 0xff;
-  buf[off + 2] = (peerId >>> 8) & 0xff;
-  buf[off + 3] = peerId & 0xff;
+/** The packet id after a P_DATA_V2 header at `off` (unsigned 32-bit). */
+export function getDataV2PacketId(buf: Uint8Array, off: number): number {
+  return getU32(buf, off + DATA_V2_HEADER_BYTES);
 }
-export const getPacketId = getU32;
-export const setPacketId = setU32;
+
+/**
+ * Writes the P_DATA_V2 header and its packet id — the 8 bytes of AAD — at `buf[off, off + 8)`:
+ * op/key = (P_DATA_V2 << 3) | key-id, the 24-bit peer id, the packet id. The one writer of this
+ * header: `AeadDataChannel.seal` and `encodeDataV2Into` call it.
+ */
+export function writeDataV2Header(buf: Uint8Array, off: number, keyId: number, peerId: number, packetId: number): void {
+  buf[off] = (P_DATA_V2 << OPCODE_SHIFT) | (keyId & KEY_ID_MASK);
+  buf[off + 1] = peerId >>> 16;
+  buf[off + 2] = peerId >>> 8;
+  buf[off + 3] = peerId;
+  buf[off + 4] = packetId >>> 24;
+  buf[off + 5] = packetId >>> 16;
+  buf[off + 6] = packetId >>> 8;
+  buf[off + 7] = packetId;
+}
+
+/** The AEAD nonce's variable part: the packet id in its first 4 bytes (the implicit IV follows). */
+export function setNoncePacketId(nonce: Uint8Array, packetId: number): void {
+  setU32(nonce, 0, packetId);
+}
+
+/** The long-form packet id's sequence number at `off` (static-key mode, inside the ciphertext). */
+export function getLongPacketId(buf: Uint8Array, off: number): number {
+  return getU32(buf, off);
+}
+/** The long-form packet id's time (seconds) at `off`. */
+export function getLongPacketTime(buf: Uint8Array, off: number): number {
+  return getU32(buf, off + PACKET_ID_BYTES);
+}
+/**
+ * Writes the long-form packet id (sequence number, then time in seconds) at `buf[off, off + 8)`.
+ * The one writer: `StaticKeyDataChannel.seal` and `encodeLongPacketIdInto` call it.
+ */
+export function writeLongPacketId(buf: Uint8Array, off: number, packetId: number, timeS: number): void {
+  setU32(buf, off, packetId);
+  setU32(buf, off + PACKET_ID_BYTES, timeS);
+}
 
 /** True when `buf[start, end)` is exactly `magic`. */
 export function isExactly(buf: Uint8Array, start: number, end: number, magic: Readonly<Uint8Array>): boolean {

@@ -22,44 +22,16 @@
  * unless the application's answer carries the ACK), urgent data, simultaneous open.
  *
  * Bytes: the send buffer and the receive buffer each come from `alloc` of the layer's
- * `bufferStrategy` once per connection (released at CLOSED). Outgoing segments are built with `beginTx` (headroom for TCP + IPv4 +
+ * `bufferStrategy` once per connection (released at CLOSED). Outgoing segments are begun with `Ipv4Layer.beginPacket` (headroom for TCP + IPv4 +
  * Ethernet) and one counted copy out of the send buffer; incoming payloads are handed up with
  * `strategy.handUp` (copy, view or cursor per the strategy), valid only during `onData`.
  */
 import { newRxCursor, newTxFrame, type BufferStrategy, type RxCursor, type TxFrame } from '../../allocators/buffer-strategy.js';
 import { PROTOCOL_TCP } from '../ipv4/wire.js';
-import type { TcpAcceptor, TcpLayer } from './layer.js';
-import { encodeOptionsInto, optionsBytes, tcpChecksum, type TcpHeader, type TcpOptionsOut } from './packet.js';
-import { FLAG_ACK, FLAG_FIN, FLAG_PSH, FLAG_RST, FLAG_SYN, seqAdd, seqDiff, seqLe, seqLt, setChecksum, setHeader, TCP_MIN_HEADER_BYTES } from './wire.js';
-
-export type TcpState =
-  | 'SYN-SENT'
-  | 'SYN-RECEIVED'
-  | 'ESTABLISHED'
-  | 'FIN-WAIT-1'
-  | 'FIN-WAIT-2'
-  | 'CLOSE-WAIT'
-  | 'CLOSING'
-  | 'LAST-ACK'
-  | 'TIME-WAIT'
-  | 'CLOSED';
-
-export interface TcpConnectionOptions {
-  sendBufferBytes: number;
-  receiveBufferBytes: number;
-  /** Our window scale shift (0–14), announced in the SYN. */
-  windowScale: number;
-  timestamps: boolean;
-  sackPermitted: boolean;
-  initialRtoMs: number;
-  minRtoMs: number;
-  maxRtoMs: number;
-  /** Timeouts in a row before the connection is abandoned (RST sent, `onClose('timeout')`). */
-  maxRetransmits: number;
-  timeWaitMs: number;
-}
-
-export type TcpCloseReason = 'closed' | 'reset' | 'timeout' | 'aborted';
+import type { Ipv4Layer } from '../ipv4/layer.js';
+import { encodeOptionsInto, fillTcpChecksum, optionsBytes, type TcpHeader, type TcpOptions } from './packet.js';
+import type { TcpCloseReason, TcpConnectionOptions, TcpCounters, TcpState } from './types.js';
+import { FLAG_ACK, FLAG_FIN, FLAG_PSH, FLAG_RST, FLAG_SYN, seqAdd, seqDiff, seqLe, seqLt, TCP_MIN_HEADER_BYTES, writeTcpHeader } from './wire.js';
 
 export interface TcpHandlers {
   /** Active open completed. */
@@ -72,6 +44,31 @@ export interface TcpHandlers {
   onWritable?: () => void;
   /** The connection reached CLOSED. */
   onClose?: (reason: TcpCloseReason) => void;
+}
+
+/** Called for every connection a listener accepts (once established); returns its handlers. */
+export type TcpAcceptor = (conn: TcpConnection) => TcpHandlers;
+
+/**
+ * What a connection uses of the layer that owns it (`TcpLayer` implements it): declared here, below
+ * the layer, as `Ipv4Upper` is declared by IPv4 for the transports above it.
+ */
+export interface TcpConnectionHost {
+  readonly ipv4: Ipv4Layer;
+  readonly options: TcpConnectionOptions;
+  readonly bufferStrategy: BufferStrategy;
+  readonly counters: TcpCounters;
+  /** Largest segment payload our MTU allows (the MSS we announce). */
+  readonly mssBytes: number;
+  /** Milliseconds, monotonic. */
+  readonly clock: () => number;
+  readonly address: number;
+  /** The receive cursor connections hand payloads up in. */
+  readonly upCursor: RxCursor;
+  /** A bare control segment (RST) outside any connection's sequence space. */
+  sendControl(srcPort: number, dstIp: number, dstPort: number, seq: number, ack: number, flags: number): void;
+  /** Called by a connection once it reaches CLOSED. */
+  remove(conn: TcpConnection): void;
 }
 
 /** Misuse of a connection (writing after close…). */
@@ -93,7 +90,7 @@ export class TcpConnection {
   private readonly strategy: BufferStrategy;
   private readonly opts: TcpConnectionOptions;
   private readonly frame: TxFrame = newTxFrame();
-  private readonly txOpts: TcpOptionsOut = { mss: 0, windowScale: -1, sackPermitted: false, timestamps: false, tsVal: 0, tsEcr: 0 };
+  private readonly txOpts: TcpOptions = { mss: 0, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsVal: 0, tsEcr: 0 };
   // send sequence space (RFC 9293 §3.3.1)
   private readonly iss: number;
   private sndUna: number;
@@ -146,7 +143,7 @@ export class TcpConnection {
   private released = false;
 
   constructor(
-    private readonly layer: TcpLayer,
+    private readonly layer: TcpConnectionHost,
     readonly localPort: number,
     readonly remoteIp: number,
     readonly remotePort: number,
@@ -438,11 +435,11 @@ export class TcpConnection {
     o.mss = syn ? this.layer.mssBytes : 0;
     o.windowScale = syn && (this.state === 'SYN-SENT' || this.rcvScale >= 0) ? this.opts.windowScale : -1;
     o.sackPermitted = syn && this.opts.sackPermitted && (this.state === 'SYN-SENT' || this.sackPermittedByPeer);
-    o.timestamps = syn ? this.opts.timestamps && (this.state === 'SYN-SENT' || this.timestampsOn) : this.timestampsOn;
+    o.hasTimestamps = syn ? this.opts.timestamps && (this.state === 'SYN-SENT' || this.timestampsOn) : this.timestampsOn;
     o.tsVal = Math.floor(this.layer.clock()) >>> 0;
     o.tsEcr = this.tsRecent;
     const headerBytes = TCP_MIN_HEADER_BYTES + optionsBytes(o);
-    s.beginTx(f, n, { headroomBytes: headerBytes + this.layer.ipv4.headroomBytes, tailroomBytes: 0 });
+    this.layer.ipv4.beginPacket(f, n, headerBytes, 0);
     if (n > 0) {
       const cap = this.opts.sendBufferBytes;
       const at = (this.sendHead + bufOffset) % cap;
@@ -452,9 +449,9 @@ export class TcpConnection {
     }
     s.prepend(f, headerBytes);
     const window = syn ? Math.min(0xffff, this.receiveWindowBytes) : Math.min(0xffff, this.receiveWindowBytes >>> Math.max(0, this.rcvScale));
-    setHeader(f.buf, f.start, this.localPort, this.remotePort, seq, (flags & FLAG_ACK) !== 0 ? this.rcvNxt : 0, headerBytes, flags, window);
+    writeTcpHeader(f.buf, f.start, this.localPort, this.remotePort, seq, (flags & FLAG_ACK) !== 0 ? this.rcvNxt : 0, headerBytes, flags, window);
     encodeOptionsInto(o, f.buf, f.start + TCP_MIN_HEADER_BYTES);
-    setChecksum(f.buf, f.start, tcpChecksum(f.buf, f.start, f.end, this.layer.address, this.remoteIp, false));
+    fillTcpChecksum(f.buf, f.start, f.end, this.layer.address, this.remoteIp);
     if ((flags & FLAG_ACK) !== 0) this.ackPending = false;
     if ((flags & FLAG_RST) !== 0) this.layer.counters.resetsSent++;
     if (this.layer.ipv4.send(f, PROTOCOL_TCP, this.remoteIp)) this.layer.counters.sent++;

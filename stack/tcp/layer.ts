@@ -11,39 +11,10 @@ import type { BufferStrategy, RxCursor } from '../../allocators/buffer-strategy.
 import { newTxFrame } from '../../allocators/buffer-strategy.js';
 import type { Ipv4Layer, Ipv4Upper } from '../ipv4/layer.js';
 import { PROTOCOL_TCP } from '../ipv4/wire.js';
-import { TcpConnection, type TcpConnectionOptions, type TcpHandlers } from './connection.js';
-import { decodeTcp, newTcpHeader, tcpChecksum } from './packet.js';
-import { FLAG_ACK, FLAG_RST, FLAG_SYN, FLAG_FIN, seqAdd, setChecksum, setHeader, TCP_MIN_HEADER_BYTES } from './wire.js';
-
-export interface TcpCounters {
-  received: number;
-  sent: number;
-  droppedTruncated: number;
-  droppedBadDataOffset: number;
-  droppedBadChecksum: number;
-  droppedBadOptions: number;
-  /** Segments for no connection and no listener (answered with RST unless they were RSTs). */
-  droppedNoConnection: number;
-  /** Segments outside the receive window (answered with an ACK, RFC 9293 §3.10.7.4). */
-  droppedOutOfWindow: number;
-  /** In-window segments that do not start at RCV.NXT, kept until the gap before them is filled. */
-  queuedOutOfOrder: number;
-  /** Out-of-order segments dropped: a duplicate, or more than a window's worth queued. */
-  droppedOutOfOrder: number;
-  /** Segments that could not be acted on in their state (a bad ACK in SYN-SENT, a SYN in a synchronized state…). */
-  droppedUnacceptable: number;
-  resetsSent: number;
-  resetsReceived: number;
-  retransmitTimeouts: number;
-  segmentsRetransmitted: number;
-  fastRetransmits: number;
-  windowProbes: number;
-  connectionsOpened: number;
-  connectionsAccepted: number;
-  connectionsClosed: number;
-  /** Connections abandoned after `maxRetransmits` timeouts. */
-  connectionsTimedOut: number;
-}
+import { TcpConnection, type TcpAcceptor, type TcpConnectionHost, type TcpHandlers } from './connection.js';
+import { decodeTcp, fillTcpChecksum, newTcpHeader } from './packet.js';
+import type { TcpConnectionOptions, TcpCounters } from './types.js';
+import { FLAG_ACK, FLAG_RST, FLAG_SYN, FLAG_FIN, seqAdd, TCP_MIN_HEADER_BYTES, writeTcpHeader } from './wire.js';
 
 /**
  * Misuse of the layer's ports (a bug in the caller, never bad bytes). Still a `RangeError`, as
@@ -73,9 +44,6 @@ export interface TcpLayerOptions extends Partial<TcpConnectionOptions> {
   isn?: () => number;
 }
 
-/** Called for every connection a listener accepts (once established); returns its handlers. */
-export type TcpAcceptor = (conn: TcpConnection) => TcpHandlers;
-
 export const DEFAULT_CONNECTION_OPTIONS: TcpConnectionOptions = {
   sendBufferBytes: 65536,
   receiveBufferBytes: 65535,
@@ -90,7 +58,7 @@ export const DEFAULT_CONNECTION_OPTIONS: TcpConnectionOptions = {
   timeWaitMs: 10,
 };
 
-export class TcpLayer implements Ipv4Upper {
+export class TcpLayer implements Ipv4Upper, TcpConnectionHost {
   readonly counters: TcpCounters = {
     received: 0,
     sent: 0,
@@ -221,10 +189,10 @@ export class TcpLayer implements Ipv4Upper {
   sendControl(srcPort: number, dstIp: number, dstPort: number, seq: number, ack: number, flags: number): void {
     const s = this.ipv4.strategy;
     const f = this.ctlFrame;
-    s.beginTx(f, 0, { headroomBytes: TCP_MIN_HEADER_BYTES + this.ipv4.headroomBytes, tailroomBytes: 0 });
+    this.ipv4.beginPacket(f, 0, TCP_MIN_HEADER_BYTES, 0);
     s.prepend(f, TCP_MIN_HEADER_BYTES);
-    setHeader(f.buf, f.start, srcPort, dstPort, seq, ack, TCP_MIN_HEADER_BYTES, flags, 0);
-    setChecksum(f.buf, f.start, tcpChecksum(f.buf, f.start, f.end, this.ipv4.address, dstIp, false));
+    writeTcpHeader(f.buf, f.start, srcPort, dstPort, seq, ack, TCP_MIN_HEADER_BYTES, flags, 0);
+    fillTcpChecksum(f.buf, f.start, f.end, this.ipv4.address, dstIp);
     if ((flags & FLAG_RST) !== 0) this.counters.resetsSent++;
     if (this.ipv4.send(f, PROTOCOL_TCP, dstIp)) this.counters.sent++;
   }

@@ -1,6 +1,7 @@
 /**
  * TCP segments (RFC 9293 §3.1, options of RFC 7323 and RFC 2018): decoding into a caller's header
- * object, encoding into a caller's buffer, and the checksum over the IPv4 pseudo-header. Decoding
+ * object (`decodeTcp`), encoding into a caller's buffer (`encodeTcpInto`, through the writers of
+ * wire.ts), and the checksum over the IPv4 pseudo-header. Decoding
  * never throws and reads only inside `[start, end)`: malformed bytes give a status.
  */
 import { finishChecksum, sumWords } from '../checksum.js';
@@ -77,7 +78,7 @@ function decodeOptions(buf: Uint8Array, at: number, end: number, out: TcpOptions
     switch (kind) {
       case wire.OPT_MSS:
         if (len !== 4) return false;
-        out.mss = (buf[at + 2]! << 8) | buf[at + 3]!;
+        out.mss = wire.getOptU16(buf, at + 2);
         break;
       case wire.OPT_WINDOW_SCALE:
         if (len !== 3) return false;
@@ -91,8 +92,8 @@ function decodeOptions(buf: Uint8Array, at: number, end: number, out: TcpOptions
       case wire.OPT_TIMESTAMPS:
         if (len !== 10) return false;
         out.hasTimestamps = true;
-        out.tsVal = ((buf[at + 2]! << 24) | (buf[at + 3]! << 16) | (buf[at + 4]! << 8) | buf[at + 5]!) >>> 0;
-        out.tsEcr = ((buf[at + 6]! << 24) | (buf[at + 7]! << 16) | (buf[at + 8]! << 8) | buf[at + 9]!) >>> 0;
+        out.tsVal = wire.getOptU32(buf, at + 2);
+        out.tsEcr = wire.getOptU32(buf, at + 6);
         break;
       default:
         break; // SACK blocks and unknown options: skipped (not interpreted)
@@ -102,60 +103,44 @@ function decodeOptions(buf: Uint8Array, at: number, end: number, out: TcpOptions
   return true;
 }
 
-/** What options to put on an outgoing segment. */
-export interface TcpOptionsOut {
-  /** > 0: an MSS option (SYN only). */
-  mss: number;
-  /** >= 0: a window scale option (SYN only). */
-  windowScale: number;
-  sackPermitted: boolean;
-  timestamps: boolean;
-  tsVal: number;
-  tsEcr: number;
-}
-
-/** Option bytes `o` takes, padded to a multiple of 4. */
-export function optionsBytes(o: TcpOptionsOut): number {
+/**
+ * Option bytes an outgoing segment with options `o` takes, a multiple of 4: an MSS option when
+ * `mss > 0`, window scale when `windowScale >= 0`, SACK-permitted, timestamps when `hasTimestamps`.
+ */
+export function optionsBytes(o: TcpOptions): number {
   let n = 0;
   if (o.mss > 0) n += 4;
   if (o.windowScale >= 0) n += 4; // NOP + 3
   if (o.sackPermitted) n += 4; // NOP NOP + 2
-  if (o.timestamps) n += 12; // NOP NOP + 10
+  if (o.hasTimestamps) n += 12; // NOP NOP + 10
   return n;
 }
 
-/** Writes the options at `buf[at, at + optionsBytes(o))`. */
-export function encodeOptionsInto(o: TcpOptionsOut, buf: Uint8Array, at: number): void {
-  if (o.mss > 0) {
-    buf[at++] = wire.OPT_MSS;
-    buf[at++] = 4;
-    buf[at++] = o.mss >>> 8;
-    buf[at++] = o.mss & 0xff;
-  }
-  if (o.windowScale >= 0) {
-    buf[at++] = wire.OPT_NOP;
-    buf[at++] = wire.OPT_WINDOW_SCALE;
-    buf[at++] = 3;
-    buf[at++] = o.windowScale;
-  }
-  if (o.sackPermitted) {
-    buf[at++] = wire.OPT_NOP;
-    buf[at++] = wire.OPT_NOP;
-    buf[at++] = wire.OPT_SACK_PERMITTED;
-    buf[at++] = 2;
-  }
-  if (o.timestamps) {
-    buf[at++] = wire.OPT_NOP;
-    buf[at++] = wire.OPT_NOP;
-    buf[at++] = wire.OPT_TIMESTAMPS;
-    buf[at++] = 10;
-    for (const v of [o.tsVal, o.tsEcr]) {
-      buf[at++] = v >>> 24;
-      buf[at++] = (v >>> 16) & 0xff;
-      buf[at++] = (v >>> 8) & 0xff;
-      buf[at++] = v & 0xff;
-    }
-  }
+/** Writes the options of `o` at `buf[at, at + optionsBytes(o))` (the wire.ts option writers). */
+export function encodeOptionsInto(o: TcpOptions, buf: Uint8Array, at: number): void {
+  if (o.mss > 0) at = wire.writeMssOption(buf, at, o.mss);
+  if (o.windowScale >= 0) at = wire.writeWindowScaleOption(buf, at, o.windowScale);
+  if (o.sackPermitted) at = wire.writeSackPermittedOption(buf, at);
+  if (o.hasTimestamps) wire.writeTimestampsOption(buf, at, o.tsVal, o.tsEcr);
+}
+
+/**
+ * Writes the header of `h` — the 20 fixed bytes and the options `h` asks for (see `optionsBytes`) —
+ * at `buf[offset, offset + h.headerBytes)`, with checksum 0: the payload follows at
+ * `offset + h.headerBytes`, and `fillTcpChecksum` finishes the segment once it is there. Sets
+ * `h.headerBytes` (and ignores `h.payloadBytes`); returns the header bytes written.
+ */
+export function encodeTcpInto(h: TcpHeader, buf: Uint8Array, offset: number): number {
+  const headerBytes = wire.TCP_MIN_HEADER_BYTES + optionsBytes(h);
+  h.headerBytes = headerBytes;
+  wire.writeTcpHeader(buf, offset, h.srcPort, h.dstPort, h.seq, h.ack, headerBytes, h.flags, h.window);
+  encodeOptionsInto(h, buf, offset + wire.TCP_MIN_HEADER_BYTES);
+  return headerBytes;
+}
+
+/** Computes and stores the checksum of the encoded segment `buf[start, end)` from `srcIp` to `dstIp`. */
+export function fillTcpChecksum(buf: Uint8Array, start: number, end: number, srcIp: number, dstIp: number): void {
+  wire.setChecksum(buf, start, tcpChecksum(buf, start, end, srcIp, dstIp, false));
 }
 
 /**

@@ -43,7 +43,13 @@ export const getFlags = (b: Uint8Array, h: number): number => b[h + OFF_FLAGS]! 
 export const getWindow = (b: Uint8Array, h: number): number => getU16(b, h + OFF_WINDOW);
 export const getChecksum = (b: Uint8Array, h: number): number => getU16(b, h + OFF_CHECKSUM);
 
-export function setHeader(b: Uint8Array, h: number, srcPort: number, dstPort: number, seq: number, ack: number, headerBytes: number, flags: number, window: number): void {
+/**
+ * Writes the fixed 20-byte header at `b[h, h + 20)` with checksum and urgent pointer 0 (the
+ * checksum is filled once the segment is complete). The one writer of this header: the
+ * connections' and the layer's send paths and `encodeTcpInto` call it. `seq` and `ack` are
+ * unsigned 32-bit numbers.
+ */
+export function writeTcpHeader(b: Uint8Array, h: number, srcPort: number, dstPort: number, seq: number, ack: number, headerBytes: number, flags: number, window: number): void {
   setU16(b, h + OFF_SRC_PORT, srcPort);
   setU16(b, h + OFF_DST_PORT, dstPort);
   setU32(b, h + OFF_SEQ, seq);
@@ -59,6 +65,47 @@ export const setChecksum = (b: Uint8Array, h: number, v: number): void => setU16
 /** The ports alone (a NAT rewriting a forwarded segment). */
 export const setSrcPort = (b: Uint8Array, h: number, v: number): void => setU16(b, h + OFF_SRC_PORT, v);
 export const setDstPort = (b: Uint8Array, h: number, v: number): void => setU16(b, h + OFF_DST_PORT, v);
+
+// Option writers (RFC 9293 §3.2, RFC 7323, RFC 2018), each padded with NOPs to 4 bytes so that the
+// options that follow stay 32-bit aligned; each returns the offset after what it wrote.
+
+/** MSS (kind 2, length 4): 4 bytes. */
+export function writeMssOption(b: Uint8Array, at: number, mss: number): number {
+  b[at] = OPT_MSS;
+  b[at + 1] = 4;
+  setU16(b, at + 2, mss);
+  return at + 4;
+}
+/** NOP, window scale (kind 3, length 3): 4 bytes. */
+export function writeWindowScaleOption(b: Uint8Array, at: number, shift: number): number {
+  b[at] = OPT_NOP;
+  b[at + 1] = OPT_WINDOW_SCALE;
+  b[at + 2] = 3;
+  b[at + 3] = shift;
+  return at + 4;
+}
+/** NOP, NOP, SACK-permitted (kind 4, length 2): 4 bytes. */
+export function writeSackPermittedOption(b: Uint8Array, at: number): number {
+  b[at] = OPT_NOP;
+  b[at + 1] = OPT_NOP;
+  b[at + 2] = OPT_SACK_PERMITTED;
+  b[at + 3] = 2;
+  return at + 4;
+}
+/** NOP, NOP, timestamps (kind 8, length 10: TSval, TSecr as unsigned 32-bit): 12 bytes. */
+export function writeTimestampsOption(b: Uint8Array, at: number, tsVal: number, tsEcr: number): number {
+  b[at] = OPT_NOP;
+  b[at + 1] = OPT_NOP;
+  b[at + 2] = OPT_TIMESTAMPS;
+  b[at + 3] = 10;
+  setU32(b, at + 4, tsVal);
+  setU32(b, at + 8, tsEcr);
+  return at + 12;
+}
+/** Unsigned 16-bit value of an option field at `at` (MSS). */
+export const getOptU16 = (b: Uint8Array, at: number): number => getU16(b, at);
+/** Unsigned 32-bit value of an option field at `at` (TSval, TSecr). */
+export const getOptU32 = (b: Uint8Array, at: number): number => getU32(b, at);
 
 /** a < b in sequence space (RFC 9293 §3.4: arithmetic modulo 2^32). */
 export function seqLt(a: number, b: number): boolean {

@@ -53,12 +53,12 @@ import {
   alertName,
   CONTENT_TYPE,
   HANDSHAKE_TYPE,
-  LEGACY_VERSION,
   MAX_CIPHERTEXT_BYTES,
   MAX_FRAGMENT_BYTES,
   NAMED_GROUP,
   RECORD_HEADER_BYTES,
   TLS13_VERSION,
+  writeRecordHeader,
   type GroupName,
 } from './wire.js';
 
@@ -846,11 +846,8 @@ export class TlsConnection {
     s.prepend(f, RECORD_HEADER_BYTES);
     const length = f.end - f.start - RECORD_HEADER_BYTES;
     const h = f.start;
-    f.buf[h] = prot === null ? type : CONTENT_TYPE.applicationData;
-    f.buf[h + 1] = LEGACY_VERSION >>> 8;
-    f.buf[h + 2] = LEGACY_VERSION & 0xff;
-    f.buf[h + 3] = length >>> 8;
-    f.buf[h + 4] = length & 0xff;
+    // RFC 8446 §5.2: a protected record's outer type is application_data; the real one is inside.
+    writeRecordHeader(f.buf, h, prot === null ? type : CONTENT_TYPE.applicationData, length);
     if (prot !== null) prot.seal(f.buf, h, f.end - TAG_BYTES, s);
     this.counters.recordsOut++;
     try {

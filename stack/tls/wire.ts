@@ -88,6 +88,18 @@ export const MAX_CIPHERTEXT_BYTES = 16384 + 256;
 export const RECORD_HEADER_BYTES = 5;
 
 /**
+ * Writes a record header (RFC 8446 §5.1: ContentType, legacy_record_version 0x0303, uint16 length)
+ * at `buf[h, h + 5)`. The one writer of this header; `length` counts the bytes after it.
+ */
+export function writeRecordHeader(buf: Uint8Array, h: number, contentType: number, length: number): void {
+  buf[h] = contentType;
+  buf[h + 1] = LEGACY_VERSION >>> 8;
+  buf[h + 2] = LEGACY_VERSION & 0xff;
+  buf[h + 3] = length >>> 8;
+  buf[h + 4] = length & 0xff;
+}
+
+/**
  * RFC 8446 §4.1.3: the ServerHello.random that marks a HelloRetryRequest
  * (SHA-256 of "HelloRetryRequest").
  */

@@ -4,14 +4,15 @@
  * layer below).
  *
  * Receive: a datagram for a port nobody bound is dropped and counted (no ICMP port unreachable).
- * Send: checksums are computed unless the layer was built with `checksumOnSend: false`.
+ * Send: checksums are computed unless the layer was built with `checksumOnSend: false`; frames are
+ * begun with `beginDatagram` (through `Ipv4Layer.beginPacket`).
  */
 import type { BufferStrategy, FrameLayout, RxCursor, TxFrame } from '../../allocators/buffer-strategy.js';
 import { newRxCursor } from '../../allocators/buffer-strategy.js';
 import type { Ipv4Layer, Ipv4Upper } from '../ipv4/layer.js';
 import { PROTOCOL_UDP } from '../ipv4/wire.js';
 import { addressSum, decodeUdp, fillUdpChecksumWithAddressSum, newUdpHeader } from './packet.js';
-import { UDP_HEADER_BYTES } from './wire.js';
+import { UDP_HEADER_BYTES, writeUdpHeader } from './wire.js';
 
 /** What a bound port receives: `payload` is valid only during the call. */
 export interface UdpListener {
@@ -32,6 +33,9 @@ export interface UdpCounters {
   /** Datagrams received with checksum 0 ("none"): accepted. */
   withoutChecksum: number;
 }
+
+/** The layout of a datagram whose payload is written directly (no layer between it and UDP). */
+const NOTHING_ABOVE: FrameLayout = { headroomBytes: 0, tailroomBytes: 0 };
 
 export interface UdpLayerOptions {
   /** Compute checksums on send (default true); false sends 0, "no checksum". */
@@ -55,7 +59,6 @@ export class UdpLayer implements Ipv4Upper {
     droppedNoListener: 0,
     withoutChecksum: 0,
   };
-  private readonly layout: FrameLayout;
   private readonly checksumOnSend: boolean;
   private readonly rxHeader = newUdpHeader();
   private readonly up: RxCursor = newRxCursor();
@@ -73,7 +76,6 @@ export class UdpLayer implements Ipv4Upper {
     this.strategy = ipv4.strategy;
     this.headroomBytes = UDP_HEADER_BYTES + ipv4.headroomBytes;
     this.maxPayloadBytes = ipv4.maxPayloadBytes - UDP_HEADER_BYTES;
-    this.layout = { headroomBytes: this.headroomBytes, tailroomBytes: 0 };
     this.checksumOnSend = options.checksumOnSend ?? true;
     this.ownAddressSum = addressSum(ipv4.address);
     ipv4.register(PROTOCOL_UDP, this);
@@ -101,9 +103,13 @@ export class UdpLayer implements Ipv4Upper {
    * Starts an outgoing datagram: on return `frame.buf[frame.start, frame.end)` is the payload area
    * of `payloadBytes` bytes (not zeroed unless the strategy zeroes), with headroom for UDP, IPv4 and
    * Ethernet. Fill it (optionally `strategy.truncate` it), then call `sendTo`.
+   *
+   * A layer above UDP that adds its own header and trailer (a tunnel's data channel) passes its
+   * `above` layout: the area is then its plaintext, with its headroom and tailroom reserved too;
+   * it prepends and appends them, then calls `sendTo`. Every UDP sender begins frames here.
    */
-  beginDatagram(frame: TxFrame, payloadBytes: number): void {
-    this.strategy.beginTx(frame, payloadBytes, this.layout);
+  beginDatagram(frame: TxFrame, payloadBytes: number, above: FrameLayout = NOTHING_ABOVE): void {
+    this.ipv4.beginPacket(frame, payloadBytes, UDP_HEADER_BYTES + above.headroomBytes, above.tailroomBytes);
   }
 
   /**
@@ -112,18 +118,8 @@ export class UdpLayer implements Ipv4Upper {
    */
   sendTo(frame: TxFrame, srcPort: number, dstIp: number, dstPort: number): boolean {
     this.strategy.prepend(frame, UDP_HEADER_BYTES);
-    const b = frame.buf;
-    const o = frame.start;
-    const length = frame.end - o;
-    // The 8-byte header stored directly (checksum 0 until filled below).
-    b[o] = srcPort >>> 8;
-    b[o + 1] = srcPort & 0xff;
-    b[o + 2] = dstPort >>> 8;
-    b[o + 3] = dstPort & 0xff;
-    b[o + 4] = length >>> 8;
-    b[o + 5] = length & 0xff;
-    b[o + 6] = 0;
-    b[o + 7] = 0;
+    // Checksum 0 until filled below (or left 0, "none", with `checksumOnSend: false`).
+    writeUdpHeader(frame.buf, frame.start, srcPort, dstPort, frame.end - frame.start, 0);
     if (this.checksumOnSend) {
       // The destination's halves are summed here (dstIp arrives boxed if ≥ 2^31; arithmetic on it
       // allocates nothing, passing our own address from a field into a call would).

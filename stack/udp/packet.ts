@@ -94,10 +94,7 @@ export function udpChecksumWithAddressSum(buf: Uint8Array, start: number, end: n
 
 /** Writes the 8-byte header at `buf[offset, offset + 8)` with `h.checksum` as given. Returns 8. */
 export function encodeUdpInto(h: UdpHeader, buf: Uint8Array, offset: number): number {
-  wire.setSrcPort(buf, offset, h.srcPort);
-  wire.setDstPort(buf, offset, h.dstPort);
-  wire.setLength(buf, offset, h.length);
-  wire.setChecksum(buf, offset, h.checksum);
+  wire.writeUdpHeader(buf, offset, h.srcPort, h.dstPort, h.length, h.checksum);
   return wire.UDP_HEADER_BYTES;
 }
 

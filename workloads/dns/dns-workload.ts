@@ -30,7 +30,6 @@ const SERVER_MAC = parseMac('02:00:00:00:00:35');
 const CLIENT_PORT = 40000;
 const QUERIES_IN_MIX = 10_000;
 export const CLIENT_EDNS_UDP_BYTES = 1232;
-const OPT_RR = Uint8Array.of(0, 0, 41, CLIENT_EDNS_UDP_BYTES >>> 8, CLIENT_EDNS_UDP_BYTES & 0xff, 0, 0, 0, 0, 0, 0);
 
 /** One query of the mix, pre-encoded once (name, type) with the answer it must get. */
 interface PreparedQuery {
@@ -82,23 +81,17 @@ class DnsClient implements UdpListener {
   send(q: PreparedQuery, id: number): void {
     const udp = this.stack.udp;
     const f = this.frame;
-    const bytes = W.DNS_HEADER_BYTES + q.qname.length + 4 + (this.edns ? OPT_RR.length : 0);
+    const bytes = W.DNS_HEADER_BYTES + q.qname.length + 4 + (this.edns ? W.OPT_RR_BYTES : 0);
     udp.beginDatagram(f, bytes);
     const b = f.buf;
     const s = f.start;
-    W.setId(b, s, id);
-    W.setFlags(b, s, 0); // QUERY, RD=0: we ask the authority directly
-    W.setCounts(b, s, 1, 0, 0, this.edns ? 1 : 0);
+    // Flags 0: QUERY, RD=0 (we ask the authority directly).
+    W.writeHeader(b, s, id, 0, 1, 0, 0, this.edns ? 1 : 0);
     let p = s + W.DNS_HEADER_BYTES;
     const n = q.qname;
     for (let i = 0; i < n.length; i++) b[p + i] = n[i]!;
-    p += n.length;
-    b[p] = q.qtype >>> 8;
-    b[p + 1] = q.qtype & 0xff;
-    b[p + 2] = 0;
-    b[p + 3] = W.CLASS_IN;
-    p += 4;
-    if (this.edns) for (let i = 0; i < OPT_RR.length; i++) b[p + i] = OPT_RR[i]!;
+    p = W.writeQuestionTail(b, p + n.length, q.qtype, W.CLASS_IN);
+    if (this.edns) W.writeOptRecord(b, p, CLIENT_EDNS_UDP_BYTES, 0, 0, false);
     this.expectedId = id;
     this.expectedRcode = q.rcode;
     this.expectedAnswers = q.answers;

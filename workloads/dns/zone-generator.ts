@@ -4,6 +4,7 @@
  * served by Knot too) and query mixes in dnsperf's query-file format (`name TYPE` per line), each
  * query with the answer the generator *built into the zone* — independent of the server's code.
  */
+import { seededRandom } from '../../allocators/prng.js';
 
 export const GENERATED_ORIGIN = 'bench.test.';
 
@@ -30,18 +31,6 @@ export interface QueryMixEntry {
 
 export const MIX_NAMES = ['a-only', 'mixed', 'txt-only'] as const;
 export type MixName = (typeof MIX_NAMES)[number];
-
-/** mulberry32: a tiny seeded PRNG (public domain), enough for reproducible test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Shape {
   hosts: number;

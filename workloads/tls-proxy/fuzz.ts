@@ -11,6 +11,7 @@
  *    code is one RFC 8446 §6 defines — never silently, never by throwing.
  */
 import { makeStrategy } from '../../allocators/registry.js';
+import { seededRandom } from '../../allocators/prng.js';
 import { TlsConnection, type TlsConfig } from '../../stack/tls/connection.js';
 import {
   decodeCertificate,
@@ -46,19 +47,6 @@ export interface TlsFuzzReport {
   /** Endpoint runs whose handshake still completed despite the mutation (e.g. a flipped bit in random). */
   completedAnyway: number;
   failures: string[];
-}
-
-/** xorshift32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
 }
 
 function mutate(input: Uint8Array, r: () => number): Uint8Array {
@@ -121,7 +109,7 @@ function stringify(d: Decoded<unknown>): string {
 }
 
 export function runTlsFuzz(o: TlsFuzzOptions): TlsFuzzReport {
-  const r = rng(o.seed);
+  const r = seededRandom(o.seed);
   const report: TlsFuzzReport = { decoderInputs: 0, decodedOk: 0, endpointRuns: 0, alertsSent: {}, completedAnyway: 0, failures: [] };
   const fail = (msg: string): void => {
     if (report.failures.length < 20) report.failures.push(msg);

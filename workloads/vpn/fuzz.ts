@@ -9,6 +9,7 @@
  */
 import { newRxCursor, newTxFrame, type BufferStrategy } from '../../allocators/buffer-strategy.js';
 import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.js';
+import { fillSeededBytes, seededRandom } from '../../allocators/prng.js';
 import { OpenResult, droppedTotal, type DataChannel } from '../../stack/openvpn/data-channel.js';
 import { staticKeyFromBytes } from '../../stack/openvpn/static-key.js';
 import { buildChannel, type VpnCipher } from './ciphers.js';
@@ -39,17 +40,6 @@ export interface VpnFuzzResult {
   violations: string[];
 }
 
-/** xorshift32: reproducible and allocation-free. */
-function rng(seed: number): () => number {
-  let x = seed | 0 || 0x2545f491;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
-
 interface Pair {
   cipher: VpnCipher;
   strategy: BufferStrategy;
@@ -60,8 +50,7 @@ interface Pair {
 
 function makePair(cipher: VpnCipher, strategyName: string, seed: number): Pair {
   const keyBytes = new Uint8Array(256);
-  const r = rng(seed ^ 0x1234);
-  for (let i = 0; i < 256; i++) keyBytes[i] = Math.floor(r() * 256);
+  fillSeededBytes(keyBytes, 0, 256, seed ^ 0x1234);
   const key = staticKeyFromBytes(keyBytes);
   const strategy = makeStrategy(strategyName);
   const clock = (): number => 1_700_000_000;
@@ -81,7 +70,7 @@ function seal(p: Pair, payload: Uint8Array): Uint8Array {
 }
 
 export function runVpnFuzz(o: VpnFuzzOptions): VpnFuzzResult {
-  const r = rng(o.seed);
+  const r = seededRandom(o.seed);
   const pairs = (['aes-256-gcm', 'chacha20-poly1305', 'aes-256-cbc-hmac', 'none'] as const).map((c, i) => makePair(c, o.strategy, o.seed + i));
   const result: VpnFuzzResult = { packets: 0, accepted: 0, dropped: 0, violations: [] };
   const rx = newRxCursor();
@@ -176,7 +165,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const t0 = performance.now();
   if (o.target === 'control') {
-    const c = runControlFuzz(o.packets, rng(o.seed), o.strategy);
+    const c = runControlFuzz(o.packets, seededRandom(o.seed), o.strategy);
     const sec = ((performance.now() - t0) / 1000).toFixed(1);
     console.log(`vpn control fuzz: ${c.packets} datagrams in ${sec} s (seed ${o.seed}, ${o.strategy}): ${c.decoded} decoded, ${c.sessions} sessions, ${c.violations.length} law violations`);
     for (const v of c.violations) console.log(`  violation: ${v}`);

@@ -9,6 +9,7 @@
  * pseudo-header (RFC 9293 §3.1, "Checksum").
  * Every packet's payload starts with a 32-bit packet counter; the rest is seeded pseudo-random bytes.
  */
+import { fillSeededBytes } from '../../allocators/prng.js';
 import { getU16, getU32, setU16, setU32 } from '../../stack/bytes.js';
 import { finishChecksum, foldSum, internetChecksum, sumWords } from '../../stack/checksum.js';
 import { WorkloadConfigError } from '../workload.js';
@@ -72,14 +73,8 @@ export class InnerPacketTemplate {
     setU32(b, 12, spec.srcIp);
     setU32(b, 16, spec.dstIp);
     setU16(b, 10, internetChecksum(b, 0, IPV4_BYTES));
-    // Payload: counter 0, then xorshift32 bytes from the seed.
-    let x = (spec.seed | 0) || 0x9e3779b9;
-    for (let i = headers + 4; i < b.length; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      b[i] = x & 0xff;
-    }
+    // Payload: counter 0, then seeded bytes.
+    fillSeededBytes(b, headers + 4, b.length, spec.seed);
     const t = IPV4_BYTES;
     if (spec.protocol === 'udp') {
       setU16(b, t, spec.srcPort ?? 40000);

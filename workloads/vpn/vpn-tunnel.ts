@@ -14,6 +14,7 @@
 import type { BufferStrategy, RxCursor, StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { sumCounters, newRxCursor, newTxFrame } from '../../allocators/buffer-strategy.js';
 import type { CryptoBackendName } from '../../stack/crypto/backends.js';
+import { fillSeededBytes } from '../../allocators/prng.js';
 import type { CryptoBackend } from '../../stack/crypto/crypto-backend.js';
 import { parseMac } from '../../stack/ethernet/wire.js';
 import { parseIpv4 } from '../../stack/ipv4/wire.js';
@@ -43,13 +44,7 @@ const SAMPLES = 8;
 /** Deterministic 256-byte static key from the seed (the workload needs no key file). */
 function seededKey(seed: number): Uint8Array {
   const out = new Uint8Array(256);
-  let x = (seed | 0) ^ 0x5bd1e995 || 1;
-  for (let i = 0; i < out.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
+  fillSeededBytes(out, 0, out.length, seed ^ 0x5bd1e995);
   return out;
 }
 
@@ -89,8 +84,6 @@ export class VpnTunnel implements WorkloadInstance {
   private readonly sampleAt: Int32Array;
   /** The expected packet for the full comparison (allocated once). */
   private readonly expectScratch: Uint8Array;
-  private readonly headroomBytes: number;
-  private readonly layout: { headroomBytes: number; tailroomBytes: number };
   /** Whole seconds, refreshed every 1024 ops (the replay window's clock, OpenVPN's `now`). */
   private nowS = Math.floor(Date.now() / 1000);
   private sent = 0;
@@ -121,8 +114,6 @@ export class VpnTunnel implements WorkloadInstance {
     };
     this.client = make(0, CLIENT_MAC, CLIENT_IP, SERVER_MAC, SERVER_IP, this.link.a);
     this.server = make(1, SERVER_MAC, SERVER_IP, CLIENT_MAC, CLIENT_IP, this.link.b);
-    this.headroomBytes = this.client.stack.udp.headroomBytes + this.client.channel.layout.headroomBytes;
-    this.layout = { headroomBytes: this.headroomBytes, tailroomBytes: this.client.channel.layout.tailroomBytes };
     const outerPayload = this.client.channel.layout.headroomBytes + setup.sizeBytes + this.client.channel.layout.tailroomBytes;
     if (outerPayload > this.client.stack.udp.maxPayloadBytes) {
       throw new WorkloadConfigError(
@@ -144,7 +135,8 @@ export class VpnTunnel implements WorkloadInstance {
     if ((n & (FULL_CHECK_EVERY - 1)) === 0) this.nowS = Math.floor(Date.now() / 1000);
     // The tun device hands over one inner packet: copy the template, stamp its counter.
     const t = this.template.bytes;
-    st.beginTx(f, t.length, this.layout);
+    // The data channel's header and trailer reserved above UDP's (one way to begin a frame).
+    c.stack.udp.beginDatagram(f, t.length, c.channel.layout);
     st.copy(t, 0, t.length, f.buf, f.start);
     this.template.stamp(f.buf, f.start, n);
     if (!c.channel.seal(f)) {

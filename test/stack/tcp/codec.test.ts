@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeTcp, encodeOptionsInto, newTcpHeader, optionsBytes, tcpChecksum, type TcpOptionsOut } from '../../../stack/tcp/packet.js';
-import { FLAG_ACK, FLAG_SYN, setChecksum, setHeader, TCP_MIN_HEADER_BYTES } from '../../../stack/tcp/wire.js';
+import { decodeTcp, encodeOptionsInto, newTcpHeader, optionsBytes, tcpChecksum, type TcpOptions } from '../../../stack/tcp/packet.js';
+import { FLAG_ACK, FLAG_SYN, setChecksum, TCP_MIN_HEADER_BYTES, writeTcpHeader } from '../../../stack/tcp/wire.js';
 
 const SRC = 0x0a000001;
 const DST = 0x0a000002;
 
-function segment(o: TcpOptionsOut, payload: Uint8Array, seq = 0xfffffff0, ack = 12345, flags = FLAG_SYN | FLAG_ACK): Uint8Array {
+function segment(o: TcpOptions, payload: Uint8Array, seq = 0xfffffff0, ack = 12345, flags = FLAG_SYN | FLAG_ACK): Uint8Array {
   const hb = TCP_MIN_HEADER_BYTES + optionsBytes(o);
   const b = new Uint8Array(hb + payload.length);
-  setHeader(b, 0, 40000, 443, seq, ack, hb, flags, 65535);
+  writeTcpHeader(b, 0, 40000, 443, seq, ack, hb, flags, 65535);
   encodeOptionsInto(o, b, TCP_MIN_HEADER_BYTES);
   b.set(payload, hb);
   setChecksum(b, 0, tcpChecksum(b, 0, b.length, SRC, DST, false));
@@ -17,7 +17,7 @@ function segment(o: TcpOptionsOut, payload: Uint8Array, seq = 0xfffffff0, ack = 
 }
 
 describe('TCP segment codec (RFC 9293 §3.1, RFC 7323, RFC 2018)', () => {
-  const all: TcpOptionsOut = { mss: 1460, windowScale: 7, sackPermitted: true, timestamps: true, tsVal: 0xdeadbeef, tsEcr: 42 };
+  const all: TcpOptions = { mss: 1460, windowScale: 7, sackPermitted: true, hasTimestamps: true, tsVal: 0xdeadbeef, tsEcr: 42 };
 
   it('round-trips header fields and every option', () => {
     const seg = segment(all, Uint8Array.of(1, 2, 3));
@@ -30,7 +30,7 @@ describe('TCP segment codec (RFC 9293 §3.1, RFC 7323, RFC 2018)', () => {
   it('a known segment checksums to the value computed by hand (RFC 1071 sum over pseudo-header)', () => {
     // SYN 10.0.0.1:1 -> 10.0.0.2:2, seq 0, no options: pseudo-header sum + header words.
     const b = new Uint8Array(20);
-    setHeader(b, 0, 1, 2, 0, 0, 20, FLAG_SYN, 0);
+    writeTcpHeader(b, 0, 1, 2, 0, 0, 20, FLAG_SYN, 0);
     const words = [0x0a00, 0x0001, 0x0a00, 0x0002, 6, 20, 1, 2, 0, 0, 0, 0, 0x5002, 0, 0, 0];
     let sum = words.reduce((a, w) => a + w, 0);
     while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
@@ -60,15 +60,15 @@ describe('TCP segment codec (RFC 9293 §3.1, RFC 7323, RFC 2018)', () => {
   it('property: any header and options round-trip; decoding random bytes never throws nor reads outside', () => {
     fc.assert(
       fc.property(
-        fc.record({ mss: fc.integer({ min: 0, max: 65535 }), windowScale: fc.integer({ min: -1, max: 14 }), sackPermitted: fc.boolean(), timestamps: fc.boolean(), tsVal: fc.nat({ max: 0xffffffff }), tsEcr: fc.nat({ max: 0xffffffff }) }),
+        fc.record({ mss: fc.integer({ min: 0, max: 65535 }), windowScale: fc.integer({ min: -1, max: 14 }), sackPermitted: fc.boolean(), hasTimestamps: fc.boolean(), tsVal: fc.nat({ max: 0xffffffff }), tsEcr: fc.nat({ max: 0xffffffff }) }),
         fc.uint8Array({ maxLength: 100 }),
         fc.nat({ max: 0xffffffff }),
         (o, payload, seq) => {
           const seg = segment(o, payload, seq, seq ^ 0x5555, FLAG_ACK);
           const h = newTcpHeader();
           expect(decodeTcp(seg, 0, seg.length, SRC, DST, h)).toBe('ok');
-          expect([h.seq, h.mss, h.windowScale, h.sackPermitted, h.hasTimestamps, h.payloadBytes]).toEqual([seq, o.mss, o.windowScale, o.sackPermitted, o.timestamps, payload.length]);
-          if (o.timestamps) expect([h.tsVal, h.tsEcr]).toEqual([o.tsVal, o.tsEcr]);
+          expect([h.seq, h.mss, h.windowScale, h.sackPermitted, h.hasTimestamps, h.payloadBytes]).toEqual([seq, o.mss, o.windowScale, o.sackPermitted, o.hasTimestamps, payload.length]);
+          if (o.hasTimestamps) expect([h.tsVal, h.tsEcr]).toEqual([o.tsVal, o.tsEcr]);
         },
       ),
     );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeStrategy } from '../../../allocators/registry.js';
-import type { TcpCloseReason, TcpConnection } from '../../../stack/tcp/connection.js';
+import type { TcpConnection } from '../../../stack/tcp/connection.js';
+import type { TcpCloseReason } from '../../../stack/tcp/types.js';
 import { STRATEGY_CASES } from '../strategies.js';
 import { IP_B, makeTcpPair, pattern, type TcpPair } from './helpers.js';
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fillSeededBytes } from '../../../allocators/prng.js';
 import { makeStrategy } from '../../../allocators/registry.js';
 import { startTlsProxy, type RunningProxy } from '../../../workloads/tls-proxy/serve.js';
 import { attachSocketTls, SocketBufferPool, type SocketTls } from '../../../workloads/tls-proxy/socket-transport.js';
@@ -15,13 +16,7 @@ import { startPipeBackend } from './net-helpers.js';
 
 function pattern(n: number, seed: number): Buffer {
   const b = Buffer.allocUnsafe(n);
-  let x = seed || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
+  fillSeededBytes(b, 0, n, seed);
   return b;
 }
 
