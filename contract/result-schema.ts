@@ -448,7 +448,8 @@ export interface Environment {
   finishedAt?: string;
   argv: string[];
   /**
-   * Additive: how the strategies copy byte ranges — `native-memmove` (Node's buffer binding, no view)
+   * Additive: how the strategies copy byte ranges in the parent's node — `buffer-copy`
+   * (`Buffer#copy`, no view; `native-memmove`, the undocumented binding, in files before issue 14)
    * or `subarray` (a counted temporary view); see allocators/strategy-common.ts.
    */
   rangeCopyPath?: string;
