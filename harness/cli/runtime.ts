@@ -1,7 +1,8 @@
 /**
  * `npm run runtime -- install node24 [node26 …]` puts official Node binaries into the runtime cache
  * (harness/runtime/runtimes.ts) for `npm run bench -- --runtime …`; `npm run runtime -- list`
- * shows where every runtime name resolves. Exit 0 on success, 1 when an install failed, 2 on a bad
+ * shows where every runtime name resolves; `npm run runtime -- path node24` prints one binary's path
+ * (for scripts such as .ci/run). Exit 0 on success, 1 when an install failed, 2 on a bad
  * command line.
  */
 import { BuflabError, UsageError } from '../errors.js';
@@ -10,6 +11,7 @@ import { checkRuntimeName, installNodeRuntime, nodeMajorOf, resolveRuntime, runt
 const USAGE = [
   'usage: npm run runtime -- install NAME [NAME…]   install Node majors (node20, node22, node24, node26) into the cache',
   '       npm run runtime -- list                    where each runtime name resolves (running node, cache, missing)',
+  '       npm run runtime -- path NAME               the binary of NAME (exit 1 when it is not installed), for scripts',
   '',
   `cache: ${runtimeCacheDir()} (set BUFLAB_RUNTIME_CACHE to move it)`,
   'example: npm run runtime -- install node24 node26',
@@ -26,6 +28,18 @@ function main(argv: string[]): number {
       const a = resolveRuntime(name);
       process.stdout.write(a.available ? `${name}  ${a.info.version} (V8 ${a.info.v8})  ${a.info.source}  ${a.info.path}  sha256 ${a.info.sha256}\n` : `${name}  not available: ${a.reason}; ${a.installHint}\n`);
     }
+    return 0;
+  }
+  if (command === 'path') {
+    const [name] = names;
+    if (name === undefined || names.length > 1) throw new UsageError(`path needs exactly one runtime name, e.g. path node24\n${USAGE}`);
+    checkRuntimeName(name);
+    const a = resolveRuntime(name);
+    if (!a.available) {
+      process.stderr.write(`runtime: ${name} is not available (${a.reason}): ${a.installHint}\n`);
+      return 1;
+    }
+    process.stdout.write(a.info.path + '\n');
     return 0;
   }
   if (command !== 'install') throw new UsageError(`unknown command '${command}'\n${USAGE}`);
