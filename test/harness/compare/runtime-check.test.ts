@@ -36,6 +36,9 @@ describe('compare and the runtime axis', () => {
   it('the same runtime and version compares; a file from before the axis pairs with one of its own kind', () => {
     expect(checkCellRuntimes(on('node24', 'v24.22.3'), on('node24', 'v24.22.3'), false)).toEqual([]);
     expect(checkCellRuntimes(on(undefined, 'v20.20.2'), on(undefined, 'v20.20.2'), false)).toEqual([]);
+    // An archived base from before the axis against a new head on the same node: comparable.
+    expect(checkCellRuntimes(on(undefined, 'v20.20.2'), on('node20', 'v20.20.2'), false)).toEqual([]);
+    expect(() => checkCellRuntimes(on(undefined, 'v20.20.2'), on('node24', 'v24.22.3'), false)).toThrow(/ran on v20\.20\.2 in base but on v24\.22\.3 in head/);
     expect(compareResults(on('node24', 'v24.22.3'), on('node24', 'v24.22.3'), defaultCompareOptions()).cells[0]!.state).toBe('compared');
   });
 });
