@@ -171,7 +171,8 @@ function cachedDebianVersionOf(path: string, sha256: string | null): string | nu
   return packageVersion;
 }
 
-function sha256File(path: string): string | null {
+/** The file's sha256 (hex), or null when it does not exist. */
+export function sha256File(path: string): string | null {
   if (!existsSync(path)) return null;
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }

@@ -37,63 +37,46 @@ export function checkRange(buf: Uint8Array, start: number, end: number, what: st
 }
 
 /**
- * How `copyBytes` copies a range longer than `LOOP_COPY_MAX_BYTES` between two different arrays:
- * - `native-memmove`: node's own buffer-copy binding (the C++ `memmove` behind `Buffer#copy`),
- *   called with (array, offset) arguments, so no view object is made;
+ * How `copyBytes` copies a range longer than `LOOP_COPY_MAX_BYTES` between two different arrays,
+ * with public APIs only:
+ * - `buffer-copy`: `Buffer.prototype.copy` called on the arrays with (target, targetStart,
+ *   sourceStart, sourceEnd): from Node 22 on it copies a partial range natively (memmove) without
+ *   creating a view — measured at 0.2 B of JS heap per copy on Node 22, 24 and 26 against 45–56 B
+ *   for a view (test/allocators/range-copy.test.ts checks it on the running node);
  * - `subarray`: `dst.set(src.subarray(…))`, one temporary view per copy, counted under `views`.
- *
- * Why not `Buffer.prototype.copy`: on Node 20 it builds a `Uint8Array` view of a partial source
- * range internally — the same allocation, hidden from the counters. JavaScript itself has no
- * offset-taking copy between two buffers, and a JS loop costs about 2 ns per byte (ten times
- * `memmove` at 1400 bytes), so the binding is the only view-free copy fast enough for the data path.
- * It is an undocumented API (`process.binding`, deprecated as DEP0111), so it is used only after a
- * self-test at load proves its argument convention; otherwise the counted `subarray` path is taken.
- * Set `BUFLAB_RANGE_COPY=subarray` to force the view path (to measure what the views cost).
+ *   Node 20 takes this path: its `Buffer#copy` builds the same view internally for a partial
+ *   source range, hidden from the counters, so the public view is the honest choice there.
+ * JavaScript itself has no offset-taking copy between two buffers, and a JS loop costs about 2 ns
+ * per byte (ten times `memmove` at 1400 bytes). The undocumented buffer binding's `copy` (DEP0111)
+ * that earlier versions used is gone: its cost against these paths is in the README
+ * ("Runtimes"). Set `BUFLAB_RANGE_COPY=subarray` to force the view path (to measure what views cost).
  */
-export type RangeCopyPath = 'native-memmove' | 'subarray';
+export type RangeCopyPath = 'buffer-copy' | 'subarray';
 
-/** `copy(source, target, targetStart, sourceStart, x)`; `x` is the source end (Node 20) or a byte count (newer). */
-type NativeCopy = (src: Uint8Array, dst: Uint8Array, dstStart: number, srcStart: number, x: number) => number;
-
-function findNativeCopy(): { copy: NativeCopy | null; countArg: boolean } {
-  const none = { copy: null, countArg: false };
-  if (process.env['BUFLAB_RANGE_COPY'] === 'subarray') return none;
-  const binding = (process as unknown as { binding?: (name: string) => unknown }).binding;
-  if (typeof binding !== 'function') return none;
-  try {
-    const copy = (binding.call(process, 'buffer') as { copy?: unknown }).copy;
-    if (typeof copy !== 'function') return none;
-    const fn = copy as NativeCopy;
-    // Which convention? Copy source [2, 5) to target offset 1 and look at what landed.
-    const src = new Uint8Array(256).map((_, i) => i);
-    const dst = new Uint8Array(256);
-    const n = fn(src, dst, 1, 2, 5);
-    if (n === 3 && dst[0] === 0 && dst[1] === 2 && dst[3] === 4 && dst[4] === 0) return { copy: fn, countArg: false };
-    dst.fill(0);
-    const m = fn(src, dst, 1, 2, 3);
-    if (m === 3 && dst[0] === 0 && dst[1] === 2 && dst[3] === 4 && dst[4] === 0) return { copy: fn, countArg: true };
-    return none;
-  } catch (err) {
-    // Fine: a Node without this binding (or with another signature) gets the counted subarray
-    // path, which is correct, only slower; say so once.
-    process.emitWarning(`buflab: node's buffer copy binding is unusable (${(err as Error).message}); range copies will create counted views`);
-    return none;
-  }
+/**
+ * The path for this process: `buffer-copy` on Node 22 and later (not on runtimes that only imitate
+ * Node's API, whose `Buffer#copy` was not checked), unless `BUFLAB_RANGE_COPY=subarray`.
+ */
+export function rangeCopyPathFor(versions: NodeJS.ProcessVersions, env: NodeJS.ProcessEnv): RangeCopyPath {
+  if (env['BUFLAB_RANGE_COPY'] === 'subarray') return 'subarray';
+  const imitation = (versions as Record<string, string | undefined>)['bun'] !== undefined || (versions as Record<string, string | undefined>)['deno'] !== undefined;
+  const major = Number(versions.node.split('.')[0]);
+  return !imitation && major >= 22 ? 'buffer-copy' : 'subarray';
 }
 
-const NATIVE = findNativeCopy();
-const NATIVE_COPY: NativeCopy | null = NATIVE.copy;
-const NATIVE_COUNT_ARG = NATIVE.countArg;
-
 /** The path range copies take in this process (see `RangeCopyPath`). */
-export const RANGE_COPY_PATH: RangeCopyPath = NATIVE_COPY === null ? 'subarray' : 'native-memmove';
+export const RANGE_COPY_PATH: RangeCopyPath = rangeCopyPathFor(process.versions, process.env);
+
+/** `Buffer.prototype.copy`, applied to plain `Uint8Array`s (it accepts any Uint8Array as source and target). */
+const bufferCopy = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
+const USE_BUFFER_COPY = RANGE_COPY_PATH === 'buffer-copy';
 
 /**
  * `dst[dstStart …] = src[srcStart, srcEnd)`, bounds-checked (throws `E_BAD_SIZE`). Returns 1 when it
  * had to create a temporary `subarray` view (counted by the caller under `views`), else 0: whole
  * arrays are passed to `set` directly, ranges within one array use `copyWithin`, short ranges are
- * copied by a loop, and longer ranges by the native `memmove` binding when `RANGE_COPY_PATH` is
- * `native-memmove`; none of these creates an object.
+ * copied by a loop, and longer ranges by `Buffer.prototype.copy` when `RANGE_COPY_PATH` is
+ * `buffer-copy`; none of these creates an object.
  */
 export function copyBytes(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number): number {
   checkRange(src, srcStart, srcEnd, 'copy source');
@@ -116,11 +99,11 @@ export function copyBytes(src: Uint8Array, srcStart: number, srcEnd: number, dst
     for (let i = 0; i < n; i++) dst[dstStart + i] = SCRATCH[i]!;
     return 0;
   }
-  if (NATIVE_COPY !== null) {
+  if (USE_BUFFER_COPY) {
     // memmove: correct for overlapping views of one ArrayBuffer too. Both arrays are longer than
-    // 64 bytes here, so neither is an on-heap typed array whose backing store the binding would
+    // 64 bytes here, so neither is an on-heap typed array whose backing store the copy would
     // have to materialise (V8 keeps only arrays of at most 64 bytes on the heap).
-    NATIVE_COPY(src, dst, dstStart, srcStart, NATIVE_COUNT_ARG ? n : srcEnd);
+    bufferCopy.call(src, dst, dstStart, srcStart, srcEnd);
     return 0;
   }
   dst.set(src.subarray(srcStart, srcEnd), dstStart);

@@ -83,6 +83,13 @@ export function forkRecordProblems(v: unknown, expect: ForkExpectation): string[
     if (typeof node.version !== 'string' || typeof node.v8 !== 'string') p.push('node.version and node.v8 must be strings');
     if (!Array.isArray(node.execArgv)) p.push('node.execArgv must be an array');
   }
+  // Additive (issue 14): the runtime binary, added by the parent; it must be the one the child reported.
+  if (v.runtime !== undefined) {
+    const rt = obj(v, 'runtime', p);
+    const strings = rt !== undefined && ['name', 'path', 'version', 'v8', 'source'].every((k) => typeof rt[k] === 'string') && (rt.sha256 === null || typeof rt.sha256 === 'string');
+    if (rt !== undefined && !strings) p.push('runtime must hold name, path, version, v8 and source (strings) and sha256 (a string or null)');
+    else if (rt !== undefined && node && rt.version !== node.version) p.push(`runtime.version ${JSON.stringify(rt.version)} is not the child's node.version ${JSON.stringify(node.version)}`);
+  }
   const warmup = obj(v, 'warmup', p);
   if (warmup) {
     num(warmup, 'ops', p, 'warmup.');

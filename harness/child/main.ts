@@ -10,6 +10,7 @@ import { writeSync } from 'node:fs';
 import { STRATEGY_NAMES } from '../../allocators/buffer-strategy.js';
 import { isAllocatorName, verifyInProcess } from '../../allocators/native-allocators.js';
 import { makeStrategy } from '../../allocators/registry.js';
+import { RANGE_COPY_PATH } from '../../allocators/strategy-common.js';
 import { loadWorkload, WORKLOAD_NAMES } from '../../workloads/registry.js';
 import type { WorkloadInstance } from '../../workloads/workload.js';
 import { applyTestSlowdown } from './test-slowdown.js';
@@ -88,7 +89,8 @@ async function main(): Promise<ForkRecord> {
     startedAt,
     finishedAt: new Date().toISOString(),
     allocator: allocatorInfo,
-    node: { version: process.version, v8: process.versions.v8, execArgv: process.execArgv },
+    // The copy path is the child's: each runtime decides its own (allocators/strategy-common.ts).
+    node: { version: process.version, v8: process.versions.v8, execArgv: process.execArgv, rangeCopyPath: RANGE_COPY_PATH },
     ...measurement,
     ...(knob.warning === null ? {} : { warnings: [...measurement.warnings, knob.warning] }),
     workloadCounters: instance.counters(),

@@ -10,6 +10,7 @@ import { INSTRUCTION_SOURCE_CHOICES, resolveInstructionSource, type InstructionS
 import { perfCountingAvailable, type PerfAvailability } from '../measure/perf-stat.js';
 import type { InstructionSource } from '../../contract/result-schema.js';
 import type { SuiteDefinition } from '../suite.js';
+import { checkRuntimeName, NODE_BINARY_PACKAGE, RUNTIME_NAMES } from '../runtime/runtimes.js';
 
 export type ParamValue = string | number | boolean;
 
@@ -60,6 +61,11 @@ export interface BenchOptions {
   targetHalfWidth?: number | null;
   /** `--budget DURATION` (additive): wall-time budget of the run, ms; null/absent: the plan's. */
   budgetMs?: number | null;
+  /**
+   * `--runtime a,b` (additive, issue 14): the runtimes the children run on (harness/runtime);
+   * null/absent: the running node only, and cell ids without a runtime part.
+   */
+  runtimes?: string[] | null;
   /** `--min-rounds N` / `--max-rounds N` (additive): bounds of an adaptive run; null/absent: the plan's. */
   minRounds?: number | null;
   maxRounds?: number | null;
@@ -89,6 +95,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: '--strategy', value: 'a,b', help: "only these buffer strategies (default: the suite's)" },
   { name: '--allocator', value: 'a,b', help: `only these native allocators (${ALLOCATOR_NAMES.join(', ')})` },
   { name: '--size', value: 'n,m', help: "these sizes in bytes instead of the suite's" },
+  { name: '--runtime', value: 'a,b', help: `run the children on these runtimes (${RUNTIME_NAMES.join(', ')}, or an absolute path to node); Node majors are installed on demand from npm (${NODE_BINARY_PACKAGE}@<major>); default: the running node` },
   { name: '--v8', value: 'label,…', help: "only these V8 flag sets of the suite (e.g. default, semi16)" },
   { name: '--param', value: 'key=v1,v2', help: 'values of an extra axis of the suite (repeatable)' },
   { name: '--forks', value: 'N', help: 'exactly N rounds (one fresh child per cell per round): no adaptive stopping' },
@@ -127,6 +134,7 @@ export function benchHelp(): string {
     'examples:',
     '  npm run bench -- --suite alloc --quick',
     '  npm run bench -- --suite alloc --strategy pooled,uint8array --allocator glibc,jemalloc --size 1500',
+    '  npm run bench -- --suite alloc --quick --runtime node20,node24 --strategy uint8array --allocator glibc,jemalloc --size 1500',
     '  npm run bench -- --suite alloc --forks 10 --duration 5000 --out results/alloc-long.json',
     '  npm run bench -- --suite vpn --allocator glibc --budget 15m --target 0.03',
     '  npm run bench -- --suite alloc --quick --shard 1/4 --no-report',
@@ -220,6 +228,9 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
   const allocatorList = listOf(str('--allocator'), '--allocator', suite.allocators);
   const allocators = allocatorList === null ? null : allocatorList.filter(isAllocatorName);
   const v8Labels = listOf(str('--v8'), '--v8', plan.v8FlagSets.map((f) => f.label));
+  const runtimesRaw = str('--runtime');
+  const runtimes = runtimesRaw === null ? null : splitList(runtimesRaw, '--runtime');
+  for (const r of runtimes ?? []) checkRuntimeName(r);
   const sizesRaw = str('--size');
   const sizes = sizesRaw === null ? null : splitList(sizesRaw, '--size').map((s) => positiveInt(s, '--size', 'a size in bytes, e.g. --size 64,1500'));
 
@@ -340,6 +351,7 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       budgetMs,
       minRounds,
       maxRounds,
+      ...(runtimes === null ? {} : { runtimes }),
     },
   };
 }

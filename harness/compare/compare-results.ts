@@ -38,7 +38,7 @@ import type { CellResult, ForkRecord, ResultFile } from '../../contract/result-s
 import { bootstrapGeometricMeanRatio, bootstrapPairedRatio, bootstrapRatioOfMedians, DEFAULT_RESAMPLES, type GeomeanCell, type RatioEstimate } from '../stats/bootstrap-ratio.js';
 import { NothingToCompareError } from './errors.js';
 import { sharedShift, type SharedShift } from './shared-shift.js';
-import { checkEnvironments } from './environment-check.js';
+import { checkCellRuntimes, checkEnvironments } from './environment-check.js';
 import { checkInstructionSources } from './instruction-source.js';
 import { mannWhitneyU } from './mann-whitney.js';
 import { forksForTarget, minimumDetectableEffect, standardErrorLog, tostPaired, tostUnpaired } from './equivalence.js';
@@ -419,6 +419,7 @@ function describeFile(file: ResultFile, label: string): ComparisonReport['base']
 export function compareResults(base: ResultFile, head: ResultFile, options: CompareOptions): ComparisonReport {
   const warnings = checkEnvironments(base, head, options.force, options.labels);
   warnings.push(...checkInstructionSources(base, head, options.force, options.labels));
+  warnings.push(...checkCellRuntimes(base, head, options.force, options.labels));
   if (base.suite !== head.suite) warnings.push(`suites differ (${base.suite} vs ${head.suite}); cells are matched by id`);
   const headById = new Map<string, CellResult>(head.cells.map((c) => [c.id, c]));
   const baseIds = new Set(base.cells.map((c) => c.id));

@@ -42,7 +42,7 @@ export function collectEnvironment(sources: EnvironmentSources = {}): Environmen
     harnessVersion: harnessVersion(repoRoot),
     startedAt: (sources.now ?? (() => new Date()))().toISOString(),
     argv: sources.argv ?? process.argv.slice(2),
-    // How strategies copy byte ranges in this Node (a child runs the same binary, so the same path).
+    // How strategies copy byte ranges in this Node; a child on another runtime records its own (forks[].node.rangeCopyPath).
     rangeCopyPath: RANGE_COPY_PATH,
   };
 }

@@ -15,6 +15,7 @@ import type { ChildErrorCode } from '../errors.js';
 import type { Cell, ForkRecord, InstructionSource } from '../../contract/result-schema.js';
 import { compiledChildMain, type ChildEntry } from './compiled-child.js';
 import { measuredPhaseOps } from '../child/fork-series.js';
+import { defaultRuntimeCheck, type RuntimeCheck } from '../runtime/runtimes.js';
 
 /** One side of a run: the tree whose child is spawned (a paired run has `base` and `head`). */
 export interface Side {
@@ -99,6 +100,8 @@ export interface SpawnExecutorOptions {
    * Not combinable with instruction counting (perf/valgrind must wrap node itself).
    */
   wrapper?: readonly string[];
+  /** Additive (issue 14): where a cell's `runtime` is (default: the running node and the runtime cache). */
+  runtimes?: RuntimeCheck;
 }
 
 /** Process groups of running children: killed if the parent exits while they run (e.g. a crash of the parent). */
@@ -162,18 +165,27 @@ export class SpawnExecutor implements ChildExecutor {
   private readonly baseEnv: Record<string, string>;
   private readonly childEntry: ChildEntry;
   private readonly wrapper: readonly string[];
+  private readonly runtimes: RuntimeCheck;
 
   constructor(options: SpawnExecutorOptions = {}) {
     this.baseEnv = allowListedEnv(options.env ?? process.env);
     this.childEntry = options.childEntry ?? 'tsx';
     this.wrapper = options.wrapper ?? [];
+    this.runtimes = options.runtimes ?? defaultRuntimeCheck;
   }
 
   run(request: ChildRequest): Promise<ChildOutcome> {
     const { cell, forkIndex, side, timeoutMs, signal } = request;
+    // A cell without a runtime (written before the axis) runs on the running node, as it always did.
+    const rt = cell.runtime === undefined ? null : this.runtimes(cell.runtime);
+    if (rt !== null && !rt.available) {
+      // The matrix skips such cells; reaching here means a caller bypassed it: never fall back to the running node.
+      return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: `runtime ${cell.runtime} is not available (${rt.reason}): ${rt.installHint}`, stderrTail: '' } });
+    }
+    const runtime = rt?.info ?? null;
     let cmd: ReturnType<typeof childCommand>;
     try {
-      cmd = childCommand(cell, forkIndex);
+      cmd = childCommand(cell, forkIndex, runtime === null ? {} : { nodePath: runtime.path });
     } catch (e) {
       // A cell the protocol refuses (unknown allocator…) fails this fork like any other; the run goes on.
       return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: `cannot build the child command: ${(e as Error).message}`, stderrTail: '' } });
@@ -301,6 +313,13 @@ export class SpawnExecutor implements ChildExecutor {
             parsed = parseForkRecord(record, cell);
           } catch (e) {
             return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: ${(e as Error).message}`);
+          }
+          if (runtime !== null) {
+            // The child's own process.version confirms the binary (as the allocator is confirmed from /proc/self/maps).
+            if (parsed.node.version !== runtime.version) {
+              return fail('E_CHILD_PROTOCOL', `fork ${forkIndex}: the cell asks for runtime ${runtime.name} (${runtime.version} at ${runtime.path}) but the child ran on ${parsed.node.version}`);
+            }
+            parsed = { ...parsed, runtime };
           }
           if (counterFiles !== null && source !== undefined) {
             try {

@@ -1,7 +1,8 @@
 /**
  * Suite → cells. The plan is the suite's (full or quick) with the CLI's overrides; cells are the
- * cartesian product workload × strategy × allocator × size × extra axes × V8 flag sets, in that
- * order. Cells whose allocator is not installed are planned as skipped (never run with glibc instead).
+ * cartesian product workload × strategy × allocator × size × extra axes × runtime × V8 flag sets,
+ * in that order. Cells whose allocator or runtime is not installed are planned as skipped (never
+ * run with glibc, or on the running node, instead).
  */
 import { checkAvailable, type AllocatorName, type Availability } from '../../allocators/native-allocators.js';
 import type { BenchOptions, ParamValue } from '../cli/args.js';
@@ -9,6 +10,7 @@ import { E_ALLOCATOR_MISSING, SuiteDefinitionError } from '../errors.js';
 import type { Cell, CountedWorkPlan } from '../../contract/result-schema.js';
 import { countedTimeoutMs, countedWorkPlan } from '../measure/instruction-counting.js';
 import type { PhasePlan, SuiteDefinition, V8FlagSet } from '../suite.js';
+import { defaultRuntimeCheck, E_RUNTIME_MISSING, runningRuntimeName, runtimeIdValue, type RuntimeAvailability, type RuntimeCheck } from '../runtime/runtimes.js';
 
 /** The default target: ±2% relative half-width of each cell's median and each compared ratio (issue 18). */
 export const DEFAULT_TARGET_HALF_WIDTH = 0.02;
@@ -90,6 +92,8 @@ export interface PlannedCell {
 
 export type AvailabilityCheck = (name: AllocatorName) => Availability;
 
+export type { RuntimeCheck } from '../runtime/runtimes.js';
+
 /** The cartesian product of `values` per key, keys in the given order. */
 function combinations(axes: Record<string, ParamValue[]>): Array<Array<[string, ParamValue]>> {
   let acc: Array<Array<[string, ParamValue]>> = [[]];
@@ -102,10 +106,17 @@ function combinations(axes: Record<string, ParamValue[]>): Array<Array<[string, 
 
 /**
  * Every cell of the suite under `options`, in expansion order. Ids are
- * `workload/strategy/allocator/size[/key=value…][/v8=label][/rate=N]`; the `/v8=` part is present when the
+ * `workload/strategy/allocator/size[/key=value…][/runtime=name][/v8=label][/rate=N]`; the `/v8=` part is present when the
  * suite's plan varies V8 flags (more than one set, or one set with flags), even if `--v8` selects one.
+ * The `/runtime=` part is present when `--runtime` was given (an optional axis, as alloc's `ring`):
+ * without it every cell runs on the running node and keeps the id it always had.
  */
-export function expandCells(suite: SuiteDefinition, options: BenchOptions, available: AvailabilityCheck = (n) => checkAvailable(n)): PlannedCell[] {
+export function expandCells(
+  suite: SuiteDefinition,
+  options: BenchOptions,
+  available: AvailabilityCheck = (n) => checkAvailable(n),
+  runtimeCheck: RuntimeCheck = defaultRuntimeCheck,
+): PlannedCell[] {
   const plan = resolvePlan(suite, options);
   const workloads = suite.workloads ?? [suite.workload];
   const strategies = options.strategies ?? suite.strategies;
@@ -116,6 +127,11 @@ export function expandCells(suite: SuiteDefinition, options: BenchOptions, avail
   const v8InId = suitePlan.v8FlagSets.length > 1 || suitePlan.v8FlagSets.some((f) => f.flags.length > 0);
   const combos = combinations(plan.axes);
   const availability = new Map(allocators.map((a) => [a, available(a)]));
+  const runtimeInId = options.runtimes !== undefined && options.runtimes !== null;
+  const runtimes = runtimeInId ? options.runtimes! : [runningRuntimeName()];
+  const runtimeV8 = runtimes.flatMap((r) => plan.v8FlagSets.map((v8): [string, V8FlagSet] => [r, v8]));
+  // Without --runtime there is nothing to check: the running node is what runs this parent.
+  const runtimeAvailability = new Map(runtimes.map((r): [string, RuntimeAvailability | null] => [r, runtimeInId ? runtimeCheck(r) : null]));
   const out: PlannedCell[] = [];
   for (const workload of workloads) {
     for (const strategy of strategies) {
@@ -123,8 +139,9 @@ export function expandCells(suite: SuiteDefinition, options: BenchOptions, avail
         const avail = availability.get(allocator)!;
         for (const size of plan.sizes) {
           for (const combo of combos) {
-            for (const v8 of plan.v8FlagSets) {
+            for (const [runtime, v8] of runtimeV8) {
               const parts = [workload, strategy, allocator, String(size), ...combo.map(([k, v]) => `${k}=${String(v)}`)];
+              if (runtimeInId) parts.push(`runtime=${runtimeIdValue(runtime)}`);
               if (v8InId) parts.push(`v8=${v8.label}`);
               if (plan.rateOpsPerSec !== undefined) parts.push(`rate=${plan.rateOpsPerSec}`);
               const cell: Cell = {
@@ -143,12 +160,16 @@ export function expandCells(suite: SuiteDefinition, options: BenchOptions, avail
                   ...(plan.rateOpsPerSec === undefined ? {} : { rateOpsPerSec: plan.rateOpsPerSec }),
                   ...(plan.countedWork === undefined ? {} : { countedWork: { ...plan.countedWork } }),
                 },
+                runtime,
               };
-              // A cell whose axis values cannot run here (e.g. crypto=native without its addon) is
-              // skipped like a missing allocator: reported with the fix, never run as something else.
+              // A cell whose axis values cannot run here (a missing runtime, crypto=native without its
+              // addon) is skipped like a missing allocator: reported with the fix, never run as something else.
+              const rt = runtimeAvailability.get(runtime) ?? null;
               const skip = !avail.available
                 ? { code: E_ALLOCATOR_MISSING, message: `allocator ${allocator} is not installed (${avail.reason}): ${avail.installHint}` }
-                : (suite.cellUnavailable?.(cell.params) ?? null);
+                : rt !== null && !rt.available
+                  ? { code: E_RUNTIME_MISSING, message: `runtime ${runtime} is not available (${rt.reason}): ${rt.installHint}` }
+                  : (suite.cellUnavailable?.(cell.params) ?? null);
               out.push({ cell, skip });
             }
           }

@@ -31,6 +31,7 @@ import type { ChildEntryChoice } from './compiled-child.js';
 import { CHILD_ENV_ALLOW_LIST, type ChildExecutor, type ChildFailure, type Side } from './executor.js';
 import { JsonlFile, type LineSink } from './jsonl-writer.js';
 import { applyShard, expandCells, resolvePlan, type AvailabilityCheck, type PlannedCell, type ResolvedPlan, type ResolvedRounds } from './matrix.js';
+import type { RuntimeCheck } from '../runtime/runtimes.js';
 import { formatDuration, type ProgressReporter } from './progress.js';
 import { defaultResultPath, jsonlPathFor, sideResultPath, writeResultAtomic } from './result-writer.js';
 import { buildRound } from './schedule.js';
@@ -44,6 +45,8 @@ export interface RunContext {
   signal?: AbortSignal;
   suites?: readonly SuiteDefinition[];
   availability?: AvailabilityCheck;
+  /** Where each `--runtime` is (default: the running node and the runtime cache, no download). */
+  runtimes?: RuntimeCheck;
   /** The record stream (default: a JSONL file beside the result file). */
   sink?: LineSink;
   writeResult?: (path: string, result: ResultFile) => void;
@@ -86,7 +89,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
   if (suite === undefined) throw new UsageError(`unknown suite '${options.suite}'; suites: ${suites.filter((s) => !s.hidden).map((s) => s.name).join(', ')}`);
   if (sides.length === 0) throw new UsageError('runSuite needs at least one side');
   const plan = resolvePlan(suite, options);
-  const planned = applyShard(expandCells(suite, options, ctx.availability), options.shard);
+  const planned = applyShard(expandCells(suite, options, ctx.availability, ctx.runtimes), options.shard);
   if (planned.length === 0) throw new UsageError(`no cells selected in suite ${suite.name}: check --strategy/--allocator/--size/--v8/--shard`);
 
   const startedAt = now();
@@ -345,6 +348,7 @@ function cellIdentity(cell: PlannedCell['cell']): CellIdentity {
     size: cell.size,
     params: cell.params,
     v8Flags: cell.v8Flags,
+    ...(cell.runtime === undefined ? {} : { runtime: cell.runtime }),
   };
 }
 
@@ -368,6 +372,7 @@ function finishedCell(cp: CellProgress, rounds: ResolvedRounds, seed: number, in
     warnings: [],
   };
   if (forks[0] !== undefined) base.allocatorInfo = forks[0].allocator;
+  if (forks[0]?.runtime !== undefined) base.runtimeInfo = forks[0].runtime;
   if (cp.error !== null) {
     const { code, message, stderrTail } = cp.error;
     return {

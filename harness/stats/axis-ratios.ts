@@ -9,7 +9,7 @@
  * trials; tachometer compares in the same way). The paired bootstrap itself is compare's
  * (`bootstrapPairedRatio`: Efron & Tibshirani 1993, the one-sample bootstrap of paired log ratios).
  *
- * Which pairs: cells equal in workload, size, V8 flags and every param, differing in strategy, in
+ * Which pairs: cells equal in workload, size, V8 flags, runtime and every param, differing in strategy, in
  * allocator, or in both (`axis` is then `strategy+allocator`: the report's "ahead of the runner-up"
  * often compares such a pair). The single-axis ratios are the ones the run's stopping rule targets.
  */
@@ -23,7 +23,7 @@ export const RATIO_AXES = ['strategy', 'allocator'] as const;
 export type RatioAxis = (typeof RATIO_AXES)[number];
 
 /** What a pair needs of a cell: its identity and its forks (fork index = round). */
-export type RatioCell = Pick<CellResult, 'id' | 'workload' | 'strategy' | 'allocator' | 'size' | 'params' | 'v8Flags'> & {
+export type RatioCell = Pick<CellResult, 'id' | 'workload' | 'strategy' | 'allocator' | 'size' | 'params' | 'v8Flags' | 'runtime'> & {
   forks: ReadonlyArray<Pick<ForkRecord, 'forkIndex' | 'opsPerSec'>>;
 };
 
@@ -37,7 +37,8 @@ export interface AxisRatioOptions {
 /** Everything but the ratio axes: cells with the same key can be compared. */
 function comparableKey(c: RatioCell): string {
   const params = Object.keys(c.params).sort().map((k) => `${k}=${String(c.params[k])}`);
-  return JSON.stringify([c.workload, c.size, c.v8Flags, params]);
+  // The runtime (issue 14) too: an allocator ratio across two runtimes would mix two effects.
+  return JSON.stringify([c.workload, c.size, c.v8Flags, params, c.runtime ?? null]);
 }
 
 /**

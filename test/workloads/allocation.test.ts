@@ -18,6 +18,16 @@ import { vpnWorkload } from '../../workloads/vpn/vpn-tunnel.js';
 import type { WorkloadInstance } from '../../workloads/workload.js';
 import type { HeapPerOpResult } from './heap-per-op-child.js';
 import { nativeAeadBuilt } from '../stack/crypto/native-available.js';
+import { RANGE_COPY_PATH } from '../../allocators/strategy-common.js';
+
+/**
+ * Views that range copies add per operation on this node (issue 14): none on the `buffer-copy`
+ * path (Node 22 and later), one per partial-range copy over 64 bytes on the `subarray` path (Node
+ * 20, or BUFLAB_RANGE_COPY=subarray), where the public API needs a view and counts it.
+ */
+const copyViews = (rangeCopiesPerOp: number): number => (RANGE_COPY_PATH === 'subarray' ? rangeCopiesPerOp : 0);
+/** JS-heap bytes of one counted copy view, at most: ≈ 96 B each (2 views measured at 193 B per udp echo on Node 20). */
+const VIEW_BYTES_MAX = 112;
 
 const run = promisify(execFile);
 const OPS = 1000;
@@ -43,19 +53,19 @@ describe('strategy counters per operation are exactly as designed', () => {
 
   it('dns one-big-struct: no allocation and no view; one link copy per frame; 4 releases per query', () => {
     const w = dns('one-big-struct');
-    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, allocatedBytes: 0, views: 0, copies: 2, releases: 4, poolHits: 0, poolMisses: 0, foreignAllocations: 0 }));
+    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, allocatedBytes: 0, views: copyViews(2), copies: 2, releases: 4, poolHits: 0, poolMisses: 0, foreignAllocations: 0 }));
     w.verify();
   });
 
   it('dns pooled: no allocation, all pool hits; views only where each layer hands up (3 per frame)', () => {
     const w = dns('pooled');
-    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: 6, copies: 2, poolHits: 4, poolMisses: 0, releases: 4 }));
+    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: 6 + copyViews(2), copies: 2, poolHits: 4, poolMisses: 0, releases: 4 }));
     w.verify();
   });
 
   it('dns uint8array stays the concatenating writer: 16 fresh arrays and 14 copies per query, no view', () => {
     const w = dns('uint8array');
-    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 16, copies: 14, views: 0, releases: 4 }));
+    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 16, copies: 14, views: copyViews(0.215), releases: 4 }));
     w.verify();
   });
 
@@ -68,14 +78,14 @@ describe('strategy counters per operation are exactly as designed', () => {
 
   it('vpn one-big-struct, null cipher: no allocation, no view; the tun copy and the link copy', () => {
     const w = vpn('one-big-struct', 'none');
-    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: 0, copies: 2, copiedBytes: 1400 + 1450, releases: 2, foreignAllocations: 0 }));
+    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: copyViews(1), copies: 2, copiedBytes: 1400 + 1450, releases: 2, foreignAllocations: 0 }));
     w.verify();
   });
 
   it('vpn one-big-struct, AES-256-GCM: no allocation, no view; node:crypto output counted as foreign, and its message views reused', () => {
     const w = vpn('one-big-struct', 'aes-256-gcm');
     const viewsAfterFirst = w.counters()['cryptoViews']!;
-    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: 0, copies: 8, releases: 2, foreignAllocations: 5, foreignBytes: 2 * 1400 + 16 }));
+    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: copyViews(1), copies: 8, releases: 2, foreignAllocations: 5, foreignBytes: 2 * 1400 + 16 }));
     // The seal and open views are made once, at the first packet, then reused at the same offsets.
     expect(viewsAfterFirst).toBe(2);
     expect(w.counters()['cryptoViews']).toBe(2);
@@ -91,7 +101,7 @@ describe('strategy counters per operation are exactly as designed', () => {
 
   it('vpn pooled, null cipher: all pool hits, a view per layer handing up (4)', () => {
     const w = vpn('pooled', 'none');
-    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: 4, copies: 2, poolHits: 2, poolMisses: 0, releases: 2 }));
+    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: 4 + copyViews(1), copies: 2, poolHits: 2, poolMisses: 0, releases: 2 }));
     w.verify();
   });
 });
@@ -118,19 +128,20 @@ describe('JS-heap bytes per operation (child process, --expose-gc)', () => {
     expect(r.heapBytesPerOp).toBeGreaterThan(150);
   });
 
-  it('dns one-big-struct (mixed queries): full client + server stack round trip allocates nothing', async () => {
+  // On the subarray path (Node 20) the range copies' counted views are the only allocation allowed.
+  it(`dns one-big-struct (mixed queries): full client + server stack round trip allocates nothing${RANGE_COPY_PATH === 'subarray' ? ' but its 2 copy views' : ''}`, async () => {
     const r = await heapPerOp('dns:one-big-struct:mixed', 50_000);
-    expect(r.heapBytesPerOp).toBeLessThan(NEAR_ZERO_BYTES_PER_OP);
+    expect(r.heapBytesPerOp).toBeLessThan(NEAR_ZERO_BYTES_PER_OP + copyViews(2) * VIEW_BYTES_MAX);
   });
 
-  it('vpn one-big-struct, null cipher: a 1400-byte packet through the tunnel allocates nothing', async () => {
+  it(`vpn one-big-struct, null cipher: a 1400-byte packet through the tunnel allocates nothing${RANGE_COPY_PATH === 'subarray' ? ' but its copy view' : ''}`, async () => {
     const r = await heapPerOp('vpn:one-big-struct:none', 50_000);
-    expect(r.heapBytesPerOp).toBeLessThan(NEAR_ZERO_BYTES_PER_OP);
+    expect(r.heapBytesPerOp).toBeLessThan(NEAR_ZERO_BYTES_PER_OP + copyViews(1) * VIEW_BYTES_MAX);
   });
 
-  it('udp echo with addresses ≥ 128.0.0.0 and high MACs: no heap number per packet', async () => {
+  it(`udp echo with addresses ≥ 128.0.0.0 and high MACs: no heap number per packet${RANGE_COPY_PATH === 'subarray' ? ' (beside its 2 copy views)' : ''}`, async () => {
     const r = await heapPerOp('udp-high:one-big-struct', 50_000);
-    expect(r.heapBytesPerOp).toBeLessThan(NEAR_ZERO_BYTES_PER_OP);
+    expect(r.heapBytesPerOp).toBeLessThan(NEAR_ZERO_BYTES_PER_OP + copyViews(2) * VIEW_BYTES_MAX);
   });
 
   it.runIf(nativeAeadBuilt())('vpn one-big-struct, AES-256-GCM on the native backend: a 1400-byte packet through the tunnel allocates nothing (issue 15)', async () => {

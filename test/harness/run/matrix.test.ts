@@ -4,6 +4,7 @@ import { parseBenchArgs, type BenchOptions } from '../../../harness/cli/args.js'
 import { applyShard, expandCells, resolvePlan } from '../../../harness/run/matrix.js';
 import { buildSchedule } from '../../../harness/run/schedule.js';
 import { SUITES, findSuite } from '../../../harness/suites.js';
+import { runningRuntimeName, type RuntimeAvailability } from '../../../harness/runtime/runtimes.js';
 
 function options(argv: string[]): BenchOptions {
   const c = parseBenchArgs(argv, SUITES);
@@ -25,9 +26,43 @@ describe('expandCells', () => {
     expect(new Set(cells.map((c) => c.cell.size))).toEqual(new Set([64, 1500, 16384]));
     expect(cells[0]!.cell).toEqual({
       id: 'alloc/uint8array/glibc/64', suite: 'alloc', workload: 'alloc', strategy: 'uint8array', allocator: 'glibc', size: 64,
-      params: {}, v8Flags: [], plan: { warmupMs: 500, durationMs: 250, seed: 1 },
+      params: {}, v8Flags: [], plan: { warmupMs: 500, durationMs: 250, seed: 1 }, runtime: runningRuntimeName(),
     });
     expect(cells.every((c) => c.skip === null)).toBe(true);
+  });
+
+  // Issue 14: the runtime axis.
+  const fakeRuntimes = (name: string): RuntimeAvailability =>
+    name === 'node26'
+      ? { available: false, name, reason: 'node26 is not in the runtime cache /c', installHint: "run 'npm run runtime -- install node26'" }
+      : { available: true, info: { name, path: `/c/${name}/bin/node`, version: 'v1.0.0', v8: '1', sha256: null, source: 'npm:x' } };
+
+  it('--runtime puts /runtime=NAME into every id (before /v8=), each cell carrying its runtime', () => {
+    const o = options(['--suite', 'alloc', '--strategy', 'uint8array', '--allocator', 'glibc', '--size', '1500', '--runtime', 'node20,node24']);
+    const cells = expandCells(alloc, o, allInstalled, fakeRuntimes);
+    expect(cells.map((c) => [c.cell.id, c.cell.runtime, c.skip])).toEqual([
+      ['alloc/uint8array/glibc/1500/runtime=node20/v8=default', 'node20', null],
+      ['alloc/uint8array/glibc/1500/runtime=node20/v8=semi16', 'node20', null],
+      ['alloc/uint8array/glibc/1500/runtime=node24/v8=default', 'node24', null],
+      ['alloc/uint8array/glibc/1500/runtime=node24/v8=semi16', 'node24', null],
+    ]);
+  });
+
+  it('a missing runtime is a skipped cell whose message holds the install command (never the running node)', () => {
+    const o = options(['--suite', 'alloc', '--quick', '--strategy', 'uint8array', '--allocator', 'glibc', '--size', '1500', '--runtime', 'node24,node26']);
+    const cells = expandCells(alloc, o, allInstalled, fakeRuntimes);
+    expect(cells.map((c) => [c.cell.id, c.skip?.code ?? null])).toEqual([
+      ['alloc/uint8array/glibc/1500/runtime=node24', null],
+      ['alloc/uint8array/glibc/1500/runtime=node26', 'E_RUNTIME_MISSING'],
+    ]);
+    expect(cells[1]!.skip!.message).toBe("runtime node26 is not available (node26 is not in the runtime cache /c): run 'npm run runtime -- install node26'");
+  });
+
+  it('a runtime given as a path is percent-encoded in the id, so the id keeps its shape', () => {
+    const o = options(['--suite', 'alloc', '--quick', '--strategy', 'uint8array', '--allocator', 'glibc', '--size', '64', '--runtime', '/opt/node/bin/node']);
+    const [c] = expandCells(alloc, o, allInstalled, fakeRuntimes);
+    expect(c!.cell.id).toBe('alloc/uint8array/glibc/64/runtime=%2Fopt%2Fnode%2Fbin%2Fnode');
+    expect(c!.cell.runtime).toBe('/opt/node/bin/node');
   });
 
   it('full alloc varies V8 flags: the label is in the id and the flags in the cell', () => {

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowListedEnv, SpawnExecutor, tailLines, type Side } from '../../../harness/run/executor.js';
 import type { Cell } from '../../../contract/result-schema.js';
+import type { RuntimeCheck } from '../../../harness/runtime/runtimes.js';
 import { fakeRecord } from './fake-child.js';
 import { waitFor } from '../../wait-for.js';
 
@@ -19,6 +20,9 @@ const record = JSON.parse(process.env.FAKE_RECORD ?? 'null');
 switch (cell.workload) {
   case 'ok':
     writeSync(3, JSON.stringify({ ...RECORD, cellId: cell.id, forkIndex }) + '\\n');
+    break;
+  case 'version':
+    writeSync(3, JSON.stringify({ ...RECORD, cellId: cell.id, forkIndex, node: { ...RECORD.node, version: process.version } }) + '\\n');
     break;
   case 'env':
     writeSync(3, JSON.stringify({ ...RECORD, cellId: cell.id, forkIndex, workloadCounters: { keys: Object.keys(process.env).sort().join(',') } }) + '\\n');
@@ -127,6 +131,27 @@ describe('SpawnExecutor', () => {
 
   it('tailLines keeps the last lines without trailing blank space', () => {
     expect(tailLines('a\nb\nc\n\n', 2)).toBe('b\nc');
+  });
+});
+
+describe('SpawnExecutor runtimes (issue 14)', () => {
+  const withRuntime = (runtimes: RuntimeCheck) =>
+    new SpawnExecutor({ runtimes }).run({ cell: { ...cell('version'), runtime: 'node99' }, forkIndex: 0, side, timeoutMs: 20_000, signal: new AbortController().signal });
+  const at = (path: string, version: string): RuntimeCheck => (name) => ({ available: true, info: { name, path, version, v8: 'x', sha256: 'abc', source: 'path' } });
+
+  it("starts the cell's runtime binary and records it in the fork, once the child's own version confirms it", async () => {
+    const o = await withRuntime(at(process.execPath, process.version));
+    expect(o.ok && o.record.runtime).toEqual({ name: 'node99', path: process.execPath, version: process.version, v8: 'x', sha256: 'abc', source: 'path' });
+  });
+
+  it('a child that reports another version than the runtime resolved to is refused (E_CHILD_PROTOCOL)', async () => {
+    const o = await withRuntime(at(process.execPath, 'v99.0.0'));
+    expect(!o.ok && [o.error.code, o.error.message]).toEqual(['E_CHILD_PROTOCOL', `fork 0: the cell asks for runtime node99 (v99.0.0 at ${process.execPath}) but the child ran on ${process.version}`]);
+  });
+
+  it('an unavailable runtime fails the fork without starting anything: never the running node instead', async () => {
+    const o = await withRuntime((name) => ({ available: false, name, reason: 'not in the cache', installHint: "run 'npm run runtime -- install node99'" }));
+    expect(!o.ok && [o.error.code, o.error.message]).toEqual(['E_CHILD_SPAWN', "runtime node99 is not available (not in the cache): run 'npm run runtime -- install node99'"]);
   });
 });
 

@@ -56,3 +56,15 @@ describe('within-run axis ratios', () => {
     expect(ab.ci95[1]).toBeGreaterThanOrEqual(ab.ratio);
   });
 });
+
+describe('within-run axis ratios across runtimes (issue 14)', () => {
+  it('an allocator ratio is taken within one runtime, never between two', () => {
+    const f: Array<[number, number]> = [[0, 100], [1, 110]];
+    const on = (allocator: string, runtime: string): RatioCell => ({ ...cell('uint8array', allocator, f), id: `w/uint8array/${allocator}/64/runtime=${runtime}`, runtime });
+    const all = axisRatios([on('glibc', 'node20'), on('jemalloc', 'node20'), on('glibc', 'node24'), on('jemalloc', 'node24')], { seed: 1 });
+    expect(all.map((r) => [r.axis, r.cellA, r.cellB])).toEqual([
+      ['allocator', 'w/uint8array/glibc/64/runtime=node20', 'w/uint8array/jemalloc/64/runtime=node20'],
+      ['allocator', 'w/uint8array/glibc/64/runtime=node24', 'w/uint8array/jemalloc/64/runtime=node24'],
+    ]);
+  });
+});
