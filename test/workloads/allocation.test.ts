@@ -92,9 +92,9 @@ describe('strategy counters per operation are exactly as designed', () => {
     w.verify();
   });
 
-  it.runIf(nativeAeadBuilt())('vpn one-big-struct, AES-256-GCM on the native backend: nothing foreign, no crypto view, the two copies of the null cipher (the link copy 16 tag bytes longer) (issue 15)', () => {
+  it.runIf(nativeAeadBuilt())('vpn one-big-struct, AES-256-GCM on the native backend: nothing foreign, no crypto view (only the range-copy view on Node 20), the two copies of the null cipher (the link copy 16 tag bytes longer) (issue 15)', () => {
     const w = vpn('one-big-struct', 'aes-256-gcm', 'native');
-    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: 0, copies: 2, copiedBytes: 1400 + 1450 + 16, releases: 2, foreignAllocations: 0, foreignBytes: 0 }));
+    expect(delta(w, OPS)).toMatchObject(perOp({ allocations: 0, views: copyViews(1), copies: 2, copiedBytes: 1400 + 1450 + 16, releases: 2, foreignAllocations: 0, foreignBytes: 0 }));
     expect(w.counters()['cryptoViews']).toBe(0);
     w.verify();
   });
@@ -144,9 +144,10 @@ describe('JS-heap bytes per operation (child process, --expose-gc)', () => {
     expect(r.heapBytesPerOp).toBeLessThan(NEAR_ZERO_BYTES_PER_OP + copyViews(2) * VIEW_BYTES_MAX);
   });
 
-  it.runIf(nativeAeadBuilt())('vpn one-big-struct, AES-256-GCM on the native backend: a 1400-byte packet through the tunnel allocates nothing (issue 15)', async () => {
+  it.runIf(nativeAeadBuilt())('vpn one-big-struct, AES-256-GCM on the native backend: a 1400-byte packet through the tunnel allocates nothing but the range-copy view on Node 20 (issue 15)', async () => {
     const r = await heapPerOp('vpn:one-big-struct:aes-256-gcm:native', 50_000);
-    expect(r.heapBytesPerOp).toBeLessThan(NEAR_ZERO_BYTES_PER_OP);
+    // On Node 20 the one partial-range copy needs a counted view (issue 14's public copy path).
+    expect(r.heapBytesPerOp).toBeLessThan(NEAR_ZERO_BYTES_PER_OP + copyViews(1) * VIEW_BYTES_MAX);
   });
 
   it('vpn one-big-struct, AES-256-GCM: no more than node:crypto itself allocates (bare seal+open loop)', async () => {
