@@ -4,8 +4,9 @@
  * caller's buffer. Layout in ./wire.ts; field rules from OpenVPN's reliable.c (`reliable_ack_parse`,
  * `reliable_ack_write`) and ssl_pkt.c.
  */
-import { getU32, setU32 } from '../bytes.js';
+import { getU32 } from '../bytes.js';
 import {
+  writePacketId,
   MAX_ACKS_PER_PACKET,
   P_ACK_V1,
   P_CONTROL_HARD_RESET_CLIENT_V1,
@@ -118,7 +119,7 @@ export function encodeControlPacketInto(p: ControlPacketOut, buf: Uint8Array, at
   at += SESSION_ID_BYTES;
   buf[at++] = p.acks.length;
   for (const id of p.acks) {
-    setU32(buf, at, id);
+    writePacketId(buf, at, id);
     at += PACKET_ID_BYTES;
   }
   if (p.acks.length > 0) {
@@ -126,7 +127,7 @@ export function encodeControlPacketInto(p: ControlPacketOut, buf: Uint8Array, at
     at += SESSION_ID_BYTES;
   }
   if (p.opcode === P_ACK_V1) return at;
-  setU32(buf, at, p.packetId);
+  writePacketId(buf, at, p.packetId);
   at += PACKET_ID_BYTES;
   buf.set(p.payload, at);
   return at + p.payload.length;

@@ -15,10 +15,10 @@
  * Never throws on wire bytes.
  */
 import { createCipheriv, createHmac } from 'node:crypto';
-import { getU32, setU32 } from '../bytes.js';
+import { getU32 } from '../bytes.js';
 import { equalConstantTime } from '../crypto/crypto-backend.js';
 import { keysForDirection, type StaticKey } from './static-key.js';
-import { SESSION_ID_BYTES } from './wire.js';
+import { SESSION_ID_BYTES, writeLongPacketId } from './wire.js';
 
 export const TLS_CRYPT_TAG_BYTES = 32;
 const PID_BYTES = 8;
@@ -50,8 +50,7 @@ export class TlsCrypt {
     const msg = packet.subarray(OFF_PID);
     const out = new Uint8Array(OFF_CT + msg.length);
     out.set(packet.subarray(0, OFF_PID), 0);
-    setU32(out, OFF_PID, packetId);
-    setU32(out, OFF_PID + 4, time);
+    writeLongPacketId(out, OFF_PID, packetId, time);
     const tag = createHmac('sha256', this.send.authentication).update(out.subarray(0, OFF_TAG)).update(msg).digest();
     out.set(tag, OFF_TAG);
     const c = createCipheriv('aes-256-ctr', this.send.encryption, tag.subarray(0, 16));

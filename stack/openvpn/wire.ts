@@ -114,11 +114,17 @@ export function getLongPacketTime(buf: Uint8Array, off: number): number {
 }
 /**
  * Writes the long-form packet id (sequence number, then time in seconds) at `buf[off, off + 8)`.
- * The one writer: `StaticKeyDataChannel.seal` and `encodeLongPacketIdInto` call it.
+ * The one writer: `StaticKeyDataChannel.seal`, `encodeLongPacketIdInto` and tls-crypt's wrap
+ * (its packet id ‖ time has the same layout) call it.
  */
 export function writeLongPacketId(buf: Uint8Array, off: number, packetId: number, timeS: number): void {
   setU32(buf, off, packetId);
   setU32(buf, off + PACKET_ID_BYTES, timeS);
+}
+
+/** A control packet's 4-byte packet id (an acked id, or the message's own): control-packet.ts. */
+export function writePacketId(buf: Uint8Array, off: number, packetId: number): void {
+  setU32(buf, off, packetId);
 }
 
 /** True when `buf[start, end)` is exactly `magic`. */

@@ -1,7 +1,7 @@
 /**
  * A record store over SQLite (sql.js: SQLite compiled to WebAssembly, an in-memory database), used
  * through the buffer strategies: one table `records (id INTEGER PRIMARY KEY, version, data BLOB)`,
- * prepared statements made once, each record a header plus payload (record.ts).
+ * prepared statements made once, each record a header plus payload (wire.ts).
  *
  * Writing: the caller asks for a record with `beginRecord` (the strategy's `beginTx`, 16 bytes of
  * headroom reserved), fills the payload, and `insert`/`update` prepend the header (the strategy's
@@ -20,7 +20,7 @@
 import type { BufferStrategy, TxFrame } from '../../allocators/buffer-strategy.js';
 import { BuflabError } from '../../contract/errors.js';
 import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
-import { RECORD_HEADER_BYTES, setRecordHeader } from './record.js';
+import { RECORD_HEADER_BYTES, setRecordHeader } from './wire.js';
 
 let sqlJs: Promise<SqlJsStatic> | null = null;
 

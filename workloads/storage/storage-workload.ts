@@ -16,7 +16,7 @@
 import type { StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { newTxFrame } from '../../allocators/buffer-strategy.js';
 import { BuflabError } from '../../contract/errors.js';
-import { RECORD_HEADER_BYTES, recordStatus, getRecordId, getRecordVersion } from '../../stack/storage/record.js';
+import { RECORD_HEADER_BYTES, recordStatus, getRecordId, getRecordVersion } from '../../stack/storage/wire.js';
 import { SqliteRecordStore, loadSqlJs } from '../../stack/storage/sqlite-store.js';
 import { WorkloadConfigError, type WorkloadDefinition, type WorkloadInstance, type WorkloadSetup } from '../workload.js';
 
