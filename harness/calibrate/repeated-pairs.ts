@@ -6,7 +6,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBenchArgs, type BenchOptions } from '../cli/args.js';
+import { parseBenchArgs } from '../cli/args.js';
+import type { BenchOptions } from '../run/bench-options.js';
 import { UsageError } from '../errors.js';
 import type { ComparisonReport, CompareOptions } from '../compare/compare-results.js';
 import type { ChildExecutor, Side } from '../run/executor.js';

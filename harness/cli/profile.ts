@@ -11,7 +11,8 @@
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseBenchArgs, type ParamValue } from './args.js';
+import { parseBenchArgs } from './args.js';
+import type { ParamValue } from '../run/bench-options.js';
 import { UsageError } from '../errors.js';
 import { expandCells } from '../run/matrix.js';
 import { SUITES, findSuite } from '../suites.js';

@@ -8,7 +8,7 @@
  * the shards first, so the family is the whole (filtered) suite, not the shard. The plan therefore
  * counts the runnable cells of the suite before sharding.
  */
-import type { BenchOptions } from '../cli/args.js';
+import type { BenchOptions } from '../run/bench-options.js';
 import { pairedCellsReachable, pairedForksNeeded } from '../compare/compare-results.js';
 import { applyShard, expandCells, resolvePlan, type AvailabilityCheck } from '../run/matrix.js';
 import type { SuiteDefinition } from '../suite.js';

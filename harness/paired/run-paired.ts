@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../child/protocol.js';
-import type { BenchOptions } from '../cli/args.js';
+import type { BenchOptions } from '../run/bench-options.js';
 import { BuflabError } from '../errors.js';
 import { collectEnvironment } from '../measure/environment.js';
 import { prepareCompiledChildren } from '../run/compiled-child.js';

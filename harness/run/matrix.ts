@@ -5,7 +5,7 @@
  * run with glibc, or on the running node, instead).
  */
 import { checkAvailable, type AllocatorName, type Availability } from '../../allocators/native-allocators.js';
-import type { BenchOptions, ParamValue } from '../cli/args.js';
+import type { BenchOptions, ParamValue } from './bench-options.js';
 import { E_ALLOCATOR_MISSING, SuiteDefinitionError } from '../errors.js';
 import type { Cell, CountedWorkPlan } from '../../contract/result-schema.js';
 import { countedTimeoutMs, countedWorkPlan } from '../measure/instruction-counting.js';

@@ -17,7 +17,7 @@
  * their provisional summary; `environment.finishedAt` is absent until the run ends) and when a
  * cell errors, and a final time on Ctrl-C.
  */
-import type { BenchOptions } from '../cli/args.js';
+import type { BenchOptions } from './bench-options.js';
 import { UsageError } from '../errors.js';
 import type { CellIdentity, CellResult, Environment, ForkRecord, ResultFile, RoundsInfo } from '../../contract/result-schema.js';
 import { SCHEMA_VERSION } from '../../contract/result-schema.js';

@@ -16,7 +16,8 @@ import {
   recordPendingAtEnd,
 } from '../../harness/child/open-loop.js';
 import { parseChildInput, REPO_ROOT } from '../../harness/child/protocol.js';
-import { parseBenchArgs, type BenchOptions } from '../../harness/cli/args.js';
+import { parseBenchArgs } from '../../harness/cli/args.js';
+import type { BenchOptions } from '../../harness/run/bench-options.js';
 import { HdrHistogram } from '../../harness/measure/hdr-histogram.js';
 import { expandCells } from '../../harness/run/matrix.js';
 import { SUITES } from '../../harness/suites.js';

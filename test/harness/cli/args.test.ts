@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { benchHelp, BENCH_FLAGS, parseBenchArgs, suiteListing, type BenchOptions } from '../../../harness/cli/args.js';
+import { benchHelp, BENCH_FLAGS, parseBenchArgs, suiteListing } from '../../../harness/cli/args.js';
+import type { BenchOptions } from '../../../harness/run/bench-options.js';
 import { UsageError } from '../../../harness/errors.js';
 import { SUITES } from '../../../harness/suites.js';
 

@@ -2,7 +2,8 @@
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
 import type { ChildExecutor, ChildOutcome, ChildRequest } from '../../../harness/run/executor.js';
 import type { Environment, ForkRecord } from '../../../contract/result-schema.js';
-import { parseBenchArgs, type BenchOptions } from '../../../harness/cli/args.js';
+import { parseBenchArgs } from '../../../harness/cli/args.js';
+import type { BenchOptions } from '../../../harness/run/bench-options.js';
 import type { SuiteDefinition } from '../../../harness/suite.js';
 import { SCHEMA_VERSION } from '../../../contract/result-schema.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AllocatorName, Availability } from '../../../allocators/native-allocators.js';
-import { parseBenchArgs, type BenchOptions } from '../../../harness/cli/args.js';
+import { parseBenchArgs } from '../../../harness/cli/args.js';
+import type { BenchOptions } from '../../../harness/run/bench-options.js';
 import { applyShard, expandCells, resolvePlan } from '../../../harness/run/matrix.js';
 import { buildSchedule } from '../../../harness/run/schedule.js';
 import { SUITES, findSuite } from '../../../harness/suites.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AllocatorName, Availability } from '../../../allocators/native-allocators.js';
-import type { BenchOptions } from '../../../harness/cli/args.js';
+import type { BenchOptions } from '../../../harness/run/bench-options.js';
 import type { ChildRequest, Side } from '../../../harness/run/executor.js';
 import { MemorySink } from '../../../harness/run/jsonl-writer.js';
 import { PlainProgress } from '../../../harness/run/progress.js';
