@@ -69,8 +69,9 @@ describe('firewall workload', () => {
     // On Node 20's public copy path (RANGE_COPY_PATH 'subarray', issue 14) each of the 11 partial-range
     // copies per six packets also makes a counted view; from Node 22 on, Buffer#copy makes none.
     const copyViews = RANGE_COPY_PATH === 'subarray' ? 11 / 6 : 0;
-    expect(perOp('pooled')).toEqual({ allocations: 0, copies: 17 / 6, views: 1 + copyViews });
-    expect(perOp('one-big-struct')).toEqual({ allocations: 0, copies: 17 / 6, views: copyViews });
+    const pooled = perOp('pooled');
+    expect(pooled).toEqual({ allocations: 0, copies: 17 / 6, views: expect.closeTo(1 + copyViews, 12) });
+    expect(perOp('one-big-struct')).toEqual({ allocations: 0, copies: 17 / 6, views: expect.closeTo(copyViews, 12) });
   });
 
   it('verify() fails on a corrupted, a lost and a wrongly translated packet', () => {
