@@ -6,6 +6,7 @@
  */
 import { getU32 } from '../bytes.js';
 import {
+  writeAckCount,
   writePacketId,
   MAX_ACKS_PER_PACKET,
   P_ACK_V1,
@@ -117,7 +118,7 @@ export function encodeControlPacketInto(p: ControlPacketOut, buf: Uint8Array, at
   at++;
   buf.set(p.sessionId.subarray(0, SESSION_ID_BYTES), at);
   at += SESSION_ID_BYTES;
-  buf[at++] = p.acks.length;
+  writeAckCount(buf, at++, p.acks.length);
   for (const id of p.acks) {
     writePacketId(buf, at, id);
     at += PACKET_ID_BYTES;

@@ -122,6 +122,10 @@ export function writeLongPacketId(buf: Uint8Array, off: number, packetId: number
   setU32(buf, off + PACKET_ID_BYTES, timeS);
 }
 
+/** A control packet's ack count (the byte before the acked ids): control-packet.ts. */
+export function writeAckCount(buf: Uint8Array, off: number, count: number): void {
+  buf[off] = count;
+}
 /** A control packet's 4-byte packet id (an acked id, or the message's own): control-packet.ts. */
 export function writePacketId(buf: Uint8Array, off: number, packetId: number): void {
   setU32(buf, off, packetId);

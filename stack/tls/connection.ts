@@ -60,6 +60,7 @@ import {
   TLS13_VERSION,
   writeRecordHeader,
   type GroupName,
+  writeInnerContentType,
 } from './wire.js';
 
 interface CommonConfig {
@@ -836,7 +837,7 @@ export class TlsConnection {
     if (n > 0) s.copy(src, start, end, f.buf, f.start);
     if (prot !== null) {
       s.append(f, 1);
-      f.buf[f.end - 1] = type;
+      writeInnerContentType(f.buf, f.end - 1, type);
       if (this.paddingBytes > 0) {
         s.append(f, this.paddingBytes);
         f.buf.fill(0, f.end - this.paddingBytes, f.end);

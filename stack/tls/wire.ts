@@ -91,6 +91,11 @@ export const RECORD_HEADER_BYTES = 5;
  * Writes a record header (RFC 8446 §5.1: ContentType, legacy_record_version 0x0303, uint16 length)
  * at `buf[h, h + 5)`. The one writer of this header; `length` counts the bytes after it.
  */
+/** The TLSInnerPlaintext content type (RFC 8446 §5.2): the byte after the content, before the padding. */
+export function writeInnerContentType(buf: Uint8Array, at: number, contentType: number): void {
+  buf[at] = contentType;
+}
+
 export function writeRecordHeader(buf: Uint8Array, h: number, contentType: number, length: number): void {
   buf[h] = contentType;
   buf[h + 1] = LEGACY_VERSION >>> 8;
