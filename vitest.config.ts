@@ -6,6 +6,11 @@ import { defineConfig } from 'vitest/config';
  * own project, after everything else (`sequence.groupOrder`), one file at a time.
  */
 const LOAD_TESTS = ['test/**/*-soak.test.ts', 'test/workloads/vpn/serve-flood.test.ts'];
+/**
+ * Extra exclusions, comma-separated globs (`.ci/run`'s second pass on Node 24 leaves out the callgrind
+ * and calibration files): vitest's `--exclude` flag does not reach the projects below.
+ */
+const EXTRA_EXCLUDES = (process.env.BUFLAB_TEST_EXCLUDE ?? '').split(',').filter((g) => g !== '');
 
 export default defineConfig({
   test: {
@@ -16,8 +21,8 @@ export default defineConfig({
     maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
     projects: [
-      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: LOAD_TESTS, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'load', include: LOAD_TESTS, fileParallelism: false, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: [...LOAD_TESTS, ...EXTRA_EXCLUDES], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'load', include: LOAD_TESTS, exclude: EXTRA_EXCLUDES, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });
