@@ -12,6 +12,9 @@ const LOAD_TESTS = ['test/**/*-soak.test.ts', 'test/workloads/vpn/serve-flood.te
  */
 const EXTRA_EXCLUDES = (process.env.BUFLAB_TEST_EXCLUDE ?? '').split(',').filter((g) => g !== '');
 
+/** Installs the Debian peers as root (idempotent: probes first): once per project that has files to run. */
+const SETUP = ['test/global-setup.ts'];
+
 export default defineConfig({
   test: {
     // Children and real peers (dig, openvpn, chromium) need more than the default 5 s.
@@ -19,10 +22,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: keep load tests from starving each other.
     maxWorkers: 2,
-    globalSetup: ['test/global-setup.ts'],
     projects: [
-      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: [...LOAD_TESTS, ...EXTRA_EXCLUDES], sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'load', include: LOAD_TESTS, exclude: EXTRA_EXCLUDES, fileParallelism: false, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'main', globalSetup: SETUP, include: ['test/**/*.test.ts'], exclude: [...LOAD_TESTS, ...EXTRA_EXCLUDES], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'load', globalSetup: SETUP, include: LOAD_TESTS, exclude: EXTRA_EXCLUDES, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });

@@ -39,7 +39,9 @@ step compare-slow5 npm run compare -- "$out/slow5.base.json" "$out/slow5.head.js
 # Where the variance comes from: the machine's own noise with no harness, then one cell under
 # launch configurations (interleaved), with three per-fork estimators.
 step machine-noise npx tsx scripts/machine-noise.ts --seconds 60
-step variance-sources npx tsx scripts/variance-sources.ts --rounds 10 --configs default,no-aslr,v8-seeds,single-threaded,pinned --out "$out/variance-sources.jsonl" -- --suite vpn --strategy one-big-struct,uint8array --allocator glibc --size 1400 --param cipher=none --warmup 400 --duration 400
+variance_configs=default,no-aslr,v8-seeds,single-threaded,no-concurrent-recompilation,pinned,fixed-single,largepages
+step variance-sources-a npx tsx scripts/variance-sources.ts --rounds 10 --configs "$variance_configs" --out "$out/variance-sources-a.jsonl" -- --suite vpn --strategy one-big-struct --allocator glibc --size 1400 --param cipher=none --warmup 400 --duration 400
+step variance-sources-b npx tsx scripts/variance-sources.ts --rounds 10 --configs "$variance_configs" --out "$out/variance-sources-b.jsonl" -- --suite vpn --strategy uint8array --allocator glibc --size 64 --param cipher=aes-256-gcm --warmup 400 --duration 400
 step alloc-quick npm run bench -- --suite alloc --quick --out "$out/alloc-quick.json"
 step alloc-1500-ring npm run bench -- --suite alloc --strategy uint8array --allocator glibc,jemalloc,tcmalloc,mimalloc --size 1500 --param ring=1,1024 --v8 default --forks 5 --warmup 500 --duration 1500 --out "$out/alloc-1500.json" --no-report
 step bare-alloc npx tsx scripts/bare-alloc-loop.ts --size 1024 --duration-ms 3000

@@ -18,7 +18,9 @@
  * no-aslr (`setarch -R`); v8-seeds (`--random-seed=1 --hash-seed=1`); single-threaded
  * (`--single-threaded`: no concurrent compiler or GC threads); no-concurrent-recompilation;
  * pinned (`taskset -c 1`: child and all its threads on one vCPU); no-osr (`--no-use-osr`);
- * largepages (`--use-largepages=on`: node's text on huge pages); fixed (no-aslr + v8-seeds).
+ * largepages (`--use-largepages=on`: node's text on huge pages); fixed (no-aslr + v8-seeds);
+ * fixed-single (fixed + single-threaded). Transparent huge pages are a system setting
+ * (/sys/kernel/mm/transparent_hugepage/enabled), not a launch configuration: run twice to compare.
  */
 import { writeFileSync, appendFileSync } from 'node:fs';
 import { quantileSorted } from 'simple-statistics';
@@ -43,6 +45,7 @@ const CONFIGS: Record<string, LaunchConfig> = {
   'no-aslr': { wrapper: ['setarch', 'x86_64', '-R'], v8Flags: [] },
   'v8-seeds': { wrapper: [], v8Flags: ['--random-seed=1', '--hash-seed=1'] },
   fixed: { wrapper: ['setarch', 'x86_64', '-R'], v8Flags: ['--random-seed=1', '--hash-seed=1'] },
+  'fixed-single': { wrapper: ['setarch', 'x86_64', '-R'], v8Flags: ['--random-seed=1', '--hash-seed=1', '--single-threaded'] },
   'single-threaded': { wrapper: [], v8Flags: ['--single-threaded'] },
   'no-concurrent-recompilation': { wrapper: [], v8Flags: ['--no-concurrent-recompilation'] },
   pinned: { wrapper: ['taskset', '-c', '1'], v8Flags: [] },
@@ -124,7 +127,7 @@ const ESTIMATORS: Record<string, (r: ForkRecord) => number | undefined> = {
 };
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-process.stdout.write(`${rounds} rounds, configs ${configNames.join(', ')}; per estimator: median ops/s, spread (median |x - median| / median), 95% half-width of the median\n`);
+process.stdout.write(`${rounds} rounds, configs ${configNames.join(', ')}; per estimator: median ops/s, CV (standard deviation / mean of the forks), spread (median |x - median| / median), 95% half-width of the median\n`);
 for (const [key, forks] of records) {
   const [cellId, config] = key.split('\t');
   const parts: string[] = [];
@@ -133,7 +136,8 @@ for (const [key, forks] of records) {
     if (xs.length < 3) continue;
     const e = estimate(checkedSamples(xs, key), options.seed);
     const spread = median(xs.map((x) => Math.abs(x - e.median))) / e.median;
-    parts.push(`${name} ${(e.median / 1e3).toFixed(1)}k spread ${pct(spread)} hw ${pct(relativeHalfWidth(e.median, e.ci95))}`);
+    const cv = Math.sqrt(xs.reduce((a, x) => a + (x - e.mean) ** 2, 0) / xs.length) / e.mean;
+    parts.push(`${name} ${(e.median / 1e3).toFixed(1)}k CV ${pct(cv)} spread ${pct(spread)} hw ${pct(relativeHalfWidth(e.median, e.ci95))}`);
   }
   const sorted = forks.map((f) => f.opsPerSec).sort((a, b) => a - b);
   const range = `forks ${(quantileSorted(sorted, 0) / 1e3).toFixed(0)}k…${(quantileSorted(sorted, 1) / 1e3).toFixed(0)}k`;

@@ -514,7 +514,9 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
         minP = minimumTwoSidedP(bv.length, hv.length);
         if (positive) equivalenceP = tostUnpaired(bv, hv, marginLog);
       }
-      if (worstMinP === null || minP > worstMinP.p) worstMinP = { p: minP, paired: sample.paired, n: Math.min(bv.length, hv.length) };
+      // Rows whose verdict is withheld (too few cells for the shared shift) no forks could help: no advice from them.
+      const withheldRow = shift !== null && shift.factor === null;
+      if (!withheldRow && (worstMinP === null || minP > worstMinP.p)) worstMinP = { p: minP, paired: sample.paired, n: Math.min(bv.length, hv.length) };
       rows.push({
         cell: p.cell,
         minP,
@@ -559,7 +561,7 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
       cell.metrics.push(done1);
       done.push(done1);
     });
-    if (done.length > 0) detection.push(detectionOf(metric, done, alphaFirstStep, options));
+    if (done.length > 0 && !(shift !== null && shift.factor === null)) detection.push(detectionOf(metric, done, alphaFirstStep, options));
   }
 
   const summaries: SuiteSummary[] = [];

@@ -90,7 +90,8 @@ function sharedShiftLine(report: ComparisonReport): string | null {
     const list = removed.map((s) => `${METRICS[s.metric].label} ${formatChange(s.factor!)}`).join(', ');
     parts.push(
       `Separate runs: each cell is judged against the shift all ${removed[0]!.cells} cells share (${list}; head/base, divided out before each cell's change, test and verdict), ` +
-        'because a machine that was faster during one run moves every cell alike; a change common to all cells shows only in the geometric-mean rows, which separate runs cannot attribute (a paired run, --baseline, can).',
+        'because a machine that was faster during one run moves every cell alike; a change common to all cells shows only in the geometric-mean rows, which separate runs cannot attribute (a paired run, --baseline, can). ' +
+        'This holds while fewer than half of the cells changed the same way: a change to most cells would show as the opposite change in the rest — compare such a change in a paired run.',
     );
   }
   if (withheld.length > 0) {

@@ -8,7 +8,7 @@
  * `minRounds`, a cell gets no more rounds once the 95% interval of its median ops/s and of every
  * single-axis within-run ratio it takes part in (harness/stats/axis-ratios.ts) is within
  * ±`targetHalfWidth` on every side. The run ends when no cell needs a round, after `maxRounds`, or
- * when the time budget is spent (checked before every fork); cells still short of the target are
+ * when the time budget is spent (checked before every fork once every cell has had its minRounds); cells still short of the target are
  * listed in `rounds.cellsOutOfBudget` and flagged `consistency.outOfBudget`. `--forks N` (and a
  * plan without `rounds`, such as `--quick`) runs exactly N rounds.
  *
@@ -183,7 +183,9 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     if (signal.aborted) stoppedBecause = 'interrupted';
     else if (active.size === 0) stoppedBecause = 'target-met';
     else if (round >= rounds.maxRounds) stoppedBecause = 'max-rounds';
-    else if (budgetLeftMs() <= 0) stoppedBecause = 'budget';
+    // The budget bounds the adaptive rounds only: every cell gets its minRounds (and a fixed
+    // `--forks N` run exactly N rounds) whatever the budget, as the README promises.
+    else if (round >= rounds.minRounds && budgetLeftMs() <= 0) stoppedBecause = 'budget';
     if (stoppedBecause !== null) break;
     const entries = buildRound([...active].sort((a, b) => a - b), round, sides.length, random, lastCell);
     sink.write({ type: 'round', round, cells: active.size });
@@ -195,7 +197,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
         break;
       }
       // The budget ends the run between forks; a partly run round is fine (ratios pair forks by round).
-      if (budgetLeftMs() <= 0) {
+      if (round >= rounds.minRounds && budgetLeftMs() <= 0) {
         stoppedBecause = 'budget';
         ranAll = false;
         break;

@@ -94,6 +94,16 @@ describe('adaptive rounds', () => {
     expect(r.rounds!.cellsOutOfBudget).toEqual(['w/a/glibc/1', 'w/b/glibc/1']);
   });
 
+  it('a spent budget never cuts the minimum rounds, nor a fixed --forks run', async () => {
+    // The clock moves 10 ms per read: a 1 s budget is spent within the first rounds.
+    const exec = new FakeExecutor((r) => ({ ok: true, record: fakeRecord(r.cell.id, r.forkIndex, noisy(r.forkIndex)) }));
+    const adaptive = (await runSuite(opts(['--budget', '1s', '--min-rounds', '30', '--max-rounds', '50']), HEAD, exec, context().ctx)).sides[0]!.result;
+    expect(adaptive.rounds!.stoppedBecause).toBe('budget');
+    expect(adaptive.cells.every((c) => c.forks.length === 30)).toBe(true);
+    const fixed = (await runSuite(opts(['--budget', '1s', '--forks', '30']), HEAD, exec, context().ctx)).sides[0]!.result;
+    expect(fixed.cells.every((c) => c.forks.length === 30)).toBe(true);
+  });
+
   it('the time budget ends the run between forks and lists the cells short of the target', async () => {
     // the clock moves 10 ms per read; a budget of 1 s lasts a few dozen forks at most
     const { ctx, sink } = context();
