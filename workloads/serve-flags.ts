@@ -36,3 +36,19 @@ export class FlagReader {
     return Number(v);
   }
 }
+
+/**
+ * Serves until SIGINT or SIGTERM (or `seconds`, when given), calling `report` every `everyMs` and
+ * once more at the end: the foreground loop of `npm run serve` endpoints.
+ */
+export async function serveUntilStopped(seconds: number | null, report: () => void, everyMs = 5_000): Promise<void> {
+  const status = setInterval(report, everyMs);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (seconds !== null) setTimeout(stop, seconds * 1000).unref();
+  });
+  clearInterval(status);
+  report();
+}

@@ -16,7 +16,7 @@ import { VpnUdpEndpoint } from './udp-endpoint.js';
 import { VpnTlsServer } from './tls-server.js';
 import { AEAD_ALGORITHMS, isAeadAlgorithm, type AeadAlgorithm } from '../../stack/crypto/crypto-backend.js';
 import { OPENVPN_CIPHER_NAMES } from '../../stack/openvpn/server-session.js';
-import { FlagReader } from '../serve-flags.js';
+import { FlagReader, serveUntilStopped } from '../serve-flags.js';
 
 export class VpnServeUsageError extends Error {
   readonly code = 'E_SERVE_USAGE';
@@ -198,15 +198,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const drops = Object.entries(c).filter(([k, v]) => v > 0 && ['tooShort', 'badOpcode', 'badKeyId', 'badPeerId', 'badTag', 'badHmac', 'badLength', 'badPadding', 'replay'].includes(k));
     console.log(`in ${c.datagramsIn} out ${c.datagramsOut} pings rx ${c.pingsReceived} tx ${c.pingsSent} data ${c.dataPackets} occ ${c.occReceived} drops ${drops.length === 0 ? 'none' : drops.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   };
-  const status = setInterval(report, 5_000);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (o.seconds !== null) setTimeout(stop, o.seconds * 1000).unref();
-  });
-  clearInterval(status);
-  report();
+  await serveUntilStopped(o.seconds, report);
   await endpoint.close();
 }
 
@@ -240,14 +232,6 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
         `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}`,
     );
   };
-  const status = setInterval(report, 5_000);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (o.seconds !== null) setTimeout(stop, o.seconds * 1000).unref();
-  });
-  clearInterval(status);
-  report();
+  await serveUntilStopped(o.seconds, report);
   await server.close();
 }
