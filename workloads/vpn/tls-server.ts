@@ -43,6 +43,7 @@ import { ReplayWindow } from '../../stack/openvpn/replay-window.js';
 import type { StaticKey } from '../../stack/openvpn/static-key.js';
 import { TlsCrypt } from '../../stack/openvpn/tls-crypt.js';
 import { TunnelHost } from './tunnel-host.js';
+import { bindLoopbackUdp } from './udp-endpoint.js';
 
 /** Headroom the data channel needs in front of an inner packet (P_DATA_V2 header, packet id, tag). */
 export const DATA_CHANNEL_HEADROOM_BYTES = DATA_V2_HEADER_BYTES + PACKET_ID_BYTES + AEAD_TAG_BYTES;
@@ -180,13 +181,7 @@ export class VpnTlsServer {
 
   /** Binds 127.0.0.1:port and starts the timers; resolves with the bound port. */
   async start(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.socket.once('error', reject);
-      this.socket.bind(this.o.port, '127.0.0.1', () => {
-        this.socket.off('error', reject);
-        resolve();
-      });
-    });
+    await bindLoopbackUdp(this.socket, this.o.port);
     // 10 ms: TCP's timers (RTO floor 200 ms) and control retransmissions (1 s and up) both fit.
     this.ticker = setInterval(() => this.tick(), 10);
     this.pinger = setInterval(() => this.sendPing(), this.pingS * 1000);

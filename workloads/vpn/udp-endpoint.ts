@@ -40,6 +40,17 @@ export interface VpnEndpointCounters extends DataChannelStats {
   dataPackets: number;
 }
 
+/** Binds `socket` to 127.0.0.1:`port` (0: any); rejects with the bind error (both vpn endpoints). */
+export function bindLoopbackUdp(socket: Socket, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, '127.0.0.1', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export class VpnUdpEndpoint {
   private readonly socket: Socket;
   private readonly channel: DataChannel;
@@ -63,13 +74,7 @@ export class VpnUdpEndpoint {
 
   /** Binds 127.0.0.1:port and starts the keepalive; resolves with the bound port. */
   async start(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.socket.once('error', reject);
-      this.socket.bind(this.o.port, '127.0.0.1', () => {
-        this.socket.off('error', reject);
-        resolve();
-      });
-    });
+    await bindLoopbackUdp(this.socket, this.o.port);
     const interval = this.o.pingIntervalMs ?? 1000;
     if (interval > 0) this.timer = setInterval(() => this.sendPing(), interval);
     return this.socket.address().port;
