@@ -30,7 +30,7 @@ import { prepareCompiledChildren } from '../harness/run/compiled-child.js';
 import { SpawnExecutor, type Side } from '../harness/run/executor.js';
 import { expandCells } from '../harness/run/matrix.js';
 import { checkedSamples, estimate, relativeHalfWidth } from '../harness/stats/bootstrap.js';
-import { seededRandom } from '../harness/stats/prng.js';
+import { seededRandom, shuffled } from '../harness/stats/prng.js';
 import { median } from '../harness/stats/sample-stats.js';
 import { SUITES } from '../harness/suites.js';
 import { REPO_ROOT } from '../harness/child/protocol.js';
@@ -94,11 +94,7 @@ const records = new Map<string, ForkRecord[]>();
 const random = seededRandom(options.seed);
 const timeoutMs = options.timeoutMs ?? 60_000;
 for (let round = 0; round < rounds; round++) {
-  const jobs = cells.flatMap((cell) => configNames.map((config) => ({ cell, config })));
-  for (let i = jobs.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [jobs[i], jobs[j]] = [jobs[j]!, jobs[i]!];
-  }
+  const jobs = shuffled(cells.flatMap((cell) => configNames.map((config) => ({ cell, config }))), random);
   for (const { cell, config } of jobs) {
     const withFlags = { ...cell, v8Flags: [...cell.v8Flags, ...CONFIGS[config]!.v8Flags] };
     const outcome = await executors.get(config)!.run({ cell: withFlags, forkIndex: round, side, timeoutMs, signal: new AbortController().signal });
