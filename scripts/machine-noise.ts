@@ -13,7 +13,7 @@
  * were slowed in bursts (median 150 ms, autocorrelation gone by 100 ms), yet medians of 1 s blocks
  * still varied 8.6%: even the bare machine moves a short fork's figure by several percent.
  */
-import { quantileSorted } from 'simple-statistics';
+import { mean, quantileSorted, standardDeviation } from 'simple-statistics';
 import { median } from '../harness/stats/sample-stats.js';
 
 const args = process.argv.slice(2);
@@ -100,9 +100,7 @@ out.push(`  autocorrelation: ${[1, 2, 5, 10, 20, 40, 80].filter((l) => l < w.len
 const blocks = [10, 20, 40, 80].filter((b) => w.length >= 3 * b).map((b) => {
   const meds: number[] = [];
   for (let i = 0; i + b <= w.length; i += b) meds.push(median(w.slice(i, i + b)));
-  const m = meds.reduce((a, x) => a + x, 0) / meds.length;
-  const sd = Math.sqrt(meds.reduce((a, x) => a + (x - m) ** 2, 0) / meds.length);
-  return `${(b * WINDOW_MS) / 1000} s ${((100 * sd) / m).toFixed(1)}%`;
+  return `${(b * WINDOW_MS) / 1000} s ${((100 * standardDeviation(meds)) / mean(meds)).toFixed(1)}%`;
 });
 out.push(`  spread (CV) of the median window of blocks of: ${blocks.join(', ')}`);
 process.stdout.write(out.join('\n') + '\n');

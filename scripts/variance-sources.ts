@@ -23,7 +23,7 @@
  * (/sys/kernel/mm/transparent_hugepage/enabled), not a launch configuration: run twice to compare.
  */
 import { writeFileSync, appendFileSync } from 'node:fs';
-import { quantileSorted } from 'simple-statistics';
+import { quantileSorted, standardDeviation } from 'simple-statistics';
 import type { ForkRecord } from '../contract/result-schema.js';
 import { parseBenchArgs } from '../harness/cli/args.js';
 import { prepareCompiledChildren } from '../harness/run/compiled-child.js';
@@ -132,7 +132,7 @@ for (const [key, forks] of records) {
     if (xs.length < 3) continue;
     const e = estimate(checkedSamples(xs, key), options.seed);
     const spread = median(xs.map((x) => Math.abs(x - e.median))) / e.median;
-    const cv = Math.sqrt(xs.reduce((a, x) => a + (x - e.mean) ** 2, 0) / xs.length) / e.mean;
+    const cv = standardDeviation(xs) / e.mean;
     parts.push(`${name} ${(e.median / 1e3).toFixed(1)}k CV ${pct(cv)} spread ${pct(spread)} hw ${pct(relativeHalfWidth(e.median, e.ci95))}`);
   }
   const sorted = forks.map((f) => f.opsPerSec).sort((a, b) => a - b);
