@@ -479,12 +479,16 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
     const marginLog = Math.log1p(options.thresholds[metric].threshold);
     const def = METRICS[metric];
     // Separate runs: a timed metric's cells are judged against the shift they all share.
-    const shift = design.info.separateRuns && options.runShift === 'shared' && def.kind === 'measured' && def.timed === true ? sharedShift(pending.map((p) => samplesOf(p, metric))) : null;
+    const samples = pending.map((p) => samplesOf(p, metric));
+    const shift = design.info.separateRuns && options.runShift === 'shared' && def.kind === 'measured' && def.timed === true ? sharedShift(samples) : null;
     if (shift !== null && shift.cells > 0) sharedShifts.push({ metric, ...shift });
-    for (const p of pending) {
-      const sample = samplesOf(p, metric);
+    const factor = shift?.factor ?? null;
+    // Separate runs with too few cells to estimate their shared shift: no verdict on this timed metric,
+    // and no forks advice from its rows (no number of forks could give one).
+    const withheld = shift !== null && shift.factor === null;
+    for (const [k, p] of pending.entries()) {
+      const sample = samples[k]!;
       const bv = sample.base;
-      const factor = shift?.factor ?? null;
       const hv = factor === null ? sample.head : sample.head.map((v) => v / factor);
       if (bv.length === 0 || hv.length === 0) continue;
       // Skip metrics a workload does not have (bytes/s of a payload-less operation).
@@ -514,9 +518,7 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
         minP = minimumTwoSidedP(bv.length, hv.length);
         if (positive) equivalenceP = tostUnpaired(bv, hv, marginLog);
       }
-      // Rows whose verdict is withheld (too few cells for the shared shift) no forks could help: no advice from them.
-      const withheldRow = shift !== null && shift.factor === null;
-      if (!withheldRow && (worstMinP === null || minP > worstMinP.p)) worstMinP = { p: minP, paired: sample.paired, n: Math.min(bv.length, hv.length) };
+      if (!withheld && (worstMinP === null || minP > worstMinP.p)) worstMinP = { p: minP, paired: sample.paired, n: Math.min(bv.length, hv.length) };
       rows.push({
         cell: p.cell,
         minP,
@@ -550,8 +552,6 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
       const zeroBoth = row.ratio === null && row.baseMedian === 0 && row.headMedian === 0 && row.pValue === 1;
       // A difference below what the metric resolves is no change, whatever the ratio (see metrics.ts).
       const belowResolution = row.resolution !== undefined && Math.abs(row.headMedian - row.baseMedian) < row.resolution;
-      // Separate runs with too few cells to estimate their shared shift: no verdict on a timed metric.
-      const withheld = shift !== null && shift.factor === null;
       const verdict = withheld
         ? 'inconclusive'
         : zeroBoth || belowResolution
@@ -561,7 +561,7 @@ export function compareResults(base: ResultFile, head: ResultFile, options: Comp
       cell.metrics.push(done1);
       done.push(done1);
     });
-    if (done.length > 0 && !(shift !== null && shift.factor === null)) detection.push(detectionOf(metric, done, alphaFirstStep, options));
+    if (done.length > 0 && !withheld) detection.push(detectionOf(metric, done, alphaFirstStep, options));
   }
 
   const summaries: SuiteSummary[] = [];
