@@ -157,6 +157,12 @@ export interface ForkRecord {
   cpu?: ForkCpu;
   /** Additive (issue 18): the JIT's state of the op after the measured phase, where observable. */
   jit?: ForkJit;
+  /**
+   * Additive (issue 18): present when the fork ran in a slice group (time-sliced rounds,
+   * harness/run/slice-coordinator.ts): its measured phase took turns with `groupSize` forks alive
+   * together, `sliceMs` of its own measuring per turn; `turns` handed back, `pausedMs` spent waiting.
+   */
+  slicing?: ForkSlicing;
   /** Operations timed per clock read (1 = every operation timed alone). */
   batchSize: number;
   /**
@@ -230,6 +236,13 @@ export interface ForkRecord {
   instructionsPerOp?: number;
   /** Additive (issue 18): where `instructions` came from — hardware counters, or valgrind's callgrind where there are none. */
   instructionSource?: InstructionSource;
+}
+
+export interface ForkSlicing {
+  sliceMs: number;
+  groupSize: number;
+  turns: number;
+  pausedMs: number;
 }
 
 /** Fixed names (issue 18): Barrett et al.'s classes of an in-process series. */

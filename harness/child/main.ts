@@ -17,6 +17,7 @@ import { applyTestSlowdown } from './test-slowdown.js';
 import { BuflabError } from '../errors.js';
 import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../../contract/result-schema.js';
 import { measureCell } from './measure-cell.js';
+import { SliceGate } from './slice-gate.js';
 import { CELL_ENV_VAR, CHILD_EXIT, RECORD_FD, formatChildError, parseChildInput } from './protocol.js';
 
 export type ChildConfigErrorCode =
@@ -48,6 +49,10 @@ const isSetupConfigCode = (code: unknown): code is SetupConfigCode => (SETUP_CON
 async function main(): Promise<ForkRecord> {
   const startedAt = new Date().toISOString();
   const { cell, forkIndex } = parseChildInput(process.env[CELL_ENV_VAR]);
+  // In a slice group nothing runs before this fork has the turn: its set-up and warm-up would
+  // otherwise compete with another fork's measured phase (./slice-gate.ts).
+  const gate = SliceGate.fromEnv(process.env);
+  gate?.acquire();
   if (!isAllocatorName(cell.allocator)) {
     throw new ChildConfigError('E_UNKNOWN_ALLOCATOR', `unknown allocator '${cell.allocator}': use glibc, jemalloc, tcmalloc or mimalloc`);
   }
@@ -70,7 +75,7 @@ async function main(): Promise<ForkRecord> {
   const instance = knob.instance;
   let measurement;
   try {
-    measurement = await measureCell(instance, cell.plan);
+    measurement = await measureCell(instance, cell.plan, gate);
     try {
       instance.verify();
     } catch (e) {
@@ -92,6 +97,7 @@ async function main(): Promise<ForkRecord> {
     // The copy path is the child's: each runtime decides its own (allocators/strategy-common.ts).
     node: { version: process.version, v8: process.versions.v8, execArgv: process.execArgv, rangeCopyPath: RANGE_COPY_PATH },
     ...measurement,
+    ...(gate === null ? {} : { slicing: { sliceMs: gate.sliceMs, groupSize: gate.groupSize, turns: gate.yields, pausedMs: gate.pausedMs } }),
     ...(knob.warning === null ? {} : { warnings: [...measurement.warnings, knob.warning] }),
     workloadCounters: instance.counters(),
   };

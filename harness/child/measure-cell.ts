@@ -85,6 +85,7 @@ import {
   type OpenLoopBuffers,
 } from './open-loop.js';
 import { measuredPhaseEnd, measuredPhaseStart } from './measured-phase.js';
+import type { SliceGate } from './slice-gate.js';
 
 /** What the harness needs of a workload instance. */
 export interface Timeable {
@@ -269,8 +270,13 @@ interface PhaseResult {
   ops: number;
   /** Sum of timed batch durations, ms (excludes the between-chunk work). */
   timedMs: number;
-  /** Wall time from phase start to end, ms (includes the between-chunk work). */
+  /**
+   * Wall time from phase start to end, ms (includes the between-chunk work), less the time spent
+   * waiting for the turn in a slice group (`pausedMs`): the fork's own wall time.
+   */
   wallMs: number;
+  /** Time the fork spent waiting for its turn (time-sliced rounds: ./slice-gate.ts), ms; 0 alone. */
+  pausedMs: number;
   gc: GcPhaseResult;
   counters: StrategyCounters;
   memory: MemorySampler;
@@ -324,6 +330,7 @@ async function runPhase(
   series: ForkSeriesRecorder | null = null,
   jit: JitProbe | null = null,
   fixed?: FixedBatches,
+  gate: SliceGate | null = null,
 ): Promise<PhaseResult> {
   timeline.reset();
   PHASE_CHUNKS.reset();
@@ -338,17 +345,21 @@ async function runPhase(
   const memory = new MemorySampler(startMs);
   memory.maybeSample(startMs, true);
   gcObserver.begin(perfStartMs);
-  const endMs = startMs + durationMs;
+  // Time-sliced (./slice-gate.ts): the phase lasts `durationMs` of this fork's own time; every wait
+  // for the turn moves its end by the wait, and a chunk never runs past the turn's end.
+  let endMs = startMs + durationMs;
+  let pausedMs = 0;
   let batches = 0;
   let timedMs = 0;
   let now = nowMs();
   const nsPerMsPerOp = 1e6 / batchSize;
+  gate?.startSlicing(now);
   if (fixed?.announce === true) measuredPhaseStart();
   while (fixed === undefined ? now < endMs : batches < fixed.batches) {
     // Counted work: the last chunk is the remainder; no clock decides where a chunk or the phase ends.
     const n =
       fixed === undefined
-        ? loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs))
+        ? loop(w, batchSize, samplesMs, startsMs, Math.min(now + chunkMs, endMs, gate === null ? Infinity : gate.sliceEndMs))
         : fixed.batches - batches >= fixed.chunkBatches
           ? loop(w, batchSize, fixed.samples, fixed.starts, Infinity)
           : loop(w, batchSize, fixed.samples.subarray(0, fixed.batches - batches), fixed.starts.subarray(0, fixed.batches - batches), Infinity);
@@ -364,15 +375,25 @@ async function runPhase(
     jit?.sample();
     await yieldToEventLoop();
     now = nowMs();
+    if (gate !== null) {
+      const waited = gate.maybeYield(now);
+      if (waited > 0) {
+        endMs += waited;
+        pausedMs += waited;
+        now = nowMs();
+      }
+    }
   }
+  gate?.stopSlicing();
   if (fixed?.announce === true) measuredPhaseEnd(batches * batchSize);
-  const wallMs = now - startMs;
+  const wallMs = now - startMs - pausedMs;
   const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
-  const gcWall = await gcObserver.finish(perfStartMs + wallMs, wallMs);
+  // The phase ends on the performance timeline after its whole span, turns of other forks included.
+  const gcWall = await gcObserver.finish(perfStartMs + wallMs + pausedMs, wallMs);
   const gc = { ...gcWall, timeShare: timedGcShare(gcWall, timedMs) };
-  return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, gc, counters, memory, cpuBefore, cpuAfter };
+  return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, pausedMs, gc, counters, memory, cpuBefore, cpuAfter };
 }
 
 /**
@@ -448,6 +469,7 @@ async function runOpenLoopPhase(
     ops: next,
     timedMs: spanMs,
     wallMs,
+    pausedMs: 0,
     gc,
     counters,
     memory,
@@ -535,6 +557,35 @@ async function warmUp(
   };
 }
 
+/**
+ * Counted work's warm-up: exactly `warmupOps` ops at the counted batch size, in chunks of a fixed
+ * batch count — the same ops, loop calls and yields in every fork, whatever the machine's speed.
+ * A warm-up of fixed *time* left the JIT at a load-dependent point when counting began (fewer ops
+ * warm on a busy machine, and far fewer under valgrind): callgrind counts of one cell then spread
+ * 1–29% across forks at a load average of 15, against 0.2–0.8% on a quiet machine.
+ */
+async function countedWarmUp(
+  w: Timeable,
+  counted: CountedWorkPlan,
+  samplesMs: Float64Array,
+  startsMs: Float64Array,
+  histogram: HdrHistogram,
+  timeline: BatchTimeline,
+  series: ForkSeriesRecorder,
+): Promise<WarmupResult> {
+  const startMs = nowMs();
+  const fixed = fixedBatches(counted.warmupOps, counted, samplesMs, startsMs, false);
+  const phase = await runPhase(timedBatches, w, counted.batchSize, 0, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series, null, fixed);
+  histogram.reset();
+  return {
+    ops: phase.ops,
+    elapsedMs: nowMs() - startMs,
+    steady: false,
+    rule: `counted work: a fixed warm-up of ${counted.warmupOps} ops in batches of ${counted.batchSize} (the old fixed-window rule is not evaluated)`,
+    batchSize: counted.batchSize,
+  };
+}
+
 const noopOp: Timeable = {
   op(): void {},
   payloadBytesPerOp: 0,
@@ -546,8 +597,13 @@ export function baselineMs(durationMs: number): number {
   return Math.min(500, Math.max(50, durationMs / 4));
 }
 
-/** Measures `w` according to `plan`. Throws whatever `w.op()` throws (the fork fails). */
-export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measurement> {
+/**
+ * Measures `w` according to `plan`. With `gate` (time-sliced rounds, ./slice-gate.ts) the closed-loop
+ * measured phase hands the turn back every `gate.sliceMs` ms of its own measuring; counted work and
+ * open loop never do (a counter must see one stretch; an open loop's schedule cannot pause).
+ * Throws whatever `w.op()` throws (the fork fails).
+ */
+export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGate | null = null): Promise<Measurement> {
   const warnings: string[] = [];
   const samplesMs = new Float64Array(SAMPLES_PER_CHUNK);
   const startsMs = new Float64Array(SAMPLES_PER_CHUNK);
@@ -570,9 +626,10 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   // The fork's series: warm-up windows, then the measured phase's (closed loop), same window length.
   const windowMs = seriesWindowMs(plan.warmupMs, plan.durationMs);
   const series = primedSeriesRecorder(windowMs, samplesMs, startsMs);
-  const warm = await warmUp(w, plan.warmupMs, timer, samplesMs, startsMs, histogram, timeline, series);
-  // Counted work (`--count-instructions`): one batch size for every fork, not one chosen from timing.
+  // Counted work (`--count-instructions`): one batch size for every fork, not one chosen from timing,
+  // and a warm-up of a fixed op count instead of a fixed time (countedWarmUp).
   const counted = plan.countedWork;
+  const warm = counted === undefined ? await warmUp(w, plan.warmupMs, timer, samplesMs, startsMs, histogram, timeline, series) : await countedWarmUp(w, counted, samplesMs, startsMs, histogram, timeline, series);
   const batchSize = counted?.batchSize ?? warm.batchSize;
   series.markMeasured();
 
@@ -627,7 +684,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan): Promise<Measu
   let openLoop: OpenLoopRecord | undefined;
   if (rate === undefined || openBuf === null) {
     const fixed = counted === undefined ? undefined : fixedBatches(counted.measuredOps, counted, samplesMs, startsMs, true);
-    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series, jitProbe, fixed);
+    phase = await runPhase(timedBatches, w, batchSize, plan.durationMs, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series, jitProbe, fixed, fixed === undefined ? gate : null);
   } else {
     const open = await runOpenLoopPhase(w, rate, plan.durationMs, openBuf, histogram, serviceHistogram, timeline);
     phase = open;

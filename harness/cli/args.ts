@@ -45,6 +45,8 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: '--budget', value: 'TIME', help: "wall-time budget of the run, e.g. 35m, 90s, 1h (default: the suite's; cells still short of the target are listed)" },
   { name: '--min-rounds', value: 'N', help: 'rounds every cell gets before adaptive stopping (default: the suite\'s)' },
   { name: '--max-rounds', value: 'N', help: "rounds a cell gets at most (default: the suite's)" },
+  { name: '--slice-ms', value: 'MS', help: 'time-sliced rounds: the forks of compared cells run together and take turns, MS of measuring each (default 100; 0: every fork alone)' },
+  { name: '--slice-group', value: 'N', help: 'time-sliced rounds: forks per group at most (default 12; 1: every fork alone)' },
   { name: '--warmup', value: 'MS', help: "warm-up per fork, ms (all of it runs; the fork's series classifies it)" },
   { name: '--duration', value: 'MS', help: 'measured time per fork, ms' },
   { name: '--timeout', value: 'MS', help: 'time limit per child process, ms (default derived from warm-up + duration)' },
@@ -293,6 +295,8 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       budgetMs,
       minRounds,
       maxRounds,
+      sliceMs: intFlag('--slice-ms', 0, '100'),
+      sliceGroup: intFlag('--slice-group', 1, '12'),
       ...(runtimes === null ? {} : { runtimes }),
     },
   };

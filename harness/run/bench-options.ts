@@ -63,4 +63,11 @@ export interface BenchOptions {
   /** `--min-rounds N` / `--max-rounds N` (additive): bounds of an adaptive run; null/absent: the plan's. */
   minRounds?: number | null;
   maxRounds?: number | null;
+  /**
+   * `--slice-ms N` / `--slice-group N` (additive, issue 18): time-sliced rounds
+   * (harness/run/slice-coordinator.ts) — measuring time per turn (0: off) and forks per group at
+   * most (1: off); null/absent: 100 ms and 12.
+   */
+  sliceMs?: number | null;
+  sliceGroup?: number | null;
 }

@@ -4,7 +4,8 @@
  * the parent's output can be asserted exactly (hyperfine's mock executor, pyperf's manager).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { childCommand, parseChildError, parseForkRecord, REPO_ROOT } from '../child/protocol.js';
@@ -16,6 +17,14 @@ import type { Cell, ForkRecord, InstructionSource } from '../../contract/result-
 import { compiledChildMain, type ChildEntry } from './compiled-child.js';
 import { measuredPhaseOps } from '../child/fork-series.js';
 import { defaultRuntimeCheck, type RuntimeCheck } from '../runtime/runtimes.js';
+import { SLICE_FD_ENV, SLICE_GROUP_ENV, SLICE_MS_ENV } from '../child/slice-gate.js';
+import type { SliceSlot } from './slice-coordinator.js';
+
+/** The file a tree must have for its children to take turns. */
+const SLICE_GATE_SOURCE = 'harness/child/slice-gate.ts';
+
+/** The child's descriptor of its turn socket in a slice group (the fifth stdio entry). */
+const SLICE_FD = 4;
 
 /** One side of a run: the tree whose child is spawned (a paired run has `base` and `head`). */
 export interface Side {
@@ -39,6 +48,11 @@ export interface ChildRequest {
    * `instructionsPerOp` and `instructionSource`. Absent: no counter, no agent.
    */
   countInstructions?: InstructionSource;
+  /**
+   * Additive (time-sliced rounds, ./slice-coordinator.ts): the fork's place in a slice group; the
+   * child then takes turns with the group's other forks. Absent: the fork runs alone.
+   */
+  slice?: SliceSlot;
 }
 
 export interface ChildFailure {
@@ -52,6 +66,11 @@ export type ChildOutcome = { ok: true; record: ForkRecord } | { ok: false; error
 
 export interface ChildExecutor {
   run(request: ChildRequest): Promise<ChildOutcome>;
+  /**
+   * Additive (time-sliced rounds): whether this side's children take turns when given a
+   * {@link ChildRequest.slice}. Absent: the executor cannot slice, and every fork runs alone.
+   */
+  canSlice?(side: Side): boolean;
 }
 
 /**
@@ -174,6 +193,15 @@ export class SpawnExecutor implements ChildExecutor {
     this.runtimes = options.runtimes ?? defaultRuntimeCheck;
   }
 
+  /**
+   * A tree's children take turns only if it has the child's slice gate: a `--baseline` commit from
+   * before it would ignore its turns and run beside the others. A wrapper (setarch, taskset) is
+   * fine; counting is decided by the runner.
+   */
+  canSlice(side: Side): boolean {
+    return existsSync(resolve(side.rootDir, SLICE_GATE_SOURCE));
+  }
+
   run(request: ChildRequest): Promise<ChildOutcome> {
     const { cell, forkIndex, side, timeoutMs, signal } = request;
     // A cell without a runtime (written before the axis) runs on the running node, as it always did.
@@ -231,6 +259,12 @@ export class SpawnExecutor implements ChildExecutor {
       args = [...this.wrapper.slice(1), command, ...args];
       command = this.wrapper[0]!;
     }
+    const slot = request.slice;
+    if (slot !== undefined) {
+      env[SLICE_FD_ENV] = String(SLICE_FD);
+      env[SLICE_MS_ENV] = String(slot.group.sliceMs);
+      env[SLICE_GROUP_ENV] = String(slot.group.size);
+    }
     const counterFiles = counter;
     const counterControl = control;
     const cleanUp = (): void => {
@@ -249,13 +283,13 @@ export class SpawnExecutor implements ChildExecutor {
       const child = spawn(command, args, {
         cwd: root,
         env,
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        stdio: slot === undefined ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
         // Its own process group, so that a time limit or Ctrl-C kills everything it started.
         detached: true,
       });
       let record = '';
       let stderr = '';
-      let why: 'timeout' | 'interrupted' | null = null;
+      let why: 'timeout' | 'turn' | 'interrupted' | null = null;
       let spawnError: Error | null = null;
       const killGroup = (): void => {
         if (child.pid === undefined) return;
@@ -275,6 +309,14 @@ export class SpawnExecutor implements ChildExecutor {
         killGroup();
       };
       signal.addEventListener('abort', onAbort, { once: true });
+      if (slot !== undefined && child.stdio[SLICE_FD] != null) {
+        slot.attach(child.stdio[SLICE_FD] as Duplex, () => {
+          why ??= 'turn';
+          killGroup();
+        });
+      }
+      // The turn passes on as soon as the process is gone (its stdio may close later).
+      child.on('exit', () => slot?.leave());
       if (child.pid !== undefined) {
         trackGroup(child.pid);
         // valgrind runs the child in its own process: vgdb addresses this pid.
@@ -296,6 +338,7 @@ export class SpawnExecutor implements ChildExecutor {
       });
       child.on('close', (code, sig) => {
         clearTimeout(timer);
+        slot?.leave();
         if (child.pid !== undefined) runningGroups.delete(child.pid);
         signal.removeEventListener('abort', onAbort);
         const stderrTail = tailLines(stderr);
@@ -303,6 +346,9 @@ export class SpawnExecutor implements ChildExecutor {
         const childSaid = parseChildError(stderr);
         const said = childSaid ? ` — child: [${childSaid.code}] ${childSaid.message}` : '';
         if (why === 'interrupted') return fail('E_INTERRUPTED', `killed: the run was interrupted (fork ${forkIndex} of ${cell.id})`);
+        if (why === 'turn') {
+          return fail('E_CHILD_TIMEOUT', `fork ${forkIndex} held its slice group's turn for ${slot!.group.turnLimitMs} ms (the per-fork time limit) without handing it back; its process group was killed (raise --timeout if the cell is only slow)`);
+        }
         if (why === 'timeout') {
           return fail('E_CHILD_TIMEOUT', `fork ${forkIndex} exceeded its time limit of ${timeoutMs} ms; its process group was killed (raise --timeout if the cell is only slow)`);
         }

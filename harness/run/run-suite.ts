@@ -17,6 +17,7 @@
  * their provisional summary; `environment.finishedAt` is absent until the run ends) and when a
  * cell errors, and a final time on Ctrl-C.
  */
+import { setMaxListeners } from 'node:events';
 import type { BenchOptions } from './bench-options.js';
 import { UsageError } from '../errors.js';
 import type { CellIdentity, CellResult, Environment, ForkRecord, ResultFile, RoundsInfo } from '../../contract/result-schema.js';
@@ -34,7 +35,8 @@ import { applyShard, expandCells, resolvePlan, type AvailabilityCheck, type Plan
 import type { RuntimeCheck } from '../runtime/runtimes.js';
 import { formatDuration, type ProgressReporter } from './progress.js';
 import { defaultResultPath, jsonlPathFor, sideResultPath, writeResultAtomic } from './result-writer.js';
-import { buildRound } from './schedule.js';
+import { buildRound, sliceGroups } from './schedule.js';
+import { DEFAULT_SLICE_GROUP, DEFAULT_SLICE_MS, SliceGroup } from './slice-coordinator.js';
 
 export interface RunContext {
   progress: ProgressReporter;
@@ -172,6 +174,13 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
   const runStartMs = now().getTime();
   const budgetLeftMs = (): number => (rounds.budgetMs === null ? Number.POSITIVE_INFINITY : rounds.budgetMs - (now().getTime() - runStartMs));
   const random = seededRandom(options.seed);
+  const slicing = resolveSlicing(options, sides, executor);
+  // Every fork of a group listens for Ctrl-C on the one signal at once.
+  if (slicing.maxGroup > 1) setMaxListeners(slicing.maxGroup + 10, signal);
+  if (slicing.warning !== null) {
+    runWarnings.push(slicing.warning);
+    progress.message(slicing.warning);
+  }
   let stoppedBecause: RoundsInfo['stoppedBecause'] | null = null;
   let round = 0;
   let lastCell = -1;
@@ -190,57 +199,88 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     const entries = buildRound([...active].sort((a, b) => a - b), round, sides.length, random, lastCell);
     sink.write({ type: 'round', round, cells: active.size });
     let ranAll = true;
-    for (let k = 0; k < entries.length; k++) {
-      const entry = entries[k]!;
+    let k = 0;
+    for (const group of sliceGroups(entries, (e) => groupKeyOf(runnable[e.cellIndex]!.cell), slicing.maxGroup)) {
       if (signal.aborted) {
         ranAll = false;
         break;
       }
-      // The budget ends the run between forks; a partly run round is fine (ratios pair forks by round).
+      // The budget ends the run between groups; a partly run round is fine (ratios pair forks by round).
       if (round >= rounds.minRounds && budgetLeftMs() <= 0) {
         stoppedBecause = 'budget';
         ranAll = false;
         break;
       }
-      const side = sides[entry.sideIndex]!;
-      const cp = perSide[entry.sideIndex]![entry.cellIndex]!;
-      const cell = cp.planned.cell;
-      // The cell already errored: its remaining forks would fail the same way (a hang costs a full time limit each).
-      if (cp.error !== null) continue;
-      progress.forkStarted(cell.id, entry.forkIndex, side.label);
+      // A cell that already errored gets no more forks: they would fail the same way (a hang costs a full time limit each).
+      const members = group.filter((e) => perSide[e.sideIndex]![e.cellIndex]!.error === null);
+      const slices = members.length > 1 ? new SliceGroup(members.length, slicing.sliceMs, plan.timeoutMs) : null;
       const t0 = now().getTime();
-      const outcome = await executor.run({ cell, forkIndex: entry.forkIndex, side, timeoutMs: plan.timeoutMs, signal, ...(options.countInstructions === undefined ? {} : { countInstructions: options.countInstructions }) });
-      const elapsedMs = now().getTime() - t0;
-      if (outcome.ok) {
-        cp.forks.push(outcome.record);
-        sink.write({ type: 'fork', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, record: outcome.record });
-      } else {
-        sink.write({ type: 'error', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, error: outcome.error });
-        if (outcome.error.code === 'E_INTERRUPTED') {
-          ranAll = false;
-          break;
+      const outcomes = await Promise.all(
+        members.map(async (entry, m) => {
+          const side = sides[entry.sideIndex]!;
+          const cell = perSide[entry.sideIndex]![entry.cellIndex]!.planned.cell;
+          progress.forkStarted(cell.id, entry.forkIndex, side.label);
+          const slot = slices?.slots[m];
+          try {
+            return await executor.run({
+              cell,
+              forkIndex: entry.forkIndex,
+              side,
+              // A fork of a group also waits while the others take their turns.
+              timeoutMs: plan.timeoutMs * members.length,
+              signal,
+              ...(options.countInstructions === undefined ? {} : { countInstructions: options.countInstructions }),
+              ...(slot === undefined ? {} : { slice: slot }),
+            });
+          } finally {
+            slot?.leave();
+          }
+        }),
+      );
+      // The group's forks ran together: each is charged an equal share of its wall time.
+      const elapsedMs = members.length === 0 ? 0 : (now().getTime() - t0) / members.length;
+      let interruptedHere = false;
+      for (const [m, entry] of members.entries()) {
+        const outcome = outcomes[m]!;
+        const side = sides[entry.sideIndex]!;
+        const cp = perSide[entry.sideIndex]![entry.cellIndex]!;
+        const cell = cp.planned.cell;
+        if (outcome.ok) {
+          cp.forks.push(outcome.record);
+          sink.write({ type: 'fork', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, record: outcome.record });
+        } else {
+          sink.write({ type: 'error', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, error: outcome.error });
+          if (outcome.error.code === 'E_INTERRUPTED') {
+            interruptedHere = true;
+            continue;
+          }
+          cp.error = outcome.error;
+          cp.result = finishedCell(cp, rounds, options.seed, null);
+          flush(entry.sideIndex);
+          if (perSide.every((sd) => sd[entry.cellIndex]!.error !== null)) active.delete(entry.cellIndex);
         }
-        cp.error = outcome.error;
-        cp.result = finishedCell(cp, rounds, options.seed, null);
-        flush(entry.sideIndex);
-        if (perSide.every((s) => s[entry.cellIndex]!.error !== null)) active.delete(entry.cellIndex);
+        done++;
+        ran++;
+        elapsedTotalMs += elapsedMs;
+        // Forks certain to run: the rest of this round and every cell's rounds up to minRounds.
+        const remaining = entries.length - (k + m) - 1 + Math.max(0, rounds.minRounds - round - 1) * active.size * sides.length;
+        progress.forkDone({
+          done,
+          total: done + remaining,
+          cellId: cell.id,
+          forkIndex: entry.forkIndex,
+          side: side.label,
+          paired: sides.length > 1,
+          outcome,
+          elapsedMs,
+          etaMs: Math.min(budgetLeftMs(), ran === 0 ? 0 : (elapsedTotalMs / ran) * remaining),
+        });
       }
-      done++;
-      ran++;
-      elapsedTotalMs += elapsedMs;
-      // Forks certain to run: the rest of this round and every cell's rounds up to minRounds.
-      const remaining = entries.length - k - 1 + Math.max(0, rounds.minRounds - round - 1) * active.size * sides.length;
-      progress.forkDone({
-        done,
-        total: done + remaining,
-        cellId: cell.id,
-        forkIndex: entry.forkIndex,
-        side: side.label,
-        paired: sides.length > 1,
-        outcome,
-        elapsedMs,
-        etaMs: Math.min(budgetLeftMs(), ran === 0 ? 0 : (elapsedTotalMs / ran) * remaining),
-      });
+      k += group.length;
+      if (interruptedHere) {
+        ranAll = false;
+        break;
+      }
     }
     if (signal.aborted) stoppedBecause = 'interrupted';
     if (!ranAll || stoppedBecause !== null) break;
@@ -338,6 +378,32 @@ function targetsMet(perSide: readonly CellProgress[][], target: number, seed: nu
   const met = new Set<number>();
   for (let i = 0; i < cellCount; i++) if (!unmet.has(i)) met.add(i);
   return met;
+}
+
+/**
+ * Time-sliced rounds (./slice-coordinator.ts) as asked: `--slice-ms 0` or `--slice-group 1` turn
+ * them off; counted work never slices (the counter must see one uninterrupted phase, and forks that
+ * wait would only stretch a valgrind run); an executor that cannot slice runs every fork alone, and
+ * when it cannot for one side (a `--baseline` commit from before the gate, whose children would
+ * ignore their turns and run beside the others) slicing is off for the run, with a warning. The
+ * group size is a multiple of the side count, so that both sides of a cell always share a group.
+ */
+function resolveSlicing(options: BenchOptions, sides: readonly Side[], executor: ChildExecutor): { sliceMs: number; maxGroup: number; warning: string | null } {
+  const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
+  const asked = options.sliceGroup ?? DEFAULT_SLICE_GROUP;
+  const off = (warning: string | null): { sliceMs: number; maxGroup: number; warning: string | null } => ({ sliceMs, maxGroup: 1, warning });
+  if (sliceMs === 0 || asked <= 1) return off(null);
+  if (options.countInstructions !== undefined || executor.canSlice === undefined) return off(null);
+  const without = sides.filter((s) => !executor.canSlice!(s));
+  if (without.length > 0) {
+    return off(`time-sliced rounds off: the ${without.map((s) => s.label).join(' and ')} tree's child cannot take turns (it predates harness/child/slice-gate.ts); every fork runs alone, one after another`);
+  }
+  return { sliceMs, maxGroup: Math.max(sides.length, asked - (asked % sides.length)), warning: null };
+}
+
+/** Cells a run compares share this key: everything but the strategy, the allocator and the runtime. */
+function groupKeyOf(cell: PlannedCell['cell']): string {
+  return JSON.stringify([cell.workload, cell.size, cell.params, cell.v8Flags]);
 }
 
 /** The fields a cell's result repeats from the cell itself. */

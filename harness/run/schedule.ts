@@ -44,3 +44,38 @@ export function buildSchedule(cellCount: number, forks: number, sideCount: numbe
   for (let round = 0; round < forks; round++) out.push(...buildRound(indices, round, sideCount, random, out.at(-1)?.cellIndex ?? -1));
   return out;
 }
+
+/**
+ * Splits one round's entries into slice groups (time-sliced rounds, ./slice-coordinator.ts): forks
+ * whose cells share `keyOf` (the cells a run compares: same workload, size and parameters, any
+ * strategy/allocator/runtime; both sides of a paired run) always share a group, and whole key sets
+ * are packed in round order into groups of at most `maxSize` forks, so that a group is as large as
+ * allowed (each fork's figure then spans more of the machine's time). A key set larger than
+ * `maxSize` is cut into consecutive pieces. Entries keep their round order inside a group, which is
+ * the order the turns go round in. `maxSize` ≤ 1 gives one entry per group (forks run alone).
+ */
+export function sliceGroups(entries: readonly ScheduleEntry[], keyOf: (entry: ScheduleEntry) => string, maxSize: number): ScheduleEntry[][] {
+  if (maxSize <= 1) return entries.map((e) => [e]);
+  const byKey = new Map<string, ScheduleEntry[]>();
+  for (const e of entries) {
+    const k = keyOf(e);
+    const list = byKey.get(k);
+    if (list === undefined) byKey.set(k, [e]);
+    else list.push(e);
+  }
+  const pieces: ScheduleEntry[][] = [];
+  for (const list of byKey.values()) {
+    for (let i = 0; i < list.length; i += maxSize) pieces.push(list.slice(i, i + maxSize));
+  }
+  const groups: ScheduleEntry[][] = [];
+  let current: ScheduleEntry[] = [];
+  for (const piece of pieces) {
+    if (current.length + piece.length > maxSize) {
+      groups.push(current);
+      current = [];
+    }
+    current.push(...piece);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}

@@ -31,7 +31,7 @@ describe('parseBenchArgs', () => {
     expect(o).toEqual({
       suite: 'alloc', quick: true, out: 'x.json', strategies: ['pooled', 'string'], allocators: ['glibc', 'jemalloc'],
       sizes: [64, 1500], v8Labels: null, forks: 4, warmupMs: 100, durationMs: 200, timeoutMs: 9000, seed: 7, params: {},
-      report: false, shard: { index: 2, count: 3 }, baseline: null, targetHalfWidth: null, budgetMs: null, minRounds: null, maxRounds: null,
+      report: false, shard: { index: 2, count: 3 }, baseline: null, targetHalfWidth: null, budgetMs: null, minRounds: null, maxRounds: null, sliceMs: null, sliceGroup: null,
     });
   });
 
