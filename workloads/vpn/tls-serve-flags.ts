@@ -72,7 +72,7 @@ export function tlsHardeningStatus(server: VpnTlsServer): string {
   const c = server.counters;
   const d = server.dataStats;
   return (
-    `; handshakes in progress ${server.handshakesInProgress}; server renegotiations ${c.renegotiationsByServer} (sec ${c.renegotiationReasons.seconds} bytes ${c.renegotiationReasons.bytes} pkts ${c.renegotiationReasons.packets}) lame ducks expired ${c.lameDucksExpired}; ` +
+    `; handshakes in progress ${server.handshakesInProgress}; server renegotiations ${c.renegotiationsByServer} (by-sec ${c.renegotiationReasons.seconds} by-bytes ${c.renegotiationReasons.bytes} by-pkts ${c.renegotiationReasons.packets}) lame ducks expired ${c.lameDucksExpired}; ` +
     `stateless resets ${c.statelessResets}; drops reset-replayed ${c.resetReplayed} cookie-invalid ${c.cookieInvalid} limit per-source ${c.limitHandshakesPerSource} limit sessions ${c.limitSessions} limit reset-rate ${c.limitResetRate} ` +
     `tls-crypt-v2 bad-wkc ${c.tlsCryptV2BadWkc} no-early-neg ${c.tlsCryptV2NoEarlyNeg} data bad-key-id ${d.badKeyId} bad-peer-id ${d.badPeerId} too-short ${d.tooShort}`
   );
