@@ -336,7 +336,7 @@ export class VpnTlsServer {
       this.counters.dataV1++;
       return;
     }
-    let conn = this.conns.get(connKey(rinfo));
+    const conn = this.conns.get(connKey(rinfo));
     const unwrapped = this.unwrapControl(msg, opcode, conn);
     if (unwrapped === null) return;
     const { wire, wrap, wrapId } = unwrapped;
