@@ -31,6 +31,11 @@ export interface ReliableOptions {
   /** First retransmission timeout; doubles per try up to `maxRetransmitMs`. Defaults 1000 / 8000 ms. */
   initialRetransmitMs?: number;
   maxRetransmitMs?: number;
+  /**
+   * The first message id in each direction (default 0). 1 when the resets (id 0 both ways) were
+   * exchanged before this channel existed: the server's stateless HMAC-cookie reset (./session-cookie.ts).
+   */
+  firstMessageId?: number;
 }
 
 export interface ReliableCounters {
@@ -85,6 +90,8 @@ export class ReliableChannel {
     this.receiveWindow = o.receiveWindow ?? 8;
     this.initialRetransmitMs = o.initialRetransmitMs ?? 1000;
     this.maxRetransmitMs = o.maxRetransmitMs ?? 8000;
+    this.nextSendId = o.firstMessageId ?? 0;
+    this.nextExpectedId = o.firstMessageId ?? 0;
   }
 
   /** Messages queued or in flight (0 once the peer acknowledged everything). */

@@ -16,10 +16,17 @@
  *
  * 5. Renegotiation started by the client (`reneg-sec`): P_CONTROL_SOFT_RESET_V1 on a new key id
  *    starts a new key state (its own reliability layer, TLS session and key method 2; no push), whose
- *    keys go to `onRekeyed`; the key before it stays until the next renegotiation (lame duck).
+ *    keys go to `onRekeyed`; the key before it stays as lame duck (the caller decides for how long:
+ *    --tran-window). Started by the server (`renegotiate`, ssl.c `key_state_soft_reset` when
+ *    --reneg-sec/-bytes/-pkts run out): we send P_CONTROL_SOFT_RESET_V1 on the next key id first,
+ *    the client answers with its own, and the same exchange follows (the client stays TLS client).
  *
- * Not done: renegotiation started by the server, --tls-auth, --tls-crypt-v2 (--tls-crypt v1 wraps packets in workloads/vpn/tls-server.ts with ./tls-crypt.ts),
- * username/password authentication, epoch data keys (2.7).
+ * With `cookie` (./session-cookie.ts) the session is created only once the client completed
+ * OpenVPN 2.6's stateless three-way handshake: both resets (message id 0) were exchanged without
+ * us keeping state, so key 0's reliability layer starts at id 1 in both directions.
+ *
+ * Not done: --tls-auth, username/password authentication, epoch data keys (2.7). --tls-crypt and
+ * --tls-crypt-v2 wrap packets in workloads/vpn/tls-server.ts (./tls-crypt.ts, ./tls-crypt-v2.ts).
  */
 import { randomBytes, type X509Certificate } from 'node:crypto';
 import type { BufferStrategy } from '../../allocators/buffer-strategy.js';
@@ -102,6 +109,8 @@ export interface SessionCounters {
   pushRequests: number;
   /** Renegotiations the client started (P_CONTROL_SOFT_RESET_V1 on a new key id) and finished. */
   renegotiationsStarted: number;
+  /** Renegotiations we started (`renegotiate`). */
+  renegotiationsByServer: number;
   renegotiations: number;
   /** Control messages we do not act on (counted, ignored). */
   messagesIgnored: number;
@@ -127,12 +136,16 @@ class KeyState {
     private readonly o: ServerSessionOptions,
     readonly keyId: number,
     nowMs: number,
+    /** We sent the soft reset (server-started renegotiation): the client's answers it, no second one. */
+    readonly startedByServer = false,
+    firstMessageId = 0,
   ) {
     this.deadlineMs = nowMs + HANDSHAKE_WINDOW_MS;
     this.reliable = new ReliableChannel({
       sessionId: session.sessionId,
       remoteSessionId: session.remoteSessionId,
       keyId,
+      firstMessageId,
       output: o.output,
       deliver: (opcode, payload) => this.deliver(opcode, payload),
     });
@@ -178,7 +191,7 @@ class KeyState {
       return;
     }
     if (opcode === P_CONTROL_SOFT_RESET_V1 && this.keyId !== 0) {
-      this.reliable.send(P_CONTROL_SOFT_RESET_V1, new Uint8Array(0));
+      if (!this.startedByServer) this.reliable.send(P_CONTROL_SOFT_RESET_V1, new Uint8Array(0));
       return;
     }
     if (opcode !== P_CONTROL_V1 || this.phase === 'closed') {
@@ -263,7 +276,7 @@ class KeyState {
 export class OpenVpnServerSession {
   readonly sessionId: Uint8Array;
   readonly remoteSessionId: Uint8Array;
-  readonly counters: SessionCounters = { wrongSession: 0, unknownKeyId: 0, pushRequests: 0, renegotiationsStarted: 0, renegotiations: 0, messagesIgnored: 0 };
+  readonly counters: SessionCounters = { wrongSession: 0, unknownKeyId: 0, pushRequests: 0, renegotiationsStarted: 0, renegotiationsByServer: 0, renegotiations: 0, messagesIgnored: 0 };
   /** The session's state: that of key 0 until it is established, then 'established' until closed. */
   state: SessionState = 'tls';
   closeReason: string | null = null;
@@ -273,18 +286,47 @@ export class OpenVpnServerSession {
   private readonly keyStates = new Map<number, KeyState>();
   private nowMs: number;
 
-  /** `reset` is the client's P_CONTROL_HARD_RESET_CLIENT_V2 (decoded from `buf`). */
+  /**
+   * Without `cookie`, `first` is the client's P_CONTROL_HARD_RESET_CLIENT_V2 (decoded from `buf`) and
+   * we answer it. With `cookie` (our session id, already sent in a stateless reset), `first` is the
+   * packet that completed the three-way handshake (a P_ACK_V1 or the client's message id 1).
+   */
   constructor(
     private readonly o: ServerSessionOptions,
-    reset: ControlPacket,
+    first: ControlPacket,
     buf: Uint8Array,
     nowMs: number,
+    cookie?: Uint8Array,
   ) {
     this.nowMs = nowMs;
-    this.sessionId = new Uint8Array(randomBytes(SESSION_ID_BYTES));
-    this.remoteSessionId = reset.sessionId;
-    this.keyStates.set(0, new KeyState(this, o, 0, nowMs));
-    this.input(reset, buf, nowMs);
+    this.sessionId = cookie ?? new Uint8Array(randomBytes(SESSION_ID_BYTES));
+    this.remoteSessionId = first.sessionId;
+    this.keyStates.set(0, new KeyState(this, o, 0, nowMs, false, cookie === undefined ? 0 : 1));
+    this.input(first, buf, nowMs);
+  }
+
+  /** True while a key state is still negotiating (the initial handshake or a renegotiation). */
+  get negotiating(): boolean {
+    for (const ks of this.keyStates.values()) if (ks.phase !== 'established' && ks.phase !== 'closed') return true;
+    return false;
+  }
+
+  /**
+   * Starts a renegotiation from our side (ssl.c key_state_soft_reset): a new key state on the next
+   * key id (1…7, then 1 again) whose first message is our P_CONTROL_SOFT_RESET_V1. Returns false
+   * (and does nothing) before the session is established or while a key state is negotiating.
+   */
+  renegotiate(nowMs: number): boolean {
+    const current = this.newest();
+    if (this.state !== 'established' || current === undefined || this.negotiating) return false;
+    const keyId = current.keyId === 7 ? 1 : current.keyId + 1;
+    const ks = new KeyState(this, this.o, keyId, nowMs, true);
+    for (const [id, old] of this.keyStates) if (old !== current) this.keyStates.delete(id);
+    this.keyStates.set(keyId, ks);
+    this.counters.renegotiationsByServer++;
+    ks.reliable.send(P_CONTROL_SOFT_RESET_V1, new Uint8Array(0));
+    ks.pump(nowMs);
+    return true;
   }
 
   /** The TLS connection of key 0 (the initial handshake). */

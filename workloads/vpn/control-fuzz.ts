@@ -5,7 +5,10 @@
  * fresh one every `SESSION_EVERY` packets, so the reliability layer, the TLS server and the key
  * method parser all see junk). Key method 2 messages are fuzzed on their own too, and every
  * datagram (and a --tls-crypt wrapping of its template, mutated alike) goes through
- * `TlsCrypt.unwrap`, which must refuse all but the unmutated wrappings. The laws:
+ * `TlsCrypt.unwrap`, which must refuse all but the unmutated wrappings; every datagram also goes
+ * through the stateless handshake's cookie check (`SessionCookies.completesHandshake`, which must
+ * refuse all of them: none carries our cookie) and tls-crypt-v2's `splitWkc` / `unwrapClientKey`
+ * (with a wrapped client key appended, mutated alike: only the intact one unwraps). The laws:
  * nothing throws; a decoded payload lies inside the datagram; every datagram the session writes
  * decodes as a control packet of our session; `decodeClientKeyMethod2` never claims more bytes
  * than it was given.
@@ -17,6 +20,8 @@ import { decodeClientKeyMethod2 } from '../../stack/openvpn/key-method.js';
 import { OpenVpnServerSession } from '../../stack/openvpn/server-session.js';
 import { staticKeyFromBytes } from '../../stack/openvpn/static-key.js';
 import { TlsCrypt } from '../../stack/openvpn/tls-crypt.js';
+import { SessionCookies } from '../../stack/openvpn/session-cookie.js';
+import { splitWkc, unwrapClientKey, wrapClientKey } from '../../stack/openvpn/tls-crypt-v2.js';
 import { P_ACK_V1, P_CONTROL_HARD_RESET_CLIENT_V2, P_CONTROL_V1 } from '../../stack/openvpn/wire.js';
 import { loadServerCredentials } from '../../stack/tls/certificates.js';
 import { TEST_CA_PEM, TEST_SERVER_PEM } from '../tls-proxy/test-pki.js';
@@ -53,6 +58,9 @@ export function runControlFuzz(count: number, rand: () => number, strategyName: 
   const tlsCryptKey = staticKeyFromBytes(Uint8Array.from({ length: 256 }, byte));
   const clientWrap = new TlsCrypt(tlsCryptKey, 'client');
   const serverUnwrap = new TlsCrypt(tlsCryptKey, 'server');
+  const cookies = new SessionCookies();
+  const v2Server = { encryption: Uint8Array.from({ length: 32 }, byte), authentication: Uint8Array.from({ length: 32 }, byte) };
+  const wkc = wrapClientKey(v2Server, tlsCryptKey, Uint8Array.from([1, 0, 0, 0, 0, 0x65, 0, 0, 0]));
   let session: OpenVpnServerSession | null = null;
   let wantNewSession = false;
   let now = 0;
@@ -82,6 +90,17 @@ export function runControlFuzz(count: number, rand: () => number, strategyName: 
       const u = serverUnwrap.unwrap(mutated);
       if (u.ok !== (kind === 3)) violate(`tls-crypt unwrap ${u.ok ? 'accepted a mutated' : 'refused an intact'} packet`);
       serverUnwrap.unwrap(wire);
+      const withKey = new Uint8Array(mutated.length + wkc.length);
+      withKey.set(mutated);
+      withKey.set(wkc, mutated.length);
+      const intact = rand() < 0.5;
+      if (!intact) withKey[mutated.length + Math.floor(rand() * wkc.length)]! ^= 1 + Math.floor(rand() * 255);
+      const sp = splitWkc(intact ? withKey : withKey.subarray(0, Math.floor(rand() * withKey.length)));
+      if (sp.ok) {
+        const u = unwrapClientKey(v2Server, sp.wkc);
+        if (u.ok && !intact) violate('tls-crypt-v2 unwrapped a mutated client key');
+      } else if (intact && mutated.length > 0) violate('splitWkc refused an intact datagram');
+      splitWkc(wire);
     } catch (err) {
       violate(`tls-crypt threw ${(err as Error).message}`);
     }
@@ -89,6 +108,7 @@ export function runControlFuzz(count: number, rand: () => number, strategyName: 
       const d = decodeControlPacket(wire, 0, len);
       if (!d.ok) continue;
       result.decoded++;
+      if (cookies.completesHandshake(d.value, '127.0.0.1', 1194, now / 1000)) violate('a datagram without our cookie completed the three-way handshake');
       if (d.value.payloadStart > d.value.payloadEnd || d.value.payloadEnd > len) violate(`payload [${d.value.payloadStart}, ${d.value.payloadEnd}) outside a ${len}-byte datagram`);
       if (n % SESSION_EVERY === 0) wantNewSession = true;
       if (session === null || (wantNewSession && d.value.opcode === P_CONTROL_HARD_RESET_CLIENT_V2)) {

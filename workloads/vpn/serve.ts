@@ -17,6 +17,8 @@ import { VpnTlsServer } from './tls-server.js';
 import { AEAD_ALGORITHMS, isAeadAlgorithm, type AeadAlgorithm } from '../../stack/crypto/crypto-backend.js';
 import { OPENVPN_CIPHER_NAMES } from '../../stack/openvpn/server-session.js';
 import { FlagReader, serveUntilStopped } from '../serve-flags.js';
+import { parseTlsCryptV2ServerKey } from '../../stack/openvpn/tls-crypt-v2.js';
+import { TLS_HARDENING_HELP, anyTlsHardening, emptyTlsHardeningOptions, readTlsHardeningFlag, tlsHardeningStatus, type TlsHardeningOptions } from './tls-serve-flags.js';
 
 export class VpnServeUsageError extends Error {
   readonly code = 'E_SERVE_USAGE';
@@ -39,6 +41,7 @@ export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --c
                     authenticate under it; the client needs the same key (tls-crypt FILE)
   --key-derivation K  auto (TLS-EKM when the client offers it, else the OpenVPN PRF; default) or
                     openvpn-prf (always the PRF: exercises the path of clients without TLS-EKM)
+${TLS_HARDENING_HELP}
  Static-key mode (the data channel only, for openvpn --dev null --secret KEY):
   --port N          UDP port on 127.0.0.1 (default 1194; 0 = any free port, printed on start)
   --remote-port N   the peer's port on 127.0.0.1 (default: learnt from its first authenticated packet)
@@ -68,6 +71,8 @@ export interface VpnServeOptions {
   strategy: string;
   pingMs: number;
   seconds: number | null;
+  /** TLS mode: renegotiation limits, --tls-crypt-v2, admission limits (./tls-serve-flags.ts). */
+  hardening: TlsHardeningOptions;
 }
 
 export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'help' {
@@ -77,7 +82,7 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
   let keyFile: string | null = null;
   let tlsCryptFile: string | null = null;
   let staticOnly: string | null = null;
-  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null };
+  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null, hardening: emptyTlsHardeningOptions() };
   const flags = new FlagReader(argv, VPN_SERVE_HELP, (m) => new VpnServeUsageError(m));
   for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
     switch (flag) {
@@ -145,6 +150,7 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
         o.seconds = flags.int(1, 86_400);
         break;
       default:
+        if (readTlsHardeningFlag(flag, flags, o.hardening)) break;
         throw new VpnServeUsageError(`unknown flag ${flag}\n${VPN_SERVE_HELP}`);
     }
   }
@@ -152,8 +158,9 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
     if (staticOnly !== null) throw new VpnServeUsageError(`${staticOnly} is a static-key flag: TLS mode negotiates its keys and cipher (use --data-ciphers)`);
     if (caFile === null || certFile === null || keyFile === null) throw new VpnServeUsageError(`--tls needs --ca, --cert and --key (PEM files)\n${VPN_SERVE_HELP}`);
     o.tls = { caFile, certFile, keyFile, tlsCryptFile };
-  } else if (caFile !== null || certFile !== null || keyFile !== null || tlsCryptFile !== null) {
-    throw new VpnServeUsageError('--ca, --cert, --key and --tls-crypt belong to TLS mode: add --tls');
+    if (tlsCryptFile !== null && o.hardening.tlsCryptV2File !== null) throw new VpnServeUsageError('--tls-crypt and --tls-crypt-v2 exclude each other: give one');
+  } else if (caFile !== null || certFile !== null || keyFile !== null || tlsCryptFile !== null || anyTlsHardening(o.hardening)) {
+    throw new VpnServeUsageError('--ca, --cert, --key, --tls-crypt, --tls-crypt-v2, --reneg-*, --tran-window and --max-* belong to TLS mode: add --tls');
   }
   return o;
 }
@@ -218,6 +225,9 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     dataCiphers: o.dataCiphers,
     keyDerivation: o.keyDerivation,
     ...(files.tlsCryptFile === null ? {} : { tlsCrypt: parseStaticKey(read(files.tlsCryptFile, '--tls-crypt')) }),
+    ...(o.hardening.tlsCryptV2File === null ? {} : { tlsCryptV2: parseTlsCryptV2ServerKey(read(o.hardening.tlsCryptV2File, '--tls-crypt-v2')) }),
+    renegotiation: o.hardening.renegotiation,
+    limits: o.hardening.limits,
     port: o.port,
   });
   const port = await server.start();
@@ -229,7 +239,8 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     console.log(
       `sessions started ${c.sessionsStarted} established ${c.sessionsEstablished} renegotiations ${c.renegotiations} closed ${c.sessionsClosed}${server.lastCloseReason !== null ? ` (last: ${server.lastCloseReason})` : ''}; ` +
         `datagrams in ${c.datagramsIn} out ${c.datagramsOut}; inner ${c.innerPackets}; icmp echo ${h.icmp.counters.echoReplies}; http requests ${h.http.requests} bytes ${h.http.bytesServed}; ` +
-        `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}`,
+        `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}` +
+        tlsHardeningStatus(server),
     );
   };
   await serveUntilStopped(o.seconds, report);

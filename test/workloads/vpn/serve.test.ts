@@ -10,6 +10,7 @@ describe('serve vpn arguments', () => {
     expect(parseVpnServeArgs([])).toEqual({
       tls: null, dataCiphers: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305'], keyDerivation: 'auto',
       port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null,
+      hardening: { renegotiation: {}, limits: {}, tlsCryptV2File: null },
     });
     const o = parseVpnServeArgs(['--port', '0', '--remote-port', '1195', '--cipher', 'chacha20-poly1305', '--direction', '1', '--seconds', '3']);
     expect(o).toMatchObject({ port: 0, remotePort: 1195, cipher: 'chacha20-poly1305', direction: 1, seconds: 3 });
@@ -23,6 +24,15 @@ describe('serve vpn arguments', () => {
     expect(() => parseVpnServeArgs(['--tls', '--ca', 'a', '--cert', 'b', '--key', 'c', '--secret', 'k'])).toThrow(/--secret is a static-key flag/);
     expect(() => parseVpnServeArgs(['--ca', 'a'])).toThrow(/add --tls/);
     expect(() => parseVpnServeArgs(['--tls', '--data-ciphers', 'BF-CBC'])).toThrow(expect.objectContaining({ code: 'E_SERVE_USAGE', message: expect.stringMatching(/unknown cipher 'BF-CBC'/) }));
+  });
+
+  it('TLS mode hardening: renegotiation limits, --tls-crypt-v2, admission limits; refused outside TLS mode or beside --tls-crypt', () => {
+    const tls = ['--tls', '--ca', 'a', '--cert', 'b', '--key', 'c'];
+    const o = parseVpnServeArgs([...tls, '--reneg-sec', '30', '--reneg-bytes', '1000000', '--reneg-pkts', '500', '--tran-window', '5', '--tls-crypt-v2', 'srv.key', '--max-handshakes-per-source', '2', '--max-sessions', '10', '--max-reset-replies', '50']);
+    expect(o).toMatchObject({ hardening: { renegotiation: { seconds: 30, bytes: 1_000_000, packets: 500, transitionWindowS: 5 }, limits: { handshakesPerSource: 2, sessions: 10, resetRepliesPerSecond: 50 }, tlsCryptV2File: 'srv.key' } });
+    expect(() => parseVpnServeArgs(['--reneg-sec', '30'])).toThrow(expect.objectContaining({ code: 'E_SERVE_USAGE', message: expect.stringMatching(/add --tls/) }));
+    expect(() => parseVpnServeArgs([...tls, '--tls-crypt', 'k', '--tls-crypt-v2', 'v'])).toThrow(/exclude each other/);
+    expect(() => parseVpnServeArgs([...tls, '--max-sessions', '0'])).toThrow(/1-1000000/);
   });
 
   it('refuses bad flags with a code and the usage', () => {
