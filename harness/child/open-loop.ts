@@ -20,9 +20,18 @@
  */
 import type { HdrHistogram } from '../measure/hdr-histogram.js';
 import type { BatchTimeline } from '../measure/gc-tails.js';
+import { newClockSlot } from '../measure/timer.js';
 
-/** A clock in ms (double). Production passes `nowMs`; tests pass a fake clock. */
-export type ClockMs = () => number;
+/**
+ * A clock that stores its reading (ms) into `slot[0]` instead of returning it. Production passes
+ * `readClockMs`; tests pass a fake clock. Why not a clock that returns a double: a double returned
+ * from a call that TurboFan did not inline is boxed — 16 B of JS heap per read, and the open loop
+ * reads the clock at least three times per operation (see ../measure/timer.ts).
+ */
+export type ClockInto = (slot: Float64Array) => void;
+
+/** The open loop's clock slot (off-heap, as ../measure/timer.ts explains); one loop runs at a time. */
+const OPEN_LOOP_CLOCK = newClockSlot();
 
 /** What the open loop needs of a workload. */
 export interface OpenLoopOp {
@@ -56,7 +65,7 @@ export function openLoopBuffers(capacity: number): OpenLoopBuffers {
  */
 export function openLoopOps(
   w: OpenLoopOp,
-  clock: ClockMs,
+  clock: ClockInto,
   t0Ms: number,
   rateOpsPerSec: number,
   firstIndex: number,
@@ -67,14 +76,23 @@ export function openLoopOps(
   const latencyMs = buf.latencyMs;
   const serviceMs = buf.serviceMs;
   const cap = latencyMs.length;
+  const slot = OPEN_LOOP_CLOCK;
   let n = 0;
   while (n < cap) {
     const intended = t0Ms + ((firstIndex + n) * 1000) / rateOpsPerSec;
     if (intended >= untilMs) break;
-    let start = clock();
-    while (start < intended) start = clock();
+    // Two clock sites per op, not three: each inlined read carries process.hrtime() (≈ 300 bytes of
+    // bytecode with its callers) against TurboFan's cumulative inlining budget (920 on Node 20); with
+    // a third site (a first read before the spin) the budget ran out and one site kept hrtime's
+    // array alive — 64 B of JS heap per op (test/harness/child/zero-alloc-loop.test.ts).
+    let start: number;
+    do {
+      clock(slot);
+      start = slot[0]!;
+    } while (start < intended);
     w.op();
-    const end = clock();
+    clock(slot);
+    const end = slot[0]!;
     intendedMs[n] = intended;
     latencyMs[n] = end - intended;
     serviceMs[n] = end - start;

@@ -31,11 +31,11 @@ function fakeClock(serviceMs: (i: number) => number) {
   let t = 0;
   let reads = 0;
   let ops = 0;
-  const clock = (): number => {
-    const v = t;
+  // Stores its reading into the slot, as readClockMs does.
+  const clock = (slot: Float64Array): void => {
+    slot[0] = t;
     t += 0.25;
     reads++;
-    return v;
   };
   const w = {
     op(): void {

@@ -49,6 +49,8 @@ function cell(workload: string, size: number, params: Record<string, string>): C
 // link copies make two counted views per query (allocators/strategy-common.ts), so its op allocates.
 const ZERO_ALLOCATION_CELLS: Cell[] = [...(RANGE_COPY_PATH === 'buffer-copy' ? [cell('dns', 512, { mix: 'a-only' })] : []), cell('alloc', 1500, {})];
 
+const OPEN_LOOP_CELL: Cell = { ...cell('alloc', 1500, {}), id: 'alloc/one-big-struct/glibc/1500/rate=20000', plan: { ...plan, rateOpsPerSec: 20_000 } };
+
 async function measureForks(c: Cell): Promise<ForkRecord[]> {
   const records: ForkRecord[] = [];
   for (let i = 0; i < FORKS; i++) {
@@ -60,6 +62,20 @@ async function measureForks(c: Cell): Promise<ForkRecord[]> {
 }
 
 describe('the workload timing loop allocates nothing (issue 18 item 5)', () => {
+  // Open loop: ops timed one by one from their intended start, three clock reads or more per op
+  // (harness/child/open-loop.ts). A clock that boxed its reading would show ≥ 48 B per op; the
+  // between-chunk work amortises to ≈ 1 B per op at this rate.
+  it(`open loop (--rate 20000), ${OPEN_LOOP_CELL.id}: the median fork's heap bytes per op < ${MAX_HEAP_BYTES_PER_BATCH}`, { timeout: 240_000 }, async () => {
+    const forks = await measureForks(OPEN_LOOP_CELL);
+    for (const f of forks) {
+      expect(f.openLoop?.rateOpsPerSec).toBe(20_000);
+      expect(f.batchSize).toBe(1);
+      expect(f.alloc.strategyPerOp.allocations).toBe(0);
+    }
+    const perOp = forks.map((f) => f.alloc.heapBytesPerOp).sort((a, b) => a - b);
+    expect(perOp[perOp.length >> 1], forks.map((f) => `fork ${f.forkIndex}: ${f.alloc.heapBytesPerOp.toFixed(3)} B/op, ${f.ops} ops`).join('\n')).toBeLessThan(MAX_HEAP_BYTES_PER_BATCH);
+  });
+
   for (const c of ZERO_ALLOCATION_CELLS) {
     it(`${c.id}: the median fork's heap bytes per timed batch < ${MAX_HEAP_BYTES_PER_BATCH}`, { timeout: 240_000 }, async () => {
       const forks = await measureForks(c);
