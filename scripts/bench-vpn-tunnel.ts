@@ -1,8 +1,8 @@
 /**
  * `npx tsx scripts/bench-vpn-tunnel.ts [--rounds 3] [--mib 50] [--cipher AES-256-GCM]
- * [--strategy a,b] [--allocator glibc,jemalloc] [--no-anchor]` (root): tunnel throughput of
- * `npm run serve -- vpn --tls` through the real openvpn 2.6 client and a tun device, per buffer
- * strategy and native allocator, side by side with openvpn's own server (the anchor), in network
+ * [--strategy a,b] [--allocator glibc,jemalloc] [--crypto node,native] [--no-anchor]` (root): tunnel
+ * throughput of `npm run serve -- vpn --tls` through the real openvpn 2.6 client and a tun device,
+ * per buffer strategy, native allocator and crypto backend (`--crypto`, default both), side by side with openvpn's own server (the anchor), in network
  * namespaces made (and removed) here.
  *
  * - Namespace S holds every server and the client (`remote 127.0.0.1 PORT`, the stock config).
@@ -52,6 +52,9 @@ const mib = Number(flag('--mib', '50'));
 const cipher = flag('--cipher', 'AES-256-GCM');
 const strategies = flag('--strategy', 'uint8array,pooled,one-big-struct').split(',');
 const allocators = flag('--allocator', 'glibc').split(',');
+// Each serve process is told its backend explicitly: serve's own default depends on the addon being built.
+const cryptos = flag('--crypto', 'node,native').split(',');
+for (const c of cryptos) if (c !== 'node' && c !== 'native') throw new Error(`--crypto ${c}: use node and/or native`);
 const anchor = !process.argv.includes('--no-anchor');
 for (const a of allocators) if (!isAllocatorName(a)) throw new Error(`--allocator ${a}: use glibc, jemalloc, tcmalloc or mimalloc`);
 
@@ -111,10 +114,10 @@ async function main(): Promise<void> {
     sh('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
     let port = 1194;
     for (const strategy of strategies) {
-      for (const allocator of allocators) {
-        const name = allocators.length > 1 ? `${strategy}/${allocator}` : strategy;
+      for (const allocator of allocators) for (const crypto of cryptos) {
+        const name = [strategy, ...(allocators.length > 1 ? [allocator] : []), ...(cryptos.length > 1 ? [crypto] : [])].join('/');
         const env = isAllocatorName(allocator) ? preloadEnv(allocator, allocatorPath(allocator)) : {};
-        const p = start(NS, process.execPath, ['--import', 'tsx', 'harness/cli/serve.ts', 'vpn', '--tls', '--ca', join(dir, 'ca.pem'), '--cert', join(dir, 'server.pem'), '--key', join(dir, 'server.key'), '--port', String(port), '--strategy', strategy], env);
+        const p = start(NS, process.execPath, ['--import', 'tsx', 'harness/cli/serve.ts', 'vpn', '--tls', '--ca', join(dir, 'ca.pem'), '--cert', join(dir, 'server.pem'), '--key', join(dir, 'server.key'), '--port', String(port), '--strategy', strategy, '--crypto', crypto], env);
         servers.push({ strategy: name, port: port++, ...p });
         if (env.LD_PRELOAD !== undefined) {
           await waitFor(() => p.out().includes('OpenVPN TLS server'), 30_000);

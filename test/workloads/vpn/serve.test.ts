@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { makeStrategy } from '../../../allocators/registry.js';
 import { VpnServeUsageError, parseVpnServeArgs } from '../../../workloads/vpn/serve.js';
+import { chooseServeCrypto } from '../../../workloads/vpn/serve-crypto.js';
+import { loadNativeAeadAddon, NATIVE_AEAD_BUILD_COMMAND } from '../../../stack/crypto/native-addon.js';
+import { nativeAeadBuilt } from '../../stack/crypto/native-available.js';
 import { VpnUdpEndpoint } from '../../../workloads/vpn/udp-endpoint.js';
 import { testStaticKey } from '../../stack/openvpn/helpers.js';
 
@@ -9,7 +12,7 @@ describe('serve vpn arguments', () => {
   it('has defaults that speak to openvpn --secret', () => {
     expect(parseVpnServeArgs([])).toEqual({
       tls: null, dataCiphers: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305'], keyDerivation: 'auto',
-      port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null,
+      port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, pingMs: 1000, seconds: null,
     });
     const o = parseVpnServeArgs(['--port', '0', '--remote-port', '1195', '--cipher', 'chacha20-poly1305', '--direction', '1', '--seconds', '3']);
     expect(o).toMatchObject({ port: 0, remotePort: 1195, cipher: 'chacha20-poly1305', direction: 1, seconds: 3 });
@@ -23,6 +26,28 @@ describe('serve vpn arguments', () => {
     expect(() => parseVpnServeArgs(['--tls', '--ca', 'a', '--cert', 'b', '--key', 'c', '--secret', 'k'])).toThrow(/--secret is a static-key flag/);
     expect(() => parseVpnServeArgs(['--ca', 'a'])).toThrow(/add --tls/);
     expect(() => parseVpnServeArgs(['--tls', '--data-ciphers', 'BF-CBC'])).toThrow(expect.objectContaining({ code: 'E_SERVE_USAGE', message: expect.stringMatching(/unknown cipher 'BF-CBC'/) }));
+  });
+
+  it('--crypto node|native in both modes (issue 15); anything else is a usage error', () => {
+    expect(parseVpnServeArgs(['--crypto', 'native'])).toMatchObject({ crypto: 'native', tls: null });
+    expect(parseVpnServeArgs(['--tls', '--ca', 'a', '--cert', 'b', '--key', 'c', '--crypto', 'node'])).toMatchObject({ crypto: 'node' });
+    expect(() => parseVpnServeArgs(['--crypto', 'none'])).toThrow(expect.objectContaining({ code: 'E_SERVE_USAGE', message: '--crypto none: use node or native' }));
+  });
+
+  it('the backend is said loudly; native without the addon is an error naming the build command, never node:crypto', () => {
+    const missing = loadNativeAeadAddon('/nonexistent/buflab-aead.node');
+    expect(() => chooseServeCrypto('native', missing)).toThrow(expect.objectContaining({ code: 'E_SERVE_CRYPTO', message: expect.stringContaining(NATIVE_AEAD_BUILD_COMMAND) }));
+    // The default falls back to node only with a banner that says so and how to build the addon.
+    const fallback = chooseServeCrypto(null, missing);
+    expect(fallback.name).toBe('node');
+    expect(fallback.banner).toMatch(/^crypto: NODE .*NOT available.*bash stack\/crypto\/native\/build\.sh/);
+    expect(chooseServeCrypto('node', missing).name).toBe('node');
+  });
+
+  it.runIf(nativeAeadBuilt())('with the addon built, the default is native', () => {
+    const c = chooseServeCrypto(null);
+    expect(c.name).toBe('native');
+    expect(c.banner).toMatch(/^crypto: NATIVE \(in-place AEAD addon over OpenSSL 3\./);
   });
 
   it('refuses bad flags with a code and the usage', () => {
