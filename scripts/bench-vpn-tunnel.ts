@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const order = [...servers].sort(() => Math.random() - 0.5);
       for (const s of order) {
-        const log = join(dir, `client-${s.strategy}-${r}.log`);
+        const log = join(dir, `client-${s.strategy.replaceAll('/', '-')}-${r}.log`);
         const conf = join(dir, 'client.ovpn');
         writeFileSync(conf, ['client', 'dev tun', 'proto udp', `remote 127.0.0.1 ${s.port}`, `ca ${join(dir, 'ca.pem')}`, `cert ${join(dir, 'client.pem')}`, `key ${join(dir, 'client.key')}`, `data-ciphers ${cipher}`, 'nobind', 'tls-version-min 1.3', 'verb 3', `log ${log}`, ''].join('\n'));
         writeFileSync(log, '');
