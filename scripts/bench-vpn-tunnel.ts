@@ -172,8 +172,9 @@ async function main(): Promise<void> {
       if (a !== undefined && a.mibPerS.length === r + 1) for (const [, v] of results) v.ratio.push(v.mibPerS[r]! / a.mibPerS[r]!);
     }
     console.log(`\n${cipher}, ${mib} MiB per curl, ${rounds} interleaved rounds (medians):`);
-    console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (median within-round ratio) |' : ''}\n| --- | --- | --- |${anchor ? ' --- |' : ''}`);
-    for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${(100 * median(v.ratio)).toFixed(0)}% |` : ''}`);
+    console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (median within-round ratio [min–max]) |' : ''}\n| --- | --- | --- |${anchor ? ' --- |' : ''}`);
+    const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+    for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${pct(median(v.ratio))} [${pct(Math.min(...v.ratio))}–${pct(Math.max(...v.ratio))}] |` : ''}`);
   } finally {
     for (const s of servers) await stop(s.proc);
     for (const h of helpers) await stop(h);
