@@ -17,7 +17,8 @@
  *
  * Reported per server: median MiB/s, median server CPU ms per MiB (user + system of the server
  * process from /proc/PID/stat; for the anchor the openvpn process alone — its TCP and HTTP run in
- * the kernel and a separate process), and the median of the within-round ratios ours / openvpn.
+ * the kernel and a separate process), and the median (and range) of the within-round ratios ours /
+ * openvpn of throughput and of server CPU per MiB (the steadier of the two on a loaded machine).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
       if (!(await waitFor(() => http.out().includes('http up'), 10_000))) throw new Error(`anchor http server did not start: ${http.out()}`);
     }
     for (const s of servers) if (s.strategy !== ANCHOR && !(await waitFor(() => s.out().includes('OpenVPN TLS server'), 30_000))) throw new Error(`server ${s.strategy} did not start: ${s.out()}`);
-    const results = new Map<string, { mibPerS: number[]; cpuMsPerMiB: number[]; ratio: number[] }>(servers.map((s) => [s.strategy, { mibPerS: [], cpuMsPerMiB: [], ratio: [] }]));
+    const results = new Map<string, { mibPerS: number[]; cpuMsPerMiB: number[]; ratio: number[]; cpuRatio: number[] }>(servers.map((s) => [s.strategy, { mibPerS: [], cpuMsPerMiB: [], ratio: [], cpuRatio: [] }]));
     for (let r = 0; r < rounds; r++) {
       const order = [...servers].sort(() => Math.random() - 0.5);
       for (const s of order) {
@@ -169,12 +170,17 @@ async function main(): Promise<void> {
       }
       // Within-round ratios against the anchor (paired: same round, same machine state).
       const a = results.get(ANCHOR);
-      if (a !== undefined && a.mibPerS.length === r + 1) for (const [, v] of results) v.ratio.push(v.mibPerS[r]! / a.mibPerS[r]!);
+      if (a !== undefined && a.mibPerS.length === r + 1) {
+        for (const [, v] of results) {
+          v.ratio.push(v.mibPerS[r]! / a.mibPerS[r]!);
+          v.cpuRatio.push(v.cpuMsPerMiB[r]! / a.cpuMsPerMiB[r]!);
+        }
+      }
     }
     console.log(`\n${cipher}, ${mib} MiB per curl, ${rounds} interleaved rounds (medians):`);
-    console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (median within-round ratio [min–max]) |' : ''}\n| --- | --- | --- |${anchor ? ' --- |' : ''}`);
-    const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
-    for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${pct(median(v.ratio))} [${pct(Math.min(...v.ratio))}–${pct(Math.max(...v.ratio))}] |` : ''}`);
+    console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (within-round ratio: median [min–max]) | CPU per MiB vs openvpn (likewise) |' : ''}\n| --- | --- | --- |${anchor ? ' --- | --- |' : ''}`);
+    const pct = (xs: number[]): string => `${(100 * median(xs)).toFixed(0)}% [${(100 * Math.min(...xs)).toFixed(0)}–${(100 * Math.max(...xs)).toFixed(0)}%]`;
+    for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${pct(v.ratio)} | ${pct(v.cpuRatio)} |` : ''}`);
   } finally {
     for (const s of servers) await stop(s.proc);
     for (const h of helpers) await stop(h);

@@ -1,4 +1,5 @@
 /** `npm run serve -- vpn` argument parsing, and our endpoint talking to itself over real loopback UDP. */
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { makeStrategy } from '../../../allocators/registry.js';
 import { VpnServeUsageError, parseVpnServeArgs } from '../../../workloads/vpn/serve.js';
@@ -48,6 +49,16 @@ describe('serve vpn arguments', () => {
     const c = chooseServeCrypto(null);
     expect(c.name).toBe('native');
     expect(c.banner).toMatch(/^crypto: NATIVE \(in-place AEAD addon over OpenSSL 3\./);
+  });
+
+  it.runIf(nativeAeadBuilt())('npm run serve -- vpn --crypto native (static-key mode): the banner names the backend and the endpoint runs on it', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'harness/cli/serve.ts', 'vpn', '--crypto', 'native', '--port', '0', '--ping-ms', '0', '--seconds', '1'], {
+      cwd: new URL('../../..', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(out).toMatch(/^crypto: NATIVE \(in-place AEAD addon over OpenSSL .*asked for with --crypto native\)$/m);
+    expect(out).toMatch(/^vpn: aes-256-cbc-hmac data channel on 127\.0\.0\.1:\d+ \(strategy pooled, crypto native\)/m);
   });
 
   it('refuses bad flags with a code and the usage', () => {
