@@ -46,12 +46,17 @@ export function checkRange(buf: Uint8Array, start: number, end: number, what: st
  * - `subarray`: `dst.set(src.subarray(…))`, one temporary view per copy, counted under `views`.
  *   Node 20 takes this path: its `Buffer#copy` builds the same view internally for a partial
  *   source range, hidden from the counters, so the public view is the honest choice there.
+ * - `native-copy`: a `memmove` in the native AEAD addon (stack/crypto/native/aead-addon.c
+ *   `copyRange`), which takes offsets and so makes no view. Taken instead of `subarray` once a
+ *   process has loaded that addon (`installNativeRangeCopy`, called by its loader; the dependency
+ *   points from stack/ down to here): on Node 20 it makes `one-big-struct` with the `native` crypto
+ *   backend allocation-free. Where the addon is absent the pure-JS `subarray` path stays.
  * JavaScript itself has no offset-taking copy between two buffers, and a JS loop costs about 2 ns
  * per byte (ten times `memmove` at 1400 bytes). The undocumented buffer binding's `copy` (DEP0111)
  * that earlier versions used is gone: its cost against these paths is in the README
  * ("Runtimes"). Set `BUFLAB_RANGE_COPY=subarray` to force the view path (to measure what views cost).
  */
-export type RangeCopyPath = 'buffer-copy' | 'subarray';
+export type RangeCopyPath = 'buffer-copy' | 'subarray' | 'native-copy';
 
 /**
  * The path for this process: `buffer-copy` on Node 22 and later (not on runtimes that only imitate
@@ -64,19 +69,41 @@ export function rangeCopyPathFor(versions: NodeJS.ProcessVersions, env: NodeJS.P
   return !imitation && major >= 22 ? 'buffer-copy' : 'subarray';
 }
 
-/** The path range copies take in this process (see `RangeCopyPath`). */
-export const RANGE_COPY_PATH: RangeCopyPath = rangeCopyPathFor(process.versions, process.env);
+/**
+ * The path range copies take in this process (see `RangeCopyPath`). A live binding: it changes
+ * once, from `subarray` to `native-copy`, when the native addon is loaded (`installNativeRangeCopy`);
+ * readers that record it (the child's fork record) read it after the workload is built.
+ */
+export let RANGE_COPY_PATH: RangeCopyPath = rangeCopyPathFor(process.versions, process.env);
 
 /** `Buffer.prototype.copy`, applied to plain `Uint8Array`s (it accepts any Uint8Array as source and target). */
 const bufferCopy = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
 const USE_BUFFER_COPY = RANGE_COPY_PATH === 'buffer-copy';
+
+/** `dst[dstStart …] = src[srcStart, srcEnd)` as memmove, ranges already checked; makes no object. */
+export type NativeRangeCopy = (src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number) => void;
+let nativeCopy: NativeRangeCopy | null = null;
+
+/**
+ * Makes `copy` the range copy of this process when the path would otherwise be `subarray` and
+ * was not forced there (`BUFLAB_RANGE_COPY=subarray` keeps the view path, to measure what views
+ * cost); returns the path in effect afterwards. Called by the native addon's loader.
+ */
+export function installNativeRangeCopy(copy: NativeRangeCopy, env: NodeJS.ProcessEnv = process.env): RangeCopyPath {
+  if (RANGE_COPY_PATH === 'subarray' && env['BUFLAB_RANGE_COPY'] !== 'subarray') {
+    nativeCopy = copy;
+    RANGE_COPY_PATH = 'native-copy';
+  }
+  return RANGE_COPY_PATH;
+}
 
 /**
  * `dst[dstStart …] = src[srcStart, srcEnd)`, bounds-checked (throws `E_BAD_SIZE`). Returns 1 when it
  * had to create a temporary `subarray` view (counted by the caller under `views`), else 0: whole
  * arrays are passed to `set` directly, ranges within one array use `copyWithin`, short ranges are
  * copied by a loop, and longer ranges by `Buffer.prototype.copy` when `RANGE_COPY_PATH` is
- * `buffer-copy`; none of these creates an object.
+ * `buffer-copy` or by the native addon's memmove when it is `native-copy`; none of these creates
+ * an object.
  */
 export function copyBytes(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number): number {
   checkRange(src, srcStart, srcEnd, 'copy source');
@@ -104,6 +131,11 @@ export function copyBytes(src: Uint8Array, srcStart: number, srcEnd: number, dst
     // 64 bytes here, so neither is an on-heap typed array whose backing store the copy would
     // have to materialise (V8 keeps only arrays of at most 64 bytes on the heap).
     bufferCopy.call(src, dst, dstStart, srcStart, srcEnd);
+    return 0;
+  }
+  if (nativeCopy !== null) {
+    // memmove too (overlap-safe); both arrays are over 64 bytes, so off-heap (as above).
+    nativeCopy(src, srcStart, srcEnd, dst, dstStart);
     return 0;
   }
   dst.set(src.subarray(srcStart, srcEnd), dstStart);

@@ -463,7 +463,9 @@ export interface Environment {
   /**
    * Additive: how the strategies copy byte ranges in the parent's node — `buffer-copy`
    * (`Buffer#copy`, no view; `native-memmove`, the undocumented binding, in files before issue 14)
-   * or `subarray` (a counted temporary view); see allocators/strategy-common.ts.
+   * or `subarray` (a counted temporary view); see allocators/strategy-common.ts. Always the path
+   * before any native addon is loaded: `native-copy` (the native AEAD addon's memmove, issue 15)
+   * shows only in `forks[].node.rangeCopyPath` of children that loaded it.
    */
   rangeCopyPath?: string;
 }

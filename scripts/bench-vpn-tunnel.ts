@@ -1,8 +1,8 @@
 /**
  * `npx tsx scripts/bench-vpn-tunnel.ts [--rounds 3] [--mib 50] [--cipher AES-256-GCM]
- * [--strategy a,b] [--allocator glibc,jemalloc] [--no-anchor]` (root): tunnel throughput of
- * `npm run serve -- vpn --tls` through the real openvpn 2.6 client and a tun device, per buffer
- * strategy and native allocator, side by side with openvpn's own server (the anchor), in network
+ * [--strategy a,b] [--allocator glibc,jemalloc] [--crypto node,native] [--no-anchor]` (root): tunnel
+ * throughput of `npm run serve -- vpn --tls` through the real openvpn 2.6 client and a tun device,
+ * per buffer strategy, native allocator and crypto backend (`--crypto`, default both), side by side with openvpn's own server (the anchor), in network
  * namespaces made (and removed) here.
  *
  * - Namespace S holds every server and the client (`remote 127.0.0.1 PORT`, the stock config).
@@ -17,7 +17,8 @@
  *
  * Reported per server: median MiB/s, median server CPU ms per MiB (user + system of the server
  * process from /proc/PID/stat; for the anchor the openvpn process alone — its TCP and HTTP run in
- * the kernel and a separate process), and the median of the within-round ratios ours / openvpn.
+ * the kernel and a separate process), and the median (and range) of the within-round ratios ours /
+ * openvpn of throughput and of server CPU per MiB (the steadier of the two on a loaded machine).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -52,6 +53,9 @@ const mib = Number(flag('--mib', '50'));
 const cipher = flag('--cipher', 'AES-256-GCM');
 const strategies = flag('--strategy', 'uint8array,pooled,one-big-struct').split(',');
 const allocators = flag('--allocator', 'glibc').split(',');
+// Each serve process is told its backend explicitly: serve's own default depends on the addon being built.
+const cryptos = flag('--crypto', 'node,native').split(',');
+for (const c of cryptos) if (c !== 'node' && c !== 'native') throw new Error(`--crypto ${c}: use node and/or native`);
 const anchor = !process.argv.includes('--no-anchor');
 for (const a of allocators) if (!isAllocatorName(a)) throw new Error(`--allocator ${a}: use glibc, jemalloc, tcmalloc or mimalloc`);
 
@@ -111,10 +115,10 @@ async function main(): Promise<void> {
     sh('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
     let port = 1194;
     for (const strategy of strategies) {
-      for (const allocator of allocators) {
-        const name = allocators.length > 1 ? `${strategy}/${allocator}` : strategy;
+      for (const allocator of allocators) for (const crypto of cryptos) {
+        const name = [strategy, ...(allocators.length > 1 ? [allocator] : []), ...(cryptos.length > 1 ? [crypto] : [])].join('/');
         const env = isAllocatorName(allocator) ? preloadEnv(allocator, allocatorPath(allocator)) : {};
-        const p = start(NS, process.execPath, ['--import', 'tsx', 'harness/cli/serve.ts', 'vpn', '--tls', '--ca', join(dir, 'ca.pem'), '--cert', join(dir, 'server.pem'), '--key', join(dir, 'server.key'), '--port', String(port), '--strategy', strategy], env);
+        const p = start(NS, process.execPath, ['--import', 'tsx', 'harness/cli/serve.ts', 'vpn', '--tls', '--ca', join(dir, 'ca.pem'), '--cert', join(dir, 'server.pem'), '--key', join(dir, 'server.key'), '--port', String(port), '--strategy', strategy, '--crypto', crypto], env);
         servers.push({ strategy: name, port: port++, ...p });
         if (env.LD_PRELOAD !== undefined) {
           await waitFor(() => p.out().includes('OpenVPN TLS server'), 30_000);
@@ -139,11 +143,11 @@ async function main(): Promise<void> {
       if (!(await waitFor(() => http.out().includes('http up'), 10_000))) throw new Error(`anchor http server did not start: ${http.out()}`);
     }
     for (const s of servers) if (s.strategy !== ANCHOR && !(await waitFor(() => s.out().includes('OpenVPN TLS server'), 30_000))) throw new Error(`server ${s.strategy} did not start: ${s.out()}`);
-    const results = new Map<string, { mibPerS: number[]; cpuMsPerMiB: number[]; ratio: number[] }>(servers.map((s) => [s.strategy, { mibPerS: [], cpuMsPerMiB: [], ratio: [] }]));
+    const results = new Map<string, { mibPerS: number[]; cpuMsPerMiB: number[]; ratio: number[]; cpuRatio: number[] }>(servers.map((s) => [s.strategy, { mibPerS: [], cpuMsPerMiB: [], ratio: [], cpuRatio: [] }]));
     for (let r = 0; r < rounds; r++) {
       const order = [...servers].sort(() => Math.random() - 0.5);
       for (const s of order) {
-        const log = join(dir, `client-${s.strategy}-${r}.log`);
+        const log = join(dir, `client-${s.strategy.replaceAll('/', '-')}-${r}.log`);
         const conf = join(dir, 'client.ovpn');
         writeFileSync(conf, ['client', 'dev tun', 'proto udp', `remote 127.0.0.1 ${s.port}`, `ca ${join(dir, 'ca.pem')}`, `cert ${join(dir, 'client.pem')}`, `key ${join(dir, 'client.key')}`, `data-ciphers ${cipher}`, 'nobind', 'tls-version-min 1.3', 'verb 3', `log ${log}`, ''].join('\n'));
         writeFileSync(log, '');
@@ -166,11 +170,17 @@ async function main(): Promise<void> {
       }
       // Within-round ratios against the anchor (paired: same round, same machine state).
       const a = results.get(ANCHOR);
-      if (a !== undefined && a.mibPerS.length === r + 1) for (const [, v] of results) v.ratio.push(v.mibPerS[r]! / a.mibPerS[r]!);
+      if (a !== undefined && a.mibPerS.length === r + 1) {
+        for (const [, v] of results) {
+          v.ratio.push(v.mibPerS[r]! / a.mibPerS[r]!);
+          v.cpuRatio.push(v.cpuMsPerMiB[r]! / a.cpuMsPerMiB[r]!);
+        }
+      }
     }
     console.log(`\n${cipher}, ${mib} MiB per curl, ${rounds} interleaved rounds (medians):`);
-    console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (median within-round ratio) |' : ''}\n| --- | --- | --- |${anchor ? ' --- |' : ''}`);
-    for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${(100 * median(v.ratio)).toFixed(0)}% |` : ''}`);
+    console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (within-round ratio: median [min–max]) | CPU per MiB vs openvpn (likewise) |' : ''}\n| --- | --- | --- |${anchor ? ' --- | --- |' : ''}`);
+    const pct = (xs: number[]): string => `${(100 * median(xs)).toFixed(0)}% [${(100 * Math.min(...xs)).toFixed(0)}–${(100 * Math.max(...xs)).toFixed(0)}%]`;
+    for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${pct(v.ratio)} | ${pct(v.cpuRatio)} |` : ''}`);
   } finally {
     for (const s of servers) await stop(s.proc);
     for (const h of helpers) await stop(h);

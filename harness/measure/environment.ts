@@ -2,7 +2,7 @@
  * The machine and checkout a run was measured on (the result file's `environment`). `compare`
  * refuses to compare runs whose checked fields differ (CPU model, Node version).
  */
-import { RANGE_COPY_PATH } from '../../allocators/strategy-common.js';
+import { rangeCopyPathFor } from '../../allocators/strategy-common.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -42,8 +42,10 @@ export function collectEnvironment(sources: EnvironmentSources = {}): Environmen
     harnessVersion: harnessVersion(repoRoot),
     startedAt: (sources.now ?? (() => new Date()))().toISOString(),
     argv: sources.argv ?? process.argv.slice(2),
-    // How strategies copy byte ranges in this Node; a child on another runtime records its own (forks[].node.rangeCopyPath).
-    rangeCopyPath: RANGE_COPY_PATH,
+    // How strategies copy byte ranges in this Node before any native addon is loaded (the parent may
+    // have loaded it to check a crypto=native cell); each child records its own path, `native-copy`
+    // where it loaded the addon (forks[].node.rangeCopyPath).
+    rangeCopyPath: rangeCopyPathFor(process.versions, process.env),
   };
 }
 

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installNativeRangeCopy } from '../../allocators/strategy-common.js';
 
 /** The command that builds the addon (also run by `npm ci` and `npm run setup`). */
 export const NATIVE_AEAD_BUILD_COMMAND = 'bash stack/crypto/native/build.sh';
@@ -36,9 +37,14 @@ export interface AeadAddon {
   /** Writes HMAC-SHA256(`buf[start, end)`) at `out[outAt, outAt + 32)`. */
   hmac(ctx: NativeContext, buf: Uint8Array, start: number, end: number, out: Uint8Array, outAt: number): void;
   randomFill(buf: Uint8Array, start: number, bytes: number): void;
+  /** `dst[dstStart …] = src[srcStart, srcEnd)` as memmove; the strategies' range copy on Node 20. */
+  copyRange(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number): void;
   /** `OpenSSL_version(OPENSSL_VERSION)` of the OpenSSL linked into the addon (Debian's, not node's). */
   readonly opensslVersion: string;
 }
+
+/** Every function aead-addon.c exports (checked at load). */
+const ADDON_FUNCTIONS = ['aeadContext', 'aeadSeal', 'aeadOpen', 'cbcHmacContext', 'cbcEncrypt', 'cbcDecrypt', 'hmac', 'randomFill', 'copyRange'] as const satisfies readonly (keyof AeadAddon)[];
 
 export type NativeAeadAvailability =
   | { available: true; addon: AeadAddon; path: string }
@@ -62,7 +68,11 @@ let cached: NativeAeadAvailability | null = null;
  * `problem` says why and `fix` is the command to run.
  */
 export function nativeAeadAvailability(): NativeAeadAvailability {
-  cached ??= loadNativeAeadAddon(join(repoRoot(), NATIVE_AEAD_ADDON_PATH));
+  if (cached === null) {
+    cached = loadNativeAeadAddon(join(repoRoot(), NATIVE_AEAD_ADDON_PATH));
+    // Loaded: the strategies' range copies on Node 20 go through its memmove instead of a view.
+    if (cached.available) installNativeRangeCopy(cached.addon.copyRange);
+  }
   return cached;
 }
 
@@ -73,6 +83,11 @@ export function loadNativeAeadAddon(path: string): NativeAeadAvailability {
   }
   try {
     const addon = createRequire(import.meta.url)(path) as AeadAddon;
+    // A binary built from an older aead-addon.c lacks newer functions: rebuilding is the fix.
+    const missing = ADDON_FUNCTIONS.filter((f) => typeof addon[f] !== 'function');
+    if (missing.length > 0) {
+      return { available: false, path, problem: `the native AEAD addon at ${path} is out of date (no ${missing.join(', ')})`, fix: NATIVE_AEAD_BUILD_COMMAND };
+    }
     return { available: true, addon, path };
   } catch (e) {
     // A stale or foreign binary (another architecture, a libc mismatch): rebuilding is the fix.

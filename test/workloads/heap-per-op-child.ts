@@ -20,6 +20,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { newTxFrame, type RxCursor } from '../../allocators/buffer-strategy.js';
 import { makeStrategy } from '../../allocators/registry.js';
+import { RANGE_COPY_PATH, type RangeCopyPath } from '../../allocators/strategy-common.js';
 import { parseMac } from '../../stack/ethernet/wire.js';
 import { parseIpv4 } from '../../stack/ipv4/wire.js';
 import { MemoryLink } from '../../stack/link/memory-link.js';
@@ -33,6 +34,8 @@ export interface HeapPerOpResult {
   heapBytesPerOp: number;
   /** GCs that ran inside the measured window (0 for a figure to be trusted). */
   gcsInWindow: number;
+  /** How this child's strategies copied byte ranges (read after the case was built: loading the native addon changes it). */
+  rangeCopyPath: RangeCopyPath;
 }
 
 function udpHighEcho(strategy: string): () => void {
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 50));
   obs.disconnect();
   verify();
-  const result: HeapPerOpResult = { case: spec, ops, heapBytesPerOp: (after - before) / ops, gcsInWindow };
+  const result: HeapPerOpResult = { case: spec, ops, heapBytesPerOp: (after - before) / ops, gcsInWindow, rangeCopyPath: RANGE_COPY_PATH };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

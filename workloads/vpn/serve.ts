@@ -19,6 +19,7 @@ import { OPENVPN_CIPHER_NAMES } from '../../stack/openvpn/server-session.js';
 import { FlagReader, serveUntilStopped } from '../serve-flags.js';
 import { parseTlsCryptV2ServerKey } from '../../stack/openvpn/tls-crypt-v2.js';
 import { TLS_HARDENING_HELP, anyTlsHardening, emptyTlsHardeningOptions, readTlsHardeningFlag, tlsHardeningStatus, type TlsHardeningOptions } from './tls-serve-flags.js';
+import { chooseServeCrypto, isServeCryptoName, SERVE_CRYPTO_NAMES, type ServeCryptoName } from './serve-crypto.js';
 
 export class VpnServeUsageError extends Error {
   readonly code = 'E_SERVE_USAGE';
@@ -28,8 +29,8 @@ export class VpnServeUsageError extends Error {
   }
 }
 
-export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --cert SERVER.pem --key SERVER.key [--port 1194] [--strategy pooled] [--data-ciphers A,B] [--seconds N]
-       npm run serve -- vpn [--port 1194] [--remote-port N] [--secret KEYFILE] [--cipher aes-256-cbc-hmac] [--direction 0|1] [--strategy pooled] [--ping-ms 1000] [--seconds N]
+export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --cert SERVER.pem --key SERVER.key [--port 1194] [--strategy pooled] [--data-ciphers A,B] [--crypto node|native] [--seconds N]
+       npm run serve -- vpn [--port 1194] [--remote-port N] [--secret KEYFILE] [--cipher aes-256-cbc-hmac] [--direction 0|1] [--strategy pooled] [--crypto node|native] [--ping-ms 1000] [--seconds N]
  TLS mode (an OpenVPN 2.6 server for the real openvpn client with dev tun; pushes 10.8.0.2/24,
  hosts 10.8.0.1: ICMP echo, UDP echo on 7, HTTP on 80 with GET /bytes/N):
   --tls             TLS mode (needs --ca, --cert, --key)
@@ -49,6 +50,8 @@ ${TLS_HARDENING_HELP}
   --cipher C        ${VPN_CIPHERS.join(', ')} (default aes-256-cbc-hmac: the one openvpn --secret speaks)
   --direction D     key direction 0 or 1 as in --secret FILE D (default: bidirectional)
   --strategy S      buffer strategy: uint8array, pooled, one-big-struct, poisoning (default pooled)
+  --crypto B        data-channel crypto backend (both modes): native (in-place AEAD addon; the default
+                    when built: bash stack/crypto/native/build.sh) or node (node:crypto); printed on start
   --ping-ms N       our keepalive interval (default 1000; 0 = none)
   --seconds N       stop after N seconds (default: run until Ctrl-C)
 example: npm run serve -- vpn --tls --ca ca.pem --cert server.pem --key server.key --port 1194 &
@@ -69,6 +72,8 @@ export interface VpnServeOptions {
   cipher: VpnCipher;
   direction: KeyDirection;
   strategy: string;
+  /** `--crypto`; null = the default (native when its addon is built; ./serve-crypto.ts). */
+  crypto: ServeCryptoName | null;
   pingMs: number;
   seconds: number | null;
   /** TLS mode: renegotiation limits, --tls-crypt-v2, admission limits (./tls-serve-flags.ts). */
@@ -82,7 +87,7 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
   let keyFile: string | null = null;
   let tlsCryptFile: string | null = null;
   let staticOnly: string | null = null;
-  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null, hardening: emptyTlsHardeningOptions() };
+  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, pingMs: 1000, seconds: null, hardening: emptyTlsHardeningOptions() };
   const flags = new FlagReader(argv, VPN_SERVE_HELP, (m) => new VpnServeUsageError(m));
   for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
     switch (flag) {
@@ -143,6 +148,12 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
         o.strategy = st;
         break;
       }
+      case '--crypto': {
+        const c = flags.value();
+        if (!isServeCryptoName(c)) throw new VpnServeUsageError(`--crypto ${c}: use ${SERVE_CRYPTO_NAMES.join(' or ')}`);
+        o.crypto = c;
+        break;
+      }
       case '--ping-ms':
         o.pingMs = flags.int(0, 3_600_000);
         break;
@@ -182,7 +193,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(VPN_SERVE_HELP);
     return;
   }
-  if (o.tls !== null) return serveTls(o, o.tls);
+  const crypto = chooseServeCrypto(o.crypto);
+  console.log(crypto.banner);
+  if (o.tls !== null) return serveTls(o, o.tls, crypto.name);
   let secretFile = o.secretFile;
   if (secretFile === null) {
     secretFile = join(mkdtempSync(join(tmpdir(), 'buflab-vpn-')), 'static.key');
@@ -193,13 +206,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     key: parseStaticKey(readFileSync(secretFile, 'utf8')),
     direction: o.direction,
     cipher: o.cipher,
+    crypto: crypto.name,
     strategy: makeStrategy(o.strategy),
     port: o.port,
     remotePort: o.remotePort,
     pingIntervalMs: o.pingMs,
   });
   const port = await endpoint.start();
-  console.log(`vpn: ${o.cipher} data channel on 127.0.0.1:${port} (strategy ${o.strategy}); peer ${o.remotePort ?? 'learnt from its first packet'}`);
+  console.log(`vpn: ${o.cipher} data channel on 127.0.0.1:${port} (strategy ${o.strategy}, crypto ${crypto.name}); peer ${o.remotePort ?? 'learnt from its first packet'}`);
   const report = (): void => {
     const c = endpoint.counters;
     const drops = Object.entries(c).filter(([k, v]) => v > 0 && ['tooShort', 'badOpcode', 'badKeyId', 'badPeerId', 'badTag', 'badHmac', 'badLength', 'badPadding', 'replay'].includes(k));
@@ -209,7 +223,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   await endpoint.close();
 }
 
-async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['tls']>): Promise<void> {
+async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['tls']>, crypto: ServeCryptoName): Promise<void> {
   const read = (file: string, what: string): string => {
     try {
       return readFileSync(file, 'utf8');
@@ -222,6 +236,7 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     certPem: read(files.certFile, '--cert'),
     keyPem: read(files.keyFile, '--key'),
     strategy: o.strategy,
+    crypto,
     dataCiphers: o.dataCiphers,
     keyDerivation: o.keyDerivation,
     ...(files.tlsCryptFile === null ? {} : { tlsCrypt: parseStaticKey(read(files.tlsCryptFile, '--tls-crypt')) }),
@@ -231,7 +246,7 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     port: o.port,
   });
   const port = await server.start();
-  console.log(`vpn: OpenVPN TLS server on 127.0.0.1:${port} (strategy ${o.strategy}; data ciphers ${o.dataCiphers.map((a) => OPENVPN_CIPHER_NAMES[a]).join(':')}); pushes 10.8.0.2/24, hosts 10.8.0.1 (ICMP, UDP echo 7, HTTP 80)`);
+  console.log(`vpn: OpenVPN TLS server on 127.0.0.1:${port} (strategy ${o.strategy}; crypto ${crypto}; data ciphers ${o.dataCiphers.map((a) => OPENVPN_CIPHER_NAMES[a]).join(':')}); pushes 10.8.0.2/24, hosts 10.8.0.1 (ICMP, UDP echo 7, HTTP 80)`);
   const report = (): void => {
     const c = server.counters;
     const d = server.dataStats;

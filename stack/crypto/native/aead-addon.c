@@ -348,6 +348,30 @@ static napi_value random_fill(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * copyRange(src, srcStart, srcEnd, dst, dstStart): dst[dstStart ...] = src[srcStart, srcEnd), as
+ * memmove (src and dst may be overlapping views of one ArrayBuffer). The buffer strategies' range
+ * copy on Node 20 (allocators/strategy-common.ts): JavaScript has no offset-taking copy between two
+ * arrays, and Node 20's public ones make a view per partial range (issue 14); this makes none.
+ */
+static napi_value copy_range(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint8_t *src, *dst;
+  size_t src_len, dst_len;
+  uint32_t src_start, src_end, dst_start;
+  if (argc != 5 || !get_bytes(env, argv[0], &src, &src_len) || !get_u32(env, argv[1], &src_start) || !get_u32(env, argv[2], &src_end) ||
+      !get_bytes(env, argv[3], &dst, &dst_len) || !get_u32(env, argv[4], &dst_start))
+    return NULL;
+  if (!check_range(env, src_start, src_end, src_len, "copy source range outside the buffer")) return NULL;
+  uint32_t n = src_end - src_start;
+  /* dst_start + n wrapping past 2^32 is refused as a > b */
+  if (!check_range(env, dst_start, dst_start + n, dst_len, "copy destination range outside the buffer")) return NULL;
+  if (n > 0) memmove(dst + dst_start, src + src_start, n);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
       {"aeadContext", NULL, aead_context, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -358,6 +382,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"cbcDecrypt", NULL, cbc_decrypt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hmac", NULL, hmac, NULL, NULL, NULL, napi_enumerable, NULL},
       {"randomFill", NULL, random_fill, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"copyRange", NULL, copy_range, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok) return NULL;
   napi_value version;

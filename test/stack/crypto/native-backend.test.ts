@@ -227,6 +227,10 @@ describe.runIf(nativeAeadBuilt())('native crypto backend (in-place AEAD over Deb
       const broken = loadNativeAeadAddon(join(dir, 'broken.node'));
       expect(broken.available).toBe(false);
       if (!broken.available) expect(broken.problem).toMatch(/does not load/);
+      // A binary from an older aead-addon.c (here: a module with the functions of before copyRange).
+      writeFileSync(join(dir, 'old.js'), `module.exports = Object.fromEntries(${JSON.stringify(['aeadContext', 'aeadSeal', 'aeadOpen', 'cbcHmacContext', 'cbcEncrypt', 'cbcDecrypt', 'hmac', 'randomFill'])}.map((f) => [f, () => {}]));`);
+      const old = loadNativeAeadAddon(join(dir, 'old.js'));
+      expect(old).toMatchObject({ available: false, fix: NATIVE_AEAD_BUILD_COMMAND, problem: expect.stringMatching(/is out of date \(no copyRange\)/) });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

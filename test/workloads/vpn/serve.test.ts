@@ -1,7 +1,11 @@
 /** `npm run serve -- vpn` argument parsing, and our endpoint talking to itself over real loopback UDP. */
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { makeStrategy } from '../../../allocators/registry.js';
 import { VpnServeUsageError, parseVpnServeArgs } from '../../../workloads/vpn/serve.js';
+import { chooseServeCrypto } from '../../../workloads/vpn/serve-crypto.js';
+import { loadNativeAeadAddon, NATIVE_AEAD_BUILD_COMMAND } from '../../../stack/crypto/native-addon.js';
+import { nativeAeadBuilt } from '../../stack/crypto/native-available.js';
 import { VpnUdpEndpoint } from '../../../workloads/vpn/udp-endpoint.js';
 import { testStaticKey } from '../../stack/openvpn/helpers.js';
 
@@ -9,7 +13,7 @@ describe('serve vpn arguments', () => {
   it('has defaults that speak to openvpn --secret', () => {
     expect(parseVpnServeArgs([])).toEqual({
       tls: null, dataCiphers: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305'], keyDerivation: 'auto',
-      port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', pingMs: 1000, seconds: null,
+      port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, pingMs: 1000, seconds: null,
       hardening: { renegotiation: {}, limits: {}, tlsCryptV2File: null },
     });
     const o = parseVpnServeArgs(['--port', '0', '--remote-port', '1195', '--cipher', 'chacha20-poly1305', '--direction', '1', '--seconds', '3']);
@@ -33,6 +37,38 @@ describe('serve vpn arguments', () => {
     expect(() => parseVpnServeArgs(['--reneg-sec', '30'])).toThrow(expect.objectContaining({ code: 'E_SERVE_USAGE', message: expect.stringMatching(/add --tls/) }));
     expect(() => parseVpnServeArgs([...tls, '--tls-crypt', 'k', '--tls-crypt-v2', 'v'])).toThrow(/exclude each other/);
     expect(() => parseVpnServeArgs([...tls, '--max-sessions', '0'])).toThrow(/1-1000000/);
+  });
+
+  it('--crypto node|native in both modes (issue 15); anything else is a usage error', () => {
+    expect(parseVpnServeArgs(['--crypto', 'native'])).toMatchObject({ crypto: 'native', tls: null });
+    expect(parseVpnServeArgs(['--tls', '--ca', 'a', '--cert', 'b', '--key', 'c', '--crypto', 'node'])).toMatchObject({ crypto: 'node' });
+    expect(() => parseVpnServeArgs(['--crypto', 'none'])).toThrow(expect.objectContaining({ code: 'E_SERVE_USAGE', message: '--crypto none: use node or native' }));
+  });
+
+  it('the backend is said loudly; native without the addon is an error naming the build command, never node:crypto', () => {
+    const missing = loadNativeAeadAddon('/nonexistent/buflab-aead.node');
+    expect(() => chooseServeCrypto('native', missing)).toThrow(expect.objectContaining({ code: 'E_SERVE_CRYPTO', message: expect.stringContaining(NATIVE_AEAD_BUILD_COMMAND) }));
+    // The default falls back to node only with a banner that says so and how to build the addon.
+    const fallback = chooseServeCrypto(null, missing);
+    expect(fallback.name).toBe('node');
+    expect(fallback.banner).toMatch(/^crypto: NODE .*NOT available.*bash stack\/crypto\/native\/build\.sh/);
+    expect(chooseServeCrypto('node', missing).name).toBe('node');
+  });
+
+  it.runIf(nativeAeadBuilt())('with the addon built, the default is native', () => {
+    const c = chooseServeCrypto(null);
+    expect(c.name).toBe('native');
+    expect(c.banner).toMatch(/^crypto: NATIVE \(in-place AEAD addon over OpenSSL 3\./);
+  });
+
+  it.runIf(nativeAeadBuilt())('npm run serve -- vpn --crypto native (static-key mode): the banner names the backend and the endpoint runs on it', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'harness/cli/serve.ts', 'vpn', '--crypto', 'native', '--port', '0', '--ping-ms', '0', '--seconds', '1'], {
+      cwd: new URL('../../..', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(out).toMatch(/^crypto: NATIVE \(in-place AEAD addon over OpenSSL .*asked for with --crypto native\)$/m);
+    expect(out).toMatch(/^vpn: aes-256-cbc-hmac data channel on 127\.0\.0\.1:\d+ \(strategy pooled, crypto native\)/m);
   });
 
   it('refuses bad flags with a code and the usage', () => {
