@@ -20,7 +20,7 @@
  * Traffic is relayed by ./udp-tamper-relay.ts (a helper process in the namespace), which captures
  * the client's datagrams and forges from them.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,12 +28,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peer } from '../../peers.js';
 import { makeTestPki, type TestPki } from '../../stack/tls/test-pki.js';
 import { waitFor } from '../../wait-for.js';
+import { expectedSha256, nsCommands, stop, type Proc } from './netns-procs.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 if (!IS_ROOT && process.env.CI === 'true') throw new Error('tls-hardening test: needs root (ip netns, tun) and CI=true forbids skipping it');
 if (!IS_ROOT) console.warn('\n!!! SKIPPING the real-openvpn hardening test: it needs root (ip netns add, /dev/net/tun)\n');
 const HAS_PEERS = IS_ROOT && peer('openvpn') && peer('openssl') && peer('curl') && peer('ping') && peer('ip');
 const NS = `buflab-vpnh-${process.pid}`;
+const { startInNs, inNs } = nsCommands(NS);
 const RENEG_SEC_PORT = 1194;
 const RENEG_BYTES_PORT = 1195;
 const RENEG_PKTS_PORT = 1196;
@@ -41,36 +43,10 @@ const V2_PORT = 1197;
 const GUARD_PORT = 1198;
 const RELAY_PORT = 1298;
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-}
 
-function startInNs(cmd: string, args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): Proc {
-  const child = spawn('ip', ['netns', 'exec', NS, cmd, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, out: () => out };
-}
 
-async function stop(p: Proc | undefined): Promise<void> {
-  if (p === undefined || p.child.exitCode !== null) return;
-  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
-  p.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-  if (p.child.exitCode === null) p.child.kill('SIGKILL');
-}
 
-function inNs(cmd: string, args: string[], timeoutMs: number): string {
-  return execFileSync('ip', ['netns', 'exec', NS, cmd, ...args], { encoding: 'latin1', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
-function expectedSha256(n: number): string {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = i & 0xff;
-  return createHash('sha256').update(b).digest('hex');
-}
 
 function curlSha256(bytes: number): string {
   const body = execFileSync('ip', ['netns', 'exec', NS, 'curl', '-s', '--fail', '-m', '60', `http://10.8.0.1/bytes/${bytes}`], { timeout: 70_000, maxBuffer: 2 * bytes + 1024 });

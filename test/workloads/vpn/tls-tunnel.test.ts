@@ -15,7 +15,7 @@
  * (soft reset, new key id, new TLS session and keys) while pings keep being answered. With
  * `--tls-crypt` the client with the key tunnels and one with another key starts no session.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peer } from '../../peers.js';
 import { makeTestPki, type TestPki } from '../../stack/tls/test-pki.js';
 import { waitFor } from '../../wait-for.js';
+import { expectedSha256, nsCommands, stop, type Proc } from './netns-procs.js';
 import { nativeAeadBuilt } from '../../stack/crypto/native-available.js';
 
 const IS_ROOT = process.getuid?.() === 0;
@@ -31,6 +32,7 @@ if (!IS_ROOT && process.env.CI === 'true') throw new Error('tls-tunnel test: nee
 if (!IS_ROOT) console.warn('\n!!! SKIPPING the real-openvpn tunnel test: it needs root (ip netns add, /dev/net/tun)\n');
 const HAS_PEERS = IS_ROOT && peer('openvpn') && peer('openssl') && peer('curl') && peer('ping') && peer('ip');
 const NS = `buflab-vpn-${process.pid}`;
+const { startInNs, inNs } = nsCommands(NS);
 const PORT = 1194;
 const PRF_PORT = 1195;
 const TLS_CRYPT_PORT = 1196;
@@ -44,9 +46,6 @@ const CIPHERS = ['AES-256-GCM', 'AES-128-GCM', 'CHACHA20-POLY1305'] as const;
  */
 const MAIN_CRYPTO = HAS_PEERS && nativeAeadBuilt() ? 'native' : 'node';
 
-function inNs(cmd: string, args: string[], timeoutMs: number): string {
-  return execFileSync('ip', ['netns', 'exec', NS, cmd, ...args], { encoding: 'latin1', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 /** Sends one datagram to 10.8.0.1:7 and prints what comes back (exits 1 after 5 s without an answer). */
 const UDP_ECHO_CLIENT = `const s = require('node:dgram').createSocket('udp4');
@@ -54,32 +53,9 @@ s.on('message', (m) => { console.log('echo:' + m.toString()); s.close(); });
 s.send('buflab-udp-echo', 7, '10.8.0.1');
 setTimeout(() => process.exit(1), 5000).unref();`;
 
-function expectedSha256(n: number): string {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = i & 0xff;
-  return createHash('sha256').update(b).digest('hex');
-}
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-}
 
-function startInNs(cmd: string, args: string[]): Proc {
-  const child = spawn('ip', ['netns', 'exec', NS, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, out: () => out };
-}
 
-async function stop(p: Proc | undefined): Promise<void> {
-  if (p === undefined || p.child.exitCode !== null) return;
-  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
-  p.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-  if (p.child.exitCode === null) p.child.kill('SIGKILL');
-}
 
 describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- vpn --tls (own network namespace)', () => {
   let pki: TestPki;
