@@ -36,6 +36,15 @@ slow_cell='vpn/one-big-struct/glibc/1400/cipher=aes-256-gcm/inner=udp'
 slow_args=(--suite vpn --strategy one-big-struct,pooled --allocator glibc --size 1400 --param cipher=aes-256-gcm --warmup 500 --duration 300 --forks "${SLOW_FORKS:-100}" --no-report)
 step slow5-paired env BUFLAB_TEST_SLOWDOWN="head:$slow_cell=0.05" npm run bench -- "${slow_args[@]}" --baseline HEAD --out "$out/slow5.json"
 step compare-slow5 npm run compare -- "$out/slow5.base.json" "$out/slow5.head.json"
+# Time-sliced rounds against forks run one after another: the 12 vpn cells of one size and cipher
+# (3 strategies x 4 allocators, one slice group), 8 rounds, the suite's fork length; A B A B so that
+# drift of the machine falls on both. scripts/precision.ts prints each file's precision.
+slice_args=(--suite vpn --size 1400 --param cipher=aes-256-gcm --forks 8 --no-report)
+step slicing-off-1 npm run bench -- "${slice_args[@]}" --slice-ms 0 --out "$out/slicing-off-1.json"
+step slicing-on-1 npm run bench -- "${slice_args[@]}" --out "$out/slicing-on-1.json"
+step slicing-off-2 npm run bench -- "${slice_args[@]}" --slice-ms 0 --out "$out/slicing-off-2.json"
+step slicing-on-2 npm run bench -- "${slice_args[@]}" --out "$out/slicing-on-2.json"
+step slicing-precision npx tsx scripts/precision.ts "$out/slicing-off-1.json" "$out/slicing-on-1.json" "$out/slicing-off-2.json" "$out/slicing-on-2.json"
 # Where the variance comes from: the machine's own noise with no harness, then one cell under
 # launch configurations (interleaved), with three per-fork estimators.
 step machine-noise npx tsx scripts/machine-noise.ts --seconds 60
