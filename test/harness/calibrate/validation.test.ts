@@ -2,6 +2,9 @@
  * A small, real version of scripts/validate-compare.ts: 2 A/A and 2 slowdown paired comparisons of
  * the `scaled` workload through the real runner and children, with short durations. Timing is never
  * asserted: only the structure, and the verdict on a change far beyond any noise (work × 2).
+ * Runs on Node 24 as well (.ci/run's second pass): there Maglev made the op's cost depend on when
+ * TurboFan replaced the timing loop's code, and a 50 ms warm-up called the 2x change inconclusive;
+ * the validation suite runs without Maglev (harness/calibrate/validation-suite.ts, issue 14).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
