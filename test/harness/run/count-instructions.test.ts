@@ -70,8 +70,8 @@ describe.skipIf(source === null)(`--count-instructions end to end (${source ?? '
     });
     const cells = outcome.sides[0]!.result.cells;
     expect(cells.map((c) => [c.id, c.state, c.error?.message ?? null])).toEqual([
-      ['scaled/none/glibc/64/work=2000/v8=no-maglev', 'completed', null],
-      ['scaled/none/glibc/64/work=4000/v8=no-maglev', 'completed', null],
+      ['scaled/none/glibc/64/work=2000', 'completed', null],
+      ['scaled/none/glibc/64/work=4000', 'completed', null],
     ]);
     const perOp = cells.map((c) => c.forks.map((f) => f.instructionsPerOp!));
     for (const c of cells) {
