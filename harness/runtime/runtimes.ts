@@ -389,6 +389,15 @@ export class RuntimeTable {
 /** Where a runtime is: the matrix asks it which cells to skip, the executor which binary to start. */
 export type RuntimeCheck = (name: string) => RuntimeAvailability;
 
+/**
+ * The check of one command's run (bench, a paired `--baseline` run, profile): every `--runtime` is
+ * resolved once and installed on demand from npm, the install logged through `log`.
+ */
+export function installingRuntimeCheck(log: (line: string) => void): RuntimeCheck {
+  const table = new RuntimeTable({ install: true, log });
+  return (name) => table.get(name);
+}
+
 /** Resolves from the running node and the runtime cache only (no download): for callers without a run table. */
 const cachedRuntimes = new RuntimeTable();
 export const defaultRuntimeCheck: RuntimeCheck = (name) => cachedRuntimes.get(name);
