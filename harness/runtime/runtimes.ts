@@ -369,7 +369,8 @@ export class RuntimeTable {
     if (known !== undefined) return known;
     let a = resolveRuntime(name, this.options);
     // Installed only when not in the cache at all: a cached Bun or Deno that lacks an API stays skipped.
-    const installable = nodeMajorOf(name) !== null || (isNonNode(name) && !a.available && a.reason.includes('is not in the runtime cache'));
+    const cacheDir = this.options.cacheDir ?? runtimeCacheDir();
+    const installable = nodeMajorOf(name) !== null || (isNonNode(name) && cachedBinary(name, `${name}-`, name, cacheDir).info === null);
     if (!a.available && this.options.install === true && installable) {
       this.options.log?.(`installing runtime ${name} (npm pack ${packageOf(name)}) into ${this.options.cacheDir ?? runtimeCacheDir()}`);
       try {
