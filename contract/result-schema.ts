@@ -311,6 +311,14 @@ export interface ForkJit {
    * chunk boundaries (~50 ms), a lower bound.
    */
   deopts: number | null;
+  /**
+   * Additive (issue 14, harness/measure/jit-status.ts): which optimising tier's code the op had at the
+   * end — `turbofan`, `maglev` (V8 ≥ 12 runs it first, and it can be several times slower) or `none`
+   * (interpreter or Sparkplug) — or null when this V8's bits could not be identified.
+   */
+  opTier?: 'turbofan' | 'maglev' | 'none' | null;
+  /** Additive (issue 14): the same for the timing loop. */
+  loopTier?: 'turbofan' | 'maglev' | 'none' | null;
 }
 
 /** Additive (harness/child): of the operations slower than a threshold, how many overlapped a GC pause. */

@@ -20,7 +20,7 @@ import { METRICS, type MetricName } from '../../contract/metrics.js';
 import type { ChildExecutor } from '../run/executor.js';
 import { SUITES } from '../suites.js';
 import { runRepeatedPairs } from './repeated-pairs.js';
-import { validationSuite, VALIDATION_SUITE_NAME } from './validation-suite.js';
+import { validationSuiteWithoutMaglev, VALIDATION_SUITE_NAME } from './validation-suite.js';
 
 export interface ValidationConfig {
   repeats: number;
@@ -79,7 +79,8 @@ export async function runValidation(config: ValidationConfig): Promise<Validatio
         rootDir: config.rootDir,
         outDir: `${config.outDir}/${kind === 'A/A' ? 'aa' : 'slow'}`,
         inject: { param: 'work', factor },
-        suites: [...SUITES, validationSuite],
+        // Without Maglev: an op whose cost is `work` on every Node (./validation-suite.ts).
+        suites: [...SUITES, validationSuiteWithoutMaglev],
         ...(config.executor ? { executor: config.executor } : {}),
         ...(config.threshold !== undefined ? { compare: { thresholds: uniformThresholds(config.threshold, '--threshold') } } : {}),
       });

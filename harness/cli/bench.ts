@@ -13,7 +13,7 @@ import { SpawnExecutor } from '../run/executor.js';
 import { DEFAULT_SIDES, runSuite, type RunOutcome } from '../run/run-suite.js';
 import { SUITES } from '../suites.js';
 import { runPaired } from '../paired/run-paired.js';
-import { RuntimeTable, type RuntimeAvailability } from '../runtime/runtimes.js';
+import { installingRuntimeCheck } from '../runtime/runtimes.js';
 import { benchHelp, parseBenchArgs, suiteListing } from './args.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -44,8 +44,7 @@ async function main(argv: string[]): Promise<number> {
     const sides = DEFAULT_SIDES(REPO_ROOT);
     const children = prepareCompiledChildren(sides, (l) => process.stderr.write(`bench: ${l}\n`));
     // One table per run: each --runtime is resolved (and installed on demand) once, then the matrix and the executor share it.
-    const table = new RuntimeTable({ install: true, log: (l) => process.stderr.write(`bench: ${l}\n`) });
-    const runtimes = (name: string): RuntimeAvailability => table.get(name);
+    const runtimes = installingRuntimeCheck((l) => process.stderr.write(`bench: ${l}\n`));
     const ctx = { ...defaultRunContext(controller.signal), childEntry: children, runtimes };
     outcome = await runSuite(options, sides, new SpawnExecutor({ childEntry: children.entry, runtimes }), ctx);
   } catch (e) {

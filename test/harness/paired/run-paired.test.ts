@@ -10,6 +10,7 @@ import { NPM_STAMP, prepareBaseline, realTreeOps, type TreeOps } from '../../../
 import type { Environment } from '../../../contract/result-schema.js';
 import type { ChildExecutor, ChildOutcome, ChildRequest } from '../../../harness/run/executor.js';
 import { QuietProgress } from '../../../harness/calibrate/quiet-progress.js';
+import type { RuntimeCheck } from '../../../harness/runtime/runtimes.js';
 import { makeFork, makeResult } from '../compare/make-result.js';
 
 const ENV: Environment = makeResult([]).environment;
@@ -29,6 +30,26 @@ class FakeExecutor implements ChildExecutor {
 function pairedDeps(executor: ChildExecutor) {
   return { executor, progress: new QuietProgress(), environment: () => ENV, suites: [validationSuite], print: () => {} };
 }
+
+describe('runPairedSides --runtime (issue 14)', () => {
+  it('plans and runs both sides through the run\'s runtime check: a runtime it calls unavailable is skipped on both sides, never run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'buflab-paired-'));
+    const options = benchOptionsFrom(['--suite', 'validate-scaled', '--forks', '2', '--runtime', 'node24', '--out', join(dir, 'run.json')], [validationSuite]);
+    const executor = new FakeExecutor(1000);
+    const runtimes: RuntimeCheck = (name) => ({ available: false, name, reason: `${name} withheld by the test`, installHint: 'none' });
+    const sides = [
+      { label: 'base' as const, rootDir: '/base-tree' },
+      { label: 'head' as const, rootDir: '/head-tree' },
+    ];
+    const outcome = await runPairedSides(options, sides, { ...pairedDeps(executor), runtimes });
+    expect(executor.calls).toEqual([]);
+    for (const side of outcome.run.sides) {
+      expect(side.result.cells.map((c) => [c.id, c.state, c.error?.message])).toEqual([
+        ['scaled/none/glibc/64/work=2000/runtime=node24', 'skipped', 'runtime node24 is not available (node24 withheld by the test): none'],
+      ]);
+    }
+  });
+});
 
 describe('runPairedSides', () => {
   it('interleaves base and head forks A B, B A, …, writes both result files and the comparison, exits 1 on a regression', async () => {

