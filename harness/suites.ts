@@ -5,6 +5,7 @@
 import { STRATEGY_NAMES } from '../allocators/buffer-strategy.js';
 import { ALLOCATOR_NAMES } from '../allocators/native-allocators.js';
 import { cryptoBackendUnavailable } from '../stack/crypto/backends.js';
+import { ARENA_CHOICES, THP_CHOICES } from '../allocators/memory-knobs.js';
 import type { PhasePlan, SuiteDefinition, V8FlagSet } from './suite.js';
 
 const DEFAULT_V8 = { label: 'default', flags: [] };
@@ -46,6 +47,13 @@ function fullPlan(sizes: number[], axes: PhasePlan['axes'], budgetMinutes: numbe
  * without its built addon is skipped with the build command.
  */
 const CRYPTO_CHOICES = ['node', 'native', 'none'];
+
+/**
+ * The memory knobs every native-allocator suite takes (`--param thp=off,default,on`, `--param
+ * arenas=1,2`; allocators/memory-knobs.ts): optional axes, applied and read back in the child; a
+ * knob an allocator does not have is a skipped cell (harness/run/matrix.ts).
+ */
+const MEMORY_KNOB_CHOICES = { thp: [...THP_CHOICES], arenas: [...ARENA_CHOICES] };
 const cryptoCellUnavailable: SuiteDefinition['cellUnavailable'] = (params) =>
   params['crypto'] === undefined ? null : cryptoBackendUnavailable(String(params['crypto']));
 
@@ -66,7 +74,7 @@ const alloc: SuiteDefinition = {
   sizeMeaning: 'buffer bytes',
   // The live set (buffers kept alive in the workload's ring, default 1024) is an optional axis:
   // the allocator effect depends on it (`--param ring=1,1024`; README "Results").
-  axisChoices: { ring: [1, 16, 256, 1024, 4096] },
+  axisChoices: { ring: [1, 16, 256, 1024, 4096], ...MEMORY_KNOB_CHOICES },
   strategies: [...STRATEGY_NAMES, 'string'],
   allocators: [...ALLOCATOR_NAMES],
   // 256 cells x 5 rounds x ~4 s a fork is ~85 min; the budget allows a third more.
@@ -86,7 +94,7 @@ const vpn: SuiteDefinition = {
   name: 'vpn',
   workload: 'vpn',
   openLoop: true,
-  axisChoices: { inner: ['udp', 'tcp'], crypto: CRYPTO_CHOICES },
+  axisChoices: { inner: ['udp', 'tcp'], crypto: CRYPTO_CHOICES, ...MEMORY_KNOB_CHOICES },
   cellUnavailable: cryptoCellUnavailable,
   description: 'OpenVPN data channel tunnel in memory: strategy x native allocator x inner packet size x cipher',
   sizeMeaning: 'inner packet bytes (IPv4 header included)',
@@ -126,6 +134,7 @@ const vpn: SuiteDefinition = {
 const dns: SuiteDefinition = {
   name: 'dns',
   workload: 'dns',
+  axisChoices: { ...MEMORY_KNOB_CHOICES },
   openLoop: true,
   description: 'authoritative DNS over UDP/IPv4/Ethernet in memory: strategy x native allocator x TXT size x query mix',
   sizeMeaning: 'TXT record rdata bytes in the generated zone (answer size of the TXT share of the mix; client EDNS 1232)',
@@ -149,7 +158,7 @@ const tls: SuiteDefinition = {
   name: 'tls',
   workload: 'tls-proxy',
   description: 'TLS 1.3 proxy over TCP/IPv4/Ethernet in memory: strategy x native allocator x record size x cipher suite x op',
-  axisChoices: { crypto: CRYPTO_CHOICES },
+  axisChoices: { crypto: CRYPTO_CHOICES, ...MEMORY_KNOB_CHOICES },
   cellUnavailable: cryptoCellUnavailable,
   sizeMeaning: 'application payload bytes per request (one TLS record each way)',
   strategies: [...STRATEGY_NAMES],
@@ -171,6 +180,7 @@ const tls: SuiteDefinition = {
 const firewall: SuiteDefinition = {
   name: 'firewall',
   workload: 'firewall',
+  axisChoices: { ...MEMORY_KNOB_CHOICES },
   description: 'stateful IPv4 firewall forwarding between two in-memory links: strategy x native allocator x packet size x rule-set size',
   sizeMeaning: 'IPv4 packet bytes offered per op (header included)',
   strategies: [...STRATEGY_NAMES],
@@ -191,6 +201,7 @@ const firewall: SuiteDefinition = {
 const storage: SuiteDefinition = {
   name: 'storage',
   workload: 'storage',
+  axisChoices: { ...MEMORY_KNOB_CHOICES },
   description: 'insert/update/delete records in SQLite (sql.js), every record checked per iteration: strategy x native allocator x record size',
   sizeMeaning: 'record payload bytes (plus a 16-byte header); two records written per op',
   strategies: [...STRATEGY_NAMES],
