@@ -211,6 +211,35 @@ const storage: SuiteDefinition = {
   quick: quickPlan([64, 4096], { records: [32] }),
 };
 
+/**
+ * alloc-mt: the allocation loop in N worker threads at once (workloads/alloc-mt), 256 buffers per op
+ * split over the threads, per strategy x native allocator x buffer size x threads. Wall time is the
+ * figure: the effect is allocator contention between threads, which the main thread's CPU time and
+ * instruction counts cannot see (callgrind serialises threads). On 2 cores, threads=2 is the most
+ * that can run in parallel; threads=4 shows oversubscription, not more parallelism.
+ * `--param handoff=transfer` (uint8array only) hands every buffer to the next thread, so that one
+ * thread frees what another allocated. Quick-mode budget: 3 strategies x 4 allocators x 1 size x
+ * 2 thread counts = 24 cells x 2 forks = 48 children of ~2 s (start-up and the workers' start,
+ * 0.5 s warm-up, baseline, 0.3 s measured) -> ~100 s on 2 cores.
+ */
+const allocMt: SuiteDefinition = {
+  name: 'alloc-mt',
+  workload: 'alloc-mt',
+  description: 'the allocation loop in N worker threads at once: strategy x native allocator x buffer size x threads',
+  sizeMeaning: 'buffer bytes (256 buffers per op over all threads)',
+  axisChoices: { handoff: ['none', 'transfer'], ...MEMORY_KNOB_CHOICES },
+  // A transferred buffer must own its ArrayBuffer: pooled and one-big-struct hand out views into slabs.
+  cellUnavailable: (params, cell) =>
+    params['handoff'] === 'transfer' && cell !== undefined && cell.strategy !== 'uint8array'
+      ? { code: 'E_HANDOFF_NEEDS_UINT8ARRAY', message: `handoff=transfer moves each buffer's ArrayBuffer to another thread; ${cell.strategy} hands out views into shared slabs: run it with --strategy uint8array` }
+      : null,
+  strategies: [...STRATEGY_NAMES],
+  allocators: [...ALLOCATOR_NAMES],
+  // 3 x 4 x 3 x 3 = 108 cells x 5 rounds x ~4 s is ~36 min; budget about 1.5x that.
+  full: fullPlan([64, 1500, 16384], { threads: [1, 2, 4] }, 55),
+  quick: quickPlan([1500], { threads: [1, 2] }),
+};
+
 /** Test-only plans: tiny and fast; the test workloads accept the placeholder strategy `none`. */
 function testPlan(sizes: number[]): SuiteDefinition['full'] {
   return { forks: 1, warmupMs: 50, durationMs: 100, sizes, axes: {}, v8FlagSets: [DEFAULT_V8] };
@@ -269,7 +298,7 @@ const testScaled: SuiteDefinition = {
   hidden: true,
 };
 
-export const SUITES: readonly SuiteDefinition[] = [alloc, vpn, dns, tls, firewall, storage, testNoop, testCrash, testSlow, testScaled];
+export const SUITES: readonly SuiteDefinition[] = [alloc, vpn, dns, tls, firewall, storage, allocMt, testNoop, testCrash, testSlow, testScaled];
 
 export function findSuite(name: string, suites: readonly SuiteDefinition[] = SUITES): SuiteDefinition | undefined {
   return suites.find((s) => s.name === name);

@@ -171,7 +171,7 @@ export function expandCells(
                 ? { code: E_ALLOCATOR_MISSING, message: `allocator ${allocator} is not installed (${avail.reason}): ${avail.installHint}` }
                 : rt !== null && !rt.available
                   ? { code: E_RUNTIME_MISSING, message: `runtime ${runtime} is not available (${rt.reason}): ${rt.installHint}` }
-                  : (suite.cellUnavailable?.(cell.params) ?? memoryKnobUnavailable(allocator, cell.params));
+                  : (suite.cellUnavailable?.(cell.params, { strategy, allocator }) ?? memoryKnobUnavailable(allocator, cell.params));
               out.push({ cell, skip });
             }
           }
