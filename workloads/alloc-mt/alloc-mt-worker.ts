@@ -118,8 +118,17 @@ function main(): void {
   Atomics.notify(ctl, CTL.ready);
   let seen = 0;
   for (;;) {
-    Atomics.wait(ctl, CTL.generation, seen);
-    seen = Atomics.load(ctl, CTL.generation);
+    // Exactly one command per generation: a wake-up without a new generation waits again, and a
+    // skipped generation is a protocol failure (the main thread waits for every worker each time).
+    let generation = seen;
+    for (;;) {
+      Atomics.wait(ctl, CTL.generation, seen);
+      generation = Atomics.load(ctl, CTL.generation);
+      if (generation !== seen) break;
+      counters[WORKER_SLOT.spuriousWakeups] = counters[WORKER_SLOT.spuriousWakeups]! + 1;
+    }
+    if (generation !== seen + 1) throw new Error(`alloc-mt: woke at generation ${generation} after ${seen}: a command was skipped`);
+    seen = generation;
     const command = Atomics.load(ctl, CTL.command);
     if (command === CMD.stop) return;
     if (command === CMD.op) {
@@ -143,13 +152,13 @@ function main(): void {
     }
     publish(strategy);
     counters[WORKER_SLOT.commands] = counters[WORKER_SLOT.commands]! + 1;
-    Atomics.add(ctl, CTL.done, 1);
-    Atomics.notify(ctl, CTL.done);
+    Atomics.store(ctl, CTL.ackBase + data.index, generation);
+    Atomics.notify(ctl, CTL.ackBase + data.index);
   }
 }
 
 try {
   main();
 } catch (e) {
-  reportFailure(ctl, errorText, `worker ${data.index}: ${(e as Error).stack ?? String(e)}`);
+  reportFailure(ctl, errorText, `worker ${data.index}: ${(e as Error).stack ?? String(e)}`, data.index);
 }

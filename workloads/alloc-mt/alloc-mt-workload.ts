@@ -28,7 +28,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { emptyCounters, type StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { WorkloadConfigError, type WorkloadDefinition, type WorkloadInstance, type WorkloadParams, type WorkloadSetup } from '../workload.js';
-import { CMD, CTL, CTL_WORDS, ERROR_TEXT_BYTES, failureText, STRATEGY_COUNTER_KEYS, WORKER_SLOT, WORKER_SLOTS, type AllocMtWorkerData } from './shared-control.js';
+import { CMD, CTL, ctlWords, ERROR_TEXT_BYTES, failureText, STRATEGY_COUNTER_KEYS, WORKER_SLOT, WORKER_SLOTS, type AllocMtWorkerData } from './shared-control.js';
 
 /** Buffers allocated per operation, over all threads (so threads must divide it). */
 export const ALLOCATIONS_PER_OP = 256;
@@ -101,7 +101,7 @@ export class AllocMtWorkload implements WorkloadInstance {
     }
     const threads = options.threads;
     this.payloadBytesPerOp = setup.sizeBytes * ALLOCATIONS_PER_OP;
-    const control = new SharedArrayBuffer(CTL_WORDS * 4);
+    const control = new SharedArrayBuffer(ctlWords(threads) * 4);
     const counters = new SharedArrayBuffer(threads * WORKER_SLOTS * 8);
     const errorText = new SharedArrayBuffer(ERROR_TEXT_BYTES);
     this.ctl = new Int32Array(control);
@@ -139,27 +139,30 @@ export class AllocMtWorkload implements WorkloadInstance {
     this.waitFor(CTL.ready, threads, 'start');
   }
 
-  /** Blocks until control word `index` reaches `target`, failing on a worker failure or a timeout. */
+  /**
+   * Blocks until control word `index` reaches `target` (the ready count, or a worker's last completed
+   * generation), failing on a worker failure or a timeout.
+   */
   private waitFor(index: number, target: number, what: string): void {
     const deadline = performance.now() + WORKER_TIMEOUT_MS;
     for (let v = Atomics.load(this.ctl, index); v < target; v = Atomics.load(this.ctl, index)) {
       const failed = failureText(this.ctl, this.errorText);
       if (failed !== null) throw new Error(`alloc-mt: a worker failed: ${failed}`);
       const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`alloc-mt: ${target - v} of ${this.options.threads} workers did not ${what} within ${WORKER_TIMEOUT_MS} ms (a worker that cannot load its module prints why on stderr)`);
+      if (left <= 0) throw new Error(`alloc-mt: a worker did not ${what} within ${WORKER_TIMEOUT_MS} ms (a worker that cannot load its module prints why on stderr)`);
       Atomics.wait(this.ctl, index, v, Math.min(left, 1000));
     }
     const failed = failureText(this.ctl, this.errorText);
     if (failed !== null) throw new Error(`alloc-mt: a worker failed: ${failed}`);
   }
 
+  /** Starts command `cmd` on every worker and returns when each has acknowledged this generation. */
   private command(cmd: number, what: string): void {
     if (this.closed) throw new Error('alloc-mt: the workload is closed');
-    Atomics.store(this.ctl, CTL.done, 0);
     Atomics.store(this.ctl, CTL.command, cmd);
-    Atomics.add(this.ctl, CTL.generation, 1);
+    const generation = Atomics.add(this.ctl, CTL.generation, 1) + 1;
     Atomics.notify(this.ctl, CTL.generation);
-    this.waitFor(CTL.done, this.options.threads, what);
+    for (let w = 0; w < this.options.threads; w++) this.waitFor(CTL.ackBase + w, generation, what);
   }
 
   op(): void {
@@ -182,6 +185,7 @@ export class AllocMtWorkload implements WorkloadInstance {
   counters(): Record<string, number> {
     const out: Record<string, number> = { ops: this.ops, threads: this.options.threads, maxConcurrentThreads: Atomics.load(this.ctl, CTL.maxActive), verifiedBuffers: this.verifiedBuffers };
     let allocations = 0;
+    let spurious = 0;
     let sent = 0;
     let received = 0;
     for (let w = 0; w < this.options.threads; w++) {
@@ -189,9 +193,11 @@ export class AllocMtWorkload implements WorkloadInstance {
       out[`thread${w}Allocations`] = a;
       allocations += a;
       sent += this.slot(w, WORKER_SLOT.sent);
+      spurious += this.slot(w, WORKER_SLOT.spuriousWakeups);
       received += this.slot(w, WORKER_SLOT.received);
     }
     out['allocations'] = allocations;
+    out['spuriousWakeups'] = spurious;
     if (this.options.handoff === 'transfer') {
       out['handedOff'] = sent;
       out['received'] = received;
@@ -211,8 +217,10 @@ export class AllocMtWorkload implements WorkloadInstance {
     let verified = 0;
     for (let w = 0; w < threads; w++) {
       const a = this.slot(w, WORKER_SLOT.allocations);
-      if (a !== this.ops * share) throw new Error(`alloc-mt: thread ${w} allocated ${a} buffers in ${this.ops} ops, expected ${this.ops * share}`);
       const commands = this.slot(w, WORKER_SLOT.commands);
+      if (a !== this.ops * share) {
+        throw new Error(`alloc-mt: thread ${w} allocated ${a} buffers in ${this.ops} ops, expected ${this.ops * share} (it completed ${commands} commands of ${Atomics.load(this.ctl, CTL.generation)})`);
+      }
       if (commands !== this.ops + 1 + this.verifyCount) throw new Error(`alloc-mt: thread ${w} completed ${commands} commands, expected ${this.ops + 1 + this.verifyCount}`);
       verified += this.slot(w, WORKER_SLOT.verified);
     }

@@ -11,8 +11,6 @@ export const CTL = {
   generation: 0,
   /** The command of the current generation ({@link CMD}). */
   command: 1,
-  /** Workers that finished the current generation; the main thread waits on it. */
-  done: 2,
   /** Workers inside their allocation loop right now. */
   active: 3,
   /** The largest `active` any worker saw on entering its loop: ≥ 2 proves two loops overlapped. */
@@ -23,8 +21,17 @@ export const CTL = {
   failed: 6,
   /** Length in bytes of the failure message. */
   errorBytes: 7,
+  /**
+   * First of one word per worker: the last generation that worker completed. The main thread waits
+   * until every worker's word equals the generation it started — no shared count to reset, so a
+   * late or repeated acknowledgement cannot be mistaken for another worker's.
+   */
+  ackBase: 8,
 } as const;
-export const CTL_WORDS = 8;
+/** Control words for `threads` workers. */
+export function ctlWords(threads: number): number {
+  return CTL.ackBase + threads;
+}
 export const ERROR_TEXT_BYTES = 2048;
 
 export const CMD = { op: 1, verify: 2, stop: 3 } as const;
@@ -44,8 +51,10 @@ export const WORKER_SLOT = {
   verified: STRATEGY_COUNTER_KEYS.length + 3,
   /** Commands this worker completed. */
   commands: STRATEGY_COUNTER_KEYS.length + 4,
+  /** Wake-ups from Atomics.wait that brought no new generation (waited again). */
+  spuriousWakeups: STRATEGY_COUNTER_KEYS.length + 5,
 } as const;
-export const WORKER_SLOTS = STRATEGY_COUNTER_KEYS.length + 5;
+export const WORKER_SLOTS = STRATEGY_COUNTER_KEYS.length + 6;
 
 /** What a worker is given (workerData). */
 export interface AllocMtWorkerData {
@@ -66,15 +75,15 @@ export interface AllocMtWorkerData {
   errorText: SharedArrayBuffer;
 }
 
-/** Writes `message` as the workers' failure (first failure wins) and wakes the main thread. */
-export function reportFailure(ctl: Int32Array, errorText: Uint8Array, message: string): void {
+/** Writes `message` as the workers' failure (first failure wins) and wakes the main thread, which may be waiting on worker `index`'s word. */
+export function reportFailure(ctl: Int32Array, errorText: Uint8Array, message: string, index: number): void {
   if (Atomics.compareExchange(ctl, CTL.failed, 0, 1) === 0) {
     const bytes = new TextEncoder().encode(message).subarray(0, errorText.length);
     errorText.set(bytes);
     Atomics.store(ctl, CTL.errorBytes, bytes.length);
   }
-  Atomics.add(ctl, CTL.done, 1);
-  Atomics.notify(ctl, CTL.done);
+  Atomics.notify(ctl, CTL.ackBase + index);
+  Atomics.notify(ctl, CTL.ready);
 }
 
 /** The first worker failure's message, or null. */
