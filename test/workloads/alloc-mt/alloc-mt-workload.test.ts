@@ -10,6 +10,7 @@ import { makeStrategy } from '../../../allocators/registry.js';
 import { parseForkRecord, REPO_ROOT } from '../../../harness/child/protocol.js';
 import { ALLOCATIONS_PER_OP, AllocMtWorkload, allocMtOptionsFromParams, allocMtWorkload } from '../../../workloads/alloc-mt/alloc-mt-workload.js';
 import { loadWorkload } from '../../../workloads/registry.js';
+import { CTL } from '../../../workloads/alloc-mt/shared-control.js';
 import type { WorkloadSetup } from '../../../workloads/workload.js';
 import { testCell } from '../../harness/child/record-fixture.js';
 import { runChild } from '../../harness/child/run-child.js';
@@ -87,6 +88,23 @@ describe('alloc-mt workload', () => {
       } finally {
         w.close();
       }
+    }
+  });
+
+  it('a wake-up without a new command runs nothing (regression: one thread once did an op more than the main thread counted)', () => {
+    const w = allocMtWorkload.create(setup('uint8array', 256, { threads: 2 }));
+    try {
+      w.op();
+      // Let both workers reach their wait, then wake them without starting a command.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      const ctl = (w as unknown as { ctl: Int32Array }).ctl;
+      expect(Atomics.notify(ctl, CTL.generation)).toBe(2);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      w.op();
+      w.verify();
+      expect(w.counters()).toMatchObject({ ops: 2, allocations: 2 * ALLOCATIONS_PER_OP, spuriousWakeups: 2 });
+    } finally {
+      w.close();
     }
   });
 
