@@ -220,7 +220,7 @@ const storage: SuiteDefinition = {
  * `--param handoff=transfer` (uint8array only) hands every buffer to the next thread, so that one
  * thread frees what another allocated. Quick-mode budget: 3 strategies x 4 allocators x 1 size x
  * 2 thread counts = 24 cells x 2 forks = 48 children of ~2 s (start-up and the workers' start,
- * 0.5 s warm-up, baseline, 0.3 s measured) -> ~100 s on 2 cores.
+ * 0.5 s warm-up, baseline, 0.3 s measured) -> ~100 s on 2 cores; 130 s measured on the busy VM.
  */
 const allocMt: SuiteDefinition = {
   name: 'alloc-mt',
