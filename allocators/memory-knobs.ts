@@ -357,8 +357,9 @@ export function applyMemoryKnobs(
   }
   if (knobs.thp === 'off') {
     probe.thpDisable();
-    readBack['PR_GET_THP_DISABLE'] = probe.thpDisabled();
-    if (probe.thpDisabled() !== 1) throw notInEffect('prctl(PR_GET_THP_DISABLE) reads 0 after PR_SET_THP_DISABLE');
+    const disabled = probe.thpDisabled();
+    readBack['PR_GET_THP_DISABLE'] = disabled;
+    if (disabled !== 1) throw notInEffect(`prctl(PR_GET_THP_DISABLE) reads ${disabled} after PR_SET_THP_DISABLE`);
   }
   const systemThp = systemThpMode();
   const before = hugepageEvidence();
