@@ -241,6 +241,13 @@ const REGISTRY = {
     read: (f) => num(f.memory?.peakRssBytes), across: 'max', summary: (s) => s.memory.peakRssBytes,
     format: { kind: 'bytes' }, show: ['console', 'report'], export: { slug: 'peak-rss-bytes', unit: 'bytes' },
   },
+  // Present only on cells with a memory knob (--param thp=…/arenas=…, allocators/memory-knobs.ts): the
+  // hugepage backing the child actually got (AnonHugePages after measuring), beside the figure it explains.
+  anonHugeBytes: {
+    kind: 'shown', name: 'anonHugeBytes', label: 'hugepages (AnonHugePages)', column: 'THP backed', unit: 'bytes', higherIsBetter: false, optional: true,
+    read: (f) => (f.memoryKnobs === undefined ? undefined : f.memoryKnobs.after.anonHugeKb * 1024), across: 'median',
+    format: { kind: 'bytes' }, show: ['console', 'report'],
+  },
   // Present only in runs with --count-instructions (perf stat or callgrind, main thread, measured
   // phase): a count of work, not of time, so it barely moves between identical forks.
   instructionsPerOp: {

@@ -7,6 +7,7 @@
  *   1 — first version; additive optional fields since (listed in docs/RESULTS.md, "Schema history").
  */
 import type { StrategyCounters } from '../allocators/buffer-strategy.js';
+import type { MemoryKnobsRecord } from '../allocators/memory-knobs.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -209,6 +210,12 @@ export interface ForkRecord {
     timeline: Array<{ tMs: number; rssBytes: number; heapUsedBytes: number; arrayBuffersBytes: number; externalBytes: number }>;
   };
   workloadCounters: Record<string, number>;
+  /**
+   * Additive (issue 17): the memory knobs of the cell (`--param thp=…`, `--param arenas=…`) and what the
+   * child read back — tunables, mallctl/mi_option values, hugepage evidence before and after measuring.
+   * Present only on cells with a knob axis; such a fork exists only if every knob was confirmed.
+   */
+  memoryKnobs?: MemoryKnobsRecord;
   warnings: string[];
   /**
    * Additive (harness/child): the GC-free window after the measured phase in which

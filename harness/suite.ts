@@ -79,5 +79,9 @@ export interface SuiteDefinition {
    * cell as skipped with this code and a message that names the fix, and never runs it — the
    * same treatment as a missing allocator. The child checks again (a config error, exit 3).
    */
-  cellUnavailable?: (params: Readonly<Record<string, string | number | boolean>>) => { code: string; message: string } | null;
+  cellUnavailable?: (
+    params: Readonly<Record<string, string | number | boolean>>,
+    /** Additive (issue 17): the cell's strategy and allocator, for axes that only some of them can take. */
+    cell?: { strategy: string; allocator: AllocatorName },
+  ) => { code: string; message: string } | null;
 }

@@ -5,6 +5,7 @@
 import { STRATEGY_NAMES } from '../allocators/buffer-strategy.js';
 import { ALLOCATOR_NAMES } from '../allocators/native-allocators.js';
 import { cryptoBackendUnavailable } from '../stack/crypto/backends.js';
+import { ARENA_CHOICES, THP_CHOICES } from '../allocators/memory-knobs.js';
 import type { PhasePlan, SuiteDefinition, V8FlagSet } from './suite.js';
 
 const DEFAULT_V8 = { label: 'default', flags: [] };
@@ -46,6 +47,13 @@ function fullPlan(sizes: number[], axes: PhasePlan['axes'], budgetMinutes: numbe
  * without its built addon is skipped with the build command.
  */
 const CRYPTO_CHOICES = ['node', 'native', 'none'];
+
+/**
+ * The memory knobs every native-allocator suite takes (`--param thp=off,default,on`, `--param
+ * arenas=1,2`; allocators/memory-knobs.ts): optional axes, applied and read back in the child; a
+ * knob an allocator does not have is a skipped cell (harness/run/matrix.ts).
+ */
+const MEMORY_KNOB_CHOICES = { thp: [...THP_CHOICES], arenas: [...ARENA_CHOICES] };
 const cryptoCellUnavailable: SuiteDefinition['cellUnavailable'] = (params) =>
   params['crypto'] === undefined ? null : cryptoBackendUnavailable(String(params['crypto']));
 
@@ -66,7 +74,7 @@ const alloc: SuiteDefinition = {
   sizeMeaning: 'buffer bytes',
   // The live set (buffers kept alive in the workload's ring, default 1024) is an optional axis:
   // the allocator effect depends on it (`--param ring=1,1024`; README "Results").
-  axisChoices: { ring: [1, 16, 256, 1024, 4096] },
+  axisChoices: { ring: [1, 16, 256, 1024, 4096], ...MEMORY_KNOB_CHOICES },
   strategies: [...STRATEGY_NAMES, 'string'],
   allocators: [...ALLOCATOR_NAMES],
   // 256 cells x 5 rounds x ~4 s a fork is ~85 min; the budget allows a third more.
@@ -86,7 +94,7 @@ const vpn: SuiteDefinition = {
   name: 'vpn',
   workload: 'vpn',
   openLoop: true,
-  axisChoices: { inner: ['udp', 'tcp'], crypto: CRYPTO_CHOICES },
+  axisChoices: { inner: ['udp', 'tcp'], crypto: CRYPTO_CHOICES, ...MEMORY_KNOB_CHOICES },
   cellUnavailable: cryptoCellUnavailable,
   description: 'OpenVPN data channel tunnel in memory: strategy x native allocator x inner packet size x cipher',
   sizeMeaning: 'inner packet bytes (IPv4 header included)',
@@ -126,6 +134,7 @@ const vpn: SuiteDefinition = {
 const dns: SuiteDefinition = {
   name: 'dns',
   workload: 'dns',
+  axisChoices: { ...MEMORY_KNOB_CHOICES },
   openLoop: true,
   description: 'authoritative DNS over UDP/IPv4/Ethernet in memory: strategy x native allocator x TXT size x query mix',
   sizeMeaning: 'TXT record rdata bytes in the generated zone (answer size of the TXT share of the mix; client EDNS 1232)',
@@ -149,7 +158,7 @@ const tls: SuiteDefinition = {
   name: 'tls',
   workload: 'tls-proxy',
   description: 'TLS 1.3 proxy over TCP/IPv4/Ethernet in memory: strategy x native allocator x record size x cipher suite x op',
-  axisChoices: { crypto: CRYPTO_CHOICES },
+  axisChoices: { crypto: CRYPTO_CHOICES, ...MEMORY_KNOB_CHOICES },
   cellUnavailable: cryptoCellUnavailable,
   sizeMeaning: 'application payload bytes per request (one TLS record each way)',
   strategies: [...STRATEGY_NAMES],
@@ -171,6 +180,7 @@ const tls: SuiteDefinition = {
 const firewall: SuiteDefinition = {
   name: 'firewall',
   workload: 'firewall',
+  axisChoices: { ...MEMORY_KNOB_CHOICES },
   description: 'stateful IPv4 firewall forwarding between two in-memory links: strategy x native allocator x packet size x rule-set size',
   sizeMeaning: 'IPv4 packet bytes offered per op (header included)',
   strategies: [...STRATEGY_NAMES],
@@ -191,6 +201,7 @@ const firewall: SuiteDefinition = {
 const storage: SuiteDefinition = {
   name: 'storage',
   workload: 'storage',
+  axisChoices: { ...MEMORY_KNOB_CHOICES },
   description: 'insert/update/delete records in SQLite (sql.js), every record checked per iteration: strategy x native allocator x record size',
   sizeMeaning: 'record payload bytes (plus a 16-byte header); two records written per op',
   strategies: [...STRATEGY_NAMES],
@@ -198,6 +209,35 @@ const storage: SuiteDefinition = {
   // 48 cells x 5 rounds x ~5 s is ~20 min; budget about 1.5x that.
   full: fullPlan([64, 1024, 16384, 65536], { records: [32] }, 30),
   quick: quickPlan([64, 4096], { records: [32] }),
+};
+
+/**
+ * alloc-mt: the allocation loop in N worker threads at once (workloads/alloc-mt), 256 buffers per op
+ * split over the threads, per strategy x native allocator x buffer size x threads. Wall time is the
+ * figure: the effect is allocator contention between threads, which the main thread's CPU time and
+ * instruction counts cannot see (callgrind serialises threads). On 2 cores, threads=2 is the most
+ * that can run in parallel; threads=4 shows oversubscription, not more parallelism.
+ * `--param handoff=transfer` (uint8array only) hands every buffer to the next thread, so that one
+ * thread frees what another allocated. Quick-mode budget: 3 strategies x 4 allocators x 1 size x
+ * 2 thread counts = 24 cells x 2 forks = 48 children of ~2 s (start-up and the workers' start,
+ * 0.5 s warm-up, baseline, 0.3 s measured) -> ~100 s on 2 cores; 130 s measured on the busy VM.
+ */
+const allocMt: SuiteDefinition = {
+  name: 'alloc-mt',
+  workload: 'alloc-mt',
+  description: 'the allocation loop in N worker threads at once: strategy x native allocator x buffer size x threads',
+  sizeMeaning: 'buffer bytes (256 buffers per op over all threads)',
+  axisChoices: { handoff: ['none', 'transfer'], ...MEMORY_KNOB_CHOICES },
+  // A transferred buffer must own its ArrayBuffer: pooled and one-big-struct hand out views into slabs.
+  cellUnavailable: (params, cell) =>
+    params['handoff'] === 'transfer' && cell !== undefined && cell.strategy !== 'uint8array'
+      ? { code: 'E_HANDOFF_NEEDS_UINT8ARRAY', message: `handoff=transfer moves each buffer's ArrayBuffer to another thread; ${cell.strategy} hands out views into shared slabs: run it with --strategy uint8array` }
+      : null,
+  strategies: [...STRATEGY_NAMES],
+  allocators: [...ALLOCATOR_NAMES],
+  // 3 x 4 x 3 x 3 = 108 cells x 5 rounds x ~4 s is ~36 min; budget about 1.5x that.
+  full: fullPlan([64, 1500, 16384], { threads: [1, 2, 4] }, 55),
+  quick: quickPlan([1500], { threads: [1, 2] }),
 };
 
 /** Test-only plans: tiny and fast; the test workloads accept the placeholder strategy `none`. */
@@ -258,7 +298,7 @@ const testScaled: SuiteDefinition = {
   hidden: true,
 };
 
-export const SUITES: readonly SuiteDefinition[] = [alloc, vpn, dns, tls, firewall, storage, testNoop, testCrash, testSlow, testScaled];
+export const SUITES: readonly SuiteDefinition[] = [alloc, vpn, dns, tls, firewall, storage, allocMt, testNoop, testCrash, testSlow, testScaled];
 
 export function findSuite(name: string, suites: readonly SuiteDefinition[] = SUITES): SuiteDefinition | undefined {
   return suites.find((s) => s.name === name);

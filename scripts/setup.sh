@@ -15,3 +15,5 @@ fi
 if [ -f scripts/malloc-count/build.sh ]; then bash scripts/malloc-count/build.sh; fi
 # As root the packages are there now, so a failure is real; otherwise it says what to install.
 if [ "$(id -u)" = 0 ]; then bash stack/crypto/native/build.sh; else bash stack/crypto/native/build.sh --soft; fi
+# The memory-knob probe (--param thp=…/arenas=…; allocators/native/build.sh): needs only gcc.
+if [ "$(id -u)" = 0 ]; then bash allocators/native/build.sh; else bash allocators/native/build.sh --soft; fi

@@ -24,6 +24,7 @@ const loaders: ReadonlyArray<readonly [string, Loader]> = [
   ['tls-proxy', async () => (await import('./tls-proxy/tls-proxy-workload.js')).tlsWorkload],
   ['firewall', async () => (await import('./firewall/firewall-workload.js')).firewallWorkload],
   ['storage', async () => (await import('./storage/storage-workload.js')).storageWorkload],
+  ['alloc-mt', async () => (await import('./alloc-mt/alloc-mt-workload.js')).allocMtWorkload],
 ];
 
 const LOADERS: ReadonlyMap<string, Loader> = new Map(loaders);

@@ -9,6 +9,7 @@
 import { writeSync } from 'node:fs';
 import { STRATEGY_NAMES } from '../../allocators/buffer-strategy.js';
 import { isAllocatorName, verifyInProcess } from '../../allocators/native-allocators.js';
+import { applyMemoryKnobs, MemoryKnobError, workloadParams, type MemoryKnobErrorCode } from '../../allocators/memory-knobs.js';
 import { makeStrategy } from '../../allocators/registry.js';
 import { RANGE_COPY_PATH } from '../../allocators/strategy-common.js';
 import { loadWorkload, WORKLOAD_NAMES } from '../../workloads/registry.js';
@@ -26,6 +27,7 @@ export type ChildConfigErrorCode =
   | 'E_UNKNOWN_STRATEGY'
   | 'E_UNKNOWN_ALLOCATOR'
   | 'E_NOT_A_STRATEGY'
+  | MemoryKnobErrorCode
   | SetupConfigCode;
 
 /** A cell this process cannot run as asked: exit 3 (the parent reports E_CHILD_CONFIG). */
@@ -63,6 +65,14 @@ async function main(): Promise<ForkRecord> {
       `allocator ${cell.allocator} not verified in the child: ${allocator.problem ?? 'unknown reason'} — refusing to measure another allocator than the one asked for`,
     );
   }
+  // Hook (issue 17): the cell's memory knobs, applied and read back before the workload exists.
+  let knobs: ReturnType<typeof applyMemoryKnobs>;
+  try {
+    knobs = applyMemoryKnobs(cell.allocator, cell.params);
+  } catch (e) {
+    if (e instanceof MemoryKnobError) throw new ChildConfigError(e.code, e.message);
+    throw e;
+  }
   let created: Awaited<ReturnType<typeof createWorkload>>;
   try {
     created = await createWorkload(cell);
@@ -84,6 +94,13 @@ async function main(): Promise<ForkRecord> {
   } finally {
     instance.close();
   }
+  let memoryKnobs;
+  try {
+    memoryKnobs = knobs?.confirm();
+  } catch (e) {
+    if (e instanceof MemoryKnobError) throw new ChildConfigError(e.code, e.message);
+    throw e;
+  }
   const { problem: _problem, ...allocatorInfo } = allocator;
   return {
     kind: 'buflab-fork',
@@ -100,6 +117,7 @@ async function main(): Promise<ForkRecord> {
     ...(gate === null ? {} : { slicing: { sliceMs: gate.sliceMs, groupSize: gate.groupSize, turns: gate.yields, pausedMs: gate.pausedMs } }),
     ...(knob.warning === null ? {} : { warnings: [...measurement.warnings, knob.warning] }),
     workloadCounters: instance.counters(),
+    ...(memoryKnobs === undefined ? {} : { memoryKnobs }),
   };
 }
 
@@ -128,7 +146,8 @@ async function createWorkload(cell: Cell): Promise<WorkloadInstance> {
           );
         },
     sizeBytes: cell.size,
-    params: cell.params,
+    // The memory knobs are the harness's (applied above); the workload sees only its own params.
+    params: workloadParams(cell.params),
     seed: cell.plan.seed,
   });
 }

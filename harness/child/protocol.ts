@@ -15,6 +15,7 @@ import type { Cell, ForkRecord } from '../../contract/result-schema.js';
 import { BuflabError } from '../errors.js';
 import { forkRecordProblems as contractForkRecordProblems, isFiniteNumber, isObject as isPlainObject } from '../../contract/read-result.js';
 import { allocatorPath, isAllocatorName, preloadEnv, type AllocatorName } from '../../allocators/native-allocators.js';
+import { memoryKnobEnv, parseMemoryKnobs } from '../../allocators/memory-knobs.js';
 
 /** The name of the environment variable that carries the child's input. */
 export const CELL_ENV_VAR = 'BUFLAB_CELL';
@@ -44,7 +45,8 @@ export interface ChildCommand {
   command: string;
   args: string[];
   /**
-   * The child-specific variables only: `BUFLAB_CELL` and, for a preloaded allocator, `LD_PRELOAD`.
+   * The child-specific variables only: `BUFLAB_CELL`, for a preloaded allocator `LD_PRELOAD`, and the
+   * cell's memory knobs (allocators/memory-knobs.ts).
    * The parent adds its allow-listed base environment.
    */
   env: Record<string, string>;
@@ -79,7 +81,8 @@ export function childCommand(cell: Cell, forkIndex: number, options: ChildComman
   return {
     command: options.nodePath ?? process.execPath,
     args: [...cell.v8Flags, '--expose-gc', '--import', 'tsx', CHILD_MAIN],
-    env: { [CELL_ENV_VAR]: JSON.stringify(input), ...preloadEnv(cell.allocator, path) },
+    // Hook (issue 17): the cell's allocator knobs (GLIBC_TUNABLES, MALLOC_CONF…), read at the allocator's start.
+    env: { [CELL_ENV_VAR]: JSON.stringify(input), ...preloadEnv(cell.allocator, path), ...memoryKnobEnv(cell.allocator, parseMemoryKnobs(cell.params)) },
     cwd: REPO_ROOT,
   };
 }

@@ -4,6 +4,7 @@
  * {@link UsageError} that lists the valid choices; the CLI exits 2 before any work starts.
  */
 import { ALLOCATOR_NAMES, isAllocatorName } from '../../allocators/native-allocators.js';
+import { MEMORY_KNOB_KEYS, MemoryKnobError, parseMemoryKnobs } from '../../allocators/memory-knobs.js';
 import { UsageError } from '../errors.js';
 import { callgrindAvailable, type CallgrindAvailability } from '../measure/callgrind.js';
 import { INSTRUCTION_SOURCE_CHOICES, resolveInstructionSource, type InstructionSourceChoice } from '../measure/instruction-counting.js';
@@ -102,6 +103,9 @@ export function suiteListing(suites: readonly SuiteDefinition[]): string {
           `${p.durationMs} ms measured; v8 ${p.v8FlagSets.map((f) => f.label).join(',')}${axes.length ? `; ${axes.join('; ')}` : ''}`,
       );
     }
+    // Axes that enter the matrix only when given (--param), with the values they take.
+    const optional = Object.entries(s.axisChoices ?? {}).filter(([k]) => s.full.axes[k] === undefined && s.quick.axes[k] === undefined);
+    if (optional.length > 0) out.push(`  optional (--param): ${optional.map(([k, v]) => `${k}=${v.join(',')}`).join('; ')}`);
   }
   return out.join('\n');
 }
@@ -206,6 +210,17 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       if (bad !== undefined) throw new UsageError(`--param ${key}: unknown value '${String(bad)}'; choices: ${allowed.join(', ')}`);
     }
     parsedParams[key] = values;
+    // The memory knobs' values are checked here, before any work (allocators/memory-knobs.ts).
+    if ((MEMORY_KNOB_KEYS as readonly string[]).includes(key)) {
+      for (const v of values) {
+        try {
+          parseMemoryKnobs({ [key]: v });
+        } catch (e) {
+          if (e instanceof MemoryKnobError) throw new UsageError(`--param ${key}: ${e.message}`);
+          throw e;
+        }
+      }
+    }
   }
 
   let shard: Shard | null = null;

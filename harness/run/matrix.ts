@@ -5,6 +5,7 @@
  * run with glibc, or on the running node, instead).
  */
 import { checkAvailable, type AllocatorName, type Availability } from '../../allocators/native-allocators.js';
+import { memoryKnobUnavailable } from '../../allocators/memory-knobs.js';
 import type { BenchOptions, ParamValue } from './bench-options.js';
 import { E_ALLOCATOR_MISSING, SuiteDefinitionError } from '../errors.js';
 import type { Cell, CountedWorkPlan } from '../../contract/result-schema.js';
@@ -163,13 +164,14 @@ export function expandCells(
                 runtime,
               };
               // A cell whose axis values cannot run here (a missing runtime, crypto=native without its
-              // addon) is skipped like a missing allocator: reported with the fix, never run as something else.
+              // addon, a memory knob the allocator does not have) is skipped like a missing allocator:
+              // reported with the fix, never run as something else.
               const rt = runtimeAvailability.get(runtime) ?? null;
               const skip = !avail.available
                 ? { code: E_ALLOCATOR_MISSING, message: `allocator ${allocator} is not installed (${avail.reason}): ${avail.installHint}` }
                 : rt !== null && !rt.available
                   ? { code: E_RUNTIME_MISSING, message: `runtime ${runtime} is not available (${rt.reason}): ${rt.installHint}` }
-                  : (suite.cellUnavailable?.(cell.params) ?? null);
+                  : (suite.cellUnavailable?.(cell.params, { strategy, allocator }) ?? memoryKnobUnavailable(allocator, cell.params));
               out.push({ cell, skip });
             }
           }

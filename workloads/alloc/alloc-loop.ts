@@ -188,11 +188,19 @@ function checkParams(params: WorkloadParams): void {
  */
 function strategyFor(setup: WorkloadSetup, ring: number): BufferStrategy {
   if (setup.strategy !== 'one-big-struct') return setup.makeStrategy();
-  const arenaBytes = (ring + 1) * regionBytesFor(setup.sizeBytes);
+  return makeStrategy('one-big-struct', { arenaBytes: ringArenaBytes(ring, setup.sizeBytes) });
+}
+
+/**
+ * The `one-big-struct` arena that holds a ring of `ring` buffers of `sizeBytes` (also alloc-mt's,
+ * per thread). Throws {@link WorkloadConfigError} beyond what one ArrayBuffer can hold.
+ */
+export function ringArenaBytes(ring: number, sizeBytes: number): number {
+  const arenaBytes = (ring + 1) * regionBytesFor(sizeBytes);
   if (arenaBytes > 0x7ffffff8) {
-    throw new WorkloadConfigError(`alloc: one-big-struct would need a ${arenaBytes}-byte arena for ring=${ring} × ${setup.sizeBytes} bytes; lower ring or the size`);
+    throw new WorkloadConfigError(`alloc: one-big-struct would need a ${arenaBytes}-byte arena for ring=${ring} × ${sizeBytes} bytes; lower ring or the size`);
   }
-  return makeStrategy('one-big-struct', { arenaBytes });
+  return arenaBytes;
 }
 
 export const allocLoop: WorkloadDefinition = {

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../../harness/child/protocol.js';
 import type { AllocatorName, Availability } from '../../../allocators/native-allocators.js';
 import { parseBenchArgs } from '../../../harness/cli/args.js';
 import type { BenchOptions } from '../../../harness/run/bench-options.js';
@@ -30,6 +32,20 @@ describe('expandCells', () => {
       params: {}, v8Flags: [], plan: { warmupMs: 500, durationMs: 250, seed: 1 }, runtime: runningRuntimeName(),
     });
     expect(cells.every((c) => c.skip === null)).toBe(true);
+  });
+
+  // Issue 17: axes only some strategies or allocators can take are skipped cells, with the reason.
+  it('alloc-mt handoff=transfer and thp/arenas knobs: cells that cannot take them are skipped, never run', () => {
+    const mt = findSuite('alloc-mt')!;
+    // A knob cell also needs the probe addon (skipped with its build command otherwise): build it.
+    execFileSync('bash', ['allocators/native/build.sh'], { cwd: REPO_ROOT, stdio: 'pipe' });
+    const cells = expandCells(mt, options(['--suite', 'alloc-mt', '--quick', '--param', 'handoff=transfer', '--param', 'thp=on', '--param', 'threads=2']), allInstalled);
+    expect(cells).toHaveLength(12);
+    const skipOf = (strategy: string, allocator: string) => cells.find((c) => c.cell.strategy === strategy && c.cell.allocator === allocator)!.skip;
+    expect(skipOf('pooled', 'glibc')?.code).toBe('E_HANDOFF_NEEDS_UINT8ARRAY');
+    expect(skipOf('uint8array', 'tcmalloc')?.code).toBe('E_KNOB_NO_MEANING');
+    expect(skipOf('uint8array', 'glibc')).toBeNull();
+    expect(cells.find((c) => c.skip === null)!.cell.id).toBe('alloc-mt/uint8array/glibc/1500/threads=2/handoff=transfer/thp=on');
   });
 
   // Issue 14: the runtime axis.
