@@ -60,6 +60,14 @@ step vpn-quick npm run bench -- --suite vpn --quick --out "$out/vpn-quick.json"
 step dns-quick npm run bench -- --suite dns --quick --out "$out/dns-quick.json"
 step tls-quick npm run bench -- --suite tls --quick --out "$out/tls-quick.json"
 step bench-vpn npx tsx scripts/bench-vpn.ts --rounds 3 --ms 1500
+# Issue 15's done-means cells (native vs node, the three strategies, 1400 B) and issue 13's real
+# tunnel against openvpn's own server (root: namespaces and tun), each strategy on the native backend.
+step crypto-backends npm run bench -- --suite vpn --param crypto=node,native --param cipher=aes-256-gcm --strategy one-big-struct,pooled,uint8array --allocator glibc --size 1400 --forks 5 --out "$out/crypto-backends.json" --no-report
+step vpn-tunnel npx tsx scripts/bench-vpn-tunnel.ts --rounds 5 --mib 50 --crypto native
+# Issue 17's knobs on a quiet machine: hugepages (off = the A/A control on a `madvise` system) and
+# arenas, uint8array under glibc and jemalloc; within-run ratios in each result's axisRatios.
+step knobs-thp npm run bench -- --suite alloc --strategy uint8array --allocator glibc,jemalloc --size 1500,16384 --v8 default --param thp=off,default,on --forks 10 --warmup 500 --duration 500 --out "$out/knobs-thp.json" --no-report
+step knobs-arenas npm run bench -- --suite alloc-mt --strategy uint8array --allocator glibc,jemalloc --param arenas=1,8 --forks 10 --warmup 500 --duration 500 --out "$out/knobs-arenas.json" --no-report
 step bench-dns-memory npx tsx scripts/bench-dns-memory.ts
 step bench-dns-socket npx tsx scripts/bench-dns-socket.ts --rounds 3 --seconds 5
 step bench-tls npx tsx scripts/bench-tls.ts

@@ -4,15 +4,47 @@
  * cells, forks; the median and p90 over cells of the relative 95% half-width of the median ops/s
  * (the summary's own interval) and of the forks' coefficient of variation; the median relative
  * half-width of the single-axis within-run ratios, by axis (harness/stats/axis-ratios.ts, the
- * result's own `axisRatios`); and the forks' warm-up classes.
+ * result's own `axisRatios`); the forks' warm-up classes; and where the spread lives: each fork's
+ * ln(ops/s / its cell's median) split into the round's shared effect (the median over the round's
+ * forks) and the rest, with the standard deviation of each — the round part is what within-round
+ * pairing cancels, the rest is the fork's own process. With `--ratios AXIS` it also prints
+ * that axis's ratios themselves (cell A, cell B, ratio b/a of ops/s and its 95% interval): `strategy`
+ * or `allocator` from the result's `axisRatios`, any other name as a parameter axis (cells equal but
+ * for `params[AXIS]`, paired by round as axisRatios pairs them), e.g. `--ratios thp`.
  */
-import { quantileSorted, sampleStandardDeviation, mean } from 'simple-statistics';
+import { median, quantileSorted, sampleStandardDeviation, mean } from 'simple-statistics';
 import { readResultFile } from '../contract/read-result.js';
 import { relativeHalfWidth } from '../harness/stats/bootstrap.js';
+import { pairedCellRatio, RATIO_AXES } from '../harness/stats/axis-ratios.js';
+import type { AxisRatio, ResultFile } from '../contract/result-schema.js';
 
-const files = process.argv.slice(2);
-if (files.length === 0) {
-  process.stderr.write('usage: npx tsx scripts/precision.ts RESULT.json [RESULT.json …]\n');
+/** Ratios between cells equal but for parameter `axis`, in the result's cell order. */
+function paramRatios(r: ResultFile, axis: string): AxisRatio[] {
+  const groups = new Map<string, ResultFile['cells']>();
+  for (const c of r.cells) {
+    if (c.state !== 'completed' || !(axis in c.params)) continue;
+    const { [axis]: _value, ...rest } = c.params;
+    const key = JSON.stringify([c.workload, c.strategy, c.allocator, c.size, c.v8Flags, rest, c.runtime ?? null]);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const out: AxisRatio[] = [];
+  for (const list of groups.values()) {
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        const e = pairedCellRatio(list[i]!, list[j]!, { seed: r.options.seed as number });
+        if (e !== null) out.push({ axis, a: String(list[i]!.params[axis]), b: String(list[j]!.params[axis]), ...e });
+      }
+    }
+  }
+  return out;
+}
+
+const args = process.argv.slice(2);
+const at = args.indexOf('--ratios');
+const ratioAxis = at >= 0 ? args[at + 1] : undefined;
+const files = at >= 0 ? [...args.slice(0, at), ...args.slice(at + 2)] : args;
+if (files.length === 0 || (at >= 0 && ratioAxis === undefined)) {
+  process.stderr.write('usage: npx tsx scripts/precision.ts [--ratios AXIS] RESULT.json [RESULT.json …]\n');
   process.exit(2);
 }
 const pct = (xs: number[], q: number): string => (xs.length === 0 ? '-' : `${(quantileSorted([...xs].sort((a, b) => a - b), q) * 100).toFixed(1)}%`);
@@ -33,10 +65,24 @@ for (const file of files) {
   const classes = new Map<string, number>();
   for (const c of cells) for (const f of c.forks) classes.set(f.warmup.class ?? 'unclassified', (classes.get(f.warmup.class ?? 'unclassified') ?? 0) + 1);
   const forks = cells.reduce((n, c) => n + c.forks.length, 0);
+  // Round effect and per-process rest of each fork's log deviation from its cell's median.
+  const devs = cells.flatMap((c) => {
+    const m = median(c.forks.map((f) => f.opsPerSec));
+    return c.forks.map((f) => ({ round: f.forkIndex, d: Math.log(f.opsPerSec / m) }));
+  });
+  const roundEffect = new Map<number, number>();
+  for (const round of new Set(devs.map((x) => x.round))) roundEffect.set(round, median(devs.filter((x) => x.round === round).map((x) => x.d)));
+  const sd = (xs: number[]): string => (xs.length < 2 ? '-' : `${(sampleStandardDeviation(xs) * 100).toFixed(1)}%`);
+  const spreadParts = `round effect sd ${sd([...roundEffect.values()])}, per-process sd ${sd(devs.map((x) => x.d - roundEffect.get(x.round)!))}`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(
     `${file}: ${minutes.toFixed(1)} min, ${cells.length} cells, ${forks} forks; cell half-width p50 ${pct(halfWidths, 0.5)} p90 ${pct(halfWidths, 0.9)}; ` +
-      `fork CV p50 ${pct(cvs, 0.5)}; ratio half-width p50 ${[...byAxis].map(([axis, v]) => `${axis} ${pct(v, 0.5)} (${v.length})`).join(', ')}; ` +
+      `fork CV p50 ${pct(cvs, 0.5)} (${spreadParts}); ratio half-width p50 ${[...byAxis].map(([axis, v]) => `${axis} ${pct(v, 0.5)} (${v.length})`).join(', ')}; ` +
       `warm-up ${[...classes].map(([k, n]) => `${k} ${n}`).join(', ')}\n`,
   );
+  if (ratioAxis === undefined) continue;
+  const ratios = (RATIO_AXES as readonly string[]).includes(ratioAxis) || ratioAxis.includes('+') ? (r.axisRatios ?? []).filter((a) => a.axis === ratioAxis) : paramRatios(r, ratioAxis);
+  for (const x of ratios) {
+    process.stdout.write(`  ${x.axis} ${x.b}/${x.a}: ${x.ratio.toFixed(3)} [${x.ci95[0].toFixed(3)}, ${x.ci95[1].toFixed(3)}] over ${x.pairs} rounds (${x.cellA} → ${x.cellB})\n`);
+  }
 }

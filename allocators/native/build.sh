@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the memory-knob probe (allocators/native/buflab-memory-probe.node) from memory-probe.c: a
-# plain `cc -shared` against Node-API's headers, found as stack/crypto/native/build.sh finds them
-# (no node-gyp: it would try to download headers). Needed only by cells with --param thp=… or
+# plain `cc -shared` against Node-API's headers (scripts/node-api-include.sh finds them, as for the
+# AEAD addon; no node-gyp: it would try to download headers). Needed only by cells with --param thp=… or
 # --param arenas=… (allocators/memory-knobs.ts); without it those cells are skipped with this command.
 # Run by `npm run setup` and .ci/run; safe to re-run.
 #   --soft  never fail: print what is missing and how to fix it, exit 0.
@@ -18,15 +18,7 @@ fail() {
 }
 
 command -v cc >/dev/null 2>&1 || fail "no C compiler" "apt-get install -y gcc"
-node_dir=""
-if command -v node >/dev/null 2>&1; then
-  exec_path=$(node -p 'process.execPath')
-  node_version=$(node -p 'process.version.slice(1)')
-  for d in "${BUFLAB_NODE_INCLUDE:-}" "$(dirname "$(dirname "$exec_path")")/include/node" /usr/include/node \
-           "${HOME:-/root}/.cache/node-gyp/$node_version/include/node"; do
-    if [ -n "$d" ] && [ -f "$d/node_api.h" ]; then node_dir=$d; break; fi
-  done
-fi
+node_dir=$(bash ../../scripts/node-api-include.sh)
 [ -n "$node_dir" ] || fail "no Node-API headers (node_api.h)" "BUFLAB_NODE_INCLUDE=/path/to/include/node"
 
 tmp="buflab-memory-probe.node.tmp.$$"

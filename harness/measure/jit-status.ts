@@ -116,3 +116,39 @@ export function createJitProbe(op: unknown, loop: unknown): JitProbe | null {
     },
   };
 }
+
+/**
+ * Whether `f` has TurboFan code now (on a runtime whose tier bits are not identified: any optimised
+ * code); null when the JIT state is not observable here.
+ */
+export function hasTopTierCode(f: unknown): boolean | null {
+  const reader = optimizationStatusReader();
+  if (reader === null) return null;
+  const status = reader.statusOf(f);
+  return (status & (reader.turbofanBit ?? reader.optimizedBit)) !== 0;
+}
+
+let finalizeCache: (() => void) | null | undefined;
+
+/**
+ * Waits for V8's background compile jobs and installs their code (`%FinalizeOptimization`, the
+ * intrinsic V8's own tests use after `%OptimizeFunctionOnNextCall` with concurrent compilation).
+ * Returns false where the intrinsic is not reachable. Counted work calls it after its warm-up: under
+ * valgrind the main thread, running ops without ever blocking, can keep the compiler thread from
+ * running at all (valgrind runs one thread at a time), and a fork then counts unoptimised code.
+ */
+export function finalizePendingOptimization(): boolean {
+  if (finalizeCache === undefined) {
+    finalizeCache = null;
+    if (optimizationStatusReader() !== null) {
+      try {
+        finalizeCache = new Function('%FinalizeOptimization();') as () => void;
+      } catch (e) {
+        if (!(e instanceof SyntaxError)) throw e;
+      }
+    }
+  }
+  if (finalizeCache === null) return false;
+  finalizeCache();
+  return true;
+}

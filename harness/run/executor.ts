@@ -143,6 +143,19 @@ function trackGroup(pid: number): void {
   runningGroups.add(pid);
 }
 
+/**
+ * A counted child compiles on its main thread (V8's `--no-concurrent-recompilation`): which code the
+ * count sees must depend on the ops run, not on when a compiler thread got the CPU. Under valgrind,
+ * which runs one thread at a time, the compiler thread sometimes never ran before the counted phase:
+ * 5 of 24 vpn forks (callgrind, load 7) counted the timing loop unoptimised, 1.1–6.3x their cell's
+ * other forks. Compiling on the main thread moves the compiles' own instructions into the warm-up,
+ * before the counter starts; the counted phase is unchanged otherwise. Measured after (callgrind,
+ * quiet VM, 8 vpn cells × 3 forks): no fork counted unoptimised code; max/min per cell 0.17–4.0% for
+ * one-big-struct, 2.2–13.9% for uint8array, whose per-op garbage makes the GC's share vary
+ * (`--single-threaded-gc` did not narrow that: 7.1% and 4.1% on two cells).
+ */
+export const COUNTED_V8_FLAGS = ['--no-concurrent-recompilation'];
+
 /** The agent that switches perf's counter on and off around the measured phase (always this tree's copy). */
 export const PERF_AGENT_PATH = resolve(REPO_ROOT, 'harness', 'measure', 'perf-control-agent.ts');
 
@@ -244,7 +257,7 @@ export class SpawnExecutor implements ChildExecutor {
       }
       // The agent loads after tsx (it is TypeScript) and before the child's entry point.
       const main = args.length - 1;
-      args = [...args.slice(0, main), '--import', PERF_AGENT_PATH, ...args.slice(main)];
+      args = [...COUNTED_V8_FLAGS, ...args.slice(0, main), '--import', PERF_AGENT_PATH, ...args.slice(main)];
       if (source === 'perf') {
         args = [...perfStatArgs(counter.files), command, ...args];
         command = 'perf';

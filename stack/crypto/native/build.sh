@@ -29,17 +29,8 @@ command -v cc >/dev/null 2>&1 || fail "no C compiler" "apt-get install -y gcc"
 libcrypto_a=/usr/lib/x86_64-linux-gnu/libcrypto.a
 { [ -f /usr/include/openssl/evp.h ] && [ -f "$libcrypto_a" ]; } || fail "Debian's OpenSSL development files are missing" "apt-get install -y libssl-dev"
 
-# Node-API headers: BUFLAB_NODE_INCLUDE if given, else the running node's own (official binaries,
-# nvm, NodeSource ship them next to bin/), else Debian's, else node-gyp's cache.
-node_dir=""
-if command -v node >/dev/null 2>&1; then
-  exec_path=$(node -p 'process.execPath')
-  node_version=$(node -p 'process.version.slice(1)')
-  for d in "${BUFLAB_NODE_INCLUDE:-}" "$(dirname "$(dirname "$exec_path")")/include/node" /usr/include/node \
-           "${HOME:-/root}/.cache/node-gyp/$node_version/include/node"; do
-    if [ -n "$d" ] && [ -f "$d/node_api.h" ]; then node_dir=$d; break; fi
-  done
-fi
+# Node-API headers: scripts/node-api-include.sh says where (BUFLAB_NODE_INCLUDE overrides).
+node_dir=$(bash ../../../scripts/node-api-include.sh)
 [ -n "$node_dir" ] || fail "no Node-API headers (node_api.h) found next to node, in /usr/include/node or node-gyp's cache" \
   "BUFLAB_NODE_INCLUDE=/path/to/include/node bash stack/crypto/native/build.sh (any Node >= 12 headers do: Node-API is ABI-stable)"
 
