@@ -144,17 +144,15 @@ function trackGroup(pid: number): void {
 }
 
 /**
- * A counted child compiles on its main thread (V8's `--no-concurrent-recompilation`): which code the
- * count sees must depend on the ops run, not on when a compiler thread got the CPU. Under valgrind,
- * which runs one thread at a time, the compiler thread sometimes never ran before the counted phase:
- * 5 of 24 vpn forks (callgrind, load 7) counted the timing loop unoptimised, 1.1–6.3x their cell's
- * other forks. Compiling on the main thread moves the compiles' own instructions into the warm-up,
- * before the counter starts; the counted phase is unchanged otherwise. Measured after (callgrind,
- * quiet VM, 8 vpn cells × 3 forks): no fork counted unoptimised code; max/min per cell 0.17–4.0% for
- * one-big-struct, 2.2–13.9% for uint8array, whose per-op garbage makes the GC's share vary
- * (`--single-threaded-gc` did not narrow that: 7.1% and 4.1% on two cells).
+ * V8 flags a counted child gets beyond the cell's: none. Tried and not kept: compiling on the main
+ * thread (`--no-concurrent-recompilation`), so that which code the count sees depends on the ops
+ * run and not on when valgrind let the compiler thread run. On 8 vpn cells × 3 forks (callgrind,
+ * quiet VM) it took the per-cell max/min to 0.17–4.0% (one-big-struct) and 2.2–13.9% (uint8array),
+ * from 3–36% with concurrent compiles; but it also puts any compile that happens inside the counted
+ * phase on the counted thread, and the validation workload's two forks then differed by 7% (CI,
+ * test/harness/run/count-instructions.test.ts), against 0.2–0.4% with concurrent compiles.
  */
-export const COUNTED_V8_FLAGS = ['--no-concurrent-recompilation'];
+export const COUNTED_V8_FLAGS: readonly string[] = [];
 
 /** The agent that switches perf's counter on and off around the measured phase (always this tree's copy). */
 export const PERF_AGENT_PATH = resolve(REPO_ROOT, 'harness', 'measure', 'perf-control-agent.ts');

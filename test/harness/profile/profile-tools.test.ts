@@ -175,7 +175,9 @@ describe('profile tools on every registered workload', () => {
         artifact(m, 'malloc-text');
         artifact(m, 'malloc-markdown');
         if (strategy === 'uint8array' && m.cell.size > 64) {
-          expect(m.malloc!.perOp.mainThreadAllocCallsPerOp).toBeGreaterThanOrEqual(1);
+          // alloc-mt allocates in its workers; its main thread only wakes them and waits (0.19 calls
+          // per op on Node 24), so only the all-threads count must show the buffers.
+          if (suite.name !== 'alloc-mt') expect(m.malloc!.perOp.mainThreadAllocCallsPerOp).toBeGreaterThanOrEqual(1);
           expect(m.malloc!.perOp.allocCallsPerOp).toBeGreaterThanOrEqual(1);
           expect(m.malloc!.perOp.allocBytesPerOp).toBeGreaterThanOrEqual(m.cell.size);
         }
