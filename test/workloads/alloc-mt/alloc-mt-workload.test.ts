@@ -14,6 +14,7 @@ import { CTL } from '../../../workloads/alloc-mt/shared-control.js';
 import type { WorkloadSetup } from '../../../workloads/workload.js';
 import { testCell } from '../../harness/child/record-fixture.js';
 import { runChild } from '../../harness/child/run-child.js';
+import { STRATEGY_CASES } from '../../stack/strategies.js';
 
 function setup(strategy: string, sizeBytes: number, params: WorkloadSetup['params']): WorkloadSetup {
   return { strategy, makeStrategy: () => makeStrategy(strategy), sizeBytes, params, seed: 5 };
@@ -30,15 +31,8 @@ describe('alloc-mt workload', () => {
     expect(() => allocMtWorkload.create(setup('pooled', 64, { threads: 2, handoff: 'transfer' }))).toThrow(/needs strategy uint8array/);
   });
 
-  const cases: Array<[string, 'pooled' | 'one-big-struct' | undefined]> = [
-    ['uint8array', undefined],
-    ['pooled', undefined],
-    ['one-big-struct', undefined],
-    ['poisoning', 'pooled'],
-    ['poisoning', 'one-big-struct'],
-  ];
-  for (const [strategy, inner] of cases) {
-    it(`${strategy}${inner ? `(${inner})` : ''}: 1 and 2 threads each allocate exactly their share, every live buffer intact`, () => {
+  for (const { name, strategy, inner } of STRATEGY_CASES) {
+    it(`${name}: 1 and 2 threads each allocate exactly their share, every live buffer intact`, () => {
       for (const threads of [1, 2]) {
         const cellStrategy = inner ?? strategy;
         const w = new AllocMtWorkload(setup(cellStrategy, 1500, {}), { threads, handoff: 'none', ringPerThread: 64, ...(inner ? { poisonInner: inner } : {}) });

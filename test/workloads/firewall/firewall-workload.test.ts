@@ -9,6 +9,7 @@ import { FirewallWorkload, firewallOptionsFromParams, firewallRules, firewallWor
 import { loadWorkload } from '../../../workloads/registry.js';
 import type { WorkloadSetup } from '../../../workloads/workload.js';
 import { RANGE_COPY_PATH } from '../../../allocators/strategy-common.js';
+import { STRATEGY_CASES } from '../../stack/strategies.js';
 
 function setup(strategy: string, sizeBytes: number, params: WorkloadSetup['params'] = {}, inner?: 'pooled' | 'one-big-struct'): WorkloadSetup {
   return { strategy, makeStrategy: () => makeStrategy(strategy, inner ? { inner } : {}), sizeBytes, params, seed: 3 };
@@ -25,15 +26,8 @@ describe('firewall workload', () => {
     expect(await loadWorkload('firewall')).toBe(firewallWorkload);
   });
 
-  const cases: Array<[string, 'pooled' | 'one-big-struct' | undefined]> = [
-    ['uint8array', undefined],
-    ['pooled', undefined],
-    ['one-big-struct', undefined],
-    ['poisoning', 'pooled'],
-    ['poisoning', 'one-big-struct'],
-  ];
-  for (const [strategy, inner] of cases) {
-    it(`${strategy}${inner ? `(${inner})` : ''}: 64, 512, 1500-byte packets through 5 and 300 rules, every packet checked byte for byte`, () => {
+  for (const { name, strategy, inner } of STRATEGY_CASES) {
+    it(`${name}: 64, 512, 1500-byte packets through 5 and 300 rules, every packet checked byte for byte`, () => {
       for (const size of [64, 512, 1500]) {
         for (const rules of [POLICY_RULES, 300]) {
           const s = setup(strategy, size, { rules, flows: 7 }, inner);

@@ -9,6 +9,7 @@ import { loadWorkload } from '../../../workloads/registry.js';
 import { StorageCorruptionError, StorageWorkload, storageOptionsFromParams, storageWorkload } from '../../../workloads/storage/storage-workload.js';
 import type { WorkloadSetup } from '../../../workloads/workload.js';
 import { STRATEGY_NAMES } from '../../../allocators/buffer-strategy.js';
+import { STRATEGY_CASES } from '../../stack/strategies.js';
 
 function setup(strategy: string, sizeBytes: number, inner?: 'pooled' | 'one-big-struct'): WorkloadSetup {
   return { strategy, makeStrategy: () => makeStrategy(strategy, inner ? { inner } : {}), sizeBytes, params: {}, seed: 5 };
@@ -19,15 +20,8 @@ describe('storage workload', () => {
     expect(await loadWorkload('storage')).toBe(storageWorkload);
   });
 
-  const cases: Array<[string, 'pooled' | 'one-big-struct' | undefined]> = [
-    ['uint8array', undefined],
-    ['pooled', undefined],
-    ['one-big-struct', undefined],
-    ['poisoning', 'pooled'],
-    ['poisoning', 'one-big-struct'],
-  ];
-  for (const [strategy, inner] of cases) {
-    it(`${strategy}${inner ? `(${inner})` : ''}: 1, 100, 5000 and 70000-byte records over 60 iterations, every record checked each time`, () => {
+  for (const { name, strategy, inner } of STRATEGY_CASES) {
+    it(`${name}: 1, 100, 5000 and 70000-byte records over 60 iterations, every record checked each time`, () => {
       for (const size of [1, 100, 5000, 70_000]) {
         const w = new StorageWorkload(setup(strategy, size, inner), { records: 8 });
         for (let i = 0; i < 60; i++) w.op();
