@@ -143,17 +143,6 @@ function trackGroup(pid: number): void {
   runningGroups.add(pid);
 }
 
-/**
- * V8 flags a counted child gets beyond the cell's: none. Tried and not kept: compiling on the main
- * thread (`--no-concurrent-recompilation`), so that which code the count sees depends on the ops
- * run and not on when valgrind let the compiler thread run. On 8 vpn cells × 3 forks (callgrind,
- * quiet VM) it took the per-cell max/min to 0.17–4.0% (one-big-struct) and 2.2–13.9% (uint8array),
- * from 3–36% with concurrent compiles; but it also puts any compile that happens inside the counted
- * phase on the counted thread, and the validation workload's two forks then differed by 7% (CI,
- * test/harness/run/count-instructions.test.ts), against 0.2–0.4% with concurrent compiles.
- */
-export const COUNTED_V8_FLAGS: readonly string[] = [];
-
 /** The agent that switches perf's counter on and off around the measured phase (always this tree's copy). */
 export const PERF_AGENT_PATH = resolve(REPO_ROOT, 'harness', 'measure', 'perf-control-agent.ts');
 
@@ -255,7 +244,13 @@ export class SpawnExecutor implements ChildExecutor {
       }
       // The agent loads after tsx (it is TypeScript) and before the child's entry point.
       const main = args.length - 1;
-      args = [...COUNTED_V8_FLAGS, ...args.slice(0, main), '--import', PERF_AGENT_PATH, ...args.slice(main)];
+      // No V8 flag is added for counting. Tried and not kept: compiling on the main thread
+      // (`--no-concurrent-recompilation`), so that the counted code would depend on the ops run and
+      // not on when valgrind let the compiler thread run. On 8 vpn cells × 3 forks (callgrind, quiet
+      // VM) it took per-cell max/min to 0.17–4.0% (one-big-struct), from 3–36%; but a compile inside
+      // the counted phase is then counted, and the validation workload's two forks differed by 7%
+      // (test/harness/run/count-instructions.test.ts in CI) against 0.2–0.4% without it.
+      args = [...args.slice(0, main), '--import', PERF_AGENT_PATH, ...args.slice(main)];
       if (source === 'perf') {
         args = [...perfStatArgs(counter.files), command, ...args];
         command = 'perf';
