@@ -58,10 +58,12 @@ export interface ProfileRequest {
   /** Heap profiler: mean bytes between samples (default 4096). */
   heapSamplingIntervalBytes?: number;
   /**
-   * Heap profiler: keep TurboFan's inlining (default false). V8's sampling heap profiler records only
-   * the outermost frame of an optimised function, so with inlining every allocation of an inlined
-   * `op()` lands on the harness loop that calls it; the heap tool therefore runs with
-   * `--no-turbo-inlining` unless this is set.
+   * Heap profiler: keep the optimising compilers' inlining (default false). V8's sampling heap
+   * profiler records only the outermost frame of an optimised function, so with inlining every
+   * allocation of an inlined `op()` lands on the harness loop that calls it; the heap tool therefore
+   * runs with `--no-turbo-inlining --no-maglev-inlining` unless this is set (Maglev inlines too
+   * since V8 12: on Node 24 a strategy's `fresh()` inlined into a workload's `send()` by Maglev put
+   * the strategy's arrays on the workload's frame).
    */
   heapKeepInlining?: boolean;
   /** Kill the child after this long, ms. */
@@ -319,10 +321,10 @@ async function runWithAgent(
   childEnv[PROFILE_AGENT_ENV] = JSON.stringify(config);
   const agentFile = agentResultPath(config);
   rmSync(agentFile, { force: true });
-  const toolFlags = tool === 'heap' && req.heapKeepInlining !== true ? ['--no-turbo-inlining'] : [];
+  const toolFlags = tool === 'heap' && req.heapKeepInlining !== true ? ['--no-turbo-inlining', '--no-maglev-inlining'] : [];
   if (toolFlags.length > 0) {
     warnings.push(
-      'heap: the child ran with --no-turbo-inlining so that allocation sites keep their own frames; without inlining, escape analysis removes fewer allocations, so B/op here can exceed the benchmark\'s heap B/op (use --heap-keep-inlining to compare)',
+      `heap: the child ran with ${toolFlags.join(' ')} so that allocation sites keep their own frames; without inlining, escape analysis removes fewer allocations, so B/op here can exceed the benchmark's heap B/op (use --heap-keep-inlining to compare)`,
     );
   }
   const args = [...req.cell.v8Flags, ...toolFlags, '--expose-gc', '--import', pathToFileURL(paths.agent).href, paths.childMain];

@@ -156,9 +156,13 @@ describe('profile tools on every registered workload', () => {
           // inlining here)…
           const inPath = (site: AllocationSite): boolean => site.stack.some((f) => /^(allocators|stack)\//.test(f.file));
           const top5 = m.heap!.top.slice(0, 5);
-          expect(inPath(m.heap!.top[0]!)).toBe(true);
+          // On failure, say which sites were heaviest (a flaky failure is otherwise undiagnosable).
+          const shown = top5
+            .map((x) => `${(x.share * 100).toFixed(1)}% ${x.stack.map((f) => `${f.functionName}@${f.file}`).join(' <- ')}`)
+            .join('\n');
+          expect(inPath(m.heap!.top[0]!), shown).toBe(true);
           const shareOf = (sites: typeof top5): number => sites.reduce((sum, x) => sum + x.share, 0);
-          expect(shareOf(top5.filter(inPath))).toBeGreaterThan(shareOf(top5.filter((x) => !inPath(x))));
+          expect(shareOf(top5.filter(inPath)), shown).toBeGreaterThan(shareOf(top5.filter((x) => !inPath(x))));
           // …and the strategy's fresh arrays are among the top sites: allocated in allocators/uint8array.ts,
           // or (V8 13, Node 24) by a builtin (`Uint8Array`, `slice`: no file) that the strategy called —
           // except in storage, where sql.js's own arrays (a result array per row read back, its heap
