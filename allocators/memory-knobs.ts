@@ -31,9 +31,10 @@
  *   when the pool is empty, so the child checks the effect, not only the setting: the tunable /
  *   option reads back; this process's pages in hugetlbfs (Private_Hugetlb + Shared_Hugetlb in
  *   /proc/self/smaps) are non-zero after measuring; a fresh malloc lands inside a mapping flagged
- *   `ht` (proc(5) VmFlags); and for glibc, every byte malloc holds from the kernel (malloc_info(3):
- *   the arenas' `system current` plus the mmap'd chunks) lies in `ht` mappings, before and after
- *   measuring — a shortfall is glibc's fallback, and the cell is refused. jemalloc has no hugetlbfs
+ *   `ht` (proc(5) VmFlags); and for glibc, every byte its arenas hold from the kernel (malloc_info(3)'s
+ *   `system current`) lies in `ht` mappings, before and after measuring — a shortfall is glibc's
+ *   fallback, and the cell is refused. (glibc maps an mmap'd chunk — 128 KiB and up — with
+ *   MAP_HUGETLB only when it is at least a huge page; smaller ones stay on normal pages by design.) jemalloc has no hugetlbfs
  *   option (its `thp` is THP) and gperftools' tcmalloc reaches hugetlbfs only through a mounted
  *   hugetlbfs file (TCMALLOC_MEMFS_MALLOC_PATH), which this harness does not set up: both skipped.
  *   With no page free in the pool the planner skips the cell with the command that reserves some;
@@ -70,8 +71,12 @@ export const MEMORY_KNOB_KEYS = ['thp', 'arenas'] as const;
 export const MEMORY_PROBE_BUILD_COMMAND = 'bash allocators/native/build.sh';
 const PROBE_PATH = join('allocators', 'native', 'buflab-memory-probe.node');
 
-/** Huge pages the skip message suggests reserving: the alloc workload's glibc heap at 16 KiB peaked near 90 MiB under thp=on. */
-export const HUGETLB_SUGGESTED_PAGES = 256;
+/**
+ * Huge pages (2 MiB) the skip message suggests reserving: the alloc workload's glibc heap at 16 KiB
+ * held 75–98 MiB of hugetlbfs per fork, and time-sliced rounds keep up to 12 forks (--slice-group)
+ * alive at once, each holding its pages.
+ */
+export const HUGETLB_SUGGESTED_PAGES = 640;
 
 /** mimalloc's `mi_option_large_os_pages` (renamed allow_large_os_pages in 2.1): 6 in every 1.x–2.1 release. */
 const MI_OPTION_LARGE_OS_PAGES = 6;
@@ -180,7 +185,7 @@ export function memoryKnobUnavailable(
       const what = pool === null ? 'this kernel reports no hugetlb pool (/proc/meminfo)' : `no huge page is free to take (HugePages_Total ${pool.totalPages}, HugePages_Free ${pool.freePages}, HugePages_Rsvd ${pool.reservedPages})`;
       return {
         code: 'E_KNOB_NO_HUGETLB_PAGES',
-        message: `thp=hugetlb: ${what}; buflab never reserves them itself. As root: echo ${HUGETLB_SUGGESTED_PAGES} > /proc/sys/vm/nr_hugepages (${(HUGETLB_SUGGESTED_PAGES * (pool?.pageKb ?? 2048)) / 1024} MiB of RAM for the whole machine; echo 0 to give it back)`,
+        message: `thp=hugetlb: ${what}; buflab never reserves them itself. As root: echo ${HUGETLB_SUGGESTED_PAGES} > /proc/sys/vm/nr_hugepages (${(HUGETLB_SUGGESTED_PAGES * (pool?.pageKb ?? 2048)) / 1024} MiB of RAM for the whole machine, about 100 MiB per fork alive at once; echo 0 to give it back)`,
       };
     }
   }
@@ -379,7 +384,20 @@ export function glibcMallocTunables(listing?: string): Record<string, number> {
       .map((l) => l.slice(l.indexOf('/')))
       .find((p) => /\/ld-linux[^/]*\.so/.test(p));
     if (ldso === undefined) throw new MemoryKnobError('E_KNOB_PROBE', 'the dynamic loader (ld-linux*.so) is not in /proc/self/maps: cannot read glibc tunables back');
-    text = execFileSync(ldso.trim(), ['--list-tunables'], { encoding: 'utf8', env: process.env });
+    try {
+      text = execFileSync(ldso.trim(), ['--list-tunables'], { encoding: 'utf8', env: process.env });
+    } catch (e) {
+      // Under hugetlb=2 the heap is MAP_PRIVATE hugetlbfs: a forked child that writes to it needs a
+      // free huge page of its own, and dies of SIGBUS when the pool has none (seen with time-sliced forks).
+      if ((e as { signal?: unknown }).signal === 'SIGBUS') {
+        const p = readHugetlbPool();
+        throw new MemoryKnobError(
+          'E_KNOB_NOT_IN_EFFECT',
+          `reading glibc's tunables back, ld.so died of SIGBUS: a process started from this one found no free huge page (${p === null ? 'no pool' : `HugePages_Free ${p.freePages} of ${p.totalPages}, ${p.reservedPages} reserved`}); the pool is too small for the forks alive at once (time-sliced rounds keep up to --slice-group forks alive): reserve more (echo N > /proc/sys/vm/nr_hugepages) or run with --slice-ms 0`,
+        );
+      }
+      throw e;
+    }
   }
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^glibc\.malloc\.(\w+): (0x[0-9a-f]+|\d+)/gm)) out[m[1]!] = Number(m[2]!);
@@ -496,12 +514,15 @@ export function applyMemoryKnobs(
       const xml = probe.glibcMallocInfo();
       if (xml === null) throw notInEffect('glibc malloc_info is missing: cannot tell whether malloc fell back to normal pages');
       const held = glibcMallocSystemBytes(xml);
-      const heldKb = (held.arenaBytes + held.mmapBytes) / 1024;
-      readBack[`mallocSystemKb.${phase}`] = heldKb;
-      // Every byte malloc holds must be in hugetlbfs: glibc's fallback maps normal pages, silently.
-      if (heldKb > (e.hugetlbMappedKb ?? 0)) {
+      const arenaKb = held.arenaBytes / 1024;
+      readBack[`mallocArenaKb.${phase}`] = arenaKb;
+      readBack[`mallocMmapKb.${phase}`] = held.mmapBytes / 1024;
+      // Every byte of every arena must be in hugetlbfs: glibc's fallback maps normal pages, silently.
+      // Not the mmap'd chunks: glibc maps only those of a huge page or more with MAP_HUGETLB
+      // (sysmalloc, glibc ≥ 2.35), the rest (128 KiB–2 MiB) on normal pages by design.
+      if (arenaKb > (e.hugetlbMappedKb ?? 0)) {
         throw notInEffect(
-          `glibc's malloc holds ${heldKb} kB from the kernel ${when} but only ${e.hugetlbMappedKb ?? 0} kB is mapped from hugetlbfs: the pool ran short (${poolText()}) and glibc fell back to normal pages; reserve more (echo N > /proc/sys/vm/nr_hugepages)`,
+          `glibc's malloc arenas hold ${arenaKb} kB from the kernel ${when} but only ${e.hugetlbMappedKb ?? 0} kB is mapped from hugetlbfs: the pool ran short (${poolText()}) and glibc fell back to normal pages; reserve more (echo N > /proc/sys/vm/nr_hugepages)`,
         );
       }
     }
