@@ -387,13 +387,15 @@ export function glibcMallocTunables(listing?: string): Record<string, number> {
     try {
       text = execFileSync(ldso.trim(), ['--list-tunables'], { encoding: 'utf8', env: process.env });
     } catch (e) {
-      // Under hugetlb=2 the heap is MAP_PRIVATE hugetlbfs: a forked child that writes to it needs a
-      // free huge page of its own, and dies of SIGBUS when the pool has none (seen with time-sliced forks).
-      if ((e as { signal?: unknown }).signal === 'SIGBUS') {
+      // Under hugetlb=2 the heap is MAP_PRIVATE hugetlbfs: starting a process from this one needs free
+      // huge pages for what it writes before exec, and fails (ld.so killed by SIGBUS, spawnSync EFAULT:
+      // both seen) when the pool has none left — with time-sliced forks holding their pages together.
+      if (process.env['GLIBC_TUNABLES']?.includes('glibc.malloc.hugetlb=2') === true) {
         const p = readHugetlbPool();
+        const how = (e as { signal?: unknown }).signal === 'SIGBUS' ? 'ld.so died of SIGBUS' : `starting ld.so failed (${(e as Error).message})`;
         throw new MemoryKnobError(
           'E_KNOB_NOT_IN_EFFECT',
-          `reading glibc's tunables back, ld.so died of SIGBUS: a process started from this one found no free huge page (${p === null ? 'no pool' : `HugePages_Free ${p.freePages} of ${p.totalPages}, ${p.reservedPages} reserved`}); the pool is too small for the forks alive at once (time-sliced rounds keep up to --slice-group forks alive): reserve more (echo N > /proc/sys/vm/nr_hugepages) or run with --slice-ms 0`,
+          `reading glibc's tunables back under hugetlb=2, ${how}: a process started from this one found no free huge page (${p === null ? 'no pool' : `HugePages_Free ${p.freePages} of ${p.totalPages}, ${p.reservedPages} reserved`}); the pool is too small for the forks alive at once (time-sliced rounds keep up to --slice-group forks alive): reserve more (echo N > /proc/sys/vm/nr_hugepages) or run with --slice-ms 0`,
         );
       }
       throw e;
