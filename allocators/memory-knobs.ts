@@ -23,7 +23,8 @@
  *   aligned 2 MiB range. gperftools' tcmalloc has no hugepage knob: its `on` cells are skipped.
  *   The system mode must be `madvise` or `always`; under `never` no allocator can get any. A cell
  *   that ends up with explicit hugetlbfs pages instead (mimalloc takes them first when the system
- *   has some reserved) is refused: that is `hugetlb`, not THP.
+ *   has some reserved) is refused: that is `hugetlb`, not THP; the planner skips mimalloc's `on`
+ *   cells while the pool has pages free.
  * - `hugetlb`: explicit hugetlbfs pages (the pool root reserves in /proc/sys/vm/nr_hugepages), not
  *   THP: glibc's `glibc.malloc.hugetlb=2` (glibc ≥ 2.35) maps its heaps and mmap'd chunks with
  *   MAP_HUGETLB and never uses sbrk; mimalloc's `MIMALLOC_LARGE_OS_PAGES=1` (its unix mmap tries
@@ -177,6 +178,16 @@ export function memoryKnobUnavailable(
     const mode = thpMode();
     if (mode === null || mode === 'never') {
       return { code: 'E_KNOB_THP_NEVER', message: `thp=on: transparent hugepages are ${mode ?? 'not built into this kernel'} system-wide (as root: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled)` };
+    }
+  }
+  if (knobs.thp === 'on' && allocator === 'mimalloc') {
+    const pool = hugetlbPool();
+    // mimalloc's large_os_pages tries MAP_HUGETLB first: with pages free it measures hugetlb, not THP.
+    if (pool !== null && pool.freePages - pool.reservedPages > 0) {
+      return {
+        code: 'E_KNOB_HUGETLB_RESERVED',
+        message: `thp=on: mimalloc's large_os_pages takes explicit huge pages before transparent ones, and ${pool.freePages - pool.reservedPages} are free in the pool (/proc/sys/vm/nr_hugepages), so the cell would measure thp=hugetlb; run thp=hugetlb, or as root free the pool (echo 0 > /proc/sys/vm/nr_hugepages)`,
+      };
     }
   }
   if (knobs.thp === 'hugetlb') {
