@@ -21,7 +21,25 @@
  *   (MADV_HUGEPAGE, proc(5) VmFlags) must be non-zero after measuring. Hugepages actually given
  *   (AnonHugePages) are the kernel's answer and recorded, not required: a small heap may hold no
  *   aligned 2 MiB range. gperftools' tcmalloc has no hugepage knob: its `on` cells are skipped.
- *   The system mode must be `madvise` or `always`; under `never` no allocator can get any.
+ *   The system mode must be `madvise` or `always`; under `never` no allocator can get any. A cell
+ *   that ends up with explicit hugetlbfs pages instead (mimalloc takes them first when the system
+ *   has some reserved) is refused: that is `hugetlb`, not THP; the planner skips mimalloc's `on`
+ *   cells while the pool has pages free.
+ * - `hugetlb`: explicit hugetlbfs pages (the pool root reserves in /proc/sys/vm/nr_hugepages), not
+ *   THP: glibc's `glibc.malloc.hugetlb=2` (glibc ≥ 2.35) maps its heaps and mmap'd chunks with
+ *   MAP_HUGETLB and never uses sbrk; mimalloc's `MIMALLOC_LARGE_OS_PAGES=1` (its unix mmap tries
+ *   MAP_HUGETLB before falling back to MADV_HUGEPAGE). Both fall back to normal pages, silently,
+ *   when the pool is empty, so the child checks the effect, not only the setting: the tunable /
+ *   option reads back; this process's pages in hugetlbfs (Private_Hugetlb + Shared_Hugetlb in
+ *   /proc/self/smaps) are non-zero after measuring; a fresh malloc lands inside a mapping flagged
+ *   `ht` (proc(5) VmFlags); and for glibc, every byte its arenas hold from the kernel (malloc_info(3)'s
+ *   `system current`) lies in `ht` mappings, before and after measuring — a shortfall is glibc's
+ *   fallback, and the cell is refused. (glibc maps an mmap'd chunk — 128 KiB and up — with
+ *   MAP_HUGETLB only when it is at least a huge page; smaller ones stay on normal pages by design.) jemalloc has no hugetlbfs
+ *   option (its `thp` is THP) and gperftools' tcmalloc reaches hugetlbfs only through a mounted
+ *   hugetlbfs file (TCMALLOC_MEMFS_MALLOC_PATH), which this harness does not set up: both skipped.
+ *   With no page free in the pool the planner skips the cell with the command that reserves some;
+ *   the harness never reserves them itself (they are taken from RAM for the whole machine).
  *
  * **arenas** — how many malloc arenas threads share (the glibc tuning the seeds name):
  * - glibc: `GLIBC_TUNABLES=glibc.malloc.arena_max=N` (the tunable behind MALLOC_ARENA_MAX); read
@@ -42,7 +60,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AllocatorName } from './native-allocators.js';
 
-export const THP_CHOICES = ['off', 'default', 'on'] as const;
+export const THP_CHOICES = ['off', 'default', 'on', 'hugetlb'] as const;
 export type ThpKnob = (typeof THP_CHOICES)[number];
 /** The values `--list` names for `arenas`; any integer from 1 to {@link MAX_ARENAS} is accepted. */
 export const ARENA_CHOICES = [1, 2, 4, 8] as const;
@@ -53,6 +71,13 @@ export const MEMORY_KNOB_KEYS = ['thp', 'arenas'] as const;
 /** The build command of the probe addon. */
 export const MEMORY_PROBE_BUILD_COMMAND = 'bash allocators/native/build.sh';
 const PROBE_PATH = join('allocators', 'native', 'buflab-memory-probe.node');
+
+/**
+ * Huge pages (2 MiB) the skip message suggests reserving: the alloc workload's glibc heap at 16 KiB
+ * held 75–98 MiB of hugetlbfs per fork, and time-sliced rounds keep up to 12 forks (--slice-group)
+ * alive at once, each holding its pages.
+ */
+export const HUGETLB_SUGGESTED_PAGES = 640;
 
 /** mimalloc's `mi_option_large_os_pages` (renamed allow_large_os_pages in 2.1): 6 in every 1.x–2.1 release. */
 const MI_OPTION_LARGE_OS_PAGES = 6;
@@ -130,11 +155,18 @@ export function memoryKnobUnavailable(
   params: Readonly<Record<string, string | number | boolean>>,
   probe: () => ProbeAvailability = memoryProbeAvailability,
   thpMode: () => ReturnType<typeof systemThpMode> = () => systemThpMode(),
+  hugetlbPool: () => HugetlbPool | null = () => readHugetlbPool(),
 ): { code: string; message: string } | null {
   const knobs = parseMemoryKnobs(params);
   if (knobs.thp === null && knobs.arenas === null) return null;
   if (knobs.thp === 'on' && allocator === 'tcmalloc') {
     return { code: 'E_KNOB_NO_MEANING', message: 'thp=on: gperftools tcmalloc has no hugepage option to set; run thp=on with glibc, jemalloc or mimalloc' };
+  }
+  if (knobs.thp === 'hugetlb' && (allocator === 'jemalloc' || allocator === 'tcmalloc')) {
+    return {
+      code: 'E_KNOB_NO_MEANING',
+      message: `thp=hugetlb: ${allocator === 'jemalloc' ? 'jemalloc has no hugetlbfs option (its opt.thp is transparent hugepages: thp=on)' : "gperftools tcmalloc reaches hugetlbfs only through a mounted hugetlbfs file (TCMALLOC_MEMFS_MALLOC_PATH), which buflab does not set up"}; run thp=hugetlb with glibc or mimalloc`,
+    };
   }
   if (knobs.arenas !== null && (allocator === 'tcmalloc' || allocator === 'mimalloc')) {
     return {
@@ -148,6 +180,26 @@ export function memoryKnobUnavailable(
       return { code: 'E_KNOB_THP_NEVER', message: `thp=on: transparent hugepages are ${mode ?? 'not built into this kernel'} system-wide (as root: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled)` };
     }
   }
+  if (knobs.thp === 'on' && allocator === 'mimalloc') {
+    const pool = hugetlbPool();
+    // mimalloc's large_os_pages tries MAP_HUGETLB first: with pages free it measures hugetlb, not THP.
+    if (pool !== null && pool.freePages - pool.reservedPages > 0) {
+      return {
+        code: 'E_KNOB_HUGETLB_RESERVED',
+        message: `thp=on: mimalloc's large_os_pages takes explicit huge pages before transparent ones, and ${pool.freePages - pool.reservedPages} are free in the pool (/proc/sys/vm/nr_hugepages), so the cell would measure thp=hugetlb; run thp=hugetlb, or as root free the pool (echo 0 > /proc/sys/vm/nr_hugepages)`,
+      };
+    }
+  }
+  if (knobs.thp === 'hugetlb') {
+    const pool = hugetlbPool();
+    if (pool === null || pool.totalPages === 0 || pool.freePages - pool.reservedPages <= 0) {
+      const what = pool === null ? 'this kernel reports no hugetlb pool (/proc/meminfo)' : `no huge page is free to take (HugePages_Total ${pool.totalPages}, HugePages_Free ${pool.freePages}, HugePages_Rsvd ${pool.reservedPages})`;
+      return {
+        code: 'E_KNOB_NO_HUGETLB_PAGES',
+        message: `thp=hugetlb: ${what}; buflab never reserves them itself. As root: echo ${HUGETLB_SUGGESTED_PAGES} > /proc/sys/vm/nr_hugepages (${(HUGETLB_SUGGESTED_PAGES * (pool?.pageKb ?? 2048)) / 1024} MiB of RAM for the whole machine, about 100 MiB per fork alive at once; echo 0 to give it back)`,
+      };
+    }
+  }
   const p = probe();
   if (!p.available) return { code: 'E_KNOB_PROBE_MISSING', message: `${p.problem}; build it with '${MEMORY_PROBE_BUILD_COMMAND}'` };
   return null;
@@ -159,6 +211,8 @@ export function memoryKnobEnv(allocator: AllocatorName, knobs: MemoryKnobs): Rec
   if (allocator === 'glibc') {
     const tunables: string[] = [];
     if (knobs.thp === 'on') tunables.push('glibc.malloc.hugetlb=1');
+    // 2: MAP_HUGETLB with the system's default huge page size (glibc manual, "Memory Allocation Tunables").
+    if (knobs.thp === 'hugetlb') tunables.push('glibc.malloc.hugetlb=2');
     if (knobs.arenas !== null) tunables.push(`glibc.malloc.arena_max=${knobs.arenas}`);
     if (tunables.length > 0) env['GLIBC_TUNABLES'] = tunables.join(':');
   } else if (allocator === 'jemalloc') {
@@ -167,7 +221,9 @@ export function memoryKnobEnv(allocator: AllocatorName, knobs: MemoryKnobs): Rec
     if (knobs.arenas !== null) conf.push(`narenas:${knobs.arenas}`);
     if (conf.length > 0) env['MALLOC_CONF'] = conf.join(',');
   } else if (allocator === 'mimalloc') {
-    if (knobs.thp === 'on') env['MIMALLOC_LARGE_OS_PAGES'] = '1';
+    // The same option for both: mimalloc tries MAP_HUGETLB first and madvises THP when that fails;
+    // which one the cell got is checked in the child (applyMemoryKnobs).
+    if (knobs.thp === 'on' || knobs.thp === 'hugetlb') env['MIMALLOC_LARGE_OS_PAGES'] = '1';
   }
   return env;
 }
@@ -181,6 +237,8 @@ export interface MemoryProbe {
   jemallocString(name: string): string | null;
   mimallocVersion(): number | null;
   mimallocOption(index: number): number | null;
+  /** The address of a fresh malloc(sizeBytes) from whichever malloc the process uses (freed before returning). */
+  mallocAddress(sizeBytes: number): number;
 }
 
 export type ProbeAvailability = { available: true; probe: MemoryProbe } | { available: false; problem: string };
@@ -222,6 +280,13 @@ export interface HugepageEvidence {
   anonHugeInAdvisedKb: number;
   /** `THP_enabled` of /proc/self/status (0 after PR_SET_THP_DISABLE), or null on kernels without it. */
   thpEnabled: number | null;
+  /**
+   * Private_Hugetlb + Shared_Hugetlb summed over every mapping: hugetlbfs pages this process has
+   * touched (explicit huge pages, thp=hugetlb). Absent in records written before it was added.
+   */
+  hugetlbKb?: number;
+  /** Size of the readable-writable mappings flagged `ht` (hugetlbfs): what the process has mapped there. */
+  hugetlbMappedKb?: number;
 }
 
 /** Parses /proc/self/smaps (or `smaps`) and /proc/self/status (or `status`). */
@@ -230,11 +295,17 @@ export function hugepageEvidence(smaps?: string, status?: string): HugepageEvide
   let anonHugeKb = 0;
   let hugeAdvisedKb = 0;
   let anonHugeInAdvisedKb = 0;
+  let hugetlbKb = 0;
+  let hugetlbMappedKb = 0;
   // One mapping: a header line, then "Key: value kB" lines, VmFlags last (proc(5)).
   let sizeKb = 0;
   let hugeKb = 0;
+  let writable = false;
   for (const line of text.split('\n')) {
-    if (line.startsWith('Size:')) sizeKb = Number(/(\d+)/.exec(line)?.[1] ?? 0);
+    const header = /^[0-9a-f]+-[0-9a-f]+ (\S+)/.exec(line);
+    if (header !== null) writable = header[1]!.startsWith('rw');
+    else if (line.startsWith('Size:')) sizeKb = Number(/(\d+)/.exec(line)?.[1] ?? 0);
+    else if (line.startsWith('Private_Hugetlb:') || line.startsWith('Shared_Hugetlb:')) hugetlbKb += Number(/(\d+)/.exec(line)?.[1] ?? 0);
     else if (line.startsWith('AnonHugePages:')) {
       hugeKb = Number(/(\d+)/.exec(line)?.[1] ?? 0);
       anonHugeKb += hugeKb;
@@ -243,13 +314,72 @@ export function hugepageEvidence(smaps?: string, status?: string): HugepageEvide
         hugeAdvisedKb += sizeKb;
         anonHugeInAdvisedKb += hugeKb;
       }
+      // glibc's non-main heaps keep a PROT_NONE tail in hugetlbfs too: only the usable part counts.
+      if (writable && /\sht(\s|$)/.test(line)) hugetlbMappedKb += sizeKb;
       sizeKb = 0;
       hugeKb = 0;
     }
   }
   const st = status ?? readFileSync('/proc/self/status', 'utf8');
   const m = /^THP_enabled:\s*(\d+)/m.exec(st);
-  return { anonHugeKb, hugeAdvisedKb, anonHugeInAdvisedKb, thpEnabled: m === null ? null : Number(m[1]) };
+  return { anonHugeKb, hugeAdvisedKb, anonHugeInAdvisedKb, thpEnabled: m === null ? null : Number(m[1]), hugetlbKb, hugetlbMappedKb };
+}
+
+/** The machine's hugetlbfs pool of the default huge page size (/proc/meminfo). */
+export interface HugetlbPool {
+  totalPages: number;
+  freePages: number;
+  /** Promised to mappings but not yet faulted in: not free for a new mapping. */
+  reservedPages: number;
+  pageKb: number;
+}
+
+/** Parses /proc/meminfo (or `meminfo`); null when the kernel has no hugetlbfs. */
+export function readHugetlbPool(meminfo?: string): HugetlbPool | null {
+  let text = meminfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/meminfo', 'utf8');
+    } catch (e) {
+      // Not Linux, or /proc not mounted: then there is no pool to use.
+      void e;
+      return null;
+    }
+  }
+  const field = (name: string): number | null => {
+    const m = new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(text);
+    return m === null ? null : Number(m[1]);
+  };
+  const totalPages = field('HugePages_Total');
+  const freePages = field('HugePages_Free');
+  const reservedPages = field('HugePages_Rsvd');
+  const pageKb = field('Hugepagesize');
+  if (totalPages === null || freePages === null || reservedPages === null || pageKb === null) return null;
+  return { totalPages, freePages, reservedPages, pageKb };
+}
+
+/** Whether `address` lies in a mapping flagged `ht` (hugetlbfs) of /proc/self/smaps (or `smaps`). */
+export function addressInHugetlb(address: number, smaps?: string): boolean {
+  const text = smaps ?? readFileSync('/proc/self/smaps', 'utf8');
+  let inside = false;
+  for (const line of text.split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (header !== null) inside = parseInt(header[1]!, 16) <= address && address < parseInt(header[2]!, 16);
+    else if (inside && line.startsWith('VmFlags:')) return /\sht(\s|$)/.test(line);
+  }
+  return false;
+}
+
+/**
+ * What glibc's malloc holds from the kernel, from malloc_info(3)'s XML: the arenas' memory (the
+ * top-level `<system type="current">`, after the per-heap ones) and the mmap'd chunks (`<total
+ * type="mmap">`). Bytes.
+ */
+export function glibcMallocSystemBytes(mallocInfoXml: string): { arenaBytes: number; mmapBytes: number } {
+  const system = [...mallocInfoXml.matchAll(/<system type="current" size="(\d+)"\/>/g)];
+  const mmap = /<total type="mmap" count="\d+" size="(\d+)"\/>/.exec(mallocInfoXml);
+  if (system.length === 0 || mmap === null) throw new MemoryKnobError('E_KNOB_PROBE', 'malloc_info printed no system or mmap total: not glibc\'s format');
+  return { arenaBytes: Number(system[system.length - 1]![1]), mmapBytes: Number(mmap[1]) };
 }
 
 /**
@@ -265,7 +395,22 @@ export function glibcMallocTunables(listing?: string): Record<string, number> {
       .map((l) => l.slice(l.indexOf('/')))
       .find((p) => /\/ld-linux[^/]*\.so/.test(p));
     if (ldso === undefined) throw new MemoryKnobError('E_KNOB_PROBE', 'the dynamic loader (ld-linux*.so) is not in /proc/self/maps: cannot read glibc tunables back');
-    text = execFileSync(ldso.trim(), ['--list-tunables'], { encoding: 'utf8', env: process.env });
+    try {
+      text = execFileSync(ldso.trim(), ['--list-tunables'], { encoding: 'utf8', env: process.env });
+    } catch (e) {
+      // Under hugetlb=2 the heap is MAP_PRIVATE hugetlbfs: starting a process from this one needs free
+      // huge pages for what it writes before exec, and fails (ld.so killed by SIGBUS, spawnSync EFAULT:
+      // both seen) when the pool has none left — with time-sliced forks holding their pages together.
+      if (process.env['GLIBC_TUNABLES']?.includes('glibc.malloc.hugetlb=2') === true) {
+        const p = readHugetlbPool();
+        const how = (e as { signal?: unknown }).signal === 'SIGBUS' ? 'ld.so died of SIGBUS' : `starting ld.so failed (${(e as Error).message})`;
+        throw new MemoryKnobError(
+          'E_KNOB_NOT_IN_EFFECT',
+          `reading glibc's tunables back under hugetlb=2, ${how}: a process started from this one found no free huge page (${p === null ? 'no pool' : `HugePages_Free ${p.freePages} of ${p.totalPages}, ${p.reservedPages} reserved`}); the pool is too small for the forks alive at once (time-sliced rounds keep up to --slice-group forks alive): reserve more (echo N > /proc/sys/vm/nr_hugepages) or run with --slice-ms 0`,
+        );
+      }
+      throw e;
+    }
   }
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^glibc\.malloc\.(\w+): (0x[0-9a-f]+|\d+)/gm)) out[m[1]!] = Number(m[2]!);
@@ -326,9 +471,10 @@ export function applyMemoryKnobs(
   const readBack: Record<string, string | number | null> = {};
   if (allocator === 'glibc' && Object.keys(expectedEnv).length > 0) {
     const t = glibcMallocTunables();
-    if (knobs.thp === 'on') {
+    if (knobs.thp === 'on' || knobs.thp === 'hugetlb') {
+      const want = knobs.thp === 'on' ? 1 : 2;
       readBack['glibc.malloc.hugetlb'] = t['hugetlb'] ?? null;
-      if (t['hugetlb'] !== 1) throw notInEffect(`glibc.malloc.hugetlb reads back as ${String(t['hugetlb'])}, not 1 (glibc older than 2.35?)`);
+      if (t['hugetlb'] !== want) throw notInEffect(`glibc.malloc.hugetlb reads back as ${String(t['hugetlb'])}, not ${want} (glibc older than 2.35?)`);
     }
     if (knobs.arenas !== null) {
       readBack['glibc.malloc.arena_max'] = t['arena_max'] ?? null;
@@ -346,7 +492,7 @@ export function applyMemoryKnobs(
       readBack['opt.narenas'] = n;
       if (n !== knobs.arenas) throw notInEffect(`jemalloc's opt.narenas reads back as ${String(n)}, not ${knobs.arenas}`);
     }
-  } else if (allocator === 'mimalloc' && knobs.thp === 'on') {
+  } else if (allocator === 'mimalloc' && (knobs.thp === 'on' || knobs.thp === 'hugetlb')) {
     const version = probe.mimallocVersion();
     readBack['mi_version'] = version;
     // The option's index is known for 1.x–2.1 only: a later mimalloc must be checked before trusting it.
@@ -362,8 +508,43 @@ export function applyMemoryKnobs(
     if (disabled !== 1) throw notInEffect(`prctl(PR_GET_THP_DISABLE) reads ${disabled} after PR_SET_THP_DISABLE`);
   }
   const systemThp = systemThpMode();
+  const pool = readHugetlbPool();
+  if (knobs.thp === 'hugetlb' || knobs.thp === 'on') {
+    readBack['HugePages_Total'] = pool?.totalPages ?? null;
+    readBack['HugePages_Free'] = pool?.freePages ?? null;
+  }
   const before = hugepageEvidence();
   if (knobs.thp === 'off' && before.thpEnabled !== 0) throw notInEffect(`/proc/self/status says THP_enabled: ${String(before.thpEnabled)} after PR_SET_THP_DISABLE`);
+  const poolText = (): string => {
+    const p = readHugetlbPool();
+    return p === null ? 'no hugetlb pool' : `HugePages_Free ${p.freePages} of ${p.totalPages} now`;
+  };
+  /** thp=hugetlb: the pages are really hugetlbfs pages (glibc and mimalloc fall back silently). */
+  const checkHugetlb = (e: HugepageEvidence, phase: 'before' | 'after'): void => {
+    const when = `${phase} measuring`;
+    if ((e.hugetlbKb ?? 0) === 0) throw notInEffect(`thp=hugetlb but no page of this process is in hugetlbfs ${when} (Private_Hugetlb 0; ${poolText()}): ${allocator} fell back to normal pages`);
+    if (allocator === 'glibc') {
+      const xml = probe.glibcMallocInfo();
+      if (xml === null) throw notInEffect('glibc malloc_info is missing: cannot tell whether malloc fell back to normal pages');
+      const held = glibcMallocSystemBytes(xml);
+      const arenaKb = held.arenaBytes / 1024;
+      readBack[`mallocArenaKb.${phase}`] = arenaKb;
+      readBack[`mallocMmapKb.${phase}`] = held.mmapBytes / 1024;
+      // Every byte of every arena must be in hugetlbfs: glibc's fallback maps normal pages, silently.
+      // Not the mmap'd chunks: glibc maps only those of a huge page or more with MAP_HUGETLB
+      // (sysmalloc, glibc ≥ 2.35), the rest (128 KiB–2 MiB) on normal pages by design.
+      if (arenaKb > (e.hugetlbMappedKb ?? 0)) {
+        throw notInEffect(
+          `glibc's malloc arenas hold ${arenaKb} kB from the kernel ${when} but only ${e.hugetlbMappedKb ?? 0} kB is mapped from hugetlbfs: the pool ran short (${poolText()}) and glibc fell back to normal pages; reserve more (echo N > /proc/sys/vm/nr_hugepages)`,
+        );
+      }
+    }
+    // A fresh allocation of a size the workloads use lands in a hugetlbfs mapping.
+    const address = probe.mallocAddress(16384);
+    readBack[`mallocInHugetlb.${phase}`] = addressInHugetlb(address) ? 1 : 0;
+    if (readBack[`mallocInHugetlb.${phase}`] !== 1) throw notInEffect(`a fresh malloc(16384) ${when} is not in a hugetlbfs mapping (${poolText()}): ${allocator} fell back to normal pages`);
+  };
+  if (knobs.thp === 'hugetlb') checkHugetlb(before, 'before');
   return {
     confirm(): MemoryKnobsRecord {
       const after = hugepageEvidence();
@@ -379,7 +560,14 @@ export function applyMemoryKnobs(
         if (after.thpEnabled !== 0) throw notInEffect(`THP_enabled is ${String(after.thpEnabled)} after measuring`);
         if (after.anonHugeKb > before.anonHugeKb) throw notInEffect(`AnonHugePages grew from ${before.anonHugeKb} to ${after.anonHugeKb} kB with THP disabled`);
       }
+      if (knobs.thp === 'on' && (after.hugetlbKb ?? 0) > 0) {
+        throw notInEffect(
+          `thp=on asked for transparent hugepages but ${after.hugetlbKb} kB of this process is in explicit hugetlbfs pages (${allocator === 'mimalloc' ? "mimalloc's large_os_pages takes them first when the system has some reserved" : 'reserved pages were used'}; ${poolText()}): run thp=hugetlb for that, or free the pool (echo 0 > /proc/sys/vm/nr_hugepages)`,
+        );
+      }
+      // After the hugetlbfs check: mimalloc on explicit pages madvises nothing, and that is the finding to name.
       if (knobs.thp === 'on' && after.hugeAdvisedKb === 0) throw notInEffect(`thp=on but no mapping is madvised MADV_HUGEPAGE (VmFlags hg) after measuring`);
+      if (knobs.thp === 'hugetlb') checkHugetlb(after, 'after');
       return { thp: knobs.thp, arenas: knobs.arenas, env: expectedEnv, systemThp, readBack, before, after, arenasInUse };
     },
   };

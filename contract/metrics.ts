@@ -248,6 +248,12 @@ const REGISTRY = {
     read: (f) => (f.memoryKnobs === undefined ? undefined : f.memoryKnobs.after.anonHugeKb * 1024), across: 'median',
     format: { kind: 'bytes' }, show: ['console', 'report'],
   },
+  // Beside it, explicit hugetlbfs pages (--param thp=hugetlb): Private_Hugetlb + Shared_Hugetlb after measuring.
+  hugetlbBytes: {
+    kind: 'shown', name: 'hugetlbBytes', label: 'hugetlbfs pages (Private_Hugetlb)', column: 'hugetlb backed', unit: 'bytes', higherIsBetter: false, optional: true,
+    read: (f) => (f.memoryKnobs?.after.hugetlbKb === undefined ? undefined : f.memoryKnobs.after.hugetlbKb * 1024), across: 'median',
+    format: { kind: 'bytes' }, show: ['console', 'report'],
+  },
   // Present only in runs with --count-instructions (perf stat or callgrind, main thread, measured
   // phase): a count of work, not of time, so it barely moves between identical forks.
   instructionsPerOp: {

@@ -49,7 +49,7 @@ function fullPlan(sizes: number[], axes: PhasePlan['axes'], budgetMinutes: numbe
 const CRYPTO_CHOICES = ['node', 'native', 'none'];
 
 /**
- * The memory knobs every native-allocator suite takes (`--param thp=off,default,on`, `--param
+ * The memory knobs every native-allocator suite takes (`--param thp=off,default,on,hugetlb`, `--param
  * arenas=1,2`; allocators/memory-knobs.ts): optional axes, applied and read back in the child; a
  * knob an allocator does not have is a skipped cell (harness/run/matrix.ts).
  */

@@ -12,6 +12,8 @@
  *   jemallocString(n)     mallctl(n) read as a C string (`opt.thp`, `opt.metadata_thp`), or null
  *   mimallocVersion()     mi_version() (209 for 2.0.9), or null when mimalloc is not loaded
  *   mimallocOption(i)     mi_option_get(i), or null when mimalloc is not loaded
+ *   mallocAddress(n)      the address of a fresh malloc(n) (freed before returning), from whichever
+ *                         malloc the process uses: where that allocator serves n-byte blocks from now
  *
  * Allocator entry points are looked up with dlsym(RTLD_DEFAULT) so that the probe links against no
  * allocator: under LD_PRELOAD the preloaded library's symbols are the global ones. Node-API only
@@ -23,6 +25,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +156,26 @@ static napi_value mimalloc_option(napi_env env, napi_callback_info info) {
   return number_value(env, (double)get(index));
 }
 
+static napi_value malloc_address(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t n = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_int64(env, argv[0], &n) != napi_ok || n < 1 || n > (1 << 30)) {
+    napi_throw_type_error(env, "E_PROBE_ARG", "expected a size from 1 to 2^30 bytes");
+    return NULL;
+  }
+  void *p = malloc((size_t)n);
+  if (p == NULL) {
+    napi_throw_error(env, "E_PROBE_MALLOC", "malloc failed");
+    return NULL;
+  }
+  /* x86-64 and arm64 user addresses fit in 48 bits: exact as a double. */
+  double address = (double)(uintptr_t)p;
+  free(p);
+  return number_value(env, address);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"thpDisable", NULL, thp_disable, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -162,6 +185,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"jemallocString", NULL, jemalloc_string, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mimallocVersion", NULL, mimalloc_version, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mimallocOption", NULL, mimalloc_option, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mallocAddress", NULL, malloc_address, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

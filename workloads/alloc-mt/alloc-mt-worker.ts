@@ -8,12 +8,19 @@
  * the backing store moves, no copy) to the next worker, which receives it synchronously
  * (receiveMessageOnPort), checks its stamps and keeps it in a ring: the buffer is freed by the
  * thread that did not allocate it — the cross-thread pattern of mimalloc-bench's xmalloc.
+ *
+ * The check on arrival is the alloc workload's stamps (workloads/alloc/alloc-loop.ts): one byte per
+ * 64-byte line, derived from the sequence number, plus the last byte. It catches a buffer that is
+ * not the one sent (another's, a stale one, a zeroed or reused backing store), a truncated or
+ * reordered one, and any altered line's stamp byte; not a lone byte flipped between two stamps —
+ * the price of keeping the check at one byte read per line (about 2% of the op, README).
+ * A failed check is a `corrupt` failure: the main thread throws AllocMtCorruptionError.
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { newRxCursor, type BufferStrategy } from '../../allocators/buffer-strategy.js';
 import { makeStrategy } from '../../allocators/registry.js';
 import { findBadStamp, ringArenaBytes, StrategyAllocLoop, stampBuffer } from '../alloc/alloc-loop.js';
-import { CMD, CTL, reportFailure, STRATEGY_COUNTER_KEYS, WORKER_SLOT, WORKER_SLOTS, type AllocMtWorkerData } from './shared-control.js';
+import { CMD, CTL, FAILURE, reportFailure, STRATEGY_COUNTER_KEYS, WORKER_SLOT, WORKER_SLOTS, type AllocMtWorkerData } from './shared-control.js';
 
 interface Ports {
   tx: MessagePort;
@@ -27,6 +34,9 @@ interface Handoff {
 }
 
 const data = workerData as AllocMtWorkerData & { ports?: Ports };
+
+/** A buffer that arrived, or stayed, other than it was sent. */
+class HandoffCorrupt extends Error {}
 const ctl = new Int32Array(data.control);
 const counters = new Float64Array(data.counters, data.index * WORKER_SLOTS * 8, WORKER_SLOTS);
 const errorText = new Uint8Array(data.errorText);
@@ -47,6 +57,9 @@ class TransferLoop {
   private expectedSeq = 0;
   sent = 0;
   receivedCount = 0;
+  /** Tests: the sequence number of the one buffer this worker alters after stamping (−1: none). */
+  private readonly corruptSeq: number;
+  private readonly corruptByte: number;
 
   constructor(
     readonly strategy: BufferStrategy,
@@ -55,6 +68,9 @@ class TransferLoop {
     private readonly ports: Ports,
   ) {
     this.received = new Array<Handoff | null>(ring).fill(null);
+    const c = data.corruptInTransit;
+    this.corruptSeq = c !== undefined && c.worker === data.index ? c.seq : -1;
+    this.corruptByte = c?.byteOffset ?? 0;
   }
 
   op(): void {
@@ -62,6 +78,7 @@ class TransferLoop {
     this.strategy.alloc(this.sizeBytes, cur);
     const seq = this.seq;
     stampBuffer(cur.buf, cur.start, cur.end, seq);
+    if (seq === this.corruptSeq) cur.buf[cur.start + this.corruptByte]! ^= 0xff;
     // Only a buffer that owns its whole ArrayBuffer can move between threads (uint8array's do).
     this.ports.tx.postMessage({ seq, buf: cur.buf } satisfies Handoff, [cur.buf.buffer as ArrayBuffer]);
     this.seq = (seq + 1) & 0x3fffffff;
@@ -72,10 +89,10 @@ class TransferLoop {
   drain(): void {
     for (let m = receiveMessageOnPort(this.ports.rx); m !== undefined; m = receiveMessageOnPort(this.ports.rx)) {
       const h = m.message as Handoff;
-      if (h.seq !== this.expectedSeq) throw new Error(`alloc-mt: worker ${data.index} received buffer ${h.seq}, expected ${this.expectedSeq}`);
-      if (h.buf.length !== this.sizeBytes) throw new Error(`alloc-mt: worker ${data.index} received ${h.buf.length} bytes, not ${this.sizeBytes}`);
+      if (h.seq !== this.expectedSeq) throw new HandoffCorrupt(`alloc-mt: worker ${data.index} received buffer ${h.seq}, expected ${this.expectedSeq}`);
+      if (h.buf.length !== this.sizeBytes) throw new HandoffCorrupt(`alloc-mt: worker ${data.index} received ${h.buf.length} bytes, not ${this.sizeBytes}`);
       const bad = findBadStamp(h.buf, 0, h.buf.length, h.seq);
-      if (bad !== null) throw new Error(`alloc-mt: worker ${data.index} received buffer ${h.seq} altered in transit, ${bad}`);
+      if (bad !== null) throw new HandoffCorrupt(`alloc-mt: worker ${data.index} received buffer ${h.seq} altered in transit, ${bad}`);
       this.expectedSeq = (this.expectedSeq + 1) & 0x3fffffff;
       // The oldest received buffer is dropped here: this thread's GC frees what another thread allocated.
       this.received[this.next] = h;
@@ -90,7 +107,7 @@ class TransferLoop {
     for (const h of this.received) {
       if (h === null) continue;
       const bad = findBadStamp(h.buf, 0, h.buf.length, h.seq);
-      if (bad !== null) throw new Error(`alloc-mt: worker ${data.index}'s received buffer ${h.seq} was overwritten, ${bad}`);
+      if (bad !== null) throw new HandoffCorrupt(`alloc-mt: worker ${data.index}'s received buffer ${h.seq} was overwritten, ${bad}`);
       checked++;
     }
     return checked;
@@ -160,5 +177,5 @@ function main(): void {
 try {
   main();
 } catch (e) {
-  reportFailure(ctl, errorText, `worker ${data.index}: ${(e as Error).stack ?? String(e)}`, data.index);
+  reportFailure(ctl, errorText, `worker ${data.index}: ${(e as Error).stack ?? String(e)}`, data.index, e instanceof HandoffCorrupt ? FAILURE.corrupt : FAILURE.other);
 }

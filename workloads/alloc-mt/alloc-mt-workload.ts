@@ -28,7 +28,21 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { emptyCounters, type StrategyCounters } from '../../allocators/buffer-strategy.js';
 import { WorkloadConfigError, type WorkloadDefinition, type WorkloadInstance, type WorkloadParams, type WorkloadSetup } from '../workload.js';
-import { CMD, CTL, ctlWords, ERROR_TEXT_BYTES, failureText, STRATEGY_COUNTER_KEYS, WORKER_SLOT, WORKER_SLOTS, type AllocMtWorkerData } from './shared-control.js';
+import { BuflabError } from '../../contract/errors.js';
+import {
+  CMD,
+  CTL,
+  ctlWords,
+  ERROR_TEXT_BYTES,
+  FAILURE,
+  failureKind,
+  failureText,
+  STRATEGY_COUNTER_KEYS,
+  WORKER_SLOT,
+  WORKER_SLOTS,
+  type AllocMtWorkerData,
+  type CorruptInTransit,
+} from './shared-control.js';
 
 /** Buffers allocated per operation, over all threads (so threads must divide it). */
 export const ALLOCATIONS_PER_OP = 256;
@@ -38,12 +52,21 @@ export const MAX_THREADS = 64;
 /** How long a worker may take to start or to finish one command before the op fails (ms). */
 const WORKER_TIMEOUT_MS = 30_000;
 
+/** A buffer handed between threads arrived altered (stamps, length or order), or a kept one was overwritten. */
+export class AllocMtCorruptionError extends BuflabError {
+  constructor(message: string) {
+    super('E_ALLOC_MT_CORRUPT', message);
+  }
+}
+
 export interface AllocMtOptions {
   threads: number;
   handoff: 'none' | 'transfer';
   ringPerThread: number;
   /** Tests: run the workers on `poisoning` over this strategy instead of the cell's. */
   poisonInner?: 'pooled' | 'one-big-struct';
+  /** Tests: alter one buffer after its sender stamped it (handoff=transfer), to prove the receiver fails loudly. */
+  corruptInTransitForTest?: CorruptInTransit;
 }
 
 const PARAM_KEYS = ['threads', 'handoff', 'ring'];
@@ -120,6 +143,7 @@ export class AllocMtWorkload implements WorkloadInstance {
         allocationsPerOp: ALLOCATIONS_PER_OP / threads,
         ring: options.ringPerThread,
         handoff: options.handoff,
+        ...(options.corruptInTransitForTest === undefined ? {} : { corruptInTransit: options.corruptInTransitForTest }),
         control,
         counters,
         errorText,
@@ -146,14 +170,20 @@ export class AllocMtWorkload implements WorkloadInstance {
   private waitFor(index: number, target: number, what: string): void {
     const deadline = performance.now() + WORKER_TIMEOUT_MS;
     for (let v = Atomics.load(this.ctl, index); v < target; v = Atomics.load(this.ctl, index)) {
-      const failed = failureText(this.ctl, this.errorText);
-      if (failed !== null) throw new Error(`alloc-mt: a worker failed: ${failed}`);
+      this.throwIfFailed();
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`alloc-mt: a worker did not ${what} within ${WORKER_TIMEOUT_MS} ms (a worker that cannot load its module prints why on stderr)`);
       Atomics.wait(this.ctl, index, v, Math.min(left, 1000));
     }
+    this.throwIfFailed();
+  }
+
+  /** Throws a worker's failure: {@link AllocMtCorruptionError} for a corrupt buffer, an Error otherwise. */
+  private throwIfFailed(): void {
     const failed = failureText(this.ctl, this.errorText);
-    if (failed !== null) throw new Error(`alloc-mt: a worker failed: ${failed}`);
+    if (failed === null) return;
+    if (failureKind(this.ctl) === FAILURE.corrupt) throw new AllocMtCorruptionError(`alloc-mt: a buffer arrived corrupt: ${failed}`);
+    throw new Error(`alloc-mt: a worker failed: ${failed}`);
   }
 
   /** Starts command `cmd` on every worker and returns when each has acknowledged this generation. */

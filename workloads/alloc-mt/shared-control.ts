@@ -17,7 +17,12 @@ export const CTL = {
   maxActive: 4,
   /** Workers that started (their module loaded, their strategy made). */
   ready: 5,
-  /** Set to 1 by a worker that failed; its message is in the error bytes. */
+  /** What the failure was ({@link FAILURE}): set before `failed`. */
+  failureKind: 2,
+  /**
+   * Set to 1 by the first worker that fails (claiming the error bytes), then to 2 once its kind and
+   * message are written: the main thread reads them only at 2, so it never sees half a message.
+   */
   failed: 6,
   /** Length in bytes of the failure message. */
   errorBytes: 7,
@@ -35,6 +40,10 @@ export function ctlWords(threads: number): number {
 export const ERROR_TEXT_BYTES = 2048;
 
 export const CMD = { op: 1, verify: 2, stop: 3 } as const;
+
+/** Kinds of worker failure: `corrupt` is a buffer that arrived or stayed altered (its stamps, length or order). */
+export const FAILURE = { other: 0, corrupt: 1 } as const;
+export type FailureKind = (typeof FAILURE)[keyof typeof FAILURE];
 
 /** The strategy counters in a fixed order (the keys of `emptyCounters()`). */
 export const STRATEGY_COUNTER_KEYS = Object.keys(emptyCounters()) as Array<keyof StrategyCounters>;
@@ -70,24 +79,40 @@ export interface AllocMtWorkerData {
   /** Buffers this worker keeps alive (its own ring, and its ring of received buffers). */
   ring: number;
   handoff: 'none' | 'transfer';
+  /** Tests only: this worker flips a byte of the buffer it sends with this sequence number, after stamping it. */
+  corruptInTransit?: CorruptInTransit;
   control: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   errorText: SharedArrayBuffer;
 }
 
+/** A test's order to alter one buffer in transit (handoff=transfer): worker `worker`'s buffer `seq`, byte `byteOffset` inverted. */
+export interface CorruptInTransit {
+  worker: number;
+  seq: number;
+  byteOffset: number;
+}
+
 /** Writes `message` as the workers' failure (first failure wins) and wakes the main thread, which may be waiting on worker `index`'s word. */
-export function reportFailure(ctl: Int32Array, errorText: Uint8Array, message: string, index: number): void {
+export function reportFailure(ctl: Int32Array, errorText: Uint8Array, message: string, index: number, kind: FailureKind = FAILURE.other): void {
   if (Atomics.compareExchange(ctl, CTL.failed, 0, 1) === 0) {
+    Atomics.store(ctl, CTL.failureKind, kind);
     const bytes = new TextEncoder().encode(message).subarray(0, errorText.length);
     errorText.set(bytes);
     Atomics.store(ctl, CTL.errorBytes, bytes.length);
+    Atomics.store(ctl, CTL.failed, 2);
   }
   Atomics.notify(ctl, CTL.ackBase + index);
   Atomics.notify(ctl, CTL.ready);
 }
 
+/** The first worker failure's kind ({@link FAILURE}); meaningful once {@link failureText} is not null. */
+export function failureKind(ctl: Int32Array): FailureKind {
+  return Atomics.load(ctl, CTL.failureKind) === FAILURE.corrupt ? FAILURE.corrupt : FAILURE.other;
+}
+
 /** The first worker failure's message, or null. */
 export function failureText(ctl: Int32Array, errorText: Uint8Array): string | null {
-  if (Atomics.load(ctl, CTL.failed) === 0) return null;
+  if (Atomics.load(ctl, CTL.failed) !== 2) return null;
   return new TextDecoder().decode(errorText.slice(0, Atomics.load(ctl, CTL.errorBytes)));
 }

@@ -66,7 +66,7 @@ describe('parseBenchArgs', () => {
     expect(refusal(['--suite', 'alloc', '--shard', '4/3'])).toContain('--shard must be K/N');
     expect(refusal(['--suite', 'alloc', '--param', 'cipher=x'])).toBe("suite alloc has no axis 'cipher'; axes: ring, thp, arenas");
     // The memory knobs (issue 17): named values for thp, integers 1..1024 for arenas.
-    expect(refusal(['--suite', 'alloc', '--param', 'thp=always'])).toBe("--param thp: unknown value 'always'; choices: off, default, on");
+    expect(refusal(['--suite', 'alloc', '--param', 'thp=always'])).toBe("--param thp: unknown value 'always'; choices: off, default, on, hugetlb");
     expect(refusal(['--suite', 'alloc', '--param', 'arenas=0'])).toBe('--param arenas: arenas=0 must be an integer from 1 to 1024 (malloc arenas)');
     expect(refusal(['--suite', 'vpn', '--param', 'cipher=aes-256-gcm,bogus'])).toBe(
       "--param cipher: unknown value 'bogus'; choices: aes-256-gcm, aes-128-gcm, chacha20-poly1305, aes-256-cbc-hmac, none",

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { makeStrategy } from '../../../allocators/registry.js';
 import { parseForkRecord, REPO_ROOT } from '../../../harness/child/protocol.js';
-import { ALLOCATIONS_PER_OP, AllocMtWorkload, allocMtOptionsFromParams, allocMtWorkload } from '../../../workloads/alloc-mt/alloc-mt-workload.js';
+import { ALLOCATIONS_PER_OP, AllocMtCorruptionError, AllocMtWorkload, allocMtOptionsFromParams, allocMtWorkload } from '../../../workloads/alloc-mt/alloc-mt-workload.js';
 import { loadWorkload } from '../../../workloads/registry.js';
 import { CTL } from '../../../workloads/alloc-mt/shared-control.js';
 import type { WorkloadSetup } from '../../../workloads/workload.js';
@@ -83,6 +83,38 @@ describe('alloc-mt workload', () => {
         w.close();
       }
     }
+  });
+
+  it('handoff=transfer: a buffer altered in transit fails the op loudly, naming the buffer (AllocMtCorruptionError)', () => {
+    const failureOf = (threads: number, byteOffset: number): unknown => {
+      // Worker 0 inverts one byte of its 8th buffer after stamping it: what the receiver gets is not what was sent.
+      const w = new AllocMtWorkload(setup('uint8array', 512, {}), { threads, handoff: 'transfer', ringPerThread: 16, corruptInTransitForTest: { worker: 0, seq: 7, byteOffset } });
+      try {
+        for (let i = 0; i < 3; i++) w.op();
+        w.verify();
+        return null;
+      } catch (e) {
+        return e;
+      } finally {
+        w.close();
+      }
+    };
+    for (const threads of [1, 2]) {
+      const receiver = threads === 1 ? 0 : 1;
+      // A line's stamp byte (line 3 starts at byte 192) and the last byte (what a truncation changes).
+      for (const [byteOffset, where] of [
+        [192, /line 3: byte \d+ where \d+ was written/],
+        [511, /last byte: \d+ where \d+ was written/],
+      ] as const) {
+        const err = failureOf(threads, byteOffset);
+        expect(err).toBeInstanceOf(AllocMtCorruptionError);
+        expect((err as AllocMtCorruptionError).code).toBe('E_ALLOC_MT_CORRUPT');
+        expect((err as Error).message).toMatch(new RegExp(`worker ${receiver} received buffer 7 altered in transit`));
+        expect((err as Error).message).toMatch(where);
+      }
+    }
+    // The check's stated limit (one stamp byte per 64-byte line): a lone byte between two stamps passes.
+    expect(failureOf(2, 200)).toBeNull();
   });
 
   it('a wake-up without a new command runs nothing (regression: one thread once did an op more than the main thread counted)', () => {
