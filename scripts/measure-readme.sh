@@ -45,6 +45,11 @@ step slicing-on-1 npm run bench -- "${slice_args[@]}" --out "$out/slicing-on-1.j
 step slicing-off-2 npm run bench -- "${slice_args[@]}" --slice-ms 0 --out "$out/slicing-off-2.json"
 step slicing-on-2 npm run bench -- "${slice_args[@]}" --out "$out/slicing-on-2.json"
 step slicing-precision npx tsx scripts/precision.ts "$out/slicing-off-1.json" "$out/slicing-on-1.json" "$out/slicing-off-2.json" "$out/slicing-on-2.json"
+# How long a turn should be: the same 12 cells at 100, 25 and 10 ms turns, A B C C B A.
+for run in 100-1 25-1 10-1 10-2 25-2 100-2; do
+  step "slice-ms-$run" npm run bench -- "${slice_args[@]}" --slice-ms "${run%-*}" --out "$out/slice-ms-$run.json"
+done
+step slice-ms-precision npx tsx scripts/precision.ts "$out"/slice-ms-100-1.json "$out"/slice-ms-100-2.json "$out"/slice-ms-25-1.json "$out"/slice-ms-25-2.json "$out"/slice-ms-10-1.json "$out"/slice-ms-10-2.json
 # Where the variance comes from: the machine's own noise with no harness, then one cell under
 # launch configurations (interleaved), with three per-fork estimators.
 step machine-noise npx tsx scripts/machine-noise.ts --seconds 60
