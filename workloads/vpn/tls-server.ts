@@ -23,7 +23,8 @@
  *
  * node's dgram hands every datagram over as a fresh Buffer (counted as a foreign allocation) which
  * is copied once into a receive buffer of the data strategy, like a NIC's DMA; outgoing datagrams
- * are copied once into a Buffer dgram may keep (counted likewise), as ./udp-endpoint.ts does.
+ * go out by `--udp` (./native-udp.ts): sendto(2) straight from the strategy's buffer (native), or
+ * copied once into a Buffer dgram may keep (counted likewise, as ./udp-endpoint.ts does).
  *
  * Limits (./session-limits.ts; every refusal counted): handshakes in progress per source address,
  * sessions in all, stateless reset replies per second. Control packets that fail to decode, come
@@ -64,7 +65,8 @@ import { splitWkc, unwrapClientKey, type TlsCryptV2ServerKey } from '../../stack
 import { DEFAULT_RENEGOTIATION_LIMITS, RenegotiationPolicy, type RenegotiationLimits } from './reneg-policy.js';
 import { DEFAULT_SESSION_LIMITS, ResetRateLimiter, type SessionLimits } from './session-limits.js';
 import { TunnelHost } from './tunnel-host.js';
-import { bindLoopbackUdp } from './udp-endpoint.js';
+import { chooseServeUdp, DatagramSender, type ServeUdpChoice } from './native-udp.js';
+import { bindLoopbackUdp, numericLookup } from './udp-endpoint.js';
 
 /** Headroom the data channel needs in front of an inner packet (P_DATA_V2 header, packet id, tag). */
 export const DATA_CHANNEL_HEADROOM_BYTES = DATA_V2_HEADER_BYTES + PACKET_ID_BYTES + AEAD_TAG_BYTES;
@@ -96,6 +98,8 @@ export interface VpnTlsServerOptions {
   keyDerivation?: 'auto' | 'openvpn-prf';
   /** Crypto backend of the data channel (default `node`). */
   crypto?: string;
+  /** How datagrams are sent (./native-udp.ts; default dgram). */
+  udp?: ServeUdpChoice;
   /** Pushed `ping` / `ping-restart` (seconds); we send our pings at `pingS` too. Defaults 10 / 60. */
   pingS?: number;
   pingRestartS?: number;
@@ -183,6 +187,7 @@ export class VpnTlsServer {
   private previousKeyId = -1;
   private previousUntilMs = 0;
   private readonly socket: Socket;
+  readonly sender: DatagramSender;
   private readonly controlStrategy: BufferStrategy;
   private readonly credentials;
   private readonly clientCa: X509Certificate[];
@@ -258,13 +263,15 @@ export class VpnTlsServer {
       carrierHeadroomBytes: DATA_CHANNEL_HEADROOM_BYTES,
       transmit: (frame) => this.sendInner(frame),
     });
-    this.socket = createSocket('udp4');
+    this.socket = createSocket({ type: 'udp4', lookup: numericLookup });
     this.socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
+    this.sender = new DatagramSender(this.socket, this.strategy, o.udp ?? chooseServeUdp('dgram'));
   }
 
   /** Binds 127.0.0.1:port and starts the timers; resolves with the bound port. */
   async start(): Promise<number> {
     await bindLoopbackUdp(this.socket, this.o.port);
+    this.sender.bound();
     // 10 ms: TCP's timers (RTO floor 200 ms) and control retransmissions (1 s and up) both fit.
     this.ticker = setInterval(() => this.tick(), 10);
     this.pinger = setInterval(() => this.sendPing(), this.pingS * 1000);
@@ -620,18 +627,17 @@ export class VpnTlsServer {
   }
 
   private transmitFrame(f: TxFrame, peer: { address: string; port: number }): void {
-    // dgram's send may hold the bytes until the write completes: hand it its own copy (counted).
-    const out = Buffer.allocUnsafe(f.end - f.start);
-    this.strategy.countForeign(out.length);
-    this.strategy.copy(f.buf, f.start, f.end, out, 0);
+    const bytes = f.end - f.start;
+    this.counters.datagramsOut++;
+    // The sender reads the frame during the call (native) or copies it for dgram: release after.
+    this.sender.send(f.buf, f.start, f.end, peer.address, peer.port);
     this.strategy.releaseTx(f);
-    this.reneg.count(out.length);
-    this.sendDatagram(out, peer);
+    this.reneg.count(bytes);
   }
 
   private sendDatagram(packet: Uint8Array, peer: { address: string; port: number }): void {
     this.counters.datagramsOut++;
-    this.socket.send(packet, peer.port, peer.address);
+    this.sender.sendOwned(packet, peer.address, peer.port);
   }
 }
 
