@@ -269,7 +269,8 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     console.log(
       `sessions started ${c.sessionsStarted} established ${c.sessionsEstablished} renegotiations ${c.renegotiations} closed ${c.sessionsClosed}${server.lastCloseReason !== null ? ` (last: ${server.lastCloseReason})` : ''}; ` +
         `datagrams in ${c.datagramsIn} out ${c.datagramsOut}; inner ${c.innerPackets}; icmp echo ${h.icmp.counters.echoReplies}; http requests ${h.http.requests} bytes ${h.http.bytesServed}; ` +
-        `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}` +
+        `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}; ` +
+        `udp drained ${server.drainCounters.drained} drain errors ${server.drainCounters.drainErrors} queued to dgram ${server.sender.counters.queuedToDgram} send errors ${server.sender.counters.sendErrors}` +
         tlsHardeningStatus(server),
     );
   };

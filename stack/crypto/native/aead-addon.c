@@ -14,7 +14,8 @@
  * to Debian's OpenSSL, and malloc still goes through the process's allocator (LD_PRELOAD axis).
  *
  * Beside the crypto, two per-packet helpers that Node's own APIs make allocate: copyRange (the
- * strategies' range copy on Node 20) and udpSendto (the vpn server's datagram send, --udp native).
+ * strategies' range copy on Node 20), udpSendto and udpRecvfrom (the vpn server's datagram send and
+ * drain, --udp native).
  *
  * Per-packet calls allocate nothing: numbers are read with napi_get_value_uint32, typed arrays with
  * napi_get_typedarray_info (a pointer into the existing backing store), and the results are
@@ -411,6 +412,44 @@ static napi_value udp_sendto(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * udpRecvfrom(fd, buf, start, end, from) -> bytes of the datagram read into buf[start, end), or
+ * -errno (-EAGAIN: none waiting; -EMSGSIZE: it was longer than the range, and is dropped): one
+ * recvfrom(2) with MSG_DONTWAIT on the UDP socket fd; the sender's IPv4 address and port are written
+ * big-endian at from[0, 4) and from[4, 6). The vpn server drains, after each datagram node's dgram
+ * delivered, the ones already waiting (workloads/vpn/native-udp.ts), without node's per-datagram
+ * Buffer, address string and callback. Returns a small integer (no allocation).
+ */
+static napi_value udp_recvfrom(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint8_t *buf, *from;
+  size_t buf_len, from_len;
+  uint32_t fd, start, end;
+  if (argc != 5 || !get_u32(env, argv[0], &fd) || !get_bytes(env, argv[1], &buf, &buf_len) || !get_u32(env, argv[2], &start) ||
+      !get_u32(env, argv[3], &end) || !get_bytes(env, argv[4], &from, &from_len))
+    return NULL;
+  if (!check_range(env, start, end, buf_len, "receive range outside the buffer")) return NULL;
+  if (from_len < 6) return throw_range(env, "the address array needs 6 bytes"), NULL;
+  if (fd > INT32_MAX) return throw_arg(env, "fd out of range"), NULL;
+  struct sockaddr_in sa;
+  socklen_t sa_len = sizeof sa;
+  memset(&sa, 0, sizeof sa);
+  ssize_t n = recvfrom((int)fd, buf + start, end - start, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sa, &sa_len);
+  int32_t result;
+  if (n < 0) result = -errno;
+  else if ((size_t)n > end - start) result = -EMSGSIZE;
+  else {
+    result = (int32_t)n;
+    memcpy(from, &sa.sin_addr.s_addr, 4); /* network order: big-endian */
+    memcpy(from + 4, &sa.sin_port, 2);
+  }
+  napi_value out;
+  napi_create_int32(env, result, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
       {"aeadContext", NULL, aead_context, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -423,6 +462,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"randomFill", NULL, random_fill, NULL, NULL, NULL, napi_enumerable, NULL},
       {"copyRange", NULL, copy_range, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpSendto", NULL, udp_sendto, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpRecvfrom", NULL, udp_recvfrom, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok) return NULL;
   napi_value version;

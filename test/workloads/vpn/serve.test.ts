@@ -8,7 +8,7 @@ import { chooseServeCrypto } from '../../../workloads/vpn/serve-crypto.js';
 import { loadNativeAeadAddon, NATIVE_AEAD_BUILD_COMMAND } from '../../../stack/crypto/native-addon.js';
 import { nativeAeadBuilt } from '../../stack/crypto/native-available.js';
 import { bindLoopbackUdp, numericLookup, VpnUdpEndpoint } from '../../../workloads/vpn/udp-endpoint.js';
-import { chooseServeUdp, DatagramSender } from '../../../workloads/vpn/native-udp.js';
+import { chooseServeUdp, DatagramDrain, DatagramSender } from '../../../workloads/vpn/native-udp.js';
 import { testStaticKey } from '../../stack/openvpn/helpers.js';
 
 describe('serve vpn arguments', () => {
@@ -116,6 +116,30 @@ describe('serve vpn arguments', () => {
       }
     });
   }
+
+  it.runIf(nativeAeadBuilt())('DatagramDrain: reads the datagrams already waiting, with their sender, then says none is left', async () => {
+    const a = createSocket({ type: 'udp4', lookup: numericLookup });
+    const b = createSocket({ type: 'udp4', lookup: numericLookup });
+    try {
+      await bindLoopbackUdp(a, 0);
+      await bindLoopbackUdp(b, 0);
+      const sender = new DatagramSender(a, makeStrategy('pooled'), chooseServeUdp('native'));
+      sender.bound();
+      const drain = new DatagramDrain(sender, chooseServeUdp('native').addon!);
+      // numericLookup makes b's sends synchronous: the three are in a's queue before node reads them.
+      for (const n of [1, 1400, 3]) b.send(Uint8Array.from({ length: n }, (_, i) => (n + i) & 0xff), a.address().port, '127.0.0.1');
+      for (const n of [1, 1400, 3]) {
+        expect(drain.next()).toBe(n);
+        expect([...drain.area.subarray(0, n)]).toEqual(Array.from({ length: n }, (_, i) => (n + i) & 0xff));
+        expect([drain.fromIp, drain.fromPort]).toEqual([0x7f00_0001, b.address().port]);
+      }
+      expect(drain.next()).toBe(-1);
+      expect(drain.counters).toEqual({ drained: 3, drainErrors: 0 });
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
 
   it('refuses bad flags with a code and the usage', () => {
     expect(() => parseVpnServeArgs(['--cipher', 'des'])).toThrow(VpnServeUsageError);
