@@ -1,8 +1,10 @@
 /**
  * `npx tsx scripts/bench-vpn-tunnel.ts [--rounds 3] [--mib 50] [--cipher AES-256-GCM]
- * [--strategy a,b] [--allocator glibc,jemalloc] [--crypto node,native] [--no-anchor]` (root): tunnel
+ * [--strategy a,b] [--allocator glibc,jemalloc] [--crypto node,native] [--udp native,dgram] [--no-anchor]
+ * [--baseline-tree DIR]` (root): tunnel
  * throughput of `npm run serve -- vpn --tls` through the real openvpn 2.6 client and a tun device,
- * per buffer strategy, native allocator and crypto backend (`--crypto`, default both), side by side with openvpn's own server (the anchor), in network
+ * per buffer strategy, native allocator, crypto backend (`--crypto`, default both) and send path
+ * (`--udp`, default native: sendto(2) from the strategy's buffer; dgram: node's dgram.send), side by side with openvpn's own server (the anchor), in network
  * namespaces made (and removed) here.
  *
  * - Namespace S holds every server and the client (`remote 127.0.0.1 PORT`, the stock config).
@@ -12,17 +14,20 @@
  *   device that is moved, once openvpn holds it, into namespace H, where 10.8.0.1 is configured
  *   and a node:http server answers the same `GET /bytes/N` — "an HTTP server behind its tun in a
  *   second namespace". (Its TCP is the kernel's; ours is the project's, in the serve process.)
+ * - `--baseline-tree DIR` (a checkout of another commit, e.g. `git worktree add --detach DIR main`
+ *   with its node_modules and addon): each of our servers runs a second time from DIR, labelled
+ *   `…@baseline`, in the same rounds: before/after of a change, interleaved, beside the anchor.
  * - Each round visits every server in a fresh random order (interleaved rounds, so drift spreads
  *   evenly): start the client, `curl` N MiB from 10.8.0.1 (sha256 checked), stop the client.
  *
- * Reported per server: median MiB/s, median server CPU ms per MiB (user + system of the server
- * process from /proc/PID/stat; for the anchor the openvpn process alone — its TCP and HTTP run in
+ * Reported per server: median MiB/s, median server CPU ms per MiB (time on CPU of the server
+ * process's threads, /proc/PID/task/TID/schedstat summed; for the anchor the openvpn process alone — its TCP and HTTP run in
  * the kernel and a separate process), and the median (and range) of the within-round ratios ours /
  * openvpn of throughput and of server CPU per MiB (the steadier of the two on a loaded machine).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from '../harness/stats/sample-stats.js';
@@ -56,7 +61,11 @@ const allocators = flag('--allocator', 'glibc').split(',');
 // Each serve process is told its backend explicitly: serve's own default depends on the addon being built.
 const cryptos = flag('--crypto', 'node,native').split(',');
 for (const c of cryptos) if (c !== 'node' && c !== 'native') throw new Error(`--crypto ${c}: use node and/or native`);
+// Likewise the send path (workloads/vpn/native-udp.ts), told explicitly to each serve process.
+const udps = flag('--udp', 'native').split(',');
+for (const u of udps) if (u !== 'native' && u !== 'dgram') throw new Error(`--udp ${u}: use native and/or dgram`);
 const anchor = !process.argv.includes('--no-anchor');
+const baselineTree = flag('--baseline-tree', '');
 for (const a of allocators) if (!isAllocatorName(a)) throw new Error(`--allocator ${a}: use glibc, jemalloc, tcmalloc or mimalloc`);
 
 function sh(cmd: string, args: string[], cwd?: string): string {
@@ -74,6 +83,16 @@ function makePki(dir: string): void {
 }
 
 function cpuSeconds(pid: number): number {
+  // The first field of /proc/PID/task/TID/schedstat is the thread's time on CPU in ns (user +
+  // system): summed over the threads, it resolves what utime + stime of /proc/PID/stat count in
+  // 10 ms ticks (±5% of a 30 MiB curl's 200 ms). Threads that exited are lost; the fallback is stat.
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+    if (Number.isFinite(ns) && ns > 0) return ns / 1e9;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
   // Fields 14 and 15 (utime, stime) of proc(5), counted here from field 3 at index 0.
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
@@ -114,11 +133,12 @@ async function main(): Promise<void> {
   try {
     sh('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
     let port = 1194;
-    for (const strategy of strategies) {
-      for (const allocator of allocators) for (const crypto of cryptos) {
-        const name = [strategy, ...(allocators.length > 1 ? [allocator] : []), ...(cryptos.length > 1 ? [crypto] : [])].join('/');
+    for (const tree of baselineTree === '' ? [''] : ['', baselineTree]) for (const strategy of strategies) {
+      // A baseline tree may predate --udp: it runs once, with its own send path.
+      for (const allocator of allocators) for (const crypto of cryptos) for (const udp of tree === '' ? udps : ['']) {
+        const name = [strategy, ...(allocators.length > 1 ? [allocator] : []), ...(cryptos.length > 1 ? [crypto] : []), ...(udps.length > 1 && udp !== '' ? [udp] : [])].join('/') + (tree === '' ? '' : '@baseline');
         const env = isAllocatorName(allocator) ? preloadEnv(allocator, allocatorPath(allocator)) : {};
-        const p = start(NS, process.execPath, ['--import', 'tsx', 'harness/cli/serve.ts', 'vpn', '--tls', '--ca', join(dir, 'ca.pem'), '--cert', join(dir, 'server.pem'), '--key', join(dir, 'server.key'), '--port', String(port), '--strategy', strategy, '--crypto', crypto], env);
+        const p = start(NS, process.execPath, ['--import', 'tsx', join(tree === '' ? '.' : tree, 'harness/cli/serve.ts'), 'vpn', '--tls', '--ca', join(dir, 'ca.pem'), '--cert', join(dir, 'server.pem'), '--key', join(dir, 'server.key'), '--port', String(port), '--strategy', strategy, '--crypto', crypto, ...(udp === '' ? [] : ['--udp', udp])], env);
         servers.push({ strategy: name, port: port++, ...p });
         if (env.LD_PRELOAD !== undefined) {
           await waitFor(() => p.out().includes('OpenVPN TLS server'), 30_000);
@@ -181,6 +201,15 @@ async function main(): Promise<void> {
     console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (within-round ratio: median [min–max]) | CPU per MiB vs openvpn (likewise) |' : ''}\n| --- | --- | --- |${anchor ? ' --- | --- |' : ''}`);
     const pct = (xs: number[]): string => `${(100 * median(xs)).toFixed(0)}% [${(100 * Math.min(...xs)).toFixed(0)}–${(100 * Math.max(...xs)).toFixed(0)}%]`;
     for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${pct(v.ratio)} | ${pct(v.cpuRatio)} |` : ''}`);
+    if (baselineTree !== '') {
+      // After / before of the same server, paired by round like the anchor ratios.
+      console.log(`\nthis tree / ${baselineTree}, within-round ratios (median [min–max]):\n| server | MiB/s | server CPU ms/MiB |\n| --- | --- | --- |`);
+      for (const [s, v] of results) {
+        const b = results.get(`${s}@baseline`) ?? (udps.length > 1 ? results.get(`${s.replace(/\/(native|dgram)$/, '')}@baseline`) : undefined);
+        if (b === undefined) continue;
+        console.log(`| ${s} | ${pct(v.mibPerS.map((x, r) => x / b.mibPerS[r]!))} | ${pct(v.cpuMsPerMiB.map((x, r) => x / b.cpuMsPerMiB[r]!))} |`);
+      }
+    }
   } finally {
     for (const s of servers) await stop(s.proc);
     for (const h of helpers) await stop(h);

@@ -69,6 +69,10 @@ step bench-vpn npx tsx scripts/bench-vpn.ts --rounds 3 --ms 1500
 # tunnel against openvpn's own server (root: namespaces and tun), each strategy on the native backend.
 step crypto-backends npm run bench -- --suite vpn --param crypto=node,native --param cipher=aes-256-gcm --strategy one-big-struct,pooled,uint8array --allocator glibc --size 1400 --forks 5 --out "$out/crypto-backends.json" --no-report
 step vpn-tunnel npx tsx scripts/bench-vpn-tunnel.ts --rounds 5 --mib 50 --crypto native
+# Issue 13's speed work, before and after in the same rounds: the serve path of 3c7790d (before it)
+# from a detached worktree beside this tree's, on both send paths, and openvpn's server.
+vpn_base="$PWD/$out/base-3c7790d"
+step vpn-tunnel-before-after bash -c "git worktree add --detach '$vpn_base' 3c7790d && ln -sfn '$PWD/node_modules' '$vpn_base/node_modules' && bash '$vpn_base/stack/crypto/native/build.sh' && npx tsx scripts/bench-vpn-tunnel.ts --rounds 8 --mib 50 --crypto native --udp native,dgram --strategy one-big-struct --baseline-tree '$vpn_base'; rc=\$?; git worktree remove --force '$vpn_base'; exit \$rc"
 # Issue 17's knobs on a quiet machine: hugepages (off = the A/A control on a `madvise` system) and
 # arenas, uint8array under glibc and jemalloc; within-run ratios in each result's axisRatios.
 step knobs-thp npm run bench -- --suite alloc --strategy uint8array --allocator glibc,jemalloc --size 1500,16384 --v8 default --param thp=off,default,on --forks 10 --warmup 500 --duration 500 --out "$out/knobs-thp.json" --no-report

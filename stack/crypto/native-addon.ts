@@ -39,12 +39,24 @@ export interface AeadAddon {
   randomFill(buf: Uint8Array, start: number, bytes: number): void;
   /** `dst[dstStart …] = src[srcStart, srcEnd)` as memmove; the strategies' range copy on Node 20. */
   copyRange(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number): void;
+  /**
+   * Sends `buf[start, end)` as one datagram to `ipv4:port` (`ipv4` a 32-bit number) on the UDP
+   * socket `fd` (sendto(2), MSG_DONTWAIT): the bytes sent, or minus the errno (−11 EAGAIN when the
+   * socket buffer is full). The vpn server's send path (workloads/vpn/native-udp.ts).
+   */
+  udpSendto(fd: number, buf: Uint8Array, start: number, end: number, ipv4: number, port: number): number;
+  /**
+   * Reads one waiting datagram into `buf[start, end)` (recvfrom(2), MSG_DONTWAIT): its length, or
+   * minus the errno (−11 EAGAIN: none waiting; −90 EMSGSIZE: longer than the range, dropped); the
+   * sender's address and port big-endian at `from[0, 4)` and `from[4, 6)`.
+   */
+  udpRecvfrom(fd: number, buf: Uint8Array, start: number, end: number, from: Uint8Array): number;
   /** `OpenSSL_version(OPENSSL_VERSION)` of the OpenSSL linked into the addon (Debian's, not node's). */
   readonly opensslVersion: string;
 }
 
 /** Every function aead-addon.c exports (checked at load). */
-const ADDON_FUNCTIONS = ['aeadContext', 'aeadSeal', 'aeadOpen', 'cbcHmacContext', 'cbcEncrypt', 'cbcDecrypt', 'hmac', 'randomFill', 'copyRange'] as const satisfies readonly (keyof AeadAddon)[];
+const ADDON_FUNCTIONS = ['aeadContext', 'aeadSeal', 'aeadOpen', 'cbcHmacContext', 'cbcEncrypt', 'cbcDecrypt', 'hmac', 'randomFill', 'copyRange', 'udpSendto', 'udpRecvfrom'] as const satisfies readonly (keyof AeadAddon)[];
 
 export type NativeAeadAvailability =
   | { available: true; addon: AeadAddon; path: string }

@@ -77,6 +77,7 @@ export class TcpLayer implements Ipv4Upper, TcpConnectionHost {
     segmentsRetransmitted: 0,
     fastRetransmits: 0,
     windowProbes: 0,
+    shortSegmentsDeferred: 0,
     connectionsOpened: 0,
     connectionsAccepted: 0,
     connectionsClosed: 0,

@@ -55,6 +55,8 @@ export interface TcpCounters {
   segmentsRetransmitted: number;
   fastRetransmits: number;
   windowProbes: number;
+  /** Times a segment shorter than the MSS was held back while data was in flight (sender SWS avoidance, RFC 9293 §3.8.6.2.1). */
+  shortSegmentsDeferred: number;
   connectionsOpened: number;
   connectionsAccepted: number;
   connectionsClosed: number;

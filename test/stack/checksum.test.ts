@@ -49,6 +49,30 @@ describe('internet checksum (RFC 1071)', () => {
     const max = new Uint8Array(65_535).fill(0xff);
     expect(sumWords(max, 0, max.length, 0x3ffff)).toBe(reference(max, 0, max.length, 0x3ffff));
   });
+
+  it('the 32-bit path over a large ArrayBuffer (a strategy arena) equals the reference, any alignment of view, start and end (property)', () => {
+    const reference = (b: Uint8Array, start: number, end: number, initial: number): number => {
+      let sum = initial;
+      for (let i = start; i < end; i += 2) sum += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
+      return foldSum(sum);
+    };
+    const arena = new Uint8Array(96 * 1024);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 128, maxLength: 3000 }), fc.nat(70_000), fc.nat(7), fc.nat(7), fc.nat(0x3ffff), (data, at, cutStart, cutEnd, initial) => {
+        // A view with a non-zero byteOffset, as strategies hand out, holding `data` at `at`.
+        const view = arena.subarray(at % 1000, arena.length - 4000);
+        view.set(data, at % (view.length - data.length));
+        const start = (at % (view.length - data.length)) + cutStart;
+        const end = start + data.length - cutStart - cutEnd;
+        expect(sumWords(view, start, end, initial)).toBe(reference(view, start, end, initial));
+      }),
+      { numRuns: 500 },
+    );
+    // All ones over the longest IP datagram: the widest sum the fold must carry.
+    const ones = new Uint8Array(1 << 17).fill(0xff);
+    expect(sumWords(ones, 3, 3 + 65_535, 0x3ffff)).toBe(reference(ones, 3, 3 + 65_535, 0x3ffff));
+    expect(sumWords(ones, 0, 1 << 17, 0)).toBe(reference(ones, 0, 1 << 17, 0));
+  });
 });
 
 describe('foldSum: `>>> 16` below 2^32, division above', () => {

@@ -19,6 +19,7 @@ import { OPENVPN_CIPHER_NAMES } from '../../stack/openvpn/server-session.js';
 import { FlagReader, serveUntilStopped } from '../serve-flags.js';
 import { parseTlsCryptV2ServerKey } from '../../stack/openvpn/tls-crypt-v2.js';
 import { TLS_HARDENING_HELP, anyTlsHardening, emptyTlsHardeningOptions, readTlsHardeningFlag, tlsHardeningStatus, type TlsHardeningOptions } from './tls-serve-flags.js';
+import { chooseServeUdp, isServeUdpName, SERVE_UDP_NAMES, type ServeUdpName } from './native-udp.js';
 import { chooseServeCrypto, isServeCryptoName, SERVE_CRYPTO_NAMES, type ServeCryptoName } from './serve-crypto.js';
 
 export class VpnServeUsageError extends Error {
@@ -29,7 +30,7 @@ export class VpnServeUsageError extends Error {
   }
 }
 
-export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --cert SERVER.pem --key SERVER.key [--port 1194] [--strategy pooled] [--data-ciphers A,B] [--crypto node|native] [--seconds N]
+export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --cert SERVER.pem --key SERVER.key [--port 1194] [--strategy pooled] [--data-ciphers A,B] [--crypto node|native] [--udp native|dgram] [--seconds N]
        npm run serve -- vpn [--port 1194] [--remote-port N] [--secret KEYFILE] [--cipher aes-256-cbc-hmac] [--direction 0|1] [--strategy pooled] [--crypto node|native] [--ping-ms 1000] [--seconds N]
  TLS mode (an OpenVPN 2.6 server for the real openvpn client with dev tun; pushes 10.8.0.2/24,
  hosts 10.8.0.1: ICMP echo, UDP echo on 7, HTTP on 80 with GET /bytes/N):
@@ -52,6 +53,9 @@ ${TLS_HARDENING_HELP}
   --strategy S      buffer strategy: uint8array, pooled, one-big-struct, poisoning (default pooled)
   --crypto B        data-channel crypto backend (both modes): native (in-place AEAD addon; the default
                     when built: bash stack/crypto/native/build.sh) or node (node:crypto); printed on start
+  --udp P           TLS mode: how datagrams are sent: native (sendto(2) from the strategy's buffer via
+                    the same addon; the default when built) or dgram (node's dgram.send, a Buffer copy
+                    per datagram); printed on start
   --ping-ms N       our keepalive interval (default 1000; 0 = none)
   --seconds N       stop after N seconds (default: run until Ctrl-C)
 example: npm run serve -- vpn --tls --ca ca.pem --cert server.pem --key server.key --port 1194 &
@@ -74,6 +78,8 @@ export interface VpnServeOptions {
   strategy: string;
   /** `--crypto`; null = the default (native when its addon is built; ./serve-crypto.ts). */
   crypto: ServeCryptoName | null;
+  /** `--udp` (TLS mode); null = the default (native when the addon is built; ./native-udp.ts). */
+  udp: ServeUdpName | null;
   pingMs: number;
   seconds: number | null;
   /** TLS mode: renegotiation limits, --tls-crypt-v2, admission limits (./tls-serve-flags.ts). */
@@ -87,7 +93,7 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
   let keyFile: string | null = null;
   let tlsCryptFile: string | null = null;
   let staticOnly: string | null = null;
-  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, pingMs: 1000, seconds: null, hardening: emptyTlsHardeningOptions() };
+  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, udp: null, pingMs: 1000, seconds: null, hardening: emptyTlsHardeningOptions() };
   const flags = new FlagReader(argv, VPN_SERVE_HELP, (m) => new VpnServeUsageError(m));
   for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
     switch (flag) {
@@ -154,6 +160,12 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
         o.crypto = c;
         break;
       }
+      case '--udp': {
+        const u = flags.value();
+        if (!isServeUdpName(u)) throw new VpnServeUsageError(`--udp ${u}: use ${SERVE_UDP_NAMES.join(' or ')}`);
+        o.udp = u;
+        break;
+      }
       case '--ping-ms':
         o.pingMs = flags.int(0, 3_600_000);
         break;
@@ -170,8 +182,8 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
     if (caFile === null || certFile === null || keyFile === null) throw new VpnServeUsageError(`--tls needs --ca, --cert and --key (PEM files)\n${VPN_SERVE_HELP}`);
     o.tls = { caFile, certFile, keyFile, tlsCryptFile };
     if (tlsCryptFile !== null && o.hardening.tlsCryptV2File !== null) throw new VpnServeUsageError('--tls-crypt and --tls-crypt-v2 exclude each other: give one');
-  } else if (caFile !== null || certFile !== null || keyFile !== null || tlsCryptFile !== null || anyTlsHardening(o.hardening)) {
-    throw new VpnServeUsageError('--ca, --cert, --key, --tls-crypt, --tls-crypt-v2, --reneg-*, --tran-window and --max-* belong to TLS mode: add --tls');
+  } else if (caFile !== null || certFile !== null || keyFile !== null || tlsCryptFile !== null || o.udp !== null || anyTlsHardening(o.hardening)) {
+    throw new VpnServeUsageError('--ca, --cert, --key, --tls-crypt, --tls-crypt-v2, --udp, --reneg-*, --tran-window and --max-* belong to TLS mode: add --tls');
   }
   return o;
 }
@@ -231,7 +243,10 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
       throw new VpnServeUsageError(`${what} ${file}: ${(err as Error).message}`);
     }
   };
+  const udp = chooseServeUdp(o.udp);
+  console.log(udp.banner);
   const server = new VpnTlsServer({
+    udp,
     caPem: read(files.caFile, '--ca'),
     certPem: read(files.certFile, '--cert'),
     keyPem: read(files.keyFile, '--key'),
@@ -254,7 +269,8 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     console.log(
       `sessions started ${c.sessionsStarted} established ${c.sessionsEstablished} renegotiations ${c.renegotiations} closed ${c.sessionsClosed}${server.lastCloseReason !== null ? ` (last: ${server.lastCloseReason})` : ''}; ` +
         `datagrams in ${c.datagramsIn} out ${c.datagramsOut}; inner ${c.innerPackets}; icmp echo ${h.icmp.counters.echoReplies}; http requests ${h.http.requests} bytes ${h.http.bytesServed}; ` +
-        `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}` +
+        `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}; ` +
+        `udp drained ${server.drainCounters.drained} drain errors ${server.drainCounters.drainErrors} queued to dgram ${server.sender.counters.queuedToDgram} send errors ${server.sender.counters.sendErrors}` +
         tlsHardeningStatus(server),
     );
   };

@@ -23,7 +23,8 @@
  *
  * node's dgram hands every datagram over as a fresh Buffer (counted as a foreign allocation) which
  * is copied once into a receive buffer of the data strategy, like a NIC's DMA; outgoing datagrams
- * are copied once into a Buffer dgram may keep (counted likewise), as ./udp-endpoint.ts does.
+ * go out by `--udp` (./native-udp.ts): sendto(2) straight from the strategy's buffer (native), or
+ * copied once into a Buffer dgram may keep (counted likewise, as ./udp-endpoint.ts does).
  *
  * Limits (./session-limits.ts; every refusal counted): handshakes in progress per source address,
  * sessions in all, stateless reset replies per second. Control packets that fail to decode, come
@@ -64,7 +65,9 @@ import { splitWkc, unwrapClientKey, type TlsCryptV2ServerKey } from '../../stack
 import { DEFAULT_RENEGOTIATION_LIMITS, RenegotiationPolicy, type RenegotiationLimits } from './reneg-policy.js';
 import { DEFAULT_SESSION_LIMITS, ResetRateLimiter, type SessionLimits } from './session-limits.js';
 import { TunnelHost } from './tunnel-host.js';
-import { bindLoopbackUdp } from './udp-endpoint.js';
+import { chooseServeUdp, DatagramDrain, DatagramSender, DRAIN_MAX_DATAGRAMS, type DatagramDrainCounters, type ServeUdpChoice } from './native-udp.js';
+import { formatIpv4, parseIpv4 } from '../../stack/ipv4/wire.js';
+import { bindLoopbackUdp, numericLookup } from './udp-endpoint.js';
 
 /** Headroom the data channel needs in front of an inner packet (P_DATA_V2 header, packet id, tag). */
 export const DATA_CHANNEL_HEADROOM_BYTES = DATA_V2_HEADER_BYTES + PACKET_ID_BYTES + AEAD_TAG_BYTES;
@@ -96,6 +99,8 @@ export interface VpnTlsServerOptions {
   keyDerivation?: 'auto' | 'openvpn-prf';
   /** Crypto backend of the data channel (default `node`). */
   crypto?: string;
+  /** How datagrams are sent (./native-udp.ts; default dgram). */
+  udp?: ServeUdpChoice;
   /** Pushed `ping` / `ping-restart` (seconds); we send our pings at `pingS` too. Defaults 10 / 60. */
   pingS?: number;
   pingRestartS?: number;
@@ -156,6 +161,8 @@ export interface VpnTlsServerCounters {
 /** Per-client state, created once the client completed the three-way handshake. */
 interface ClientConn {
   readonly peer: { address: string; port: number };
+  /** `peer.address` as a 32-bit number (the native drain compares senders by it). */
+  readonly peerIp: number;
   readonly session: OpenVpnServerSession;
   /** The control-channel wrap of this client (--tls-crypt's key, or its own --tls-crypt-v2 key). */
   readonly wrap: TlsCrypt | null;
@@ -183,6 +190,8 @@ export class VpnTlsServer {
   private previousKeyId = -1;
   private previousUntilMs = 0;
   private readonly socket: Socket;
+  readonly sender: DatagramSender;
+  private readonly drainer: DatagramDrain | null;
   private readonly controlStrategy: BufferStrategy;
   private readonly credentials;
   private readonly clientCa: X509Certificate[];
@@ -258,13 +267,25 @@ export class VpnTlsServer {
       carrierHeadroomBytes: DATA_CHANNEL_HEADROOM_BYTES,
       transmit: (frame) => this.sendInner(frame),
     });
-    this.socket = createSocket('udp4');
-    this.socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
+    this.socket = createSocket({ type: 'udp4', lookup: numericLookup });
+    this.sender = new DatagramSender(this.socket, this.strategy, o.udp ?? chooseServeUdp('dgram'));
+    const addon = this.sender.choice.addon;
+    this.drainer = addon === null ? null : new DatagramDrain(this.sender, addon);
+    this.socket.on('message', (msg, rinfo) => {
+      this.receive(msg, rinfo);
+      if (this.drainer !== null) this.drain(this.drainer);
+    });
+  }
+
+  /** Datagrams the native drain read (./native-udp.ts); zeros with `--udp dgram`. */
+  get drainCounters(): DatagramDrainCounters {
+    return this.drainer?.counters ?? { drained: 0, drainErrors: 0 };
   }
 
   /** Binds 127.0.0.1:port and starts the timers; resolves with the bound port. */
   async start(): Promise<number> {
     await bindLoopbackUdp(this.socket, this.o.port);
+    this.sender.bound();
     // 10 ms: TCP's timers (RTO floor 200 ms) and control retransmissions (1 s and up) both fit.
     this.ticker = setInterval(() => this.tick(), 10);
     this.pinger = setInterval(() => this.sendPing(), this.pingS * 1000);
@@ -521,7 +542,7 @@ export class VpnTlsServer {
       now,
       first.ackedSessionId ?? undefined,
     );
-    const conn: ClientConn = { peer, session, wrap, replay, lastHeardMs: now };
+    const conn: ClientConn = { peer, peerIp: parseIpv4(peer.address), session, wrap, replay, lastHeardMs: now };
     if (session.state === 'closed') {
       this.counters.sessionsClosed++;
       return conn;
@@ -569,23 +590,52 @@ export class VpnTlsServer {
     this.keys = null;
   }
 
+  /**
+   * Native mode: the datagrams already waiting after the one dgram delivered. Data from the tunnel's
+   * peer is opened straight from the drain's area; anything else goes the ordinary way, as a Buffer
+   * with an `rinfo` of its own (so every check of `receive` applies to it).
+   */
+  private drain(d: DatagramDrain): void {
+    for (let k = 0; k < DRAIN_MAX_DATAGRAMS; k++) {
+      const n = d.next();
+      if (n < 0) return;
+      const a = this.active;
+      if (n > 0 && a !== null && d.fromIp === a.peerIp && d.fromPort === a.peer.port && getOpcode(d.area, 0) === P_DATA_V2) {
+        this.counters.datagramsIn++;
+        this.openData(d.area, n, a);
+        continue;
+      }
+      const msg = Buffer.from(d.area.subarray(0, n));
+      this.receive(msg, { address: formatIpv4(d.fromIp), family: 'IPv4', port: d.fromPort, size: n });
+    }
+  }
+
   private receiveData(msg: Buffer, rinfo: RemoteInfo): void {
+    const a = this.active;
+    if (a === null || a.peer.address !== rinfo.address || a.peer.port !== rinfo.port) {
+      this.counters.dataStray++;
+      return;
+    }
+    this.openData(msg, msg.length, a);
+  }
+
+  /** A P_DATA_V2 datagram `wire[0, bytes)` from the active client: copied into the strategy's buffer, opened, its packet handed to the host. */
+  private openData(wire: Uint8Array, bytes: number, a: ClientConn): void {
     // By key id: the newest key, or the previous one during its transition window (an unknown id
     // goes to the newest channel, which drops and counts it as badKeyId).
-    const ch = this.previous !== null && getKeyId(msg, 0) === this.previousKeyId ? this.previous : this.channel;
-    const a = this.active;
-    if (ch === null || a === null || a.peer.address !== rinfo.address || a.peer.port !== rinfo.port) {
+    const ch = this.previous !== null && getKeyId(wire, 0) === this.previousKeyId ? this.previous : this.channel;
+    if (ch === null) {
       this.counters.dataStray++;
       return;
     }
     const st = this.strategy;
-    st.allocRx(msg.length, this.rx);
-    st.copy(msg, 0, msg.length, this.rx.buf, this.rx.start);
-    const pkt = { buf: this.rx.buf, start: this.rx.start, end: this.rx.start + msg.length };
+    st.allocRx(bytes, this.rx);
+    st.copy(wire, 0, bytes, this.rx.buf, this.rx.start);
+    const pkt = { buf: this.rx.buf, start: this.rx.start, end: this.rx.start + bytes };
     const code = ch.open(pkt, this.plain);
     if (code !== OpenResult.DROPPED) {
       a.lastHeardMs = performance.now();
-      if (ch === this.channel) this.reneg.count(msg.length);
+      if (ch === this.channel) this.reneg.count(bytes);
     }
     if (code === OpenResult.DATA) {
       this.counters.innerPackets++;
@@ -620,18 +670,17 @@ export class VpnTlsServer {
   }
 
   private transmitFrame(f: TxFrame, peer: { address: string; port: number }): void {
-    // dgram's send may hold the bytes until the write completes: hand it its own copy (counted).
-    const out = Buffer.allocUnsafe(f.end - f.start);
-    this.strategy.countForeign(out.length);
-    this.strategy.copy(f.buf, f.start, f.end, out, 0);
+    const bytes = f.end - f.start;
+    this.counters.datagramsOut++;
+    // The sender reads the frame during the call (native) or copies it for dgram: release after.
+    this.sender.send(f.buf, f.start, f.end, peer.address, peer.port);
     this.strategy.releaseTx(f);
-    this.reneg.count(out.length);
-    this.sendDatagram(out, peer);
+    this.reneg.count(bytes);
   }
 
   private sendDatagram(packet: Uint8Array, peer: { address: string; port: number }): void {
     this.counters.datagramsOut++;
-    this.socket.send(packet, peer.port, peer.address);
+    this.sender.sendOwned(packet, peer.address, peer.port);
   }
 }
 

@@ -13,6 +13,10 @@
  * the global scope), mixing two OpenSSL builds. Statically linked and hidden, every call here goes
  * to Debian's OpenSSL, and malloc still goes through the process's allocator (LD_PRELOAD axis).
  *
+ * Beside the crypto, two per-packet helpers that Node's own APIs make allocate: copyRange (the
+ * strategies' range copy on Node 20), udpSendto and udpRecvfrom (the vpn server's datagram send and
+ * drain, --udp native).
+ *
  * Per-packet calls allocate nothing: numbers are read with napi_get_value_uint32, typed arrays with
  * napi_get_typedarray_info (a pointer into the existing backing store), and the results are
  * `undefined` or one of the two cached booleans. Misuse (a range outside the array, a wrong nonce
@@ -24,8 +28,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define NONCE_BYTES 12
 #define TAG_BYTES 16
@@ -372,6 +380,76 @@ static napi_value copy_range(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * udpSendto(fd, buf, start, end, ipv4, port) -> bytes sent, or -errno: one datagram of
+ * buf[start, end) to ipv4:port (ipv4 a 32-bit number, host order) on the non-blocking UDP socket fd,
+ * with sendto(2) and MSG_DONTWAIT. The vpn server's send path (workloads/vpn/native-udp.ts): node's
+ * dgram.send wants a Buffer it may keep (a copy per datagram), resolves the address on the next tick
+ * and makes a request object per datagram; the kernel copies the bytes during the call, so here the
+ * frame is sent from where the strategy built it. -EAGAIN when the socket buffer is full: the caller
+ * falls back to dgram.send, which queues. Returns a small integer (no allocation).
+ */
+static napi_value udp_sendto(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint8_t *buf;
+  size_t buf_len;
+  uint32_t fd, start, end, ip, port;
+  if (argc != 6 || !get_u32(env, argv[0], &fd) || !get_bytes(env, argv[1], &buf, &buf_len) || !get_u32(env, argv[2], &start) ||
+      !get_u32(env, argv[3], &end) || !get_u32(env, argv[4], &ip) || !get_u32(env, argv[5], &port))
+    return NULL;
+  if (!check_range(env, start, end, buf_len, "datagram range outside the buffer")) return NULL;
+  if (port > 65535 || fd > INT32_MAX) return throw_arg(env, "port above 65535 or fd out of range"), NULL;
+  struct sockaddr_in to;
+  memset(&to, 0, sizeof to);
+  to.sin_family = AF_INET;
+  to.sin_port = htons((uint16_t)port);
+  to.sin_addr.s_addr = htonl(ip);
+  ssize_t n = sendto((int)fd, buf + start, end - start, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)&to, sizeof to);
+  napi_value out;
+  napi_create_int32(env, n < 0 ? -errno : (int32_t)n, &out);
+  return out;
+}
+
+/*
+ * udpRecvfrom(fd, buf, start, end, from) -> bytes of the datagram read into buf[start, end), or
+ * -errno (-EAGAIN: none waiting; -EMSGSIZE: it was longer than the range, and is dropped): one
+ * recvfrom(2) with MSG_DONTWAIT on the UDP socket fd; the sender's IPv4 address and port are written
+ * big-endian at from[0, 4) and from[4, 6). The vpn server drains, after each datagram node's dgram
+ * delivered, the ones already waiting (workloads/vpn/native-udp.ts), without node's per-datagram
+ * Buffer, address string and callback. Returns a small integer (no allocation).
+ */
+static napi_value udp_recvfrom(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint8_t *buf, *from;
+  size_t buf_len, from_len;
+  uint32_t fd, start, end;
+  if (argc != 5 || !get_u32(env, argv[0], &fd) || !get_bytes(env, argv[1], &buf, &buf_len) || !get_u32(env, argv[2], &start) ||
+      !get_u32(env, argv[3], &end) || !get_bytes(env, argv[4], &from, &from_len))
+    return NULL;
+  if (!check_range(env, start, end, buf_len, "receive range outside the buffer")) return NULL;
+  if (from_len < 6) return throw_range(env, "the address array needs 6 bytes"), NULL;
+  if (fd > INT32_MAX) return throw_arg(env, "fd out of range"), NULL;
+  struct sockaddr_in sa;
+  socklen_t sa_len = sizeof sa;
+  memset(&sa, 0, sizeof sa);
+  ssize_t n = recvfrom((int)fd, buf + start, end - start, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sa, &sa_len);
+  int32_t result;
+  if (n < 0) result = -errno;
+  else if ((size_t)n > end - start) result = -EMSGSIZE;
+  else {
+    result = (int32_t)n;
+    memcpy(from, &sa.sin_addr.s_addr, 4); /* network order: big-endian */
+    memcpy(from + 4, &sa.sin_port, 2);
+  }
+  napi_value out;
+  napi_create_int32(env, result, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
       {"aeadContext", NULL, aead_context, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -383,6 +461,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"hmac", NULL, hmac, NULL, NULL, NULL, napi_enumerable, NULL},
       {"randomFill", NULL, random_fill, NULL, NULL, NULL, napi_enumerable, NULL},
       {"copyRange", NULL, copy_range, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpSendto", NULL, udp_sendto, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpRecvfrom", NULL, udp_recvfrom, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok) return NULL;
   napi_value version;

@@ -311,6 +311,62 @@ describe('TCP over IPv4/Ethernet in memory (RFC 9293)', () => {
     expect([cli.closed, srv.closed]).toEqual(['closed', 'closed']);
   });
 
+  // Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1): the tunnel server's HTTP body, a
+  // writer that keeps the 64 KiB send buffer full, went out in segments of 1367 bytes on average
+  // where the MSS allowed 1388 — every cut (the buffer's 65536 = 45 × 1448 + 376, a window opened by
+  // less than an MSS) was repeated by each refill of the freed bytes.
+  for (const mode of ['slow start', 'congestion avoidance'] as const) {
+    it(`a writer that keeps the send buffer full gets full-size segments (${mode}): only the last one is short`, () => {
+      const p = makeTcpPair(makeStrategy('one-big-struct'), makeStrategy('one-big-struct'));
+      const sizes: number[] = [];
+      p.lossA.drop = (_i, f) => {
+        // Ethernet 14, then IPv4 (IHL) and TCP (data offset): the segment's payload bytes.
+        const ip = f.start + 14;
+        const ihl = (f.buf[ip]! & 0x0f) * 4;
+        const total = (f.buf[ip + 2]! << 8) | f.buf[ip + 3]!;
+        const payload = total - ihl - (f.buf[ip + ihl + 12]! >> 4) * 4;
+        if (payload > 0) sizes.push(payload);
+        return false;
+      };
+      const srv = serve(p);
+      const cli = dial(p);
+      p.run(() => srv.conn !== null);
+      // Congestion avoidance from the start: cwnd then grows by SMSS²/cwnd bytes per ACK, so the
+      // window keeps opening by amounts that are not multiples of the segment size.
+      if (mode === 'congestion avoidance') cli.conn!.slowStartThresholdBytes = 4 * 1448;
+      // The writer refills the buffer as ACKs free it (onWritable), as the tunnel's HTTP server does.
+      const data = pattern(400_000);
+      let at = 0;
+      const pump = (): void => {
+        if (at < data.length) at += cli.conn!.write(data, at, data.length);
+      };
+      cli.conn!.handlers = { ...cli.conn!.handlers!, onWritable: pump };
+      pump();
+      p.run(() => srv.got.length === data.length, 0, 2000);
+      expect(Buffer.from(srv.got).equals(Buffer.from(data))).toBe(true);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(data.length); // no retransmissions
+      expect(sizes.slice(0, -1).filter((n) => n !== 1448)).toEqual([]);
+      expect(sizes.length).toBe(Math.ceil(data.length / 1448));
+      expect(p.a.tcp.counters.shortSegmentsDeferred).toBeGreaterThan(0);
+    });
+  }
+
+  it('a short answer with nothing in flight is sent at once (not Nagle), and so is the tail of a write', () => {
+    const p = makeTcpPair(makeStrategy('pooled'), makeStrategy('pooled'));
+    const srv = serve(p);
+    const cli = dial(p);
+    p.run(() => srv.conn !== null);
+    const before = p.lossA.transmits;
+    cli.conn!.write(pattern(100), 0, 100);
+    expect(p.lossA.transmits - before).toBe(1);
+    // 3 segments and a short tail, all inside the initial window: the writer is not blocked, so
+    // the tail goes out at once too (condition 2, "all queued data can be sent").
+    cli.conn!.write(pattern(3 * 1448 + 10), 0, 3 * 1448 + 10);
+    expect(p.lossA.transmits - before).toBe(5);
+    p.run(() => srv.got.length === 100 + 3 * 1448 + 10);
+    expect(srv.got.length).toBe(100 + 3 * 1448 + 10);
+  });
+
   it('write after close is a typed misuse error', () => {
     const p = makeTcpPair(makeStrategy('pooled'), makeStrategy('pooled'));
     serve(p);

@@ -1,19 +1,21 @@
 /** `npm run serve -- vpn` argument parsing, and our endpoint talking to itself over real loopback UDP. */
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { makeStrategy } from '../../../allocators/registry.js';
 import { VpnServeUsageError, parseVpnServeArgs } from '../../../workloads/vpn/serve.js';
 import { chooseServeCrypto } from '../../../workloads/vpn/serve-crypto.js';
 import { loadNativeAeadAddon, NATIVE_AEAD_BUILD_COMMAND } from '../../../stack/crypto/native-addon.js';
 import { nativeAeadBuilt } from '../../stack/crypto/native-available.js';
-import { VpnUdpEndpoint } from '../../../workloads/vpn/udp-endpoint.js';
+import { bindLoopbackUdp, numericLookup, VpnUdpEndpoint } from '../../../workloads/vpn/udp-endpoint.js';
+import { chooseServeUdp, DatagramDrain, DatagramSender } from '../../../workloads/vpn/native-udp.js';
 import { testStaticKey } from '../../stack/openvpn/helpers.js';
 
 describe('serve vpn arguments', () => {
   it('has defaults that speak to openvpn --secret', () => {
     expect(parseVpnServeArgs([])).toEqual({
       tls: null, dataCiphers: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305'], keyDerivation: 'auto',
-      port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, pingMs: 1000, seconds: null,
+      port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, udp: null, pingMs: 1000, seconds: null,
       hardening: { renegotiation: {}, limits: {}, tlsCryptV2File: null },
     });
     const o = parseVpnServeArgs(['--port', '0', '--remote-port', '1195', '--cipher', 'chacha20-poly1305', '--direction', '1', '--seconds', '3']);
@@ -69,6 +71,74 @@ describe('serve vpn arguments', () => {
     });
     expect(out).toMatch(/^crypto: NATIVE \(in-place AEAD addon over OpenSSL .*asked for with --crypto native\)$/m);
     expect(out).toMatch(/^vpn: aes-256-cbc-hmac data channel on 127\.0\.0\.1:\d+ \(strategy pooled, crypto native\)/m);
+  });
+
+  it('--udp native|dgram in TLS mode only; native without the addon is an error naming the build command, never dgram', () => {
+    const tls = ['--tls', '--ca', 'a', '--cert', 'b', '--key', 'c'];
+    expect(parseVpnServeArgs([...tls, '--udp', 'dgram'])).toMatchObject({ udp: 'dgram' });
+    expect(() => parseVpnServeArgs([...tls, '--udp', 'raw'])).toThrow(expect.objectContaining({ code: 'E_SERVE_USAGE', message: '--udp raw: use native or dgram' }));
+    expect(() => parseVpnServeArgs(['--udp', 'native'])).toThrow(/add --tls/);
+    const missing = loadNativeAeadAddon('/nonexistent/buflab-aead.node');
+    expect(() => chooseServeUdp('native', missing)).toThrow(expect.objectContaining({ code: 'E_SERVE_UDP', message: expect.stringContaining(NATIVE_AEAD_BUILD_COMMAND) }));
+    const fallback = chooseServeUdp(null, missing);
+    expect([fallback.name, fallback.addon]).toEqual(['dgram', null]);
+    expect(fallback.banner).toMatch(/^udp: DGRAM .*NOT available.*bash stack\/crypto\/native\/build\.sh/);
+  });
+
+  for (const path of ['native', 'dgram'] as const) {
+    it.runIf(path === 'dgram' || nativeAeadBuilt())(`DatagramSender (${path}): a range of a strategy's buffer arrives as one datagram, byte for byte; the buffer is free on return`, async () => {
+      const strategy = makeStrategy('one-big-struct');
+      const choice = chooseServeUdp(path);
+      expect(choice.name).toBe(path);
+      const tx = createSocket({ type: 'udp4', lookup: numericLookup });
+      const rx = createSocket('udp4');
+      try {
+        await bindLoopbackUdp(tx, 0);
+        await bindLoopbackUdp(rx, 0);
+        const sender = new DatagramSender(tx, strategy, choice);
+        sender.bound();
+        const got: Buffer[] = [];
+        const arrived = new Promise<void>((resolve) => rx.on('message', (m) => got.push(m) === 2 && resolve()));
+        const big = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff);
+        sender.send(big, 1001, 2401, '127.0.0.1', rx.address().port);
+        big.fill(0, 1001, 2401); // the sender is done with the range on return (native read it, dgram copied it)
+        sender.sendOwned(Uint8Array.of(1, 2, 3), '127.0.0.1', rx.address().port);
+        await arrived;
+        const want = Uint8Array.from({ length: 1400 }, (_, i) => ((i + 1001) * 7) & 0xff);
+        expect([...got[0]!].every((b, i) => b === want[i]) && got[0]!.length === 1400).toBe(true);
+        expect([...got[1]!]).toEqual([1, 2, 3]);
+        expect(sender.counters).toEqual({ queuedToDgram: 0, sendErrors: 0 });
+        // Only dgram's copy is a foreign Buffer (sendOwned hands dgram the array itself).
+        expect(strategy.counters.foreignAllocations).toBe(path === 'dgram' ? 1 : 0);
+      } finally {
+        tx.close();
+        rx.close();
+      }
+    });
+  }
+
+  it.runIf(nativeAeadBuilt())('DatagramDrain: reads the datagrams already waiting, with their sender, then says none is left', async () => {
+    const a = createSocket({ type: 'udp4', lookup: numericLookup });
+    const b = createSocket({ type: 'udp4', lookup: numericLookup });
+    try {
+      await bindLoopbackUdp(a, 0);
+      await bindLoopbackUdp(b, 0);
+      const sender = new DatagramSender(a, makeStrategy('pooled'), chooseServeUdp('native'));
+      sender.bound();
+      const drain = new DatagramDrain(sender, chooseServeUdp('native').addon!);
+      // numericLookup makes b's sends synchronous: the three are in a's queue before node reads them.
+      for (const n of [1, 1400, 3]) b.send(Uint8Array.from({ length: n }, (_, i) => (n + i) & 0xff), a.address().port, '127.0.0.1');
+      for (const n of [1, 1400, 3]) {
+        expect(drain.next()).toBe(n);
+        expect([...drain.area.subarray(0, n)]).toEqual(Array.from({ length: n }, (_, i) => (n + i) & 0xff));
+        expect([drain.fromIp, drain.fromPort]).toEqual([0x7f00_0001, b.address().port]);
+      }
+      expect(drain.next()).toBe(-1);
+      expect(drain.counters).toEqual({ drained: 3, drainErrors: 0 });
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 
   it('refuses bad flags with a code and the usage', () => {

@@ -72,7 +72,8 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
     const serve = (port: number, extra: string[]): Proc =>
       startInNs(process.execPath, ['--import', 'tsx', join(process.cwd(), 'harness/cli/serve.ts'), 'vpn', '--tls', '--ca', pki.caFile, '--cert', pki.server.ec.certFile, '--key', pki.server.ec.keyFile, '--port', String(port), ...extra]);
     server = serve(PORT, ['--strategy', 'one-big-struct', '--crypto', MAIN_CRYPTO]);
-    prfServer = serve(PRF_PORT, ['--strategy', 'pooled', '--crypto', 'node', '--key-derivation', 'openvpn-prf', '--data-ciphers', 'AES-256-GCM']);
+    // This one sends through node's dgram (the main server, by default, through the addon's sendto).
+    prfServer = serve(PRF_PORT, ['--strategy', 'pooled', '--crypto', 'node', '--udp', 'dgram', '--key-derivation', 'openvpn-prf', '--data-ciphers', 'AES-256-GCM']);
     tlsCryptKey = join(pki.dir, 'tls-crypt.key');
     otherTlsCryptKey = join(pki.dir, 'tls-crypt-other.key');
     execFileSync('openvpn', ['--genkey', 'tls-crypt', tlsCryptKey]);
@@ -85,6 +86,8 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client through tun against serve -- 
     // Each server says which backend it runs: the one asked for, never a silent substitute.
     expect(server.out()).toContain(`crypto: ${MAIN_CRYPTO.toUpperCase()} (`);
     expect(prfServer.out()).toContain('crypto: NODE (');
+    expect(prfServer.out()).toContain('udp: DGRAM (');
+    expect(server.out()).toContain(MAIN_CRYPTO === 'native' ? 'udp: NATIVE (' : 'udp: DGRAM (');
   }, 60_000);
 
   afterAll(async () => {
