@@ -250,6 +250,9 @@ export class SpawnExecutor implements ChildExecutor {
       // VM) it took per-cell max/min to 0.17–4.0% (one-big-struct), from 3–36%; but a compile inside
       // the counted phase is then counted, and the validation workload's two forks differed by 7%
       // (test/harness/run/count-instructions.test.ts in CI) against 0.2–0.4% without it.
+      // Also tried: `--single-threaded-gc` (all scavenging on the counted thread, so its share no
+      // longer depends on valgrind's scheduling): per-cell max/min of the same 8 cells moved both ways
+      // (0.7–12.3% against 0.6–26%), no clear gain at 3 forks — README "Counts and the JIT".
       args = [...args.slice(0, main), '--import', PERF_AGENT_PATH, ...args.slice(main)];
       if (source === 'perf') {
         args = [...perfStatArgs(counter.files), command, ...args];
