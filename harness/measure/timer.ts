@@ -14,8 +14,10 @@
  *   nothing and `nowMs` + `hrtime` are then inlined into its own code, with a budget of its own.
  *   The slot is off-heap on purpose: with an on-heap Float64Array (≤ 64 B, stored inside the V8
  *   heap) the same code kept `hrtime`'s FixedDoubleArray alive, 32 B per read.
- * - `performance.now()` 16 always (Node 20 boxes its result in C++), `process.hrtime.bigint()` 40–56
- *   (a BigInt). A clock that allocates shows up as heap bytes per op in every cell.
+ * - `performance.now()` 16 on Node 20 and 22 (boxed in C++), 0 from Node 24 on (a fast API call);
+ *   `process.hrtime()` itself 32 on Node 26 (V8 14.6 keeps its array): hence the source is measured
+ *   once per process ({@link LOOP_CLOCK}). `process.hrtime.bigint()` 40–56 (a BigInt). A clock that
+ *   allocates shows up as heap bytes per op in every cell.
  * The remaining dependence (the read is inlined and `nowMs` is not) needs the read to be inlined
  * before it has optimised code of its own; {@link calibrateTimer} runs it hot first, and the
  * end-to-end test (test/harness/child/zero-alloc-loop.test.ts) checks real cells for it.
@@ -25,6 +27,9 @@
  * subtracts an estimate of its own overhead — which is exactly the quantity measured here. The
  * calibration below instead stores back-to-back clock-read differences into a preallocated array.
  */
+import v8 from 'node:v8';
+import { allocatedBytes } from './gc-observer.js';
+import { runWithTurbofan } from './jit-status.js';
 
 /**
  * `process.hrtime`, looked up once: `process` is an accessor on the global object in Node, so
@@ -33,16 +38,99 @@
  */
 const hrtime = process.hrtime;
 const ORIGIN_S = hrtime()[0];
+/** `performance`, looked up once (a global accessor, as `process` is). */
+const perf = performance;
 
-/**
- * Monotonic time in ms (double, ns precision) since about the start of this process. Not the
- * `performance.now()` time base: use it only for differences. Outside the timing loops only (see
- * the file comment): a call that is not inlined returns a boxed double, 16 B.
- */
-export function nowMs(): number {
+/** `process.hrtime()` in ms since about the start of this process (ns precision). */
+function hrtimeMs(): number {
   const h = hrtime();
   return (h[0] - ORIGIN_S) * 1e3 + h[1] * 1e-6;
 }
+
+/** `performance.now()`: ms since `performance.timeOrigin`. */
+function performanceMs(): number {
+  return perf.now();
+}
+
+/** Where the loop clock reads the time; both read libuv's `uv_hrtime` (CLOCK_MONOTONIC). */
+export type LoopClockSource = 'hrtime' | 'performance.now';
+
+/** JS-heap bytes per read above which a clock source counts as allocating (a boxed double is 16 B). */
+const PROBE_MAX_BYTES_PER_READ = 4;
+/** Reads per probe: an allocating source then shows ≥ 1.6 MB against a few KB of noise. */
+const PROBE_READS = 100_000;
+/** Calls and reads per call that give the probe loop and the clock their feedback. */
+const PROBE_WARM_CALLS = 8;
+const PROBE_WARM_READS = 5_000;
+let probeReads = 0;
+const PROBE_SLOT = new Float64Array(new ArrayBuffer(Float64Array.BYTES_PER_ELEMENT));
+// One loop per source, so that each call site sees one target (as the timing loops do).
+function probeHrtimeLoop(): void {
+  for (let i = 0; i < probeReads; i++) PROBE_SLOT[0] = hrtimeMs();
+}
+function probePerformanceLoop(): void {
+  for (let i = 0; i < probeReads; i++) PROBE_SLOT[0] = performanceMs();
+}
+
+/**
+ * JS-heap bytes per read of the clock inlined into TurboFan code (`loop` is compiled with TurboFan
+ * first), or null where the JIT cannot be driven (no V8 natives): then no judgement is possible.
+ */
+function probeBytesPerRead(loop: () => void): number | null {
+  // Feedback first, as a timing loop has it: forced after a few hundred reads, TurboFan kept
+  // hrtime's array on Node 20 (32 B per read) where the warm code removes it.
+  probeReads = PROBE_WARM_READS;
+  for (let i = 0; i < PROBE_WARM_CALLS; i++) loop();
+  if (!runWithTurbofan(loop)) return null;
+  probeReads = PROBE_READS;
+  const profiler = new v8.GCProfiler();
+  const startUsed = v8.getHeapStatistics().used_heap_size;
+  profiler.start();
+  loop();
+  const endUsed = v8.getHeapStatistics().used_heap_size;
+  const gcs = (profiler.stop()?.statistics ?? []).map((g) => ({ before: g.beforeGC.heapStatistics.usedHeapSize, after: g.afterGC.heapStatistics.usedHeapSize }));
+  return allocatedBytes(startUsed, endUsed, gcs) / PROBE_READS;
+}
+
+/** The loop clock's source and what the probe measured (see {@link LOOP_CLOCK}). */
+export interface LoopClockChoice {
+  source: LoopClockSource;
+  /** JS-heap bytes per inlined read, per probed source; null: not probed or not observable. */
+  bytesPerRead: Record<LoopClockSource, number | null>;
+}
+
+/**
+ * Chooses the source once per process: `process.hrtime()` unless it allocates when inlined, then
+ * `performance.now()` if that does not. Measured with this probe (B per read, TurboFan code):
+ *
+ * | Node (V8)        | hrtime | performance.now |
+ * | 20.20.2 (11.3)   | 0      | 16 (boxed in C++) |
+ * | 22.23.5 (12.4)   | 0      | 16              |
+ * | 24.22.3 (13.6)   | 0      | 0 (fast API call) |
+ * | 26.12.1 (14.6)   | 32 (its array is no longer removed by escape analysis) | 0 |
+ *
+ * No source is free on every runtime, so the choice is measured rather than keyed on a version; it
+ * keeps `hrtime` wherever that was already free (Node 20–24 measure exactly as before). Where
+ * neither is free, or the JIT cannot be driven, `hrtime` stays and the cells' heap bytes per op show
+ * it (test/harness/child/zero-alloc-loop.test.ts runs on every supported Node).
+ */
+function chooseLoopClock(): LoopClockChoice {
+  const hr = probeBytesPerRead(probeHrtimeLoop);
+  if (hr === null || hr <= PROBE_MAX_BYTES_PER_READ) return { source: 'hrtime', bytesPerRead: { hrtime: hr, 'performance.now': null } };
+  const pn = probeBytesPerRead(probePerformanceLoop);
+  return { source: pn !== null && pn <= PROBE_MAX_BYTES_PER_READ ? 'performance.now' : 'hrtime', bytesPerRead: { hrtime: hr, 'performance.now': pn } };
+}
+
+/** The loop clock of this process, chosen at load (≈ 10 ms) before anything reads the time. */
+export const LOOP_CLOCK: LoopClockChoice = chooseLoopClock();
+
+/**
+ * Monotonic time in ms (double, ≥ µs precision) on the loop clock's time base ({@link LOOP_CLOCK}:
+ * since about process start for `hrtime`, since `timeOrigin` for `performance.now`): use it only for
+ * differences. Outside the timing loops only (see the file comment): a call that is not inlined
+ * returns a boxed double, 16 B.
+ */
+export const nowMs: () => number = LOOP_CLOCK.source === 'hrtime' ? hrtimeMs : performanceMs;
 
 /**
  * Stores {@link nowMs}() into `slot[0]` (ms, same time base). The timing loops' clock: it allocates

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs } from '../../../harness/measure/timer.js';
+import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, LOOP_CLOCK, newClockSlot, nowMs, performanceClockOffset, readClockMs } from '../../../harness/measure/timer.js';
 
 describe('chooseBatchSize', () => {
   const timer = { overheadNs: 40, resolutionNs: 30 };
@@ -83,6 +83,34 @@ describe('the clock', () => {
     expect(elapsed).toBeGreaterThanOrEqual(p1 - p0b - 0.001);
     expect(elapsed).toBeLessThanOrEqual(p1b - p0 + 0.001);
     expect(elapsed).toBeGreaterThanOrEqual(19);
+  });
+});
+
+describe('LOOP_CLOCK (issue 14: the loop clock per runtime)', () => {
+  // What the probe found on the running node decides the source: hrtime wherever its inlined read is
+  // free (Node 20–24), performance.now where only that one is (Node 26, whose V8 14.6 keeps hrtime's
+  // array: 32 B per read). The end-to-end check is test/harness/child/zero-alloc-loop.test.ts.
+  it('keeps hrtime unless the probe saw it allocate and performance.now not', () => {
+    const { source, bytesPerRead } = LOOP_CLOCK;
+    const hr = bytesPerRead.hrtime;
+    const pn = bytesPerRead['performance.now'];
+    if (source === 'performance.now') {
+      expect(hr).toBeGreaterThan(4);
+      expect(pn).not.toBeNull();
+      expect(pn!).toBeLessThanOrEqual(4);
+    } else {
+      expect(source).toBe('hrtime');
+      if (hr !== null && hr > 4) expect(pn === null || pn > 4).toBe(true);
+    }
+  });
+
+  it('reads the performance timeline itself when its source is performance.now', () => {
+    if (LOOP_CLOCK.source !== 'performance.now') return;
+    const a = performance.now();
+    const t = nowMs();
+    const b = performance.now();
+    expect(t).toBeGreaterThanOrEqual(a);
+    expect(t).toBeLessThanOrEqual(b);
   });
 });
 
