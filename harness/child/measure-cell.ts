@@ -68,7 +68,7 @@ import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
-import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs, type TimerCalibration } from '../measure/timer.js';
+import { DEFAULT_BATCH_RULE, LOOP_CLOCK_CHOICE, SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs, type LoopClockSource, type TimerCalibration } from '../measure/timer.js';
 import { classifyWarmup } from '../stats/warmup-class.js';
 import { ForkSeriesRecorder, seriesWindowMs, steadyFigure } from './fork-series.js';
 import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
@@ -136,7 +136,7 @@ export function newLatencyHistogram(): HdrHistogram {
 export type Measurement = Pick<
   ForkRecord,
   'warmup' | 'series' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop' | 'cpu' | 'jit'
-> & { latencyHistogram: EncodedHistogram; timerResolutionNs: number };
+> & { latencyHistogram: EncodedHistogram; timerResolutionNs: number; timerSource: LoopClockSource };
 
 // ---- the timing loops -------------------------------------------------------------------------
 // Two textually separate copies of one loop: V8 keeps type feedback per function, so the baseline's
@@ -926,6 +926,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
     latencyHistogram: histogram.encode(),
     timerOverheadNs: timer.overheadNs,
     timerResolutionNs: timer.resolutionNs,
+    timerSource: LOOP_CLOCK_CHOICE.source,
     baseline,
     gc,
     alloc: {

@@ -16,7 +16,7 @@
  *   heap) the same code kept `hrtime`'s FixedDoubleArray alive, 32 B per read.
  * - `performance.now()` 16 on Node 20 and 22 (boxed in C++), 0 from Node 24 on (a fast API call);
  *   `process.hrtime()` itself 32 on Node 26 (V8 14.6 keeps its array): hence the source is measured
- *   once per process ({@link LOOP_CLOCK}). `process.hrtime.bigint()` 40–56 (a BigInt). A clock that
+ *   once per process ({@link LOOP_CLOCK_CHOICE}). `process.hrtime.bigint()` 40–56 (a BigInt). A clock that
  *   allocates shows up as heap bytes per op in every cell.
  * The remaining dependence (the read is inlined and `nowMs` is not) needs the read to be inlined
  * before it has optimised code of its own; {@link calibrateTimer} runs it hot first, and the
@@ -92,7 +92,7 @@ function probeBytesPerRead(loop: () => void): number | null {
   return allocatedBytes(startUsed, endUsed, gcs) / PROBE_READS;
 }
 
-/** The loop clock's source and what the probe measured (see {@link LOOP_CLOCK}). */
+/** The loop clock's source and what the probe measured (see {@link LOOP_CLOCK_CHOICE}). */
 export interface LoopClockChoice {
   source: LoopClockSource;
   /** JS-heap bytes per inlined read, per probed source; null: not probed or not observable. */
@@ -122,15 +122,15 @@ function chooseLoopClock(): LoopClockChoice {
 }
 
 /** The loop clock of this process, chosen at load (≈ 10 ms) before anything reads the time. */
-export const LOOP_CLOCK: LoopClockChoice = chooseLoopClock();
+export const LOOP_CLOCK_CHOICE: LoopClockChoice = chooseLoopClock();
 
 /**
- * Monotonic time in ms (double, ≥ µs precision) on the loop clock's time base ({@link LOOP_CLOCK}:
+ * Monotonic time in ms (double, ≥ µs precision) on the loop clock's time base ({@link LOOP_CLOCK_CHOICE}:
  * since about process start for `hrtime`, since `timeOrigin` for `performance.now`): use it only for
  * differences. Outside the timing loops only (see the file comment): a call that is not inlined
  * returns a boxed double, 16 B.
  */
-export const nowMs: () => number = LOOP_CLOCK.source === 'hrtime' ? hrtimeMs : performanceMs;
+export const nowMs: () => number = LOOP_CLOCK_CHOICE.source === 'hrtime' ? hrtimeMs : performanceMs;
 
 /**
  * Stores {@link nowMs}() into `slot[0]` (ms, same time base). The timing loops' clock: it allocates

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, LOOP_CLOCK, newClockSlot, nowMs, performanceClockOffset, readClockMs } from '../../../harness/measure/timer.js';
+import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, LOOP_CLOCK_CHOICE, newClockSlot, nowMs, performanceClockOffset, readClockMs } from '../../../harness/measure/timer.js';
 
 describe('chooseBatchSize', () => {
   const timer = { overheadNs: 40, resolutionNs: 30 };
@@ -86,12 +86,12 @@ describe('the clock', () => {
   });
 });
 
-describe('LOOP_CLOCK (issue 14: the loop clock per runtime)', () => {
+describe('LOOP_CLOCK_CHOICE (issue 14: the loop clock per runtime)', () => {
   // What the probe found on the running node decides the source: hrtime wherever its inlined read is
   // free (Node 20–24), performance.now where only that one is (Node 26, whose V8 14.6 keeps hrtime's
   // array: 32 B per read). The end-to-end check is test/harness/child/zero-alloc-loop.test.ts.
   it('keeps hrtime unless the probe saw it allocate and performance.now not', () => {
-    const { source, bytesPerRead } = LOOP_CLOCK;
+    const { source, bytesPerRead } = LOOP_CLOCK_CHOICE;
     const hr = bytesPerRead.hrtime;
     const pn = bytesPerRead['performance.now'];
     if (source === 'performance.now') {
@@ -105,7 +105,7 @@ describe('LOOP_CLOCK (issue 14: the loop clock per runtime)', () => {
   });
 
   it('reads the performance timeline itself when its source is performance.now', () => {
-    if (LOOP_CLOCK.source !== 'performance.now') return;
+    if (LOOP_CLOCK_CHOICE.source !== 'performance.now') return;
     const a = performance.now();
     const t = nowMs();
     const b = performance.now();
