@@ -184,9 +184,9 @@ export interface ForkRecord {
   /** Additive (harness/child): smallest positive back-to-back clock difference, ns. */
   timerResolutionNs?: number;
   /**
-   * Additive (issue 14): what the timing loops' clock read — `process.hrtime()` or
-   * `performance.now()`, chosen per process as the one whose inlined read allocates nothing on this
-   * runtime (harness/measure/timer.ts `LOOP_CLOCK_CHOICE`; hrtime allocates on Node 26).
+   * Additive (issue 14): what the timing loops' clock read — `performance.now()` where a probe found
+   * its inlined read allocation-free (Node 24 and later), else `process.hrtime()`
+   * (harness/measure/timer.ts `LOOP_CLOCK_CHOICE`; hrtime allocates on Node 26).
    */
   timerSource?: 'hrtime' | 'performance.now';
   /**

@@ -22,6 +22,7 @@ import { parseForkRecord } from '../../../harness/child/protocol.js';
 import type { Cell, ForkRecord } from '../../../contract/result-schema.js';
 import { runChild } from './run-child.js';
 import { RANGE_COPY_PATH } from '../../../allocators/strategy-common.js';
+import { LOOP_CLOCK_CHOICE } from '../../../harness/measure/timer.js';
 
 /** Heap bytes per timed batch above which the timing loop itself allocated (see the file comment). */
 const MAX_HEAP_BYTES_PER_BATCH = 8;
@@ -56,7 +57,11 @@ async function measureForks(c: Cell): Promise<ForkRecord[]> {
   for (let i = 0; i < FORKS; i++) {
     const run = await runChild(c, { killAfterMs: 60_000 });
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
-    records.push(parseForkRecord(run.fd3, c));
+    const record = parseForkRecord(run.fd3, c);
+    // The loop clock is chosen per process (performance.now where a probe finds it free, Node 24+):
+    // every process on one binary must choose alike — the child and this test's own process.
+    expect(record.timerSource).toBe(LOOP_CLOCK_CHOICE.source);
+    records.push(record);
   }
   return records;
 }
