@@ -184,6 +184,12 @@ export interface ForkRecord {
   /** Additive (harness/child): smallest positive back-to-back clock difference, ns. */
   timerResolutionNs?: number;
   /**
+   * Additive (issue 14): what the timing loops' clock read — `performance.now()` where a probe found
+   * its inlined read allocation-free (Node 24 and later), else `process.hrtime()`
+   * (harness/measure/timer.ts `LOOP_CLOCK_CHOICE`; hrtime allocates on Node 26).
+   */
+  timerSource?: 'hrtime' | 'performance.now';
+  /**
    * Additive (harness/child): the fork's per-op latency histogram in the compact form of
    * harness/measure/hdr-histogram.ts (`HdrHistogram.decode`), so forks can be merged exactly.
    */

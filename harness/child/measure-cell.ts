@@ -68,7 +68,7 @@ import { GcObserver, type GcPhaseResult } from '../measure/gc-observer.js';
 import { HdrHistogram, type EncodedHistogram } from '../measure/hdr-histogram.js';
 import { auditExternalBytes, DEFAULT_AUDIT_LIMITS } from '../measure/external-audit.js';
 import { MemorySampler, peakRssBytes } from '../measure/memory-sampler.js';
-import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs, type TimerCalibration } from '../measure/timer.js';
+import { DEFAULT_BATCH_RULE, LOOP_CLOCK_CHOICE, SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs, type LoopClockSource, type TimerCalibration } from '../measure/timer.js';
 import { classifyWarmup } from '../stats/warmup-class.js';
 import { ForkSeriesRecorder, seriesWindowMs, steadyFigure } from './fork-series.js';
 import { BatchTimeline, downsampleTimeline, gcTailShare } from '../measure/gc-tails.js';
@@ -136,7 +136,7 @@ export function newLatencyHistogram(): HdrHistogram {
 export type Measurement = Pick<
   ForkRecord,
   'warmup' | 'series' | 'batchSize' | 'ops' | 'elapsedNs' | 'opsPerSec' | 'bytesPerSec' | 'latencyNs' | 'timerOverheadNs' | 'baseline' | 'gc' | 'alloc' | 'memory' | 'warnings' | 'externalAudit' | 'gcTails' | 'latencyTimeline' | 'openLoop' | 'cpu' | 'jit'
-> & { latencyHistogram: EncodedHistogram; timerResolutionNs: number };
+> & { latencyHistogram: EncodedHistogram; timerResolutionNs: number; timerSource: LoopClockSource };
 
 // ---- the timing loops -------------------------------------------------------------------------
 // Two textually separate copies of one loop: V8 keeps type feedback per function, so the baseline's
@@ -634,6 +634,66 @@ async function countedWarmUp(
   };
 }
 
+/**
+ * Synthetic chunks of accounting in {@link primeOpenLoop}, at most; it stops earlier once
+ * {@link accountOpenLoopChunk} has TurboFan code. Each costs ≈ 0.05 ms optimised, ≈ 1 ms interpreted.
+ */
+const OPEN_LOOP_PRIME_CHUNKS = 400;
+/** Ops per synthetic chunk: about one 50 ms chunk at 20,000 ops/s. */
+const OPEN_LOOP_PRIME_CHUNK_OPS = 1000;
+/** Extra open-loop warm-ups at most while {@link openLoopSettled} is false. */
+const OPEN_LOOP_SETTLE_ROUNDS = 8;
+
+/**
+ * Whether the open loop and its accounting both have TurboFan code, after finishing the compiles in
+ * flight; null when the JIT state is not observable here (then nothing is waited for).
+ */
+function openLoopSettled(): boolean | null {
+  if (!finalizePendingOptimization()) return null;
+  const loop = hasTopTierCode(openLoopOps);
+  const account = hasTopTierCode(accountOpenLoopChunk);
+  return loop === null || account === null ? null : loop && account;
+}
+
+/**
+ * Primes the open-loop path before its warm-up: {@link openLoopOps} with one op per call (as
+ * {@link primeTimingPaths} primes the closed loop), then {@link accountOpenLoopChunk} on synthetic
+ * chunks of plausible non-integer latencies until it has TurboFan code (at most
+ * {@link OPEN_LOOP_PRIME_CHUNKS}); the histograms and the timeline are reset afterwards.
+ *
+ * Why (issue 14): the accounting calls `HdrHistogram.record(value)` twice per op; called rather
+ * than inlined, each call boxes its double argument — 32 B of JS heap per op. On V8 11.3 (Node 20)
+ * the open-loop warm-up's ≈ 40 calls got the accounting TurboFan code with `record` inlined; on
+ * V8 13.6 and 14.6 (Node 24, 26) it went through Maglev, which called `record`, and reached TurboFan
+ * only about 1.5 s into the measured phase: 30–91 B per op at 20,000 ops/s
+ * (test/harness/child/zero-alloc-loop.test.ts). Ignition, Sparkplug and Maglev code all box here;
+ * only TurboFan's inlining removes the boxes, so the accounting is run on fake chunks until it has it.
+ */
+function primeOpenLoop(w: Timeable, buf: OpenLoopBuffers, latency: HdrHistogram, service: HdrHistogram, timeline: BatchTimeline): void {
+  const one = openLoopBuffers(1);
+  for (let i = 0; i < PRIME_CALLS; i++) {
+    openLoopOps(w, readClockMs, 0, rateOpsPerSecForPriming, i, one, Infinity);
+    accountOpenLoopChunk(one, 1, latency, service, timeline);
+  }
+  // Latencies of 1–10 µs in ms, never integers (an integer would train the histogram's code on
+  // Smis and deopt at the first real reading).
+  for (let k = 0; k < OPEN_LOOP_PRIME_CHUNK_OPS; k++) {
+    buf.intendedMs[k] = 0.05 * k + 0.0125;
+    buf.latencyMs[k] = 0.001 + 0.000_009_1 * (k % 997);
+    buf.serviceMs[k] = 0.001 + 0.000_004_3 * (k % 991);
+  }
+  for (let c = 0; c < OPEN_LOOP_PRIME_CHUNKS; c++) {
+    accountOpenLoopChunk(buf, OPEN_LOOP_PRIME_CHUNK_OPS, latency, service, timeline);
+    timeline.reset();
+    // Checked every 16 chunks: the check finishes compiles in flight, which waits for the compiler.
+    // Where the JIT state is not observable, all chunks run.
+    if ((c & 15) === 15 && finalizePendingOptimization() && hasTopTierCode(accountOpenLoopChunk) === true) break;
+  }
+  latency.reset();
+  service.reset();
+  timeline.reset();
+}
+
 /** Extra quarters of counted warm-up at most while the timing loop has no top-tier code. */
 const COUNTED_SETTLE_ROUNDS = 8;
 
@@ -712,15 +772,23 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
   const openBuf = rate === undefined ? null : openLoopBuffers(SAMPLES_PER_CHUNK);
   const serviceHistogram = newLatencyHistogram();
   if (rate !== undefined && openBuf !== null) {
-    const one = openLoopBuffers(1);
-    for (let i = 0; i < PRIME_CALLS; i++) {
-      openLoopOps(w, readClockMs, 0, rateOpsPerSecForPriming, i, one, Infinity);
-      accountOpenLoopChunk(one, 1, histogram, serviceHistogram, timeline);
-    }
+    primeOpenLoop(w, openBuf, histogram, serviceHistogram, timeline);
     // Short chunks, as in the closed-loop warm-up: the open loop must be *called* often to get regular
     // optimised code; one long call only OSR-compiles it, and every later chunk's call would then
     // start in the interpreter, boxing its doubles (measured: 66–95 B per op at 20,000 ops/s).
-    await runOpenLoopPhase(w, rate, Math.min(OPEN_LOOP_WARMUP_MS, Math.max(plan.warmupMs, WARMUP_CHUNK_MS)), openBuf, histogram, serviceHistogram, timeline, WARMUP_CHUNK_MS);
+    const openWarmupMs = Math.min(OPEN_LOOP_WARMUP_MS, Math.max(plan.warmupMs, WARMUP_CHUNK_MS));
+    await runOpenLoopPhase(w, rate, openWarmupMs, openBuf, histogram, serviceHistogram, timeline, WARMUP_CHUNK_MS);
+    // Then until the loop and its accounting have TurboFan code (see primeOpenLoop), bounded.
+    let settleRounds = 0;
+    for (; settleRounds < OPEN_LOOP_SETTLE_ROUNDS && openLoopSettled() === false; settleRounds++) {
+      await runOpenLoopPhase(w, rate, openWarmupMs, openBuf, histogram, serviceHistogram, timeline, WARMUP_CHUNK_MS);
+    }
+    if (openLoopSettled() === false) {
+      warnings.push(
+        `open loop: after its warm-up and ${settleRounds} more, the open loop or its per-chunk accounting still had no TurboFan code: an unoptimised accounting boxes two doubles per op (≈ 32 B of JS heap per op), which the heap bytes per op include (a loaded machine delays V8's compiler thread: rerun on a quieter one)`,
+      );
+    }
+    histogram.reset();
     serviceHistogram.reset();
   }
   const clockOffset = performanceClockOffset();
@@ -732,7 +800,8 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
   }
   histogram.reset();
   // The op's and the loop's JIT state over the measured phase (sampled between chunks only).
-  const jitProbe = createJitProbe(w.op, timedBatches);
+  // In the open loop the loop that calls (and may inline) the op is openLoopOps.
+  const jitProbe = createJitProbe(w.op, rate === undefined ? timedBatches : openLoopOps);
   // `npm run profile` attaches its profilers to exactly this phase (no-op unless a profiler listens);
   // counted work announces it around its chunk loop instead (see FixedBatches.announce).
   const announcedByPhase = counted !== undefined && (rate === undefined || openBuf === null);
@@ -894,6 +963,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
     latencyHistogram: histogram.encode(),
     timerOverheadNs: timer.overheadNs,
     timerResolutionNs: timer.resolutionNs,
+    timerSource: LOOP_CLOCK_CHOICE.source,
     baseline,
     gc,
     alloc: {

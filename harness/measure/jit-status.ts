@@ -128,6 +128,35 @@ export function hasTopTierCode(f: unknown): boolean | null {
   return (status & (reader.turbofanBit ?? reader.optimizedBit)) !== 0;
 }
 
+let optimizeCache: ((f: () => void) => void) | null | undefined;
+
+/**
+ * Compiles `f` with TurboFan now (`%PrepareFunctionForOptimization`, two calls for feedback,
+ * `%OptimizeFunctionOnNextCall`, a third call that runs the new code) — V8's own test idiom — so that
+ * a probe measures TurboFan code without waiting for tier-up. `f` is called three times. Returns false,
+ * having called `f` three times unoptimised, where the intrinsics are not reachable.
+ */
+export function runWithTurbofan(f: () => void): boolean {
+  if (optimizeCache === undefined) {
+    optimizeCache = null;
+    if (optimizationStatusReader() !== null) {
+      try {
+        optimizeCache = new Function('f', '%PrepareFunctionForOptimization(f); f(); f(); %OptimizeFunctionOnNextCall(f); f();') as (f: () => void) => void;
+      } catch (e) {
+        if (!(e instanceof SyntaxError)) throw e;
+      }
+    }
+  }
+  if (optimizeCache === null) {
+    f();
+    f();
+    f();
+    return false;
+  }
+  optimizeCache(f);
+  return true;
+}
+
 let finalizeCache: (() => void) | null | undefined;
 
 /**

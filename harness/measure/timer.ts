@@ -14,8 +14,10 @@
  *   nothing and `nowMs` + `hrtime` are then inlined into its own code, with a budget of its own.
  *   The slot is off-heap on purpose: with an on-heap Float64Array (≤ 64 B, stored inside the V8
  *   heap) the same code kept `hrtime`'s FixedDoubleArray alive, 32 B per read.
- * - `performance.now()` 16 always (Node 20 boxes its result in C++), `process.hrtime.bigint()` 40–56
- *   (a BigInt). A clock that allocates shows up as heap bytes per op in every cell.
+ * - `performance.now()` 16 on Node 20 and 22 (boxed in C++), 0 from Node 24 on (a fast API call);
+ *   `process.hrtime()` itself 32 on Node 26 (V8 14.6 keeps its array): hence the source is chosen
+ *   once per process by a probe ({@link LOOP_CLOCK_CHOICE}). `process.hrtime.bigint()` 40–56 (a
+ *   BigInt). A clock that allocates shows up as heap bytes per op in every cell.
  * The remaining dependence (the read is inlined and `nowMs` is not) needs the read to be inlined
  * before it has optimised code of its own; {@link calibrateTimer} runs it hot first, and the
  * end-to-end test (test/harness/child/zero-alloc-loop.test.ts) checks real cells for it.
@@ -25,6 +27,9 @@
  * subtracts an estimate of its own overhead — which is exactly the quantity measured here. The
  * calibration below instead stores back-to-back clock-read differences into a preallocated array.
  */
+import v8 from 'node:v8';
+import { allocatedBytes } from './gc-observer.js';
+import { runWithTurbofan } from './jit-status.js';
 
 /**
  * `process.hrtime`, looked up once: `process` is an accessor on the global object in Node, so
@@ -33,13 +38,103 @@
  */
 const hrtime = process.hrtime;
 const ORIGIN_S = hrtime()[0];
+/** `performance`, looked up once (a global accessor, as `process` is). */
+const perf = performance;
+
+/** Stores `performance.now()` into `slot[0]`: ms since `performance.timeOrigin`. */
+function readPerformanceInto(slot: Float64Array): void {
+  slot[0] = perf.now();
+}
+
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+
+/** Where the loop clock reads the time; both read libuv's `uv_hrtime` (CLOCK_MONOTONIC). */
+export type LoopClockSource = 'hrtime' | 'performance.now';
+
+/** JS-heap bytes per read above which a clock source counts as allocating (a boxed double is 16 B). */
+const PROBE_MAX_BYTES_PER_READ = 4;
+/** Reads per probe: an allocating source then shows ≥ 1.6 MB against a few KB of noise. */
+const PROBE_READS = 100_000;
+/** Calls and reads per call that give the probe loop and the clock their feedback. */
+const PROBE_WARM_CALLS = 8;
+const PROBE_WARM_READS = 5_000;
+let probeReads = 0;
+const PROBE_SLOT = new Float64Array(new ArrayBuffer(Float64Array.BYTES_PER_ELEMENT));
+// Only performance.now() is probed, and only on Node 24+ (see chooseLoopClock): process.hrtime() is
+// left untouched for the loops that use it (the probe's own hrtime figure on Node 20 varied with the
+// code around it, 0 or 32 B).
+function probePerformanceLoop(): void {
+  for (let i = 0; i < probeReads; i++) readPerformanceInto(PROBE_SLOT);
+}
 
 /**
- * Monotonic time in ms (double, ns precision) since about the start of this process. Not the
- * `performance.now()` time base: use it only for differences. Outside the timing loops only (see
- * the file comment): a call that is not inlined returns a boxed double, 16 B.
+ * JS-heap bytes per read of the clock inlined into TurboFan code (`loop` is compiled with TurboFan
+ * first), or null where the JIT cannot be driven (no V8 natives): then no judgement is possible.
+ */
+function probeBytesPerRead(loop: () => void): number | null {
+  // Feedback first, as a timing loop has it (a compile forced after a few hundred reads can keep
+  // allocations that warm code removes).
+  probeReads = PROBE_WARM_READS;
+  for (let i = 0; i < PROBE_WARM_CALLS; i++) loop();
+  if (!runWithTurbofan(loop)) return null;
+  probeReads = PROBE_READS;
+  const profiler = new v8.GCProfiler();
+  const startUsed = v8.getHeapStatistics().used_heap_size;
+  profiler.start();
+  loop();
+  const endUsed = v8.getHeapStatistics().used_heap_size;
+  const gcs = (profiler.stop()?.statistics ?? []).map((g) => ({ before: g.beforeGC.heapStatistics.usedHeapSize, after: g.afterGC.heapStatistics.usedHeapSize }));
+  return allocatedBytes(startUsed, endUsed, gcs) / PROBE_READS;
+}
+
+/** The loop clock's source and what the probe measured (see {@link LOOP_CLOCK_CHOICE}). */
+export interface LoopClockChoice {
+  source: LoopClockSource;
+  /** JS-heap bytes per `performance.now()` read inlined into TurboFan code; null: not probed (Node < 24) or not observable. */
+  performanceNowBytesPerRead: number | null;
+}
+
+/**
+ * Chooses the source once per process: `performance.now()` where its read inlined into TurboFan code
+ * allocates nothing, else `process.hrtime()`. Measured (B per read of TurboFan code, standalone loops):
+ *
+ * | Node (V8)        | hrtime | performance.now |
+ * | 20.20.2 (11.3)   | 0      | 16 (boxed in C++) |
+ * | 22.23.5 (12.4)   | 0      | 16              |
+ * | 24.22.3 (13.6)   | 0      | 0 (a fast API call) |
+ * | 26.12.1 (14.6)   | 32 (its array is no longer removed by escape analysis) | 0 |
+ *
+ * No source is free on every runtime, so the choice is measured rather than keyed on a version:
+ * Node 20 and 22 keep hrtime (unprobed, see below), Node 24 and later read performance.now,
+ * which is also the time base of GC entries. Where the JIT cannot be driven, hrtime stays; the cells'
+ * heap bytes per op show a clock that allocates (test/harness/child/zero-alloc-loop.test.ts runs on
+ * every supported Node).
+ */
+function chooseLoopClock(): LoopClockChoice {
+  // Before Node 24 performance.now() is a plain C++ binding that boxes its result on every path, so
+  // the probe could only confirm it — and running it perturbed Node 20's timing loops (5 of 14 runs
+  // of zero-alloc-loop's closed alloc case failed with a probe, 0 of 4 without, 0 of 7 on main).
+  if (NODE_MAJOR < 24) return { source: 'hrtime', performanceNowBytesPerRead: null };
+  const pn = probeBytesPerRead(probePerformanceLoop);
+  return { source: pn !== null && pn <= PROBE_MAX_BYTES_PER_READ ? 'performance.now' : 'hrtime', performanceNowBytesPerRead: pn };
+}
+
+/** The loop clock of this process, chosen at load (≈ 10 ms) before anything reads the time. */
+export const LOOP_CLOCK_CHOICE: LoopClockChoice = chooseLoopClock();
+
+/** Whether {@link nowMs} reads `performance.now()` ({@link LOOP_CLOCK_CHOICE}); fixed at load. */
+const USE_PERFORMANCE_NOW = LOOP_CLOCK_CHOICE.source === 'performance.now';
+
+/**
+ * Monotonic time in ms (double, ≥ µs precision) on the loop clock's time base
+ * ({@link LOOP_CLOCK_CHOICE}: since about process start for `hrtime`, since `timeOrigin` for
+ * `performance.now`): use it only for differences. Outside the timing loops only (see the file
+ * comment): a call that is not inlined returns a boxed double, 16 B.
  */
 export function nowMs(): number {
+  // One function with a branch rather than two functions chosen at load: the hrtime path keeps the
+  // shape the timing loops were tuned with on Node 20.
+  if (USE_PERFORMANCE_NOW) return perf.now();
   const h = hrtime();
   return (h[0] - ORIGIN_S) * 1e3 + h[1] * 1e-6;
 }

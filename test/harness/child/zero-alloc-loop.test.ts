@@ -22,6 +22,7 @@ import { parseForkRecord } from '../../../harness/child/protocol.js';
 import type { Cell, ForkRecord } from '../../../contract/result-schema.js';
 import { runChild } from './run-child.js';
 import { RANGE_COPY_PATH } from '../../../allocators/strategy-common.js';
+import { LOOP_CLOCK_CHOICE } from '../../../harness/measure/timer.js';
 
 /** Heap bytes per timed batch above which the timing loop itself allocated (see the file comment). */
 const MAX_HEAP_BYTES_PER_BATCH = 8;
@@ -49,7 +50,6 @@ function cell(workload: string, size: number, params: Record<string, string>): C
 // link copies make two counted views per query (allocators/strategy-common.ts), so its op allocates.
 const ZERO_ALLOCATION_CELLS: Cell[] = [...(RANGE_COPY_PATH === 'buffer-copy' ? [cell('dns', 512, { mix: 'a-only' })] : []), cell('alloc', 1500, {})];
 
-const V8_MAJOR = Number(process.versions.v8.split('.')[0]);
 const OPEN_LOOP_CELL: Cell = { ...cell('alloc', 1500, {}), id: 'alloc/one-big-struct/glibc/1500/rate=20000', plan: { ...plan, rateOpsPerSec: 20_000 } };
 
 async function measureForks(c: Cell): Promise<ForkRecord[]> {
@@ -57,7 +57,11 @@ async function measureForks(c: Cell): Promise<ForkRecord[]> {
   for (let i = 0; i < FORKS; i++) {
     const run = await runChild(c, { killAfterMs: 60_000 });
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
-    records.push(parseForkRecord(run.fd3, c));
+    const record = parseForkRecord(run.fd3, c);
+    // The loop clock is chosen per process (performance.now where a probe finds it free, Node 24+):
+    // every process on one binary must choose alike — the child and this test's own process.
+    expect(record.timerSource).toBe(LOOP_CLOCK_CHOICE.source);
+    records.push(record);
   }
   return records;
 }
@@ -65,10 +69,10 @@ async function measureForks(c: Cell): Promise<ForkRecord[]> {
 describe('the workload timing loop allocates nothing (issue 18 item 5)', () => {
   // Open loop: ops timed one by one from their intended start, three clock reads or more per op
   // (harness/child/open-loop.ts). A clock that boxed its reading would show ≥ 48 B per op; the
-  // between-chunk work amortises to ≈ 1 B per op at this rate.
-  // Not on V8 ≥ 12 (Node 22+) yet: there the open loop still showed 30 B per op (CI's Node 24 pass,
-  // 2026-12-02) — an open bug of issue 18, skipped loudly rather than hidden behind a looser bound.
-  it.skipIf(V8_MAJOR >= 12)(`open loop (--rate 20000), ${OPEN_LOOP_CELL.id}: the median fork's heap bytes per op < ${MAX_HEAP_BYTES_PER_BATCH}`, { timeout: 240_000 }, async () => {
+  // between-chunk work amortises to ≈ 1 B per op at this rate. Regression test for issue 14: on
+  // V8 ≥ 12 (Node 24, 26) the per-chunk accounting ran Maglev code that called HdrHistogram.record
+  // with a boxed double twice per op — 30–91 B per op — until measure-cell.ts's primeOpenLoop.
+  it(`open loop (--rate 20000), ${OPEN_LOOP_CELL.id}: the median fork's heap bytes per op < ${MAX_HEAP_BYTES_PER_BATCH}`, { timeout: 240_000 }, async () => {
     const forks = await measureForks(OPEN_LOOP_CELL);
     for (const f of forks) {
       expect(f.openLoop?.rateOpsPerSec).toBe(20_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, newClockSlot, nowMs, performanceClockOffset, readClockMs } from '../../../harness/measure/timer.js';
+import { DEFAULT_BATCH_RULE, SteadyStateDetector, calibrateTimer, chooseBatchSize, LOOP_CLOCK_CHOICE, newClockSlot, nowMs, performanceClockOffset, readClockMs } from '../../../harness/measure/timer.js';
 
 describe('chooseBatchSize', () => {
   const timer = { overheadNs: 40, resolutionNs: 30 };
@@ -83,6 +83,27 @@ describe('the clock', () => {
     expect(elapsed).toBeGreaterThanOrEqual(p1 - p0b - 0.001);
     expect(elapsed).toBeLessThanOrEqual(p1b - p0 + 0.001);
     expect(elapsed).toBeGreaterThanOrEqual(19);
+  });
+});
+
+describe('LOOP_CLOCK_CHOICE (issue 14: the loop clock per runtime)', () => {
+  // performance.now() wherever its inlined read is free (Node 24 and later: a fast API call), else
+  // process.hrtime() (Node 20 and 22 box performance.now(): 16 B per read; Node 26's V8 14.6 keeps
+  // hrtime's array: 32 B). The end-to-end check is test/harness/child/zero-alloc-loop.test.ts.
+  it('reads performance.now exactly when the probe found it free', () => {
+    const { source, performanceNowBytesPerRead: pn } = LOOP_CLOCK_CHOICE;
+    expect(source).toBe(pn !== null && pn <= 4 ? 'performance.now' : 'hrtime');
+    // Node 20 and 22 box it in C++ on every code path, so it is not even probed there.
+    if (Number(process.versions.node.split('.')[0]) < 24) expect(pn).toBeNull();
+  });
+
+  it('reads the performance timeline itself when its source is performance.now', () => {
+    if (LOOP_CLOCK_CHOICE.source !== 'performance.now') return;
+    const a = performance.now();
+    const t = nowMs();
+    const b = performance.now();
+    expect(t).toBeGreaterThanOrEqual(a);
+    expect(t).toBeLessThanOrEqual(b);
   });
 });
 
