@@ -356,6 +356,14 @@ async function runPhase(
 ): Promise<PhaseResult> {
   timeline.reset();
   PHASE_CHUNKS.reset();
+  // Counted work (fixed) keeps only the op, the loop and the yield between its chunks: the chunk's
+  // batch times are copied aside, and the histogram, timeline and series are built once the phase
+  // has ended. Under callgrind the bookkeeping's own JIT events (the histogram's index
+  // deoptimising on valgrind's slower batches, the series recorder tiering up) had landed inside
+  // the counted window at scheduler-dependent moments. The counted warm-up phases defer too, so
+  // that the copy below is warm before the counted window; allocated before the phase's start,
+  // so the arrays are in no phase's heap bytes.
+  const deferred = fixed === undefined ? null : { samples: new Float64Array(fixed.batches), starts: new Float64Array(fixed.batches) };
   const countersBefore = { ...w.strategyCounters() };
   const gcObserver = new GcObserver();
   // procfs reads allocate strings: before the phase's clock starts, never between batches.
@@ -375,12 +383,6 @@ async function runPhase(
   let timedMs = 0;
   let now = nowMs();
   const nsPerMsPerOp = 1e6 / batchSize;
-  // The counted window (a counter sees it: fixed.announce) keeps only the op, the loop and the
-  // yield: between chunks the chunk's batch times are copied aside, and the histogram, timeline and
-  // series are built once the window has closed. Under callgrind the bookkeeping's own JIT events
-  // (the histogram's index deoptimising on valgrind's slower batches, the series recorder tiering
-  // up) had landed inside the count at scheduler-dependent moments.
-  const deferred = fixed?.announce === true ? { samples: new Float64Array(fixed.batches), starts: new Float64Array(fixed.batches) } : null;
   gate?.startSlicing(now);
   if (fixed?.announce === true) measuredPhaseStart();
   while (fixed === undefined ? now < endMs : batches < fixed.batches) {

@@ -440,7 +440,9 @@ export class TcpConnection {
    * short answer with nothing in flight is sent at once.
    */
   private shortSegmentDue(n: number, unsent: number): boolean {
-    if (n === unsent) return this.sendLen < this.opts.sendBufferBytes;
+    // The queued data's last segment: due unless the writer is blocked on a full buffer (more is
+    // coming) — a writer that has closed is never blocked, its FIN follows this segment.
+    if (n === unsent) return this.finQueued || this.sendLen < this.opts.sendBufferBytes;
     return n >= this.maxPeerWindowBytes / 2;
   }
 

@@ -94,8 +94,10 @@ export interface DatagramDrainCounters {
  * Native mode only: after node's dgram delivered a datagram, reads the ones already waiting on the
  * socket with the addon's recvfrom, into one receive area made at start-up (the NIC's ring), and
  * skips what dgram does per datagram (a Buffer, an address string, an `rinfo` object, a callback
- * through the event loop). libuv reads until EAGAIN on each wake-up anyway, so the drain adds no
- * system call: it takes datagrams libuv would have read next.
+ * through the event loop). libuv reads up to 32 datagrams per wake-up, so the drain mostly takes
+ * datagrams libuv would have read next; it does add system calls: its own last recvfrom returns
+ * EAGAIN, and so does libuv's next read — at least one extra call per wake-up, counted in the
+ * server's CPU per MiB.
  */
 export class DatagramDrain {
   readonly counters: DatagramDrainCounters = { drained: 0, drainErrors: 0 };
@@ -113,6 +115,8 @@ export class DatagramDrain {
 
   /** Reads one waiting datagram into `area`: its length, or −1 when none is waiting (or the read failed, counted). */
   next(): number {
+    // Closed (fd −1): nothing to read, and the number may already name another file.
+    if (this.sender.fd < 0) return -1;
     const n = this.addon.udpRecvfrom(this.sender.fd, this.area, 0, this.area.length, this.from);
     if (n < 0) {
       if (n !== -EAGAIN) this.counters.drainErrors++;
@@ -148,6 +152,20 @@ export class DatagramSender {
     readonly choice: ServeUdpChoice,
   ) {}
 
+  /** Call when the socket closes: the descriptor's number may be reused, so native calls stop (dgram then throws as usual). */
+  closed(): void {
+    this.fd = -1;
+  }
+
+  /**
+   * Whether this datagram must go through dgram: no addon, the socket closed, or dgram still holds
+   * queued datagrams (a full buffer sent one there) — a direct sendto would overtake them, and the
+   * tunnel carries TCP, which takes reordering as loss.
+   */
+  private viaDgram(): boolean {
+    return this.choice.addon === null || this.fd < 0 || this.socket.getSendQueueCount() > 0;
+  }
+
   /** Call once the socket is bound: native mode reads its descriptor (throws E_SERVE_UDP if it cannot). */
   bound(): void {
     if (this.choice.addon === null) return;
@@ -162,7 +180,7 @@ export class DatagramSender {
    */
   send(buf: Uint8Array, start: number, end: number, address: string, port: number): void {
     const addon = this.choice.addon;
-    if (addon !== null) {
+    if (addon !== null && !this.viaDgram()) {
       const n = addon.udpSendto(this.fd, buf, start, end, this.ipv4(address), port);
       if (n >= 0) return;
       if (n !== -EAGAIN && n !== -ENOBUFS) {
@@ -184,7 +202,7 @@ export class DatagramSender {
    */
   sendOwned(packet: Uint8Array, address: string, port: number): void {
     const addon = this.choice.addon;
-    if (addon !== null) {
+    if (addon !== null && !this.viaDgram()) {
       const n = addon.udpSendto(this.fd, packet, 0, packet.length, this.ipv4(address), port);
       if (n >= 0) return;
       if (n !== -EAGAIN && n !== -ENOBUFS) {

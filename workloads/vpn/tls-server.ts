@@ -316,6 +316,7 @@ export class VpnTlsServer {
   async close(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     if (this.pinger) clearInterval(this.pinger);
+    this.sender.closed();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
