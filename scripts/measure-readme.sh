@@ -79,7 +79,8 @@ step knobs-thp npm run bench -- --suite alloc --strategy uint8array --allocator 
 # Explicit huge pages: the cells are skipped unless root reserved the pool first (the script never
 # does): echo 1024 > /proc/sys/vm/nr_hugepages, and echo 0 afterwards.
 step knobs-hugetlb npm run bench -- --suite alloc --strategy uint8array --allocator glibc --size 1500,16384 --v8 default --param thp=default,hugetlb --forks 10 --warmup 500 --duration 500 --out "$out/knobs-hugetlb.json" --no-report
-step knobs-arenas npm run bench -- --suite alloc-mt --strategy uint8array --allocator glibc,jemalloc --param arenas=1,8 --forks 10 --warmup 500 --duration 500 --out "$out/knobs-arenas.json" --no-report
+step knobs-arenas npm run bench -- --suite alloc-mt --strategy uint8array --allocator glibc,jemalloc --size 1500 --param threads=1,2 --param arenas=1,8 --forks 10 --warmup 500 --duration 500 --out "$out/knobs-arenas.json" --no-report
+step knobs-arenas-ratios npx tsx scripts/precision.ts --ratios arenas "$out/knobs-arenas.json"
 step bench-dns-memory npx tsx scripts/bench-dns-memory.ts
 step bench-dns-socket npx tsx scripts/bench-dns-socket.ts --rounds 3 --seconds 5
 step bench-tls npx tsx scripts/bench-tls.ts
