@@ -419,18 +419,20 @@ async function runPhase(
   }
   gate?.stopSlicing();
   if (fixed?.announce === true) measuredPhaseEnd(batches * batchSize);
-  if (deferred !== null) {
-    for (let a = 0; a < batches; a += fixed!.chunkBatches) {
-      const n = Math.min(fixed!.chunkBatches, batches - a);
-      timedMs += accountBatches(deferred.samples.subarray(a, a + n), deferred.starts.subarray(a, a + n), n, startMs, histogram, timeline, series, batchSize, nsPerMsPerOp);
-    }
-  }
   const wallMs = now - startMs - pausedMs;
   const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);
   memory.maybeSample(now, true);
   // The phase ends on the performance timeline after its whole span, turns of other forks included.
   const gcWall = await gcObserver.finish(perfStartMs + wallMs + pausedMs, wallMs);
+  // Counted work's deferred bookkeeping, after the phase's CPU, counters, memory and GC are read:
+  // outside every figure of the phase (its chunk views are the only allocation).
+  if (deferred !== null) {
+    for (let a = 0; a < batches; a += fixed!.chunkBatches) {
+      const n = Math.min(fixed!.chunkBatches, batches - a);
+      timedMs += accountBatches(deferred.samples.subarray(a, a + n), deferred.starts.subarray(a, a + n), n, startMs, histogram, timeline, series, batchSize, nsPerMsPerOp);
+    }
+  }
   const gc = { ...gcWall, timeShare: timedGcShare(gcWall, timedMs) };
   return { startMs, perfStartMs, batches, ops: batches * batchSize, timedMs, wallMs, pausedMs, gc, counters, memory, cpuBefore, cpuAfter };
 }
