@@ -129,18 +129,23 @@ export function workloadParams<T extends string | number | boolean>(params: Read
   return out;
 }
 
+/**
+ * A kernel file's text, or null when it cannot be read — a kernel built without the feature has no
+ * such file (no THP, no hugetlbfs), and then no knob can use it.
+ */
+function readKernelFile(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    void e;
+    return null;
+  }
+}
+
 /** The system-wide THP mode (the bracketed word of /sys/kernel/mm/transparent_hugepage/enabled), or null. */
 export function systemThpMode(text?: string): 'always' | 'madvise' | 'never' | null {
-  let t = text;
-  if (t === undefined) {
-    try {
-      t = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
-    } catch (e) {
-      // A kernel built without THP has no such file: then no knob can give hugepages.
-      void e;
-      return null;
-    }
-  }
+  const t = text ?? readKernelFile('/sys/kernel/mm/transparent_hugepage/enabled');
+  if (t === null) return null;
   const m = /\[(always|madvise|never)\]/.exec(t);
   return m === null ? null : (m[1] as 'always' | 'madvise' | 'never');
 }
@@ -336,16 +341,9 @@ export interface HugetlbPool {
 
 /** Parses /proc/meminfo (or `meminfo`); null when the kernel has no hugetlbfs. */
 export function readHugetlbPool(meminfo?: string): HugetlbPool | null {
-  let text = meminfo;
-  if (text === undefined) {
-    try {
-      text = readFileSync('/proc/meminfo', 'utf8');
-    } catch (e) {
-      // Not Linux, or /proc not mounted: then there is no pool to use.
-      void e;
-      return null;
-    }
-  }
+  // Not Linux, or /proc not mounted: then there is no pool to use.
+  const text = meminfo ?? readKernelFile('/proc/meminfo');
+  if (text === null) return null;
   const field = (name: string): number | null => {
     const m = new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(text);
     return m === null ? null : Number(m[1]);

@@ -784,10 +784,12 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
     await runOpenLoopPhase(w, rate, openWarmupMs, openBuf, histogram, serviceHistogram, timeline, WARMUP_CHUNK_MS);
     // Then until the loop and its accounting have TurboFan code (see primeOpenLoop), bounded.
     let settleRounds = 0;
-    for (; settleRounds < OPEN_LOOP_SETTLE_ROUNDS && openLoopSettled() === false; settleRounds++) {
+    let settled = openLoopSettled();
+    for (; settleRounds < OPEN_LOOP_SETTLE_ROUNDS && settled === false; settleRounds++) {
       await runOpenLoopPhase(w, rate, openWarmupMs, openBuf, histogram, serviceHistogram, timeline, WARMUP_CHUNK_MS);
+      settled = openLoopSettled();
     }
-    if (openLoopSettled() === false) {
+    if (settled === false) {
       warnings.push(
         `open loop: after its warm-up and ${settleRounds} more, the open loop or its per-chunk accounting still had no TurboFan code: an unoptimised accounting boxes two doubles per op (≈ 32 B of JS heap per op), which the heap bytes per op include (a loaded machine delays V8's compiler thread: rerun on a quieter one)`,
       );

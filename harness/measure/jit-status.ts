@@ -39,22 +39,34 @@ type StatusOf = (f: unknown) => number;
 /** The tier of attached optimised code (ForkJit.opTier). */
 export type JitTier = 'turbofan' | 'maglev' | 'none';
 
-let statusOfCache: { statusOf: StatusOf; optimizedBit: number; turbofanBit: number | null } | null | undefined;
+/** What {@link optimizationStatusReader} found: the status read, its bits, and V8's compile-now idiom. */
+export interface OptimizationStatusReader {
+  statusOf: StatusOf;
+  optimizedBit: number;
+  turbofanBit: number | null;
+  /**
+   * `%PrepareFunctionForOptimization(f); f(); f(); %OptimizeFunctionOnNextCall(f); f();` — V8's own
+   * test idiom: `f` is called three times, the third on TurboFan code.
+   */
+  optimize: (f: () => unknown) => void;
+}
+
+let statusOfCache: OptimizationStatusReader | null | undefined;
 
 /**
  * `%GetOptimizationStatus` and the bit meaning "optimised code attached" on this V8, or null when
  * the intrinsic is not reachable or its bits cannot be identified. Computed once per process.
  */
-export function optimizationStatusReader(): { statusOf: StatusOf; optimizedBit: number; turbofanBit: number | null } | null {
+export function optimizationStatusReader(): OptimizationStatusReader | null {
   if (statusOfCache !== undefined) return statusOfCache;
   statusOfCache = null;
   v8.setFlagsFromString('--allow-natives-syntax');
   let statusOf: StatusOf;
-  let optimize: (f: () => number) => void;
+  let optimize: (f: () => unknown) => void;
   try {
     // Compiled after the flag is set: the only code that uses the natives syntax.
     statusOf = new Function('f', 'return %GetOptimizationStatus(f);') as StatusOf;
-    optimize = new Function('f', '%PrepareFunctionForOptimization(f); f(); f(); %OptimizeFunctionOnNextCall(f); f();') as (f: () => number) => void;
+    optimize = new Function('f', '%PrepareFunctionForOptimization(f); f(); f(); %OptimizeFunctionOnNextCall(f); f();') as (f: () => unknown) => void;
   } catch (e) {
     // A runtime without V8 natives (the flag unknown): the JIT state is not observable here.
     if (e instanceof SyntaxError) return null;
@@ -71,7 +83,7 @@ export function optimizationStatusReader(): { statusOf: StatusOf; optimizedBit: 
   // kOptimized, kMaglevved, kTurboFanned are consecutive (V8 11.3 and 13.x runtime.h); the probe was
   // optimised by TurboFan (%OptimizeFunctionOnNextCall), so its TurboFan bit must be set.
   const turbofanBit = bit << 2;
-  statusOfCache = { statusOf, optimizedBit: bit, turbofanBit: (optimisedStatus & turbofanBit) !== 0 && (freshStatus & turbofanBit) === 0 ? turbofanBit : null };
+  statusOfCache = { statusOf, optimizedBit: bit, turbofanBit: (optimisedStatus & turbofanBit) !== 0 && (freshStatus & turbofanBit) === 0 ? turbofanBit : null, optimize };
   return statusOfCache;
 }
 
@@ -90,14 +102,8 @@ export interface JitProbe {
 export function createJitProbe(op: unknown, loop: unknown): JitProbe | null {
   const reader = optimizationStatusReader();
   if (reader === null) return null;
-  const { statusOf, optimizedBit, turbofanBit } = reader;
+  const { statusOf, optimizedBit } = reader;
   const isOptimised = (f: unknown): boolean => (statusOf(f) & optimizedBit) !== 0;
-  const tierOf = (f: unknown): JitTier | null => {
-    const status = statusOf(f);
-    if ((status & optimizedBit) === 0) return 'none';
-    if (turbofanBit === null) return null;
-    return (status & turbofanBit) !== 0 ? 'turbofan' : 'maglev';
-  };
   let opWas = isOptimised(op);
   let loopWas = isOptimised(loop);
   let deopts = 0;
@@ -112,9 +118,17 @@ export function createJitProbe(op: unknown, loop: unknown): JitProbe | null {
     },
     result(): ForkJit {
       this.sample();
-      return { opOptimized: opWas, loopOptimized: loopWas, deopts, opTier: tierOf(op), loopTier: tierOf(loop) };
+      return { opOptimized: opWas, loopOptimized: loopWas, deopts, opTier: tierOf(reader, op), loopTier: tierOf(reader, loop) };
     },
   };
+}
+
+/** The tier of `f`'s attached code; null when it is optimised but the tier bits are not identified. */
+function tierOf(reader: OptimizationStatusReader, f: unknown): JitTier | null {
+  const status = reader.statusOf(f);
+  if ((status & reader.optimizedBit) === 0) return 'none';
+  if (reader.turbofanBit === null) return null;
+  return (status & reader.turbofanBit) !== 0 ? 'turbofan' : 'maglev';
 }
 
 /**
@@ -124,11 +138,10 @@ export function createJitProbe(op: unknown, loop: unknown): JitProbe | null {
 export function hasTopTierCode(f: unknown): boolean | null {
   const reader = optimizationStatusReader();
   if (reader === null) return null;
-  const status = reader.statusOf(f);
-  return (status & (reader.turbofanBit ?? reader.optimizedBit)) !== 0;
+  const tier = tierOf(reader, f);
+  // null: optimised, tier unknown — counted as top tier, as the doc above says.
+  return tier === 'turbofan' || tier === null;
 }
-
-let optimizeCache: ((f: () => void) => void) | null | undefined;
 
 /**
  * Compiles `f` with TurboFan now (`%PrepareFunctionForOptimization`, two calls for feedback,
@@ -137,23 +150,14 @@ let optimizeCache: ((f: () => void) => void) | null | undefined;
  * having called `f` three times unoptimised, where the intrinsics are not reachable.
  */
 export function runWithTurbofan(f: () => void): boolean {
-  if (optimizeCache === undefined) {
-    optimizeCache = null;
-    if (optimizationStatusReader() !== null) {
-      try {
-        optimizeCache = new Function('f', '%PrepareFunctionForOptimization(f); f(); f(); %OptimizeFunctionOnNextCall(f); f();') as (f: () => void) => void;
-      } catch (e) {
-        if (!(e instanceof SyntaxError)) throw e;
-      }
-    }
-  }
-  if (optimizeCache === null) {
+  const reader = optimizationStatusReader();
+  if (reader === null) {
     f();
     f();
     f();
     return false;
   }
-  optimizeCache(f);
+  reader.optimize(f);
   return true;
 }
 

@@ -158,12 +158,12 @@ export class DatagramSender {
   }
 
   /**
-   * Whether this datagram must go through dgram: no addon, the socket closed, or dgram still holds
-   * queued datagrams (a full buffer sent one there) — a direct sendto would overtake them, and the
-   * tunnel carries TCP, which takes reordering as loss.
+   * Whether this datagram must go through dgram although the addon is there: the socket closed, or
+   * dgram still holds queued datagrams (a full buffer sent one there) — a direct sendto would
+   * overtake them, and the tunnel carries TCP, which takes reordering as loss.
    */
   private viaDgram(): boolean {
-    return this.choice.addon === null || this.fd < 0 || this.socket.getSendQueueCount() > 0;
+    return this.fd < 0 || this.socket.getSendQueueCount() > 0;
   }
 
   /** Call once the socket is bound: native mode reads its descriptor (throws E_SERVE_UDP if it cannot). */
@@ -179,16 +179,7 @@ export class DatagramSender {
    * the call only: the caller may release it on return.
    */
   send(buf: Uint8Array, start: number, end: number, address: string, port: number): void {
-    const addon = this.choice.addon;
-    if (addon !== null && !this.viaDgram()) {
-      const n = addon.udpSendto(this.fd, buf, start, end, this.ipv4(address), port);
-      if (n >= 0) return;
-      if (n !== -EAGAIN && n !== -ENOBUFS) {
-        this.counters.sendErrors++;
-        return;
-      }
-      this.counters.queuedToDgram++;
-    }
+    if (this.sentNatively(buf, start, end, address, port)) return;
     // dgram may keep the bytes until the write completes: hand it its own copy (counted).
     const out = Buffer.allocUnsafe(end - start);
     this.strategy.countForeign(out.length);
@@ -201,17 +192,26 @@ export class DatagramSender {
    * as it is, so that path makes no copy.
    */
   sendOwned(packet: Uint8Array, address: string, port: number): void {
-    const addon = this.choice.addon;
-    if (addon !== null && !this.viaDgram()) {
-      const n = addon.udpSendto(this.fd, packet, 0, packet.length, this.ipv4(address), port);
-      if (n >= 0) return;
-      if (n !== -EAGAIN && n !== -ENOBUFS) {
-        this.counters.sendErrors++;
-        return;
-      }
-      this.counters.queuedToDgram++;
-    }
+    if (this.sentNatively(packet, 0, packet.length, address, port)) return;
     this.socket.send(packet, port, address);
+  }
+
+  /**
+   * Native mode: sendto(2) of `buf[start, end)`. True when the datagram is dealt with (sent, or
+   * refused with an error other than a full buffer: dropped, counted); false when dgram must take it
+   * (dgram mode, a closed socket, dgram's queue not empty, or a full buffer: counted).
+   */
+  private sentNatively(buf: Uint8Array, start: number, end: number, address: string, port: number): boolean {
+    const addon = this.choice.addon;
+    if (addon === null || this.viaDgram()) return false;
+    const n = addon.udpSendto(this.fd, buf, start, end, this.ipv4(address), port);
+    if (n >= 0) return true;
+    if (n !== -EAGAIN && n !== -ENOBUFS) {
+      this.counters.sendErrors++;
+      return true;
+    }
+    this.counters.queuedToDgram++;
+    return false;
   }
 
   private ipv4(address: string): number {
