@@ -522,18 +522,30 @@ export function applyMemoryKnobs(
     const when = `${phase} measuring`;
     if ((e.hugetlbKb ?? 0) === 0) throw notInEffect(`thp=hugetlb but no page of this process is in hugetlbfs ${when} (Private_Hugetlb 0; ${poolText()}): ${allocator} fell back to normal pages`);
     if (allocator === 'glibc') {
-      const xml = probe.glibcMallocInfo();
-      if (xml === null) throw notInEffect('glibc malloc_info is missing: cannot tell whether malloc fell back to normal pages');
-      const held = glibcMallocSystemBytes(xml);
-      const arenaKb = held.arenaBytes / 1024;
-      readBack[`mallocArenaKb.${phase}`] = arenaKb;
-      readBack[`mallocMmapKb.${phase}`] = held.mmapBytes / 1024;
+      // The mappings are read *after* malloc_info: V8's helper threads malloc while this runs, and
+      // an arena that grew between an earlier mappings read and malloc_info looked like a fallback
+      // (CI, Node 24: arenas 18432 kB, mapped 16384 kB, while the pool had lent exactly 9 pages =
+      // 18432 kB). A heap trimmed between the two reads can still mislead once, so a mismatch is
+      // read again: a real fallback persists (normal pages never turn into hugetlbfs pages).
+      let arenaKb = 0;
+      let mappedKb = 0;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const xml = probe.glibcMallocInfo();
+        if (xml === null) throw notInEffect('glibc malloc_info is missing: cannot tell whether malloc fell back to normal pages');
+        const held = glibcMallocSystemBytes(xml);
+        arenaKb = held.arenaBytes / 1024;
+        mappedKb = hugepageEvidence().hugetlbMappedKb ?? 0;
+        readBack[`mallocArenaKb.${phase}`] = arenaKb;
+        readBack[`mallocMmapKb.${phase}`] = held.mmapBytes / 1024;
+        readBack[`hugetlbMappedKb.${phase}`] = mappedKb;
+        if (arenaKb <= mappedKb) break;
+      }
       // Every byte of every arena must be in hugetlbfs: glibc's fallback maps normal pages, silently.
       // Not the mmap'd chunks: glibc maps only those of a huge page or more with MAP_HUGETLB
       // (sysmalloc, glibc ≥ 2.35), the rest (128 KiB–2 MiB) on normal pages by design.
-      if (arenaKb > (e.hugetlbMappedKb ?? 0)) {
+      if (arenaKb > mappedKb) {
         throw notInEffect(
-          `glibc's malloc arenas hold ${arenaKb} kB from the kernel ${when} but only ${e.hugetlbMappedKb ?? 0} kB is mapped from hugetlbfs: the pool ran short (${poolText()}) and glibc fell back to normal pages; reserve more (echo N > /proc/sys/vm/nr_hugepages)`,
+          `glibc's malloc arenas hold ${arenaKb} kB from the kernel ${when} but only ${mappedKb} kB is mapped from hugetlbfs: the pool ran short (${poolText()}) and glibc fell back to normal pages; reserve more (echo N > /proc/sys/vm/nr_hugepages)`,
         );
       }
     }
