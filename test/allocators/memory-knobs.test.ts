@@ -250,6 +250,8 @@ describe('memory knobs: in the real child', () => {
 const NR_HUGEPAGES = '/proc/sys/vm/nr_hugepages';
 /** Free huge pages (2 MiB) the passing cases reserve: 3x what one Node 24 fork's 16 KiB alloc heap took. */
 const HUGETLB_TEST_PAGES = 384;
+/** Fewest of them a passing case accepts (fragmented memory): 1.6x the 237 MiB of Node 24's arenas. */
+const HUGETLB_MIN_PAGES = 192;
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) {
   if (process.env.CI === 'true') throw new Error('memory knobs: thp=hugetlb tests need root to reserve huge pages (/proc/sys/vm/nr_hugepages) — CI=true, so this is a failure');
@@ -258,13 +260,23 @@ if (!isRoot) {
 
 describe.runIf(isRoot)('memory knobs: thp=hugetlb in the real child (reserves huge pages, restores the pool)', () => {
   let oldPages = 0;
-  /** Sets the pool to the pages in use elsewhere plus `free`; returns the free pages the kernel really gave. */
+  /**
+   * Sets the pool to the pages in use elsewhere plus `free`; returns the free pages the kernel really
+   * gave. After a long test run memory is fragmented and the kernel may find fewer free 2 MiB blocks
+   * (CI, Node 24 pass: 299 of 384): then it compacts memory once and asks again.
+   */
   const freePagesOf = (free: number): number => {
-    const p = readHugetlbPool()!;
-    const inUse = p.totalPages - p.freePages + p.reservedPages;
-    writeFileSync(NR_HUGEPAGES, String(inUse + free));
-    const after = readHugetlbPool()!;
-    return after.freePages - after.reservedPages;
+    const ask = (): number => {
+      const p = readHugetlbPool()!;
+      const inUse = p.totalPages - p.freePages + p.reservedPages;
+      writeFileSync(NR_HUGEPAGES, String(inUse + free));
+      const after = readHugetlbPool()!;
+      return after.freePages - after.reservedPages;
+    };
+    const got = ask();
+    if (got >= free) return got;
+    writeFileSync('/proc/sys/vm/compact_memory', '1');
+    return ask();
   };
   beforeAll(() => {
     execFileSync('bash', ['allocators/native/build.sh'], { cwd: REPO_ROOT, stdio: 'pipe' });
@@ -281,7 +293,8 @@ describe.runIf(isRoot)('memory knobs: thp=hugetlb in the real child (reserves hu
   it('glibc: hugetlb=2 reads back, the heap is in hugetlbfs pages and every byte malloc holds is mapped there', async () => {
     // 768 MiB: above the alloc workload's 16 KiB heap — 75–98 MiB of huge pages on Node 20, but
     // 237 MiB of glibc arenas on Node 24 (CI's second pass ran short with 256 MiB).
-    expect(freePagesOf(HUGETLB_TEST_PAGES)).toBe(HUGETLB_TEST_PAGES);
+    // At least HUGETLB_MIN_PAGES: what a fragmented machine can give and the heap still fits in.
+    expect(freePagesOf(HUGETLB_TEST_PAGES)).toBeGreaterThanOrEqual(HUGETLB_MIN_PAGES);
     const cell = allocCell('glibc', 'hugetlb');
     const run = await runChild(cell);
     expect(run.stderr).not.toContain('buflab-child-error');
@@ -309,7 +322,8 @@ describe.runIf(isRoot)('memory knobs: thp=hugetlb in the real child (reserves hu
   });
 
   it.runIf(peer('/usr/lib/x86_64-linux-gnu/libmimalloc.so.2'))('mimalloc: large_os_pages takes hugetlbfs pages under thp=hugetlb, and thp=on is refused while it would', async () => {
-    expect(freePagesOf(HUGETLB_TEST_PAGES)).toBe(HUGETLB_TEST_PAGES);
+    // At least HUGETLB_MIN_PAGES: what a fragmented machine can give and the heap still fits in.
+    expect(freePagesOf(HUGETLB_TEST_PAGES)).toBeGreaterThanOrEqual(HUGETLB_MIN_PAGES);
     const cell = allocCell('mimalloc', 'hugetlb');
     const run = await runChild(cell);
     expect(run.stderr).not.toContain('buflab-child-error');
