@@ -121,6 +121,17 @@ export class ForkSeriesRecorder {
   }
 
   /**
+   * Adds `ms` of the event-loop yield after a chunk to the open window's timed time (no ops): the
+   * tasks V8 runs there are the workload's (see runPhase in ./measure-cell.ts). Nothing when no
+   * window is open. Its median ns/op (the classifier's value) stays the batches' own.
+   */
+  addYieldMs(ms: number): void {
+    const open = this.open;
+    if (Number.isNaN(open[W_START]!)) return;
+    open[W_TIMED_MS] = open[W_TIMED_MS]! + ms;
+  }
+
+  /**
    * Closes the open window (if it holds a batch): its median ns/op becomes the next value. The
    * next batch starts a new grid (the warm-up closes its windows itself, at its own window ends).
    */

@@ -10,9 +10,11 @@
  * between chunks of ~50 ms, outside every timed batch.
  *
  * What the numbers mean (all "per op" divide by the measured phase's `ops`):
- * - `opsPerSec`, `elapsedNs`: ops / sum of the timed batches' durations. Time spent between chunks
- *   (histogram recording, memory samples, yielding for GC entries) is excluded; GC pauses inside a
- *   batch are included. Each batch also carries one clock read (`timerOverheadNs`), not subtracted.
+ * - `opsPerSec`, `elapsedNs`: ops / (sum of the timed batches' durations + the event-loop yields
+ *   between chunks, where V8 runs the tasks the ops caused: task-started scavenges, finalisers).
+ *   The harness's own between-chunk work (histogram recording, memory and JIT samples, waiting for
+ *   the turn) is excluded; GC pauses inside a batch or a yield are included. Each batch also
+ *   carries one clock read (`timerOverheadNs`), not subtracted.
  * - `latencyNs`: per-op latency = batch duration / `batchSize`, in an HDR histogram (3 significant
  *   digits); with `batchSize` > 1 these are batch means (a warning says so).
  * - `baseline.nsPerOp`: median per-op cost of the same loop around an empty op, same batch size —
@@ -34,8 +36,8 @@
  *   more than the strategies counted. Typed arrays of ≤ 64 bytes live on the JS heap, not here.
  * - `alloc.strategyPerOp`: every strategy counter's phase delta / ops.
  * - `gc`: pauses whose start lies in the measured phase; `timeShare` = pause time inside the timed
- *   chunks / the timed time — the time base of `opsPerSec` (../measure/timed-intervals.ts). Pauses V8
- *   runs between chunks stay in `count` and `pauseMsTotal`. Open loop: pause total / phase wall time,
+ *   chunks and yields / the timed time — the time base of `opsPerSec` (../measure/timed-intervals.ts).
+ *   Pauses outside them stay in `count` and `pauseMsTotal`. Open loop: pause total / phase wall time,
  *   as its throughput is over the whole span too.
  * - `cpu` (Linux): the main thread's CPU time and run-queue wait, its involuntary context switches,
  *   the machine's steal time and the CPU it ended on, from procfs snapshots just before the first and
@@ -290,7 +292,7 @@ interface PhaseResult {
   perfStartMs: number;
   batches: number;
   ops: number;
-  /** Sum of timed batch durations, ms (excludes the between-chunk work). */
+  /** Sum of timed batch durations and of the event-loop yields between chunks, ms (excludes the harness's bookkeeping). */
   timedMs: number;
   /**
    * Wall time from phase start to end, ms (includes the between-chunk work), less the time spent
@@ -363,7 +365,17 @@ async function runPhase(
   // the counted window at scheduler-dependent moments. The counted warm-up phases defer too, so
   // that the copy below is warm before the counted window; allocated before the phase's start,
   // so the arrays are in no phase's heap bytes.
-  const deferred = fixed === undefined ? null : { samples: new Float64Array(fixed.batches), starts: new Float64Array(fixed.batches) };
+  const deferred =
+    fixed === undefined
+      ? null
+      : {
+          samples: new Float64Array(fixed.batches),
+          starts: new Float64Array(fixed.batches),
+          // Each chunk's event-loop yield (start, ms), added to the timed intervals after its chunk.
+          yieldStarts: new Float64Array(Math.ceil(fixed.batches / fixed.chunkBatches) + 1),
+          yieldMs: new Float64Array(Math.ceil(fixed.batches / fixed.chunkBatches) + 1),
+        };
+  let chunks = 0;
   const countersBefore = { ...w.strategyCounters() };
   const gcObserver = new GcObserver();
   // procfs reads allocate strings: before the phase's clock starts, never between batches.
@@ -406,8 +418,26 @@ async function runPhase(
     // time (process.memoryUsage(), thousands of instructions each) would add a load-dependent count.
     if (fixed === undefined) memory.maybeSample(now);
     jit?.sample();
+    // The yield is the workload's time, not the harness's: V8 runs its posted tasks there — the
+    // scavenges it starts as a task once new space is 80% full, finalisation, I/O callbacks — work
+    // the ops caused, which the next chunk would otherwise have paid inside a timed batch. Left
+    // out, the figure depended on how often the loop yields: at 10 ms chunks (10 ms turns) the
+    // scavenges moved into the yields and out of ops/s (vpn, uint8array under glibc: scavenge
+    // pauses in the timed share 3–6% instead of 6–8%), which is how short turns shrank the glibc
+    // penalty (README "How long a turn should be"). Timed here, it counts as timed time (a window of
+    // the series and the GC share's intervals include it); the harness's own bookkeeping above stays out.
+    const yieldStart = nowMs();
     await yieldToEventLoop();
     now = nowMs();
+    if (deferred === null) {
+      timedMs += now - yieldStart;
+      series?.addYieldMs(now - yieldStart);
+      PHASE_CHUNKS.add(yieldStart - startMs, now - startMs);
+    } else {
+      deferred.yieldStarts[chunks] = yieldStart;
+      deferred.yieldMs[chunks] = now - yieldStart;
+    }
+    chunks++;
     if (gate !== null) {
       const waited = gate.maybeYield(now);
       if (waited > 0) {
@@ -428,9 +458,14 @@ async function runPhase(
   // Counted work's deferred bookkeeping, after the phase's CPU, counters, memory and GC are read:
   // outside every figure of the phase (its chunk views are the only allocation).
   if (deferred !== null) {
-    for (let a = 0; a < batches; a += fixed!.chunkBatches) {
+    for (let a = 0, c = 0; a < batches; a += fixed!.chunkBatches, c++) {
       const n = Math.min(fixed!.chunkBatches, batches - a);
       timedMs += accountBatches(deferred.samples.subarray(a, a + n), deferred.starts.subarray(a, a + n), n, startMs, histogram, timeline, series, batchSize, nsPerMsPerOp);
+      if (c < chunks) {
+        timedMs += deferred.yieldMs[c]!;
+        series?.addYieldMs(deferred.yieldMs[c]!);
+        PHASE_CHUNKS.add(deferred.yieldStarts[c]! - startMs, deferred.yieldStarts[c]! + deferred.yieldMs[c]! - startMs);
+      }
     }
   }
   const gc = { ...gcWall, timeShare: timedGcShare(gcWall, timedMs) };
@@ -438,9 +473,9 @@ async function runPhase(
 }
 
 /**
- * GC share on the time base of `opsPerSec`: pause time inside the phase's timed chunks / timed
- * time. Pauses V8 runs between chunks (tasks while the harness yields) stay in `pauseMsTotal` but
- * not in the share, as their time is not in `timedMs` either. Pauses beyond the listed cap are
+ * GC share on the time base of `opsPerSec`: pause time inside the phase's timed chunks and yields /
+ * timed time. Pauses outside them (none is expected: V8 runs its GC tasks in the yields) stay in
+ * `pauseMsTotal` but not in the share, as their time is not in `timedMs` either. Pauses beyond the listed cap are
  * counted as inside (an upper bound; a warning already says the list was capped).
  */
 function timedGcShare(gc: GcPhaseResult, timedMs: number): number {

@@ -1,9 +1,10 @@
 /**
  * The stretches of a phase that were timed: one interval per chunk of back-to-back batches (batch
- * k + 1 starts where batch k ended, so a chunk's batches cover one contiguous interval). Between
- * chunks the harness does its own work (histogram recording, memory samples, yielding for GC
- * entries), which `opsPerSec` excludes; these intervals let other per-phase figures use the same
- * time base (GC share: pause time inside timed chunks / timed time).
+ * k + 1 starts where batch k ended, so a chunk's batches cover one contiguous interval) and one per
+ * event-loop yield after a chunk (V8's tasks run there: the workload's time). Between them the
+ * harness does its own work (histogram recording, memory and JIT samples, waiting for the turn),
+ * which `opsPerSec` excludes; these intervals let other per-phase figures use the same time base
+ * (GC share: pause time inside timed intervals / timed time).
  *
  * Storage is preallocated (the intervals are added between chunks, but nothing there should add
  * garbage that the next chunk's heap count would carry).

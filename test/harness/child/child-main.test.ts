@@ -97,6 +97,18 @@ describe('child process, end to end', () => {
     expect(rec.timerOverheadNs).toBeGreaterThan(0);
   });
 
+  it('charges the work an op leaves to the event loop (V8 tasks run in the yields) to the op', async () => {
+    // Half of each op's work runs in a setImmediate callback, where V8 runs task-started scavenges.
+    // Charged, ns/op is about the main thread's whole CPU per op; left out (the figure before), half of it.
+    const cell = testCell({ id: 'scaled/none/glibc/100', workload: 'scaled', size: 100, params: { work: 1000, deferred: 1000 }, plan: quickPlan });
+    const run = await runChild(cell);
+    expect(run.code, run.stderr).toBe(0);
+    const rec = parseForkRecord(run.fd3, cell);
+    const nsPerOp = rec.elapsedNs / rec.ops;
+    expect(rec.cpu).toBeDefined();
+    expect(nsPerOp / rec.cpu!.threadCpuNsPerOp).toBeGreaterThan(0.8);
+  });
+
   it('exits 3 for an unknown workload, printing the code and writing no record', async () => {
     const run = await runChild(testCell({ workload: 'no-such-workload' }));
     expect(run.code).toBe(3);
