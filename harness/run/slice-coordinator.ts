@@ -26,11 +26,12 @@ import { SLICE_GO, SLICE_WAIT } from '../child/slice-gate.js';
  * Default measuring time per turn, ms: two of the measured loop's 50 ms chunks. Longer than the
  * machine's slow bursts are correlated (autocorrelation of 50 ms windows 0.40 at 50 ms, 0.04 at
  * 100 ms), short enough that a 2 s measured phase spreads over 20 turns. Why not shorter, though
- * shorter is more precise (12 vpn cells, 8 rounds, quiet VM: within-run ratio half-widths 13–19% at
- * 100 ms, 7–10% at 25 ms, 4–6% at 10 ms): at 10 ms the uint8array jemalloc/glibc ratio fell from
- * ~2.0 (as for forks run alone) to 1.44 — short turns hide part of the glibc cost this project
- * measures; neither a 2 ms untimed re-warm per turn nor stopping waiting processes (SIGSTOP) brought
- * it back (README "How long a turn should be").
+ * shorter is more precise (12 vpn cells, 8 rounds, quiet VM, 2026-12-02: within-run ratio
+ * half-widths 8–10% at 100 ms, 6–8% at 25 ms, 5–7% at 10 ms): at 10 ms the uint8array
+ * jemalloc/glibc ratio falls from ~1.4 (as for forks run alone) to ~1.15 — short turns hide part of
+ * the glibc cost this project measures. Charging the event-loop yields to ops/s (scavenge tasks ran
+ * there) did not bring it back, nor did a 2 ms untimed re-warm per turn; stopping waiting processes
+ * (SIGSTOP) did in part (README "How long a turn should be").
  */
 export const DEFAULT_SLICE_MS = 100;
 /**
