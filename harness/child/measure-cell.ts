@@ -423,8 +423,8 @@ async function runPhase(
     // the ops caused, which the next chunk would otherwise have paid inside a timed batch. Left
     // out, the figure depended on how often the loop yields: at 10 ms chunks (10 ms turns) the
     // scavenges moved into the yields and out of ops/s (vpn, uint8array under glibc: scavenge
-    // pauses in the timed share 3–6% instead of 6–8%), which is how short turns shrank the glibc
-    // penalty (README "How long a turn should be"). Timed here, it counts as timed time (a window of
+    // pauses in the timed share 3–6% instead of 6–8%). Charging them did not remove the rest of the
+    // short-turn bias (README "How long a turn should be"). Timed here, it counts as timed time (a window of
     // the series and the GC share's intervals include it); the harness's own bookkeeping above stays out.
     const yieldStart = nowMs();
     await yieldToEventLoop();

@@ -10,8 +10,8 @@
  * garbage that the next chunk's heap count would carry).
  */
 
-/** Chunks kept per phase: 16,384 × 50 ms ≈ 13 minutes. Later chunks are dropped and counted. */
-export const MAX_TIMED_INTERVALS = 1 << 14;
+/** Intervals kept per phase: two per chunk (its batches, its yield), 32,768 = 16,384 × 50 ms chunks ≈ 13 minutes. Later ones are dropped and counted. */
+export const MAX_TIMED_INTERVALS = 1 << 15;
 
 export class TimedIntervals {
   private readonly startMs = new Float64Array(MAX_TIMED_INTERVALS);
