@@ -229,6 +229,17 @@ function accountBatches(
   return timedMs;
 }
 
+/**
+ * Accounts one event-loop yield after a chunk (started at `yieldStartMs`, lasting `ms`) as timed
+ * time, the counterpart of {@link accountBatches}: into the series' open window and the GC share's
+ * intervals. Returns `ms`, for the caller's timed total.
+ */
+function accountYield(yieldStartMs: number, ms: number, phaseStartMs: number, series: ForkSeriesRecorder | null): number {
+  series?.addYieldMs(ms);
+  PHASE_CHUNKS.add(yieldStartMs - phaseStartMs, yieldStartMs + ms - phaseStartMs);
+  return ms;
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -365,15 +376,17 @@ async function runPhase(
   // the counted window at scheduler-dependent moments. The counted warm-up phases defer too, so
   // that the copy below is warm before the counted window; allocated before the phase's start,
   // so the arrays are in no phase's heap bytes.
+  // Chunks of counted work: ceil(batches / chunkBatches), plus one slot of margin.
+  const fixedChunks = fixed === undefined ? 0 : Math.ceil(fixed.batches / fixed.chunkBatches) + 1;
   const deferred =
     fixed === undefined
       ? null
       : {
           samples: new Float64Array(fixed.batches),
           starts: new Float64Array(fixed.batches),
-          // Each chunk's event-loop yield (start, ms), added to the timed intervals after its chunk.
-          yieldStarts: new Float64Array(Math.ceil(fixed.batches / fixed.chunkBatches) + 1),
-          yieldMs: new Float64Array(Math.ceil(fixed.batches / fixed.chunkBatches) + 1),
+          // Each chunk's event-loop yield (start, ms), accounted after its chunk's batches.
+          yieldStarts: new Float64Array(fixedChunks),
+          yieldMs: new Float64Array(fixedChunks),
         };
   let chunks = 0;
   const countersBefore = { ...w.strategyCounters() };
@@ -429,11 +442,8 @@ async function runPhase(
     const yieldStart = nowMs();
     await yieldToEventLoop();
     now = nowMs();
-    if (deferred === null) {
-      timedMs += now - yieldStart;
-      series?.addYieldMs(now - yieldStart);
-      PHASE_CHUNKS.add(yieldStart - startMs, now - startMs);
-    } else {
+    if (deferred === null) timedMs += accountYield(yieldStart, now - yieldStart, startMs, series);
+    else {
       deferred.yieldStarts[chunks] = yieldStart;
       deferred.yieldMs[chunks] = now - yieldStart;
     }
@@ -461,11 +471,7 @@ async function runPhase(
     for (let a = 0, c = 0; a < batches; a += fixed!.chunkBatches, c++) {
       const n = Math.min(fixed!.chunkBatches, batches - a);
       timedMs += accountBatches(deferred.samples.subarray(a, a + n), deferred.starts.subarray(a, a + n), n, startMs, histogram, timeline, series, batchSize, nsPerMsPerOp);
-      if (c < chunks) {
-        timedMs += deferred.yieldMs[c]!;
-        series?.addYieldMs(deferred.yieldMs[c]!);
-        PHASE_CHUNKS.add(deferred.yieldStarts[c]! - startMs, deferred.yieldStarts[c]! + deferred.yieldMs[c]! - startMs);
-      }
+      if (c < chunks) timedMs += accountYield(deferred.yieldStarts[c]!, deferred.yieldMs[c]!, startMs, series);
     }
   }
   const gc = { ...gcWall, timeShare: timedGcShare(gcWall, timedMs) };
