@@ -2,7 +2,8 @@
  * Test-only workload `scaled`: each operation runs `work` iterations of a dependent integer
  * recurrence (an LCG step), so its cost is exactly proportional to `work` and cannot be folded away
  * (every step needs the previous one, and the state is kept on the instance). Used for A/A runs
- * and to check that the harness sees a 2x change when `work` doubles. No allocation.
+ * and to check that the harness sees a 2x change when `work` doubles. No allocation (with `deferred`,
+ * one Immediate per event-loop turn).
  * Params: `work` (iterations per op, default 100); `deferred` (default 0): iterations per op run
  * later, in one setImmediate callback per event-loop turn, as V8 runs the GC tasks an op causes —
  * work the op owes that the harness must charge to it (test/harness/child/child-main.test.ts).
