@@ -13,7 +13,12 @@
  *
  * Congestion control (RFC 5681): slow start from an initial window of 10 segments (RFC 6928),
  * congestion avoidance, cwnd = 1 segment after a timeout, and on three duplicate ACKs a fast
- * retransmit with cwnd = ssthresh (fast recovery without window inflation).
+ * retransmit with cwnd = ssthresh (fast recovery without window inflation), then NewReno's
+ * recovery (RFC 6582): until the ACK covers everything sent before the loss was seen (`recover`),
+ * each partial ACK retransmits the next hole at once, so several segments lost from one window
+ * cost a round trip each instead of a retransmission timeout each (≥ 200 ms of an idle link:
+ * measured through the real tunnel with a 1 MiB send buffer, 5 timeouts in 100 MiB halved the
+ * throughput).
  *
  * Out-of-order segments inside the window are kept (a copy, `strategy.retain`) until the gap is
  * filled; each one triggers a duplicate ACK.
@@ -141,6 +146,10 @@ export class TcpConnection {
   private rttSeq = 0;
   private rttStartMs = -1;
   private dupAcks = 0;
+  /** RFC 6582's `recover`: the highest sequence sent when fast recovery began (or at the last timeout). */
+  private recoverSeq = 0;
+  /** In NewReno fast recovery (entered on the third duplicate ACK, left on a full ACK or a timeout). */
+  private inRecovery = false;
   /** RFC 5681 congestion window and slow-start threshold, bytes. */
   congestionWindowBytes = 0;
   slowStartThresholdBytes = 0x7fffffff;
@@ -161,6 +170,7 @@ export class TcpConnection {
     this.opts = layer.options;
     this.handlers = handlers;
     this.iss = iss >>> 0;
+    this.recoverSeq = this.iss;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.ringSeq = seqAdd(this.iss, 1);
@@ -359,6 +369,9 @@ export class TcpConnection {
       return;
     }
     c.retransmitTimeouts++;
+    // RFC 6582 §3.2 (4): after a timeout, recover = the highest sequence sent; leave fast recovery.
+    this.recoverSeq = this.highestSent;
+    this.inRecovery = false;
     // RFC 5681 §3.1 (4): after a timeout, ssthresh = max(FlightSize / 2, 2 SMSS) and cwnd = 1 SMSS.
     this.slowStartThresholdBytes = Math.max(Math.floor(inFlight / 2), 2 * this.segmentBytes);
     this.congestionWindowBytes = this.segmentBytes;
@@ -366,6 +379,14 @@ export class TcpConnection {
     this.sndNxt = this.sndUna;
     if (this.finSent && !this.finAcked) this.finSent = false;
     this.output(true);
+  }
+
+  /** Resends the segment at SND.UNA (fast retransmit, and each partial ACK in fast recovery). */
+  private retransmitFirstUnacked(): void {
+    const n = Math.min(this.sendLen, this.peerMssBytes - (this.timestampsOn ? 12 : 0), seqDiff(this.sndNxt, this.sndUna));
+    if (n <= 0) return;
+    this.layer.counters.segmentsRetransmitted++;
+    this.sendData(this.sndUna, n);
   }
 
   private rttSample(nowMs: number): void {
@@ -644,9 +665,15 @@ export class TcpConnection {
       if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
       if (this.rttStartMs >= 0 && seqLt(this.rttSeq, h.ack)) this.rttSample(now);
       this.retransmits = 0;
-      if (this.dupAcks >= 3) {
-        // RFC 5681 §3.2 (6): leaving fast recovery, cwnd = ssthresh.
-        this.congestionWindowBytes = this.slowStartThresholdBytes;
+      let partialAck = false;
+      if (this.inRecovery) {
+        // RFC 6582 §3.2 (5)-(6): a partial ACK (below recover) means the next segment was lost too;
+        // a full ACK ends fast recovery with cwnd = ssthresh (RFC 5681 §3.2 (6)).
+        partialAck = seqLt(h.ack, this.recoverSeq);
+        if (!partialAck) {
+          this.inRecovery = false;
+          this.congestionWindowBytes = this.slowStartThresholdBytes;
+        }
       } else if (this.congestionWindowBytes < this.slowStartThresholdBytes) {
         // §3.1 slow start: cwnd += min(N, SMSS) per ACK.
         this.congestionWindowBytes += Math.min(dataAcked, this.segmentBytes);
@@ -655,20 +682,23 @@ export class TcpConnection {
         this.congestionWindowBytes += Math.max(1, Math.floor((this.segmentBytes * this.segmentBytes) / this.congestionWindowBytes));
       }
       this.dupAcks = 0;
+      // Every new ACK restarts the timer, partial ones included (RFC 6582 §4's "Slow-but-Steady").
       this.rtoDeadline = seqDiff(this.sndNxt, this.sndUna) > 0 ? now + this.retransmitTimeoutMs : -1;
+      if (partialAck) this.retransmitFirstUnacked();
       if (dataAcked > 0 && !this.finQueued) this.handlers?.onWritable?.();
       if (this.state === 'CLOSED') return;
     } else if (h.ack === this.sndUna && end0(h) && seqDiff(this.sndNxt, this.sndUna) > 0 && (h.window << this.sndScale) === this.sndWnd) {
-      // RFC 5681 §3.2: the third duplicate ACK triggers a retransmission of SND.UNA's segment.
-      if (++this.dupAcks === 3) {
+      // RFC 5681 §3.2: the third duplicate ACK triggers a retransmission of SND.UNA's segment —
+      // unless it is still about data sent before the last recovery or timeout (RFC 6582 §3.2 (1)-(2)).
+      if (++this.dupAcks === 3 && !this.inRecovery && seqLt(this.recoverSeq, h.ack)) {
         // RFC 5681 §3.2 (2)-(3): ssthresh = max(FlightSize / 2, 2 SMSS); cwnd = ssthresh (no
         // window inflation: the simplification of "fast recovery" this stack makes).
         this.slowStartThresholdBytes = Math.max(Math.floor(seqDiff(this.sndNxt, this.sndUna) / 2), 2 * this.segmentBytes);
         this.congestionWindowBytes = this.slowStartThresholdBytes;
         c.fastRetransmits++;
-        c.segmentsRetransmitted++;
-        const n = Math.min(this.sendLen, this.peerMssBytes - (this.timestampsOn ? 12 : 0), seqDiff(this.sndNxt, this.sndUna));
-        if (n > 0) this.sendData(this.sndUna, n);
+        this.recoverSeq = this.highestSent;
+        this.inRecovery = true;
+        this.retransmitFirstUnacked();
       }
     }
     // §3.10.7.4: window update if the segment is newer than the last one that set it.

@@ -173,6 +173,33 @@ describe('TCP over IPv4/Ethernet in memory (RFC 9293)', () => {
     expect(srv.got.length).toBe(80_000);
   });
 
+  it('NewReno (RFC 6582): two segments lost from one window are both resent on ACKs, without a timeout', () => {
+    const p = makeTcpPair(makeStrategy('pooled'), makeStrategy('pooled'), { initialRtoMs: 200, minRtoMs: 200 });
+    const srv = serve(p);
+    const cli = dial(p);
+    p.run(() => srv.conn !== null);
+    const seg = 1448;
+    // Exactly the initial window (10 segments); data segments 5 and 7 are lost once. After the fast
+    // retransmit of 5 (duplicate ACKs from 6, 8, 9) the ACK stops at 7: a partial ACK, and nothing
+    // else is in flight to make three more duplicates — only NewReno resends 7 without the RTO.
+    let dataFrames = 0;
+    p.lossA.drop = (_i, frame) => {
+      if (frame.end - frame.start < 1000) return false;
+      const k = dataFrames++;
+      return k === 5 || k === 7;
+    };
+    const data = pattern(10 * seg, 4);
+    cli.conn!.write(data, 0, data.length);
+    p.run(() => srv.got.length === data.length, 0, 50); // the clock never moves: no timer can fire
+    expect(Buffer.from(srv.got).equals(Buffer.from(data))).toBe(true);
+    const c = p.a.tcp.counters;
+    expect({ timeouts: c.retransmitTimeouts, fast: c.fastRetransmits, resent: c.segmentsRetransmitted, lost: p.lossA.dropped }).toEqual({ timeouts: 0, fast: 1, resent: 2, lost: 2 });
+    // leaving recovery on the full ACK: cwnd = ssthresh = half the flight when the loss was seen
+    // (segments 5–9: 0–4 were acknowledged by then)
+    expect(cli.conn!.slowStartThresholdBytes).toBe(Math.floor((5 * seg) / 2));
+    expect(cli.conn!.congestionWindowBytes).toBe(cli.conn!.slowStartThresholdBytes);
+  });
+
   it('regression: after a timeout, pure ACKs carry the highest sequence sent (else both ends refuse each other: deadlock)', () => {
     // 5%, 15% and 30% loss each way, 5 seeds each: every echo completes and is intact.
     for (const rate of [0.05, 0.15, 0.3]) {
