@@ -1,11 +1,14 @@
 /**
  * `npx tsx scripts/bench-vpn-tunnel.ts [--rounds 3] [--mib 50] [--cipher AES-256-GCM]
- * [--strategy a,b] [--allocator glibc,jemalloc] [--crypto node,native] [--udp native,dgram] [--no-anchor]
+ * [--strategy a,b] [--allocator glibc,jemalloc] [--crypto node,native] [--udp native,dgram]
+ * [--tcp-send-buffer 65536,1048576] [--no-anchor]
  * [--baseline-tree DIR]` (root): tunnel
  * throughput of `npm run serve -- vpn --tls` through the real openvpn 2.6 client and a tun device,
  * per buffer strategy, native allocator, crypto backend (`--crypto`, default both) and send path
- * (`--udp`, default native: sendto(2) from the strategy's buffer; dgram: node's dgram.send), side by side with openvpn's own server (the anchor), in network
- * namespaces made (and removed) here.
+ * (`--udp`, default native: sendto(2) from the strategy's buffer; dgram: node's dgram.send) and the
+ * host's TCP send buffer (`--tcp-send-buffer`, default serve's), side by side with openvpn's own
+ * server (the anchor), in network namespaces made (and removed) here. Our servers run compiled
+ * JavaScript (`dist/`, rebuilt here when stale), as the benchmark's children do, not tsx.
  *
  * - Namespace S holds every server and the client (`remote 127.0.0.1 PORT`, the stock config).
  *   Ours: one `serve -- vpn --tls` per strategy × allocator (LD_PRELOAD on the serve process,
@@ -29,7 +32,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '../harness/child/protocol.js';
+import { ensureBuilt } from '../harness/profile/dist-build.js';
 import { median } from '../harness/stats/sample-stats.js';
 import { allocatorPath, isAllocatorName, preloadEnv } from '../allocators/native-allocators.js';
 
@@ -64,9 +69,20 @@ for (const c of cryptos) if (c !== 'node' && c !== 'native') throw new Error(`--
 // Likewise the send path (workloads/vpn/native-udp.ts), told explicitly to each serve process.
 const udps = flag('--udp', 'native').split(',');
 for (const u of udps) if (u !== 'native' && u !== 'dgram') throw new Error(`--udp ${u}: use native and/or dgram`);
+// The tunnel host's TCP send buffer (serve's --tcp-send-buffer), bytes; '' = serve's default.
+const tcpSendBuffers = flag('--tcp-send-buffer', '').split(',');
+for (const b of tcpSendBuffers) if (b !== '' && !/^\d+$/.test(b)) throw new Error(`--tcp-send-buffer ${b}: use byte counts, e.g. 65536,1048576`);
 const anchor = !process.argv.includes('--no-anchor');
 const baselineTree = flag('--baseline-tree', '');
 for (const a of allocators) if (!isAllocatorName(a)) throw new Error(`--allocator ${a}: use glibc, jemalloc, tcmalloc or mimalloc`);
+
+/** The compiled serve entry point of the checkout at `root`, built first when dist/ is stale. */
+function compiledServe(root: string): string {
+  const entry = join(root, 'dist', 'harness', 'cli', 'serve.js');
+  const outcome = ensureBuilt(root, [entry], (line) => console.log(`${root}: ${line}`));
+  if (outcome.diagnostics !== null) console.log(`${root}: tsc reported (the build still emitted):\n${outcome.diagnostics}`);
+  return entry;
+}
 
 function sh(cmd: string, args: string[], cwd?: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'latin1', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
@@ -80,6 +96,20 @@ function makePki(dir: string): void {
     o(['req', '-new', '-key', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who}`]);
     o(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '1']);
   }
+}
+
+/**
+ * The namespace's UDP receive drops (/proc/net/snmp `Udp: RcvbufErrors`, per network namespace):
+ * datagrams the kernel dropped because a socket's receive buffer was full — in a run, the client
+ * openvpn's socket falling behind the server's bursts. TCP inside the tunnel sees them as losses.
+ */
+function udpReceiveDrops(ns: string): number {
+  const lines = sh('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const at = names.indexOf('RcvbufErrors');
+  if (at < 0 || values[at] === undefined) throw new Error(`no Udp RcvbufErrors in ${ns}'s /proc/net/snmp`);
+  return Number(values[at]);
 }
 
 function cpuSeconds(pid: number): number {
@@ -135,10 +165,10 @@ async function main(): Promise<void> {
     let port = 1194;
     for (const tree of baselineTree === '' ? [''] : ['', baselineTree]) for (const strategy of strategies) {
       // A baseline tree may predate --udp: it runs once, with its own send path.
-      for (const allocator of allocators) for (const crypto of cryptos) for (const udp of tree === '' ? udps : ['']) {
-        const name = [strategy, ...(allocators.length > 1 ? [allocator] : []), ...(cryptos.length > 1 ? [crypto] : []), ...(udps.length > 1 && udp !== '' ? [udp] : [])].join('/') + (tree === '' ? '' : '@baseline');
+      for (const allocator of allocators) for (const crypto of cryptos) for (const udp of tree === '' ? udps : ['']) for (const sendBuffer of tree === '' ? tcpSendBuffers : ['']) {
+        const name = [strategy, ...(allocators.length > 1 ? [allocator] : []), ...(cryptos.length > 1 ? [crypto] : []), ...(udps.length > 1 && udp !== '' ? [udp] : []), ...(tcpSendBuffers.length > 1 && sendBuffer !== '' ? [`tcp${sendBuffer}`] : [])].join('/') + (tree === '' ? '' : '@baseline');
         const env = isAllocatorName(allocator) ? preloadEnv(allocator, allocatorPath(allocator)) : {};
-        const p = start(NS, process.execPath, ['--import', 'tsx', join(tree === '' ? '.' : tree, 'harness/cli/serve.ts'), 'vpn', '--tls', '--ca', join(dir, 'ca.pem'), '--cert', join(dir, 'server.pem'), '--key', join(dir, 'server.key'), '--port', String(port), '--strategy', strategy, '--crypto', crypto, ...(udp === '' ? [] : ['--udp', udp])], env);
+        const p = start(NS, process.execPath, [compiledServe(tree === '' ? REPO_ROOT : resolve(tree)), 'vpn', '--tls', '--ca', join(dir, 'ca.pem'), '--cert', join(dir, 'server.pem'), '--key', join(dir, 'server.key'), '--port', String(port), '--strategy', strategy, '--crypto', crypto, ...(udp === '' ? [] : ['--udp', udp]), ...(sendBuffer === '' ? [] : ['--tcp-send-buffer', sendBuffer])], env);
         servers.push({ strategy: name, port: port++, ...p });
         if (env.LD_PRELOAD !== undefined) {
           await waitFor(() => p.out().includes('OpenVPN TLS server'), 30_000);
@@ -175,15 +205,17 @@ async function main(): Promise<void> {
         try {
           if (!(await waitFor(() => readFileSync(log, 'latin1').includes('Initialization Sequence Completed'), 30_000))) throw new Error(`client did not connect to ${s.strategy}: ${readFileSync(log, 'latin1')}`);
           const cpu0 = cpuSeconds(s.proc.pid!);
+          const drops0 = udpReceiveDrops(NS);
           const t0 = performance.now();
           const body = execFileSync('ip', ['netns', 'exec', NS, 'curl', '-s', '--fail', '-m', '300', `http://10.8.0.1/bytes/${mib << 20}`], { maxBuffer: (mib << 20) + 1024 });
           const seconds = (performance.now() - t0) / 1000;
           const cpu = cpuSeconds(s.proc.pid!) - cpu0;
+          const drops = udpReceiveDrops(NS) - drops0;
           if (createHash('sha256').update(body).digest('hex') !== expected) throw new Error(`${s.strategy}: wrong sha256 of the body`);
           const res = results.get(s.strategy)!;
           res.mibPerS.push(mib / seconds);
           res.cpuMsPerMiB.push((cpu * 1000) / mib);
-          console.log(`round ${r + 1} ${s.strategy}: ${(mib / seconds).toFixed(1)} MiB/s, server CPU ${((cpu * 1000) / mib).toFixed(1)} ms/MiB`);
+          console.log(`round ${r + 1} ${s.strategy}: ${(mib / seconds).toFixed(1)} MiB/s, server CPU ${((cpu * 1000) / mib).toFixed(1)} ms/MiB, UDP receive-buffer drops ${drops}`);
         } finally {
           await stop(client);
         }
@@ -205,13 +237,19 @@ async function main(): Promise<void> {
       // After / before of the same server, paired by round like the anchor ratios.
       console.log(`\nthis tree / ${baselineTree}, within-round ratios (median [min–max]):\n| server | MiB/s | server CPU ms/MiB |\n| --- | --- | --- |`);
       for (const [s, v] of results) {
-        const b = results.get(`${s}@baseline`) ?? (udps.length > 1 ? results.get(`${s.replace(/\/(native|dgram)$/, '')}@baseline`) : undefined);
+        const b = results.get(`${s}@baseline`) ?? results.get(`${s.replace(/\/(native|dgram|tcp\d+)(?=\/|$)/g, '')}@baseline`);
         if (b === undefined) continue;
         console.log(`| ${s} | ${pct(v.mibPerS.map((x, r) => x / b.mibPerS[r]!))} | ${pct(v.cpuMsPerMiB.map((x, r) => x / b.cpuMsPerMiB[r]!))} |`);
       }
     }
   } finally {
     for (const s of servers) await stop(s.proc);
+    // Our servers' TCP over the whole run, from the status line each prints on exit (loss recovery
+    // shows here: a retransmission timeout idles the tunnel for at least 200 ms).
+    for (const s of servers) {
+      const tcp = [...s.out().matchAll(/tcp segments out [^;]*/g)].at(-1)?.[0];
+      if (tcp !== undefined) console.log(`${s.strategy}: ${tcp}`);
+    }
     for (const h of helpers) await stop(h);
     execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
     execFileSync('ip', ['netns', 'del', NS_HTTP], { stdio: 'ignore' });

@@ -13,6 +13,7 @@ import { isMakeableStrategyName, makeStrategy } from '../../allocators/registry.
 import { formatStaticKey, parseStaticKey, type KeyDirection } from '../../stack/openvpn/static-key.js';
 import { VPN_CIPHERS, isVpnCipher, type VpnCipher } from './ciphers.js';
 import { VpnUdpEndpoint } from './udp-endpoint.js';
+import { TUNNEL_TCP_SEND_BUFFER_BYTES, TUNNEL_TCP_SEND_BUFFER_MAX, TUNNEL_TCP_SEND_BUFFER_MIN } from './tunnel-host.js';
 import { VpnTlsServer } from './tls-server.js';
 import { AEAD_ALGORITHMS, isAeadAlgorithm, type AeadAlgorithm } from '../../stack/crypto/crypto-backend.js';
 import { OPENVPN_CIPHER_NAMES } from '../../stack/openvpn/server-session.js';
@@ -30,7 +31,7 @@ export class VpnServeUsageError extends Error {
   }
 }
 
-export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --cert SERVER.pem --key SERVER.key [--port 1194] [--strategy pooled] [--data-ciphers A,B] [--crypto node|native] [--udp native|dgram] [--seconds N]
+export const VPN_SERVE_HELP = `usage: npm run serve -- vpn --tls --ca CA.pem --cert SERVER.pem --key SERVER.key [--port 1194] [--strategy pooled] [--data-ciphers A,B] [--crypto node|native] [--udp native|dgram] [--tcp-send-buffer BYTES] [--seconds N]
        npm run serve -- vpn [--port 1194] [--remote-port N] [--secret KEYFILE] [--cipher aes-256-cbc-hmac] [--direction 0|1] [--strategy pooled] [--crypto node|native] [--ping-ms 1000] [--seconds N]
  TLS mode (an OpenVPN 2.6 server for the real openvpn client with dev tun; pushes 10.8.0.2/24,
  hosts 10.8.0.1: ICMP echo, UDP echo on 7, HTTP on 80 with GET /bytes/N):
@@ -56,6 +57,8 @@ ${TLS_HARDENING_HELP}
   --udp P           TLS mode: how datagrams are sent: native (sendto(2) from the strategy's buffer via
                     the same addon; the default when built) or dgram (node's dgram.send, a Buffer copy
                     per datagram); printed on start
+  --tcp-send-buffer N  TLS mode: the send buffer of each TCP connection of the host at 10.8.0.1,
+                    bytes (default ${TUNNEL_TCP_SEND_BUFFER_BYTES}; ${TUNNEL_TCP_SEND_BUFFER_MIN}–${TUNNEL_TCP_SEND_BUFFER_MAX}): the most a download has in flight
   --ping-ms N       our keepalive interval (default 1000; 0 = none)
   --seconds N       stop after N seconds (default: run until Ctrl-C)
 example: npm run serve -- vpn --tls --ca ca.pem --cert server.pem --key server.key --port 1194 &
@@ -80,6 +83,8 @@ export interface VpnServeOptions {
   crypto: ServeCryptoName | null;
   /** `--udp` (TLS mode); null = the default (native when the addon is built; ./native-udp.ts). */
   udp: ServeUdpName | null;
+  /** `--tcp-send-buffer` (TLS mode); null = the tunnel host's default. */
+  tcpSendBufferBytes: number | null;
   pingMs: number;
   seconds: number | null;
   /** TLS mode: renegotiation limits, --tls-crypt-v2, admission limits (./tls-serve-flags.ts). */
@@ -93,7 +98,7 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
   let keyFile: string | null = null;
   let tlsCryptFile: string | null = null;
   let staticOnly: string | null = null;
-  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, udp: null, pingMs: 1000, seconds: null, hardening: emptyTlsHardeningOptions() };
+  const o: VpnServeOptions = { tls: null, dataCiphers: [...AEAD_ALGORITHMS], keyDerivation: 'auto', port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, udp: null, tcpSendBufferBytes: null, pingMs: 1000, seconds: null, hardening: emptyTlsHardeningOptions() };
   const flags = new FlagReader(argv, VPN_SERVE_HELP, (m) => new VpnServeUsageError(m));
   for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
     switch (flag) {
@@ -166,6 +171,9 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
         o.udp = u;
         break;
       }
+      case '--tcp-send-buffer':
+        o.tcpSendBufferBytes = flags.int(TUNNEL_TCP_SEND_BUFFER_MIN, TUNNEL_TCP_SEND_BUFFER_MAX);
+        break;
       case '--ping-ms':
         o.pingMs = flags.int(0, 3_600_000);
         break;
@@ -182,8 +190,8 @@ export function parseVpnServeArgs(argv: readonly string[]): VpnServeOptions | 'h
     if (caFile === null || certFile === null || keyFile === null) throw new VpnServeUsageError(`--tls needs --ca, --cert and --key (PEM files)\n${VPN_SERVE_HELP}`);
     o.tls = { caFile, certFile, keyFile, tlsCryptFile };
     if (tlsCryptFile !== null && o.hardening.tlsCryptV2File !== null) throw new VpnServeUsageError('--tls-crypt and --tls-crypt-v2 exclude each other: give one');
-  } else if (caFile !== null || certFile !== null || keyFile !== null || tlsCryptFile !== null || o.udp !== null || anyTlsHardening(o.hardening)) {
-    throw new VpnServeUsageError('--ca, --cert, --key, --tls-crypt, --tls-crypt-v2, --udp, --reneg-*, --tran-window and --max-* belong to TLS mode: add --tls');
+  } else if (caFile !== null || certFile !== null || keyFile !== null || tlsCryptFile !== null || o.udp !== null || o.tcpSendBufferBytes !== null || anyTlsHardening(o.hardening)) {
+    throw new VpnServeUsageError('--ca, --cert, --key, --tls-crypt, --tls-crypt-v2, --udp, --tcp-send-buffer, --reneg-*, --tran-window and --max-* belong to TLS mode: add --tls');
   }
   return o;
 }
@@ -259,9 +267,10 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     renegotiation: o.hardening.renegotiation,
     limits: o.hardening.limits,
     port: o.port,
+    ...(o.tcpSendBufferBytes === null ? {} : { tcpSendBufferBytes: o.tcpSendBufferBytes }),
   });
   const port = await server.start();
-  console.log(`vpn: OpenVPN TLS server on 127.0.0.1:${port} (strategy ${o.strategy}; crypto ${crypto}; data ciphers ${o.dataCiphers.map((a) => OPENVPN_CIPHER_NAMES[a]).join(':')}); pushes 10.8.0.2/24, hosts 10.8.0.1 (ICMP, UDP echo 7, HTTP 80)`);
+  console.log(`vpn: OpenVPN TLS server on 127.0.0.1:${port} (strategy ${o.strategy}; crypto ${crypto}; TCP send buffer ${o.tcpSendBufferBytes ?? TUNNEL_TCP_SEND_BUFFER_BYTES} B; data ciphers ${o.dataCiphers.map((a) => OPENVPN_CIPHER_NAMES[a]).join(':')}); pushes 10.8.0.2/24, hosts 10.8.0.1 (ICMP, UDP echo 7, HTTP 80)`);
   const report = (): void => {
     const c = server.counters;
     const d = server.dataStats;
@@ -269,6 +278,7 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
     console.log(
       `sessions started ${c.sessionsStarted} established ${c.sessionsEstablished} renegotiations ${c.renegotiations} closed ${c.sessionsClosed}${server.lastCloseReason !== null ? ` (last: ${server.lastCloseReason})` : ''}; ` +
         `datagrams in ${c.datagramsIn} out ${c.datagramsOut}; inner ${c.innerPackets}; icmp echo ${h.icmp.counters.echoReplies}; http requests ${h.http.requests} bytes ${h.http.bytesServed}; ` +
+        `tcp segments out ${h.tcp.counters.sent} retransmitted ${h.tcp.counters.segmentsRetransmitted} (timeouts ${h.tcp.counters.retransmitTimeouts}, fast ${h.tcp.counters.fastRetransmits}); ` +
         `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}; ` +
         `udp drained ${server.drainCounters.drained} drain errors ${server.drainCounters.drainErrors} queued to dgram ${server.sender.counters.queuedToDgram} send errors ${server.sender.counters.sendErrors}` +
         tlsHardeningStatus(server),

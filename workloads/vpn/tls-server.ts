@@ -101,6 +101,8 @@ export interface VpnTlsServerOptions {
   crypto?: string;
   /** How datagrams are sent (./native-udp.ts; default dgram). */
   udp?: ServeUdpChoice;
+  /** The tunnel host's TCP send buffer per connection, bytes (default TUNNEL_TCP_SEND_BUFFER_BYTES). */
+  tcpSendBufferBytes?: number;
   /** Pushed `ping` / `ping-restart` (seconds); we send our pings at `pingS` too. Defaults 10 / 60. */
   pingS?: number;
   pingRestartS?: number;
@@ -266,6 +268,7 @@ export class VpnTlsServer {
       mtuBytes: 1500,
       carrierHeadroomBytes: DATA_CHANNEL_HEADROOM_BYTES,
       transmit: (frame) => this.sendInner(frame),
+      ...(o.tcpSendBufferBytes === undefined ? {} : { tcpSendBufferBytes: o.tcpSendBufferBytes }),
     });
     this.socket = createSocket({ type: 'udp4', lookup: numericLookup });
     this.sender = new DatagramSender(this.socket, this.strategy, o.udp ?? chooseServeUdp('dgram'));

@@ -17,6 +17,15 @@ import { serveBytesHttp, type BytesHttpCounters } from './bytes-http.js';
 
 export const UDP_ECHO_PORT = 7;
 export const HTTP_PORT = 80;
+/** The bounds of `--tcp-send-buffer` (bytes). */
+export const TUNNEL_TCP_SEND_BUFFER_MIN = 4096;
+export const TUNNEL_TCP_SEND_BUFFER_MAX = 16 * 1024 * 1024;
+/**
+ * The default send buffer of the host's TCP connections, bytes. At most this much is in flight,
+ * so a connection's throughput is at most this per round trip through the tunnel (client openvpn,
+ * its tun, the kernel's TCP and back).
+ */
+export const TUNNEL_TCP_SEND_BUFFER_BYTES = 65536;
 
 export interface TunnelHostOptions {
   strategy: BufferStrategy;
@@ -31,6 +40,8 @@ export interface TunnelHostOptions {
   carrierHeadroomBytes: number;
   /** Takes one IPv4 packet and releases the frame; false when dropped. */
   transmit: (frame: TxFrame) => boolean;
+  /** Each TCP connection's send buffer, bytes (default {@link TUNNEL_TCP_SEND_BUFFER_BYTES}). */
+  tcpSendBufferBytes?: number;
 }
 
 export class TunnelHost {
@@ -50,7 +61,7 @@ export class TunnelHost {
     this.icmp = new IcmpEchoResponder(this.ipv4);
     this.udp = new UdpLayer(this.ipv4);
     this.udp.bind(UDP_ECHO_PORT, { onDatagram: (p, srcIp, srcPort) => this.echo(p, srcIp, srcPort) });
-    this.tcp = new TcpLayer(this.ipv4, { bufferStrategy: o.tcpBufferStrategy });
+    this.tcp = new TcpLayer(this.ipv4, { bufferStrategy: o.tcpBufferStrategy, sendBufferBytes: o.tcpSendBufferBytes ?? TUNNEL_TCP_SEND_BUFFER_BYTES });
     this.http = serveBytesHttp(this.tcp, HTTP_PORT);
   }
 

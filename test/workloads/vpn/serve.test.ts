@@ -15,7 +15,7 @@ describe('serve vpn arguments', () => {
   it('has defaults that speak to openvpn --secret', () => {
     expect(parseVpnServeArgs([])).toEqual({
       tls: null, dataCiphers: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305'], keyDerivation: 'auto',
-      port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, udp: null, pingMs: 1000, seconds: null,
+      port: 1194, remotePort: undefined, secretFile: null, cipher: 'aes-256-cbc-hmac', direction: 'bidirectional', strategy: 'pooled', crypto: null, udp: null, tcpSendBufferBytes: null, pingMs: 1000, seconds: null,
       hardening: { renegotiation: {}, limits: {}, tlsCryptV2File: null },
     });
     const o = parseVpnServeArgs(['--port', '0', '--remote-port', '1195', '--cipher', 'chacha20-poly1305', '--direction', '1', '--seconds', '3']);
@@ -71,6 +71,14 @@ describe('serve vpn arguments', () => {
     });
     expect(out).toMatch(/^crypto: NATIVE \(in-place AEAD addon over OpenSSL .*asked for with --crypto native\)$/m);
     expect(out).toMatch(/^vpn: aes-256-cbc-hmac data channel on 127\.0\.0\.1:\d+ \(strategy pooled, crypto native\)/m);
+  });
+
+  it('--tcp-send-buffer N in TLS mode only, within its bounds', () => {
+    const tls = ['--tls', '--ca', 'a', '--cert', 'b', '--key', 'c'];
+    expect(parseVpnServeArgs(tls)).toMatchObject({ tcpSendBufferBytes: null });
+    expect(parseVpnServeArgs([...tls, '--tcp-send-buffer', '262144'])).toMatchObject({ tcpSendBufferBytes: 262144 });
+    expect(() => parseVpnServeArgs([...tls, '--tcp-send-buffer', '100'])).toThrow(expect.objectContaining({ code: 'E_SERVE_USAGE', message: expect.stringContaining('--tcp-send-buffer') }));
+    expect(() => parseVpnServeArgs(['--tcp-send-buffer', '65536'])).toThrow(/add --tls/);
   });
 
   it('--udp native|dgram in TLS mode only; native without the addon is an error naming the build command, never dgram', () => {
