@@ -38,7 +38,7 @@
 import { newRxCursor, newTxFrame, type BufferStrategy, type RxCursor, type TxFrame } from '../../allocators/buffer-strategy.js';
 import { PROTOCOL_TCP } from '../ipv4/wire.js';
 import type { Ipv4Layer } from '../ipv4/layer.js';
-import { encodeOptionsInto, fillTcpChecksum, optionsBytes, type TcpHeader, type TcpOptions } from './packet.js';
+import { encodeOptionsInto, fillTcpChecksum, MAX_SACK_BLOCKS, optionsBytes, type TcpHeader, type TcpOptions } from './packet.js';
 import type { TcpCloseReason, TcpConnectionOptions, TcpCounters, TcpState } from './types.js';
 import { FLAG_ACK, FLAG_FIN, FLAG_PSH, FLAG_RST, FLAG_SYN, seqAdd, seqDiff, seqLe, seqLt, TCP_MIN_HEADER_BYTES, writeTcpHeader } from './wire.js';
 
@@ -99,7 +99,7 @@ export class TcpConnection {
   private readonly strategy: BufferStrategy;
   private readonly opts: TcpConnectionOptions;
   private readonly frame: TxFrame = newTxFrame();
-  private readonly txOpts: TcpOptions = { mss: 0, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsVal: 0, tsEcr: 0 };
+  private readonly txOpts: TcpOptions = { mss: 0, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsVal: 0, tsEcr: 0, sackBlocks: 0, sackEdges: [0, 0, 0, 0, 0, 0, 0, 0] };
   // send sequence space (RFC 9293 §3.3.1)
   private readonly iss: number;
   private sndUna: number;
@@ -148,8 +148,18 @@ export class TcpConnection {
   private dupAcks = 0;
   /** RFC 6582's `recover`: the highest sequence sent when fast recovery began (or at the last timeout). */
   private recoverSeq = 0;
-  /** In NewReno fast recovery (entered on the third duplicate ACK, left on a full ACK or a timeout). */
+  /** In fast recovery (entered on the third duplicate ACK, left on a full ACK or a timeout). */
   private inRecovery = false;
+  /**
+   * SACK scoreboard (RFC 6675 §3): the ranges above SND.UNA the peer reported holding, as sorted,
+   * disjoint [left, right) pairs flattened (left0, right0, left1, …), and their total bytes.
+   */
+  private readonly sacked: number[] = [];
+  private sackedBytes = 0;
+  /** RFC 6675's HighRxt: the end of the last hole retransmitted in this recovery. */
+  private highRxt = 0;
+  /** The sequence number of the out-of-order segment received last (its block is reported first). */
+  private lastOutOfOrderSeq = 0;
   /** RFC 5681 congestion window and slow-start threshold, bytes. */
   congestionWindowBytes = 0;
   slowStartThresholdBytes = 0x7fffffff;
@@ -372,6 +382,9 @@ export class TcpConnection {
     // RFC 6582 §3.2 (4): after a timeout, recover = the highest sequence sent; leave fast recovery.
     this.recoverSeq = this.highestSent;
     this.inRecovery = false;
+    // RFC 2018 §8: after a timeout the SACKed bits are turned off (the receiver may have reneged).
+    this.sacked.length = 0;
+    this.sackedBytes = 0;
     // RFC 5681 §3.1 (4): after a timeout, ssthresh = max(FlightSize / 2, 2 SMSS) and cwnd = 1 SMSS.
     this.slowStartThresholdBytes = Math.max(Math.floor(inFlight / 2), 2 * this.segmentBytes);
     this.congestionWindowBytes = this.segmentBytes;
@@ -381,12 +394,151 @@ export class TcpConnection {
     this.output(true);
   }
 
-  /** Resends the segment at SND.UNA (fast retransmit, and each partial ACK in fast recovery). */
-  private retransmitFirstUnacked(): void {
-    const n = Math.min(this.sendLen, this.peerMssBytes - (this.timestampsOn ? 12 : 0), seqDiff(this.sndNxt, this.sndUna));
-    if (n <= 0) return;
-    this.layer.counters.segmentsRetransmitted++;
-    this.sendData(this.sndUna, n);
+  /**
+   * The SACK blocks an ACK carries while out-of-order data is queued (RFC 2018 §4): the queued
+   * segments merged into contiguous blocks, the one holding the segment received last first, then
+   * the others in sequence order, at most `max`. Returns how many were written to `edges`.
+   */
+  private writeSackBlocks(edges: number[], max: number): number {
+    const q = this.outOfOrder;
+    let n = 0;
+    let first = -1;
+    for (let i = 0; i < q.length; ) {
+      const left = q[i]!.seq;
+      let right = seqAdd(left, q[i]!.bytes);
+      let holdsLast = left === this.lastOutOfOrderSeq;
+      for (i++; i < q.length && seqLe(q[i]!.seq, right); i++) {
+        const end = seqAdd(q[i]!.seq, q[i]!.bytes);
+        if (seqLt(right, end)) right = end;
+        if (q[i]!.seq === this.lastOutOfOrderSeq) holdsLast = true;
+      }
+      if (holdsLast) first = n;
+      // Room for max blocks, keeping a slot for the latest one until it is found.
+      if (n < max || holdsLast) {
+        const at = n < max ? n : max - 1;
+        edges[2 * at] = left;
+        edges[2 * at + 1] = right;
+        if (n < max) n++;
+        else first = at;
+      }
+    }
+    if (first > 0) {
+      // rotate the latest block to the front
+      const l = edges[2 * first]!;
+      const r = edges[2 * first + 1]!;
+      for (let k = first; k > 0; k--) {
+        edges[2 * k] = edges[2 * k - 2]!;
+        edges[2 * k + 1] = edges[2 * k - 1]!;
+      }
+      edges[0] = l;
+      edges[1] = r;
+    }
+    return n;
+  }
+
+  /** Whether SACK is on: both SYNs carried SACK-permitted (RFC 2018 §2). */
+  private get sackOn(): boolean {
+    return this.opts.sackPermitted && this.sackPermittedByPeer;
+  }
+
+  /**
+   * Retransmissions in fast recovery. Without SACK information (NewReno, RFC 6582): the segment at
+   * SND.UNA, once per partial ACK. With it (RFC 6675 §5, simplified: every hole below the highest
+   * SACKed byte counts as lost): the holes after HighRxt, one segment at a time while the data in
+   * the network ("pipe") stays below cwnd — so a burst of losses is repaired in about one round
+   * trip, where NewReno takes a round trip per lost segment.
+   */
+  private recoverySend(): void {
+    const mss = this.peerMssBytes - (this.timestampsOn ? 12 : 0);
+    if (this.sackedBytes === 0) {
+      const n = Math.min(this.sendLen, mss, seqDiff(this.sndNxt, this.sndUna));
+      if (n <= 0) return;
+      this.layer.counters.segmentsRetransmitted++;
+      this.sendData(this.sndUna, n);
+      if (seqLt(this.highRxt, seqAdd(this.sndUna, n))) this.highRxt = seqAdd(this.sndUna, n);
+      return;
+    }
+    if (seqLt(this.highRxt, this.sndUna)) this.highRxt = this.sndUna;
+    let pipe = this.recoveryPipe();
+    let holeStart = this.sndUna;
+    for (let k = 0; k < this.sacked.length; k += 2) {
+      const holeEnd = this.sacked[k]!;
+      let at = seqLt(holeStart, this.highRxt) ? this.highRxt : holeStart;
+      while (seqLt(at, holeEnd)) {
+        const n = Math.min(mss, seqDiff(holeEnd, at));
+        if (pipe + n > this.congestionWindowBytes) return;
+        this.layer.counters.segmentsRetransmitted++;
+        this.sendData(at, n);
+        at = seqAdd(at, n);
+        this.highRxt = at;
+        pipe += n;
+      }
+      holeStart = this.sacked[k + 1]!;
+    }
+  }
+
+  /**
+   * RFC 6675's pipe in fast recovery with SACK: bytes sent and not yet acknowledged, less those the
+   * peer SACKed and those in holes below the highest SACK not yet retransmitted (deemed lost).
+   */
+  private recoveryPipe(): number {
+    let lost = 0;
+    let holeStart = this.sndUna;
+    for (let k = 0; k < this.sacked.length; k += 2) {
+      const holeEnd = this.sacked[k]!;
+      const from = seqLt(holeStart, this.highRxt) ? this.highRxt : holeStart;
+      if (seqLt(from, holeEnd)) lost += seqDiff(holeEnd, from);
+      holeStart = this.sacked[k + 1]!;
+    }
+    return seqDiff(this.highestSent, this.sndUna) - this.sackedBytes - lost;
+  }
+
+  /**
+   * Adds the SACK blocks of `h` to the scoreboard (clipped to (SND.UNA, highest sent]; blocks that
+   * fall outside are ignored, RFC 2018 §5). Returns whether any byte was SACKed for the first time.
+   */
+  private updateScoreboard(h: TcpHeader): boolean {
+    const before = this.sackedBytes;
+    const floor = seqLt(this.sndUna, h.ack) ? h.ack : this.sndUna;
+    for (let b = 0; b < h.sackBlocks; b++) {
+      let left = h.sackEdges[2 * b]! >>> 0;
+      let right = h.sackEdges[2 * b + 1]! >>> 0;
+      if (seqLt(left, floor)) left = floor;
+      if (seqLt(this.highestSent, right)) right = this.highestSent;
+      if (!seqLt(left, right)) continue;
+      this.addSacked(left, right);
+    }
+    return this.sackedBytes > before;
+  }
+
+  /** Merges [left, right) into the sorted, disjoint scoreboard. */
+  private addSacked(left: number, right: number): void {
+    const s = this.sacked;
+    let i = 0;
+    while (i < s.length && seqLt(s[i + 1]!, left)) i += 2; // ranges wholly before
+    let j = i;
+    while (j < s.length && seqLe(s[j]!, right)) {
+      // overlapping or adjacent: absorb
+      if (seqLt(s[j]!, left)) left = s[j]!;
+      if (seqLt(right, s[j + 1]!)) right = s[j + 1]!;
+      this.sackedBytes -= seqDiff(s[j + 1]!, s[j]!);
+      j += 2;
+    }
+    s.splice(i, j - i, left, right);
+    this.sackedBytes += seqDiff(right, left);
+  }
+
+  /** Drops what the cumulative ACK (SND.UNA) now covers from the scoreboard. */
+  private trimScoreboard(): void {
+    const s = this.sacked;
+    while (s.length > 0 && seqLe(s[1]!, this.sndUna)) {
+      this.sackedBytes -= seqDiff(s[1]!, s[0]!);
+      s.splice(0, 2);
+    }
+    if (s.length > 0 && seqLt(s[0]!, this.sndUna)) {
+      this.sackedBytes -= seqDiff(this.sndUna, s[0]!);
+      s[0] = this.sndUna;
+    }
   }
 
   private rttSample(nowMs: number): void {
@@ -412,9 +564,11 @@ export class TcpConnection {
     for (;;) {
       const sent = seqDiff(this.sndNxt, this.ringSeq);
       const unsent = this.sendLen - sent;
-      // RFC 5681 §2: send no more than min(cwnd, rwnd) beyond SND.UNA.
+      // RFC 5681 §2: send no more than min(cwnd, rwnd) beyond SND.UNA; in fast recovery with SACK,
+      // cwnd bounds the pipe (RFC 6675 §5 (C)), and rwnd still everything beyond SND.UNA.
       const inFlight = seqDiff(this.sndNxt, this.sndUna);
-      const usable = Math.min(this.sndWnd, this.congestionWindowBytes) - inFlight;
+      const pipe = this.inRecovery && this.sackedBytes > 0 ? this.recoveryPipe() : inFlight;
+      const usable = Math.min(this.sndWnd - inFlight, this.congestionWindowBytes - pipe);
       const n = Math.min(unsent, mss, usable);
       if (unsent > 0 && usable > 0 && n < mss && inFlight > 0 && !this.shortSegmentDue(n, unsent)) {
         this.layer.counters.shortSegmentsDeferred++;
@@ -490,6 +644,11 @@ export class TcpConnection {
     o.hasTimestamps = syn ? this.opts.timestamps && (this.state === 'SYN-SENT' || this.timestampsOn) : this.timestampsOn;
     o.tsVal = Math.floor(this.layer.clock()) >>> 0;
     o.tsEcr = this.tsRecent;
+    // SACK blocks only in the room the segment leaves below the MSS (payload + options ≤ MSS, as the
+    // timestamps are accounted): a full-size data segment carries none, a pure ACK up to 3 or 4.
+    const sackRoom = this.peerMssBytes - (o.hasTimestamps ? 12 : 0) - n - 4;
+    const maxBlocks = Math.min(o.hasTimestamps ? 3 : MAX_SACK_BLOCKS, Math.floor(sackRoom / 8));
+    o.sackBlocks = !syn && (flags & FLAG_ACK) !== 0 && maxBlocks > 0 && this.outOfOrder.length > 0 && this.sackOn ? this.writeSackBlocks(o.sackEdges, maxBlocks) : 0;
     const headerBytes = TCP_MIN_HEADER_BYTES + optionsBytes(o);
     this.layer.ipv4.beginPacket(f, n, headerBytes, 0);
     if (n > 0) {
@@ -650,6 +809,7 @@ export class TcpConnection {
   private processAck(h: TcpHeader): void {
     const c = this.layer.counters;
     const now = this.layer.clock();
+    const newlySacked = h.sackBlocks > 0 && this.sackOn ? this.updateScoreboard(h) : false;
     if (seqLt(this.sndUna, h.ack)) {
       let acked = seqDiff(h.ack, this.sndUna);
       if (this.sndUna === this.iss) acked--; // our SYN
@@ -662,6 +822,7 @@ export class TcpConnection {
       this.sendLen -= dataAcked;
       this.ringSeq = seqAdd(this.ringSeq, dataAcked);
       this.sndUna = h.ack;
+      this.trimScoreboard();
       if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
       if (this.rttStartMs >= 0 && seqLt(this.rttSeq, h.ack)) this.rttSample(now);
       this.retransmits = 0;
@@ -684,13 +845,18 @@ export class TcpConnection {
       this.dupAcks = 0;
       // Every new ACK restarts the timer, partial ones included (RFC 6582 §4's "Slow-but-Steady").
       this.rtoDeadline = seqDiff(this.sndNxt, this.sndUna) > 0 ? now + this.retransmitTimeoutMs : -1;
-      if (partialAck) this.retransmitFirstUnacked();
+      if (partialAck) this.recoverySend();
       if (dataAcked > 0 && !this.finQueued) this.handlers?.onWritable?.();
       if (this.state === 'CLOSED') return;
-    } else if (h.ack === this.sndUna && end0(h) && seqDiff(this.sndNxt, this.sndUna) > 0 && (h.window << this.sndScale) === this.sndWnd) {
-      // RFC 5681 §3.2: the third duplicate ACK triggers a retransmission of SND.UNA's segment —
-      // unless it is still about data sent before the last recovery or timeout (RFC 6582 §3.2 (1)-(2)).
-      if (++this.dupAcks === 3 && !this.inRecovery && seqLt(this.recoverSeq, h.ack)) {
+    } else if (h.ack === this.sndUna && end0(h) && seqDiff(this.sndNxt, this.sndUna) > 0 && (newlySacked || (h.window << this.sndScale) === this.sndWnd)) {
+      // A duplicate ACK: RFC 5681's (same window), or RFC 6675's (it SACKs data not SACKed before;
+      // a receiver's window may move while it holds out-of-order data).
+      if (this.inRecovery) {
+        // RFC 6675 §5 (C): each ACK in recovery may let more holes out (new data: output() below).
+        if (newlySacked) this.recoverySend();
+      } else if (++this.dupAcks === 3 && seqLt(this.recoverSeq, h.ack)) {
+        // RFC 5681 §3.2: the third duplicate ACK triggers a retransmission of SND.UNA's segment —
+        // unless it is still about data sent before the last recovery or timeout (RFC 6582 §3.2 (1)-(2)).
         // RFC 5681 §3.2 (2)-(3): ssthresh = max(FlightSize / 2, 2 SMSS); cwnd = ssthresh (no
         // window inflation: the simplification of "fast recovery" this stack makes).
         this.slowStartThresholdBytes = Math.max(Math.floor(seqDiff(this.sndNxt, this.sndUna) / 2), 2 * this.segmentBytes);
@@ -698,7 +864,8 @@ export class TcpConnection {
         c.fastRetransmits++;
         this.recoverSeq = this.highestSent;
         this.inRecovery = true;
-        this.retransmitFirstUnacked();
+        this.highRxt = this.sndUna;
+        this.recoverySend();
       }
     }
     // §3.10.7.4: window update if the segment is newer than the last one that set it.
@@ -776,6 +943,7 @@ export class TcpConnection {
     while (i > 0 && seqLt(seq, this.outOfOrder[i - 1]!.seq)) i--;
     this.outOfOrder.splice(i, 0, { seq, cur, bytes, fin });
     this.outOfOrderBytes += bytes;
+    this.lastOutOfOrderSeq = seq;
     c.queuedOutOfOrder++;
   }
 

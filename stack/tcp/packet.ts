@@ -17,7 +17,14 @@ export interface TcpOptions {
   hasTimestamps: boolean;
   tsVal: number;
   tsEcr: number;
+  /** SACK blocks (RFC 2018 §3): how many (0–4), their edges in `sackEdges` as left, right, … */
+  sackBlocks: number;
+  /** 8 numbers: block k is `[sackEdges[2k], sackEdges[2k + 1])` in sequence space. */
+  sackEdges: number[];
 }
+
+/** The most SACK blocks one segment carries: 4 (RFC 2018 §3), 3 beside timestamps (40 option bytes). */
+export const MAX_SACK_BLOCKS = 4;
 
 export interface TcpHeader extends TcpOptions {
   srcPort: number;
@@ -33,7 +40,7 @@ export interface TcpHeader extends TcpOptions {
 }
 
 export function newTcpHeader(): TcpHeader {
-  return { srcPort: 0, dstPort: 0, seq: 0, ack: 0, headerBytes: 0, flags: 0, window: 0, payloadBytes: 0, mss: 0, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsVal: 0, tsEcr: 0 };
+  return { srcPort: 0, dstPort: 0, seq: 0, ack: 0, headerBytes: 0, flags: 0, window: 0, payloadBytes: 0, mss: 0, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsVal: 0, tsEcr: 0, sackBlocks: 0, sackEdges: [0, 0, 0, 0, 0, 0, 0, 0] };
 }
 
 export type TcpDecodeStatus = 'ok' | 'truncated' | 'bad-data-offset' | 'bad-checksum' | 'bad-options';
@@ -65,6 +72,7 @@ function decodeOptions(buf: Uint8Array, at: number, end: number, out: TcpOptions
   out.windowScale = -1;
   out.sackPermitted = false;
   out.hasTimestamps = false;
+  out.sackBlocks = 0;
   while (at < end) {
     const kind = buf[at]!;
     if (kind === wire.OPT_END) return true;
@@ -95,8 +103,16 @@ function decodeOptions(buf: Uint8Array, at: number, end: number, out: TcpOptions
         out.tsVal = wire.getOptU32(buf, at + 2);
         out.tsEcr = wire.getOptU32(buf, at + 6);
         break;
+      case wire.OPT_SACK: {
+        // RFC 2018 §3: length 2 + 8n; at most 4 blocks fit in 40 option bytes.
+        const n = (len - 2) / 8;
+        if (!Number.isInteger(n) || n < 1 || n > MAX_SACK_BLOCKS) return false;
+        for (let k = 0; k < 2 * n; k++) out.sackEdges[k] = wire.getOptU32(buf, at + 2 + 4 * k);
+        out.sackBlocks = n;
+        break;
+      }
       default:
-        break; // SACK blocks and unknown options: skipped (not interpreted)
+        break; // unknown options: skipped by length
     }
     at += len;
   }
@@ -105,7 +121,8 @@ function decodeOptions(buf: Uint8Array, at: number, end: number, out: TcpOptions
 
 /**
  * Option bytes an outgoing segment with options `o` takes, a multiple of 4: an MSS option when
- * `mss > 0`, window scale when `windowScale >= 0`, SACK-permitted, timestamps when `hasTimestamps`.
+ * `mss > 0`, window scale when `windowScale >= 0`, SACK-permitted, timestamps when `hasTimestamps`,
+ * `sackBlocks` SACK blocks.
  */
 export function optionsBytes(o: TcpOptions): number {
   let n = 0;
@@ -113,6 +130,7 @@ export function optionsBytes(o: TcpOptions): number {
   if (o.windowScale >= 0) n += 4; // NOP + 3
   if (o.sackPermitted) n += 4; // NOP NOP + 2
   if (o.hasTimestamps) n += 12; // NOP NOP + 10
+  if (o.sackBlocks > 0) n += 4 + 8 * o.sackBlocks; // NOP NOP + 2 + 8 per block
   return n;
 }
 
@@ -121,7 +139,8 @@ export function encodeOptionsInto(o: TcpOptions, buf: Uint8Array, at: number): v
   if (o.mss > 0) at = wire.writeMssOption(buf, at, o.mss);
   if (o.windowScale >= 0) at = wire.writeWindowScaleOption(buf, at, o.windowScale);
   if (o.sackPermitted) at = wire.writeSackPermittedOption(buf, at);
-  if (o.hasTimestamps) wire.writeTimestampsOption(buf, at, o.tsVal, o.tsEcr);
+  if (o.hasTimestamps) at = wire.writeTimestampsOption(buf, at, o.tsVal, o.tsEcr);
+  if (o.sackBlocks > 0) wire.writeSackOption(buf, at, o.sackBlocks, o.sackEdges);
 }
 
 /**

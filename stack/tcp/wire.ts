@@ -92,6 +92,15 @@ export function writeSackPermittedOption(b: Uint8Array, at: number): number {
   b[at + 3] = 2;
   return at + 4;
 }
+/** NOP, NOP, SACK (kind 5, length 2 + 8 × `blocks`: left and right edges, RFC 2018 §3): 4 + 8 × blocks bytes. */
+export function writeSackOption(b: Uint8Array, at: number, blocks: number, edges: readonly number[]): number {
+  b[at] = OPT_NOP;
+  b[at + 1] = OPT_NOP;
+  b[at + 2] = OPT_SACK;
+  b[at + 3] = 2 + 8 * blocks;
+  for (let k = 0; k < 2 * blocks; k++) setU32(b, at + 4 + 4 * k, edges[k]! >>> 0);
+  return at + 4 + 8 * blocks;
+}
 /** NOP, NOP, timestamps (kind 8, length 10: TSval, TSecr as unsigned 32-bit): 12 bytes. */
 export function writeTimestampsOption(b: Uint8Array, at: number, tsVal: number, tsEcr: number): number {
   b[at] = OPT_NOP;

@@ -17,7 +17,7 @@ function segment(o: TcpOptions, payload: Uint8Array, seq = 0xfffffff0, ack = 123
 }
 
 describe('TCP segment codec (RFC 9293 §3.1, RFC 7323, RFC 2018)', () => {
-  const all: TcpOptions = { mss: 1460, windowScale: 7, sackPermitted: true, hasTimestamps: true, tsVal: 0xdeadbeef, tsEcr: 42 };
+  const all: TcpOptions = { mss: 1460, windowScale: 7, sackPermitted: true, hasTimestamps: true, tsVal: 0xdeadbeef, tsEcr: 42, sackBlocks: 0, sackEdges: [0, 0, 0, 0, 0, 0, 0, 0] };
 
   it('round-trips header fields and every option', () => {
     const seg = segment(all, Uint8Array.of(1, 2, 3));
@@ -53,6 +53,13 @@ describe('TCP segment codec (RFC 9293 §3.1, RFC 7323, RFC 2018)', () => {
     opt[21] = 5; // MSS with length 5
     setChecksum(opt, 0, tcpChecksum(opt, 0, opt.length, SRC, DST, false));
     expect(decodeTcp(opt, 0, opt.length, SRC, DST, h)).toBe('bad-options');
+    // a SACK option whose length is not 2 + 8n (n = 1..4)
+    const sack = segment({ ...all, mss: 0, windowScale: -1, sackPermitted: false, sackBlocks: 1, sackEdges: [100, 200, 0, 0, 0, 0, 0, 0] }, Uint8Array.of(9));
+    expect(decodeTcp(sack, 0, sack.length, SRC, DST, h)).toBe('ok');
+    expect([h.sackBlocks, h.sackEdges[0], h.sackEdges[1]]).toEqual([1, 100, 200]);
+    sack[20 + 12 + 3] = 2 + 7; // after NOP NOP + timestamps, NOP NOP kind len
+    setChecksum(sack, 0, tcpChecksum(sack, 0, sack.length, SRC, DST, false));
+    expect(decodeTcp(sack, 0, sack.length, SRC, DST, h)).toBe('bad-options');
     // wrong pseudo-header (another destination) fails too
     expect(decodeTcp(seg, 0, seg.length, SRC, DST + 1, h)).toBe('bad-checksum');
   });
@@ -60,14 +67,17 @@ describe('TCP segment codec (RFC 9293 §3.1, RFC 7323, RFC 2018)', () => {
   it('property: any header and options round-trip; decoding random bytes never throws nor reads outside', () => {
     fc.assert(
       fc.property(
-        fc.record({ mss: fc.integer({ min: 0, max: 65535 }), windowScale: fc.integer({ min: -1, max: 14 }), sackPermitted: fc.boolean(), hasTimestamps: fc.boolean(), tsVal: fc.nat({ max: 0xffffffff }), tsEcr: fc.nat({ max: 0xffffffff }) }),
+        fc.record({ mss: fc.integer({ min: 0, max: 65535 }), windowScale: fc.integer({ min: -1, max: 14 }), sackPermitted: fc.boolean(), hasTimestamps: fc.boolean(), tsVal: fc.nat({ max: 0xffffffff }), tsEcr: fc.nat({ max: 0xffffffff }), sackBlocks: fc.integer({ min: 0, max: 4 }), sackEdges: fc.array(fc.nat({ max: 0xffffffff }), { minLength: 8, maxLength: 8 }) }),
         fc.uint8Array({ maxLength: 100 }),
         fc.nat({ max: 0xffffffff }),
         (o, payload, seq) => {
+          // as many SACK blocks as fit beside the other options in 40 bytes
+          o.sackBlocks = Math.max(0, Math.min(o.sackBlocks, Math.floor((40 - optionsBytes({ ...o, sackBlocks: 0 }) - 4) / 8)));
           const seg = segment(o, payload, seq, seq ^ 0x5555, FLAG_ACK);
           const h = newTcpHeader();
           expect(decodeTcp(seg, 0, seg.length, SRC, DST, h)).toBe('ok');
-          expect([h.seq, h.mss, h.windowScale, h.sackPermitted, h.hasTimestamps, h.payloadBytes]).toEqual([seq, o.mss, o.windowScale, o.sackPermitted, o.hasTimestamps, payload.length]);
+          expect([h.seq, h.mss, h.windowScale, h.sackPermitted, h.hasTimestamps, h.payloadBytes, h.sackBlocks]).toEqual([seq, o.mss, o.windowScale, o.sackPermitted, o.hasTimestamps, payload.length, o.sackBlocks]);
+          expect(h.sackEdges.slice(0, 2 * h.sackBlocks)).toEqual(o.sackEdges.slice(0, 2 * o.sackBlocks));
           if (o.hasTimestamps) expect([h.tsVal, h.tsEcr]).toEqual([o.tsVal, o.tsEcr]);
         },
       ),

@@ -3,7 +3,8 @@ import { makeStrategy } from '../../../allocators/registry.js';
 import type { TcpConnection } from '../../../stack/tcp/connection.js';
 import type { TcpCloseReason } from '../../../stack/tcp/types.js';
 import { STRATEGY_CASES } from '../strategies.js';
-import { IP_B, makeTcpPair, pattern, type TcpPair } from './helpers.js';
+import { decodeTcp, newTcpHeader } from '../../../stack/tcp/packet.js';
+import { IP_A, IP_B, makeTcpPair, pattern, type TcpPair } from './helpers.js';
 
 interface Peer {
   conn: TcpConnection | null;
@@ -198,6 +199,58 @@ describe('TCP over IPv4/Ethernet in memory (RFC 9293)', () => {
     // (segments 5–9: 0–4 were acknowledged by then)
     expect(cli.conn!.slowStartThresholdBytes).toBe(Math.floor((5 * seg) / 2));
     expect(cli.conn!.congestionWindowBytes).toBe(cli.conn!.slowStartThresholdBytes);
+  });
+
+  it('SACK (RFC 2018, RFC 6675): ACKs report the queued blocks, and every hole of a window is resent before the first resend is acknowledged', () => {
+    const p = makeTcpPair(makeStrategy('pooled'), makeStrategy('one-big-struct'), { initialRtoMs: 200, minRtoMs: 200 });
+    const srv = serve(p);
+    const cli = dial(p);
+    p.run(() => srv.conn !== null);
+    const warm = pattern(80_000, 5);
+    writeAll(p, cli.conn!, warm, () => srv.got.length === warm.length);
+    const seg = 1448;
+    const tcpAt = 14 + 20; // Ethernet, IPv4 (no options)
+    const seqOf = (f: { buf: Uint8Array; start: number }): number => new DataView(f.buf.buffer, f.buf.byteOffset + f.start + tcpAt + 4, 4).getUint32(0);
+    // 30 segments; data segments 3, 9, 15 and 21 of them are lost once.
+    const lostSeqs = new Set<number>();
+    const seen = new Set<number>();
+    const unackedAtResend: number[] = [];
+    let dataFrames = 0;
+    p.lossA.drop = (_i, frame) => {
+      if (frame.end - frame.start < 1000) return false;
+      const seq = seqOf(frame);
+      if (seen.has(seq)) {
+        unackedAtResend.push(cli.conn!.unacknowledgedBytes);
+        return false;
+      }
+      seen.add(seq);
+      const k = dataFrames++;
+      if (k === 3 || k === 9 || k === 15 || k === 21) {
+        lostSeqs.add(seq);
+        return true;
+      }
+      return false;
+    };
+    const h = newTcpHeader();
+    let firstSack: number[] | null = null;
+    p.lossB.drop = (_i, frame) => {
+      const ipAt = frame.start + 14;
+      if (decodeTcp(frame.buf, ipAt + 20, frame.end, IP_B, IP_A, h) === 'ok' && h.sackBlocks > 0 && firstSack === null) firstSack = h.sackEdges.slice(0, 2 * h.sackBlocks);
+      return false;
+    };
+    const data = pattern(30 * seg, 6);
+    const before = { ...p.a.tcp.counters };
+    expect(cli.conn!.write(data, 0, data.length)).toBe(data.length);
+    p.run(() => srv.got.length === warm.length + data.length, 0, 50); // the clock never moves
+    expect(Buffer.from(srv.got.slice(warm.length)).equals(Buffer.from(data))).toBe(true);
+    const c = p.a.tcp.counters;
+    expect({ timeouts: c.retransmitTimeouts - before.retransmitTimeouts, fast: c.fastRetransmits - before.fastRetransmits, resent: c.segmentsRetransmitted - before.segmentsRetransmitted }).toEqual({ timeouts: 0, fast: 1, resent: 4 });
+    // the receiver's first SACK: one block, starting right after the first lost segment
+    const hole1 = Math.min(...lostSeqs);
+    expect(firstSack).toEqual([(hole1 + seg) >>> 0, (hole1 + 2 * seg) >>> 0]);
+    // all four holes went out while SND.UNA still stood at the first (NewReno: one per round trip)
+    expect(unackedAtResend.length).toBe(4);
+    expect(new Set(unackedAtResend).size).toBe(1);
   });
 
   it('regression: after a timeout, pure ACKs carry the highest sequence sent (else both ends refuse each other: deadlock)', () => {
