@@ -321,7 +321,7 @@ export class OpenVpnServerSession {
     if (this.state !== 'established' || current === undefined || this.negotiating) return false;
     const keyId = current.keyId === 7 ? 1 : current.keyId + 1;
     const ks = new KeyState(this, this.o, keyId, nowMs, true);
-    for (const [id, old] of this.keyStates) if (old !== current) this.keyStates.delete(id);
+    this.dropKeyStatesExcept(current);
     this.keyStates.set(keyId, ks);
     this.counters.renegotiationsByServer++;
     ks.reliable.send(P_CONTROL_SOFT_RESET_V1, new Uint8Array(0));
@@ -362,7 +362,7 @@ export class OpenVpnServerSession {
       ks = new KeyState(this, this.o, p.keyId, nowMs);
       // Keep the key being replaced (the lame duck) and the new one; older ones go.
       const current = this.newest();
-      for (const [id, old] of this.keyStates) if (old !== current) this.keyStates.delete(id);
+      if (current !== undefined) this.dropKeyStatesExcept(current);
       this.keyStates.set(p.keyId, ks);
     }
     ks.reliable.receive(p, buf);
@@ -422,7 +422,20 @@ export class OpenVpnServerSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.closeReason = reason;
+    // Every key state's TLS record buffer goes back to the strategy (before this, a session closed
+    // by a timeout or replaced by a new one kept its buffers: with one-big-struct's fixed arena the
+    // server failed E_ARENA_FULL after about a dozen client sessions).
+    for (const ks of this.keyStates.values()) ks.tls.dispose();
     this.o.onClosed?.(reason);
+  }
+
+  /** Forgets every key state but `keep`, giving their TLS record buffers back. */
+  private dropKeyStatesExcept(keep: KeyState): void {
+    for (const [id, old] of this.keyStates) {
+      if (old === keep) continue;
+      old.tls.dispose();
+      this.keyStates.delete(id);
+    }
   }
 
   private newest(): KeyState | undefined {

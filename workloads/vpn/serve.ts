@@ -280,7 +280,7 @@ async function serveTls(o: VpnServeOptions, files: NonNullable<VpnServeOptions['
         `datagrams in ${c.datagramsIn} out ${c.datagramsOut}; inner ${c.innerPackets}; icmp echo ${h.icmp.counters.echoReplies}; http requests ${h.http.requests} bytes ${h.http.bytesServed}; ` +
         `tcp segments out ${h.tcp.counters.sent} retransmitted ${h.tcp.counters.segmentsRetransmitted} (timeouts ${h.tcp.counters.retransmitTimeouts}, fast ${h.tcp.counters.fastRetransmits}); ` +
         `drops tag ${d.badTag} replay ${d.replay} stray data ${c.dataStray} stray control ${c.controlStray} tls-crypt bad ${c.tlsCryptBadTag} replay ${c.tlsCryptReplay}; ` +
-        `udp drained ${server.drainCounters.drained} drain errors ${server.drainCounters.drainErrors} queued to dgram ${server.sender.counters.queuedToDgram} send errors ${server.sender.counters.sendErrors}` +
+        `no buffer ${c.droppedNoBuffer}; udp drained ${server.drainCounters.drained} drain errors ${server.drainCounters.drainErrors} queued to dgram ${server.sender.counters.queuedToDgram} send errors ${server.sender.counters.sendErrors}` +
         tlsHardeningStatus(server),
     );
   };

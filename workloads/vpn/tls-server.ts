@@ -34,7 +34,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { newRxCursor, newTxFrame, type BufferStrategy, type TxFrame } from '../../allocators/buffer-strategy.js';
+import { newRxCursor, newTxFrame, StrategyError, type BufferStrategy, type TxFrame } from '../../allocators/buffer-strategy.js';
 import { makeStrategy } from '../../allocators/registry.js';
 import { AEAD_TAG_BYTES, type AeadAlgorithm } from '../../stack/crypto/crypto-backend.js';
 import { makeCryptoBackend } from '../../stack/crypto/backends.js';
@@ -72,8 +72,11 @@ import { bindLoopbackUdp, numericLookup } from './udp-endpoint.js';
 /** Headroom the data channel needs in front of an inner packet (P_DATA_V2 header, packet id, tag). */
 export const DATA_CHANNEL_HEADROOM_BYTES = DATA_V2_HEADER_BYTES + PACKET_ID_BYTES + AEAD_TAG_BYTES;
 /**
- * The TLS record buffer lives as long as the session: with `one-big-struct` (reclaimed oldest-first)
- * it would pin the data path's ring, so the control channel gets a small strategy instance of its own.
+ * The TLS record buffers live as long as the session: with `one-big-struct` (reclaimed oldest-first)
+ * they would pin the data path's ring, so each client session's control channel gets a small
+ * strategy instance of its own (one per endpoint, as makeStrategy asks). One instance shared by
+ * every session was pinned the same way by the tunnel's session: the space of later sessions came
+ * back only after it, and a bench run's 13th client session failed E_ARENA_FULL.
  */
 const CONTROL_STRATEGY_OPTIONS = { slabBytes: 64 + 32 * 1024, arenaBytes: 256 * 1024 } as const;
 /** --hand-window default (s): the cookie's time slots are half of it. */
@@ -158,6 +161,8 @@ export interface VpnTlsServerCounters {
   dataV1: number;
   /** Inner packets handed to the host at 10.8.0.1. */
   innerPackets: number;
+  /** Datagrams dropped because a buffer strategy had no room for them (E_ARENA_FULL). */
+  droppedNoBuffer: number;
 }
 
 /** Per-client state, created once the client completed the three-way handshake. */
@@ -194,7 +199,6 @@ export class VpnTlsServer {
   private readonly socket: Socket;
   readonly sender: DatagramSender;
   private readonly drainer: DatagramDrain | null;
-  private readonly controlStrategy: BufferStrategy;
   private readonly credentials;
   private readonly clientCa: X509Certificate[];
   private readonly rx = newRxCursor();
@@ -219,7 +223,6 @@ export class VpnTlsServer {
 
   constructor(private readonly o: VpnTlsServerOptions) {
     this.strategy = makeStrategy(o.strategy);
-    this.controlStrategy = makeStrategy(o.strategy, CONTROL_STRATEGY_OPTIONS);
     this.credentials = loadServerCredentials(o.certPem, o.keyPem);
     this.clientCa = (o.caPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) => new X509Certificate(b));
     this.tlsCrypt = o.tlsCrypt === undefined ? null : new TlsCrypt(o.tlsCrypt, 'server');
@@ -259,6 +262,7 @@ export class VpnTlsServer {
       dataStray: 0,
       dataV1: 0,
       innerPackets: 0,
+      droppedNoBuffer: 0,
     };
     this.host = new TunnelHost({
       strategy: this.strategy,
@@ -275,8 +279,15 @@ export class VpnTlsServer {
     const addon = this.sender.choice.addon;
     this.drainer = addon === null ? null : new DatagramDrain(this.sender, addon);
     this.socket.on('message', (msg, rinfo) => {
-      this.receive(msg, rinfo);
-      if (this.drainer !== null) this.drain(this.drainer);
+      try {
+        this.receive(msg, rinfo);
+        if (this.drainer !== null) this.drain(this.drainer);
+      } catch (e) {
+        // A strategy out of room (E_ARENA_FULL) costs the datagram, counted, never the server.
+        if (!(e instanceof StrategyError) || e.code !== 'E_ARENA_FULL') throw e;
+        this.counters.droppedNoBuffer++;
+        this.lastCloseReason = `a datagram dropped: ${e.message}`;
+      }
     });
   }
 
@@ -515,7 +526,7 @@ export class VpnTlsServer {
       {
         credentials: this.credentials,
         clientCa: this.clientCa,
-        strategy: this.controlStrategy,
+        strategy: makeStrategy(this.o.strategy, CONTROL_STRATEGY_OPTIONS),
         dataCiphers: this.o.dataCiphers,
         keyDerivation: this.o.keyDerivation ?? 'auto',
         push: { gatewayIp: '10.8.0.1', clientIp: '10.8.0.2', netmask: '255.255.255.0', peerId: 0, pingS: this.pingS, pingRestartS: this.pingRestartS },
