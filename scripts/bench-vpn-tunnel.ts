@@ -35,6 +35,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../harness/child/protocol.js';
 import { ensureBuilt } from '../harness/profile/dist-build.js';
+import { bootstrapPairedRatio } from '../harness/stats/bootstrap-ratio.js';
 import { median } from '../harness/stats/sample-stats.js';
 import { allocatorPath, isAllocatorName, preloadEnv } from '../allocators/native-allocators.js';
 
@@ -203,7 +204,10 @@ async function main(): Promise<void> {
         writeFileSync(log, '');
         const client = spawn('ip', ['netns', 'exec', NS, 'openvpn', '--config', conf], { stdio: 'ignore' });
         try {
-          if (!(await waitFor(() => readFileSync(log, 'latin1').includes('Initialization Sequence Completed'), 30_000))) throw new Error(`client did not connect to ${s.strategy}: ${readFileSync(log, 'latin1')}`);
+          if (!(await waitFor(() => readFileSync(log, 'latin1').includes('Initialization Sequence Completed'), 30_000))) {
+            const died = s.proc.exitCode !== null || s.proc.signalCode !== null ? `the server exited (${s.proc.exitCode ?? s.proc.signalCode}); its last output:\n${s.out().split('\n').slice(-15).join('\n')}\n` : '';
+            throw new Error(`client did not connect to ${s.strategy}: ${died}client log:\n${readFileSync(log, 'latin1')}`);
+          }
           const cpu0 = cpuSeconds(s.proc.pid!);
           const drops0 = udpReceiveDrops(NS);
           const t0 = performance.now();
@@ -230,12 +234,18 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\n${cipher}, ${mib} MiB per curl, ${rounds} interleaved rounds (medians):`);
-    console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (within-round ratio: median [min–max]) | CPU per MiB vs openvpn (likewise) |' : ''}\n| --- | --- | --- |${anchor ? ' --- | --- |' : ''}`);
-    const pct = (xs: number[]): string => `${(100 * median(xs)).toFixed(0)}% [${(100 * Math.min(...xs)).toFixed(0)}–${(100 * Math.max(...xs)).toFixed(0)}%]`;
+    console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (within-round ratio: median (95% CI) [min–max]) | CPU per MiB vs openvpn (likewise) |' : ''}\n| --- | --- | --- |${anchor ? ' --- | --- |' : ''}`);
+    // The median within-round ratio with its 95% interval (percentile bootstrap over rounds, as
+    // compare's paired design: ../harness/stats/bootstrap-ratio.ts), then the range of the rounds.
+    const pct = (xs: number[]): string => {
+      const est = bootstrapPairedRatio(xs.map(() => 1), xs);
+      const ci = est === null ? '' : ` (95% CI ${(100 * est.ci95[0]).toFixed(0)}–${(100 * est.ci95[1]).toFixed(0)}%)`;
+      return `${(100 * median(xs)).toFixed(0)}%${ci} [${(100 * Math.min(...xs)).toFixed(0)}–${(100 * Math.max(...xs)).toFixed(0)}%]`;
+    };
     for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${pct(v.ratio)} | ${pct(v.cpuRatio)} |` : ''}`);
     if (baselineTree !== '') {
       // After / before of the same server, paired by round like the anchor ratios.
-      console.log(`\nthis tree / ${baselineTree}, within-round ratios (median [min–max]):\n| server | MiB/s | server CPU ms/MiB |\n| --- | --- | --- |`);
+      console.log(`\nthis tree / ${baselineTree}, within-round ratios (median (95% CI) [min–max]):\n| server | MiB/s | server CPU ms/MiB |\n| --- | --- | --- |`);
       for (const [s, v] of results) {
         const b = results.get(`${s}@baseline`) ?? results.get(`${s.replace(/\/(native|dgram|tcp\d+)(?=\/|$)/g, '')}@baseline`);
         if (b === undefined) continue;
