@@ -2,7 +2,7 @@
  * One TCP connection (RFC 9293 §3.3.2 state machine) of a `TcpLayer`.
  *
  * Done: three-way handshake (active and passive), MSS / window scale (RFC 7323 §2) / timestamps
- * (carried and echoed, RFC 7323 §3) / SACK-permitted (negotiated only) options, segmentation at the
+ * (carried and echoed, RFC 7323 §3) / SACK-permitted and SACK options, segmentation at the
  * peer's MSS, sequence and acknowledgement numbers modulo 2^32, the peer's receive window (flow
  * control, zero-window probes), our receive window (`pause()` buffers in-order data in a receive
  * buffer and shrinks the window; `resume()` delivers it and sends a window update), FIN in both
@@ -27,7 +27,10 @@
  * flight, a segment shorter than the MSS waits unless it ends the queued data of a writer that is
  * not blocked, or fills half the peer's largest window.
  *
- * Not done: SACK blocks, PAWS, Nagle / delayed ACKs (every data segment is acknowledged at once
+ * SACK (RFC 2018), when both SYNs offered it: ACKs carry the queued out-of-order blocks, and fast
+ * recovery resends every hole the scoreboard shows (RFC 6675; `recoverySend`).
+ *
+ * Not done: RACK/TLP (a lost retransmission waits for the timeout), PAWS, Nagle / delayed ACKs (every data segment is acknowledged at once
  * unless the application's answer carries the ACK), urgent data, simultaneous open.
  *
  * Bytes: the send buffer and the receive buffer each come from `alloc` of the layer's
