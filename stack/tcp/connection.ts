@@ -451,7 +451,7 @@ export class TcpConnection {
    * the network ("pipe") stays below cwnd — so a burst of losses is repaired in about one round
    * trip, where NewReno takes a round trip per lost segment.
    */
-  private recoverySend(): void {
+  private recoverySend(entering = false): void {
     const mss = this.peerMssBytes - (this.timestampsOn ? 12 : 0);
     if (this.sackedBytes === 0) {
       const n = Math.min(this.sendLen, mss, seqDiff(this.sndNxt, this.sndUna));
@@ -469,7 +469,10 @@ export class TcpConnection {
       let at = seqLt(holeStart, this.highRxt) ? this.highRxt : holeStart;
       while (seqLt(at, holeEnd)) {
         const n = Math.min(mss, seqDiff(holeEnd, at));
-        if (pipe + n > this.congestionWindowBytes) return;
+        // RFC 6675 §5 (4.3): the first hole goes on entering recovery whatever the pipe says (cwnd
+        // was just halved below it: waiting would leave nothing to clock out the next ACK).
+        if (pipe + n > this.congestionWindowBytes && !entering) return;
+        entering = false;
         this.layer.counters.segmentsRetransmitted++;
         this.sendData(at, n);
         at = seqAdd(at, n);
@@ -478,6 +481,11 @@ export class TcpConnection {
       }
       holeStart = this.sacked[k + 1]!;
     }
+  }
+
+  /** Whether the scoreboard holds data SACKed beyond `seq`. */
+  private sackedBeyond(seq: number): boolean {
+    return this.sacked.length > 0 && seqLt(seq, this.sacked[this.sacked.length - 1]!);
   }
 
   /**
@@ -830,6 +838,10 @@ export class TcpConnection {
       if (this.rttStartMs >= 0 && seqLt(this.rttSeq, h.ack)) this.rttSample(now);
       this.retransmits = 0;
       let partialAck = false;
+      // RFC 6582's test "the ACK covers more than recover" compares modulo 2^32: outside recovery,
+      // `recover` follows SND.UNA (it is only ever *ahead* of it after a timeout), or 2 GiB after
+      // the last recovery every comparison would flip and no loss could start a fast retransmit.
+      if (!this.inRecovery && seqLt(this.recoverSeq, seqAdd(this.sndUna, -1))) this.recoverSeq = seqAdd(this.sndUna, -1);
       if (this.inRecovery) {
         // RFC 6582 §3.2 (5)-(6): a partial ACK (below recover) means the next segment was lost too;
         // a full ACK ends fast recovery with cwnd = ssthresh (RFC 5681 §3.2 (6)).
@@ -857,9 +869,10 @@ export class TcpConnection {
       if (this.inRecovery) {
         // RFC 6675 §5 (C): each ACK in recovery may let more holes out (new data: output() below).
         if (newlySacked) this.recoverySend();
-      } else if (++this.dupAcks === 3 && seqLt(this.recoverSeq, h.ack)) {
+      } else if (++this.dupAcks >= 3 && (seqLt(this.recoverSeq, h.ack) || this.sackedBeyond(this.recoverSeq))) {
         // RFC 5681 §3.2: the third duplicate ACK triggers a retransmission of SND.UNA's segment —
-        // unless it is still about data sent before the last recovery or timeout (RFC 6582 §3.2 (1)-(2)).
+        // unless it is still about data sent before the last recovery or timeout (RFC 6582 §3.2
+        // (1)-(2)); data SACKed beyond `recover` proves a new loss (RFC 6675 has no such guard).
         // RFC 5681 §3.2 (2)-(3): ssthresh = max(FlightSize / 2, 2 SMSS); cwnd = ssthresh (no
         // window inflation: the simplification of "fast recovery" this stack makes).
         this.slowStartThresholdBytes = Math.max(Math.floor(seqDiff(this.sndNxt, this.sndUna) / 2), 2 * this.segmentBytes);
@@ -868,7 +881,7 @@ export class TcpConnection {
         this.recoverSeq = this.highestSent;
         this.inRecovery = true;
         this.highRxt = this.sndUna;
-        this.recoverySend();
+        this.recoverySend(true);
       }
     }
     // §3.10.7.4: window update if the segment is newer than the last one that set it.
