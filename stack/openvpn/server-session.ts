@@ -425,7 +425,10 @@ export class OpenVpnServerSession {
     // Every key state's TLS record buffer goes back to the strategy (before this, a session closed
     // by a timeout or replaced by a new one kept its buffers: with one-big-struct's fixed arena the
     // server failed E_ARENA_FULL after about a dozen client sessions).
-    for (const ks of this.keyStates.values()) ks.tls.dispose();
+    for (const ks of this.keyStates.values()) {
+      ks.phase = 'closed'; // a close from inside ks's own message loop stops it there
+      ks.tls.dispose();
+    }
     this.o.onClosed?.(reason);
   }
 

@@ -367,10 +367,17 @@ export class TlsConnection {
     if (this.readClosed || this.state !== 'connected') this.finish();
   }
 
-  /** Gives the record buffer back to the strategy (idempotent). Called on every way of closing. */
+  /**
+   * Gives the record buffer back to the strategy (idempotent) and ends the connection without an
+   * alert: called on every way of closing, and by an owner that drops the connection — possibly
+   * from inside one of its callbacks, so the state is closed here too and no loop reads the
+   * released buffer again (records still queued in the same `receive()` are ignored).
+   */
   dispose(): void {
     if (this.released) return;
     this.released = true;
+    this.state = 'closed';
+    this.inLen = 0;
     this.bufferStrategy.release(this.inBuf);
   }
 

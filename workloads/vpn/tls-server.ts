@@ -161,7 +161,7 @@ export interface VpnTlsServerCounters {
   dataV1: number;
   /** Inner packets handed to the host at 10.8.0.1. */
   innerPackets: number;
-  /** Datagrams dropped because a buffer strategy had no room for them (E_ARENA_FULL). */
+  /** Datagrams (or timer ticks' packets) dropped because a buffer strategy had no room (E_ARENA_FULL). */
   droppedNoBuffer: number;
 }
 
@@ -278,17 +278,12 @@ export class VpnTlsServer {
     this.sender = new DatagramSender(this.socket, this.strategy, o.udp ?? chooseServeUdp('dgram'));
     const addon = this.sender.choice.addon;
     this.drainer = addon === null ? null : new DatagramDrain(this.sender, addon);
-    this.socket.on('message', (msg, rinfo) => {
-      try {
+    this.socket.on('message', (msg, rinfo) =>
+      this.withinLimits(() => {
         this.receive(msg, rinfo);
         if (this.drainer !== null) this.drain(this.drainer);
-      } catch (e) {
-        // A strategy out of room (E_ARENA_FULL) costs the datagram, counted, never the server.
-        if (!(e instanceof StrategyError) || e.code !== 'E_ARENA_FULL') throw e;
-        this.counters.droppedNoBuffer++;
-        this.lastCloseReason = `a datagram dropped: ${e.message}`;
-      }
-    });
+      }),
+    );
   }
 
   /** Datagrams the native drain read (./native-udp.ts); zeros with `--udp dgram`. */
@@ -301,8 +296,8 @@ export class VpnTlsServer {
     await bindLoopbackUdp(this.socket, this.o.port);
     this.sender.bound();
     // 10 ms: TCP's timers (RTO floor 200 ms) and control retransmissions (1 s and up) both fit.
-    this.ticker = setInterval(() => this.tick(), 10);
-    this.pinger = setInterval(() => this.sendPing(), this.pingS * 1000);
+    this.ticker = setInterval(() => this.withinLimits(() => this.tick()), 10);
+    this.pinger = setInterval(() => this.withinLimits(() => this.sendPing()), this.pingS * 1000);
     return this.socket.address().port;
   }
 
@@ -332,6 +327,20 @@ export class VpnTlsServer {
     if (this.pinger) clearInterval(this.pinger);
     this.sender.closed();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  /**
+   * Runs one event's work (a datagram, a timer tick). A strategy out of room (E_ARENA_FULL) costs
+   * that work — the datagram or the tick's packets, counted in `droppedNoBuffer` — never the server.
+   */
+  private withinLimits(work: () => void): void {
+    try {
+      work();
+    } catch (e) {
+      if (!(e instanceof StrategyError) || e.code !== 'E_ARENA_FULL') throw e;
+      this.counters.droppedNoBuffer++;
+      this.lastCloseReason = `dropped for want of a buffer: ${e.message}`;
+    }
   }
 
   private tick(): void {
@@ -645,18 +654,24 @@ export class VpnTlsServer {
     }
     const st = this.strategy;
     st.allocRx(bytes, this.rx);
-    st.copy(wire, 0, bytes, this.rx.buf, this.rx.start);
-    const pkt = { buf: this.rx.buf, start: this.rx.start, end: this.rx.start + bytes };
-    const code = ch.open(pkt, this.plain);
-    if (code !== OpenResult.DROPPED) {
-      a.lastHeardMs = performance.now();
-      if (ch === this.channel) this.reneg.count(bytes);
+    // Released however the packet ends: an E_ARENA_FULL from the host's TCP (caught by the message
+    // handler, counted) must not leak this region — in one-big-struct's FIFO ring a leaked region
+    // would keep every later one from being reused, and the server would drop everything after.
+    try {
+      st.copy(wire, 0, bytes, this.rx.buf, this.rx.start);
+      const pkt = { buf: this.rx.buf, start: this.rx.start, end: this.rx.start + bytes };
+      const code = ch.open(pkt, this.plain);
+      if (code !== OpenResult.DROPPED) {
+        a.lastHeardMs = performance.now();
+        if (ch === this.channel) this.reneg.count(bytes);
+      }
+      if (code === OpenResult.DATA) {
+        this.counters.innerPackets++;
+        this.host.input(this.plain);
+      }
+    } finally {
+      st.release(this.rx);
     }
-    if (code === OpenResult.DATA) {
-      this.counters.innerPackets++;
-      this.host.input(this.plain);
-    }
-    st.release(this.rx);
   }
 
   /** The host's outgoing IPv4 packet: sealed in place and sent; always releases `frame`. */

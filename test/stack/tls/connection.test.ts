@@ -275,4 +275,25 @@ describe.runIf(HAS_OPENSSL)('TlsConnection.protectedBytesFor and bufferedBytes (
     expect(p.client.conn.bufferedBytes).toBe(0);
     expect(p.client.received).toEqual(Array.from(bytes(3000)));
   });
+
+  it('dispose() from inside onData, with more records in the same receive(): the rest are ignored, the released buffer is never read again', () => {
+    // What the OpenVPN server session does on EXIT: its close disposes the TLS connection from inside
+    // the data callback. Under poisoning, reading the released record buffer shows as garbage.
+    const p = makePair({ pki, clientStrategy: makeStrategy('pooled'), serverStrategy: makeStrategy('poisoning') });
+    p.client.conn.start();
+    p.pump();
+    expect(p.server.handshakeDone).toBe(true);
+    const srv = p.server.conn;
+    const seen: string[] = [];
+    (srv as unknown as { options: { onData: (b: Uint8Array, s: number, e: number) => void } }).options.onData = (b, s, e) => {
+      const t = Buffer.from(b.subarray(s, e)).toString('latin1');
+      seen.push(t);
+      if (t === 'EXIT') srv.dispose();
+    };
+    p.client.conn.write(Buffer.from('EXIT'), 0, 4);
+    p.client.conn.write(Buffer.from('PUSH_REQUEST'), 0, 12);
+    const both = Buffer.concat(p.client.queue.splice(0));
+    srv.receive(both, 0, both.length);
+    expect({ seen, closed: srv.isClosed, closeInfo: srv.closeInfo }).toEqual({ seen: ['EXIT'], closed: true, closeInfo: null });
+  });
 });
