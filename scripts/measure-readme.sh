@@ -70,6 +70,7 @@ step bench-vpn npx tsx scripts/bench-vpn.ts --rounds 3 --ms 1500
 step crypto-backends npm run bench -- --suite vpn --param crypto=node,native --param cipher=aes-256-gcm --strategy one-big-struct,pooled,uint8array --allocator glibc --size 1400 --forks 5 --out "$out/crypto-backends.json" --no-report
 step vpn-tunnel npx tsx scripts/bench-vpn-tunnel.ts --rounds 30 --mib 50 --crypto native
 step vpn-tunnel-sendbuf npx tsx scripts/bench-vpn-tunnel.ts --rounds 30 --mib 50 --crypto native --strategy one-big-struct --tcp-send-buffer 65536,262144
+step vpn-tunnel-allocators npx tsx scripts/bench-vpn-tunnel.ts --rounds 10 --mib 50 --crypto native --strategy one-big-struct,uint8array --allocator glibc,jemalloc,mimalloc
 # Issue 13's speed work, before and after in the same rounds: the serve path of 3c7790d (before it)
 # from a detached worktree beside this tree's, on both send paths, and openvpn's server.
 vpn_base="$PWD/$out/base-3c7790d"
