@@ -35,7 +35,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../harness/child/protocol.js';
 import { ensureBuilt } from '../harness/profile/dist-build.js';
-import { bootstrapPairedRatio } from '../harness/stats/bootstrap-ratio.js';
+import { bootstrapInterval, checkedSamples } from '../harness/stats/bootstrap.js';
 import { median } from '../harness/stats/sample-stats.js';
 import { allocatorPath, isAllocatorName, preloadEnv } from '../allocators/native-allocators.js';
 
@@ -235,12 +235,11 @@ async function main(): Promise<void> {
     }
     console.log(`\n${cipher}, ${mib} MiB per curl, ${rounds} interleaved rounds (medians):`);
     console.log(`| server | MiB/s | server CPU ms/MiB |${anchor ? ' MiB/s vs openvpn (within-round ratio: median (95% CI) [min–max]) | CPU per MiB vs openvpn (likewise) |' : ''}\n| --- | --- | --- |${anchor ? ' --- | --- |' : ''}`);
-    // The median within-round ratio with its 95% interval (percentile bootstrap over rounds, as
-    // compare's paired design: ../harness/stats/bootstrap-ratio.ts), then the range of the rounds.
+    // The median within-round ratio with its percentile-bootstrap 95% interval over rounds (the
+    // rounds are the independent pairs, as in compare's paired design), then the range of the rounds.
     const pct = (xs: number[]): string => {
-      const est = bootstrapPairedRatio(xs.map(() => 1), xs);
-      const ci = est === null ? '' : ` (95% CI ${(100 * est.ci95[0]).toFixed(0)}–${(100 * est.ci95[1]).toFixed(0)}%)`;
-      return `${(100 * median(xs)).toFixed(0)}%${ci} [${(100 * Math.min(...xs)).toFixed(0)}–${(100 * Math.max(...xs)).toFixed(0)}%]`;
+      const [lo, hi] = bootstrapInterval(checkedSamples(xs, 'within-round ratios'), median);
+      return `${(100 * median(xs)).toFixed(0)}% (95% CI ${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%) [${(100 * Math.min(...xs)).toFixed(0)}–${(100 * Math.max(...xs)).toFixed(0)}%]`;
     };
     for (const [s, v] of results) console.log(`| ${s} | ${median(v.mibPerS).toFixed(1)} | ${median(v.cpuMsPerMiB).toFixed(1)} |${anchor ? ` ${pct(v.ratio)} | ${pct(v.cpuRatio)} |` : ''}`);
     if (baselineTree !== '') {

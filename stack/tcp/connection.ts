@@ -452,7 +452,7 @@ export class TcpConnection {
    * trip, where NewReno takes a round trip per lost segment.
    */
   private recoverySend(entering = false): void {
-    const mss = this.peerMssBytes - (this.timestampsOn ? 12 : 0);
+    const mss = this.segmentBytes;
     if (this.sackedBytes === 0) {
       const n = Math.min(this.sendLen, mss, seqDiff(this.sndNxt, this.sndUna));
       if (n <= 0) return;
@@ -657,7 +657,8 @@ export class TcpConnection {
     o.tsEcr = this.tsRecent;
     // SACK blocks only in the room the segment leaves below the MSS (payload + options ≤ MSS, as the
     // timestamps are accounted): a full-size data segment carries none, a pure ACK up to 3 or 4.
-    const sackRoom = this.peerMssBytes - (o.hasTimestamps ? 12 : 0) - n - 4;
+    // (Never on a SYN, so `segmentBytes` — timestamps as negotiated — is the room's base.)
+    const sackRoom = this.segmentBytes - n - 4;
     const maxBlocks = Math.min(o.hasTimestamps ? 3 : MAX_SACK_BLOCKS, Math.floor(sackRoom / 8));
     o.sackBlocks = !syn && (flags & FLAG_ACK) !== 0 && maxBlocks > 0 && this.outOfOrder.length > 0 && this.sackOn ? this.writeSackBlocks(o.sackEdges, maxBlocks) : 0;
     const headerBytes = TCP_MIN_HEADER_BYTES + optionsBytes(o);

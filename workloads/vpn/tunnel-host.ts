@@ -11,7 +11,7 @@ import { newTxFrame, type BufferStrategy, type RxCursor, type TxFrame } from '..
 import { IcmpEchoResponder } from '../../stack/icmp/echo-responder.js';
 import { Ipv4Layer } from '../../stack/ipv4/layer.js';
 import { PointToPointLink } from '../../stack/link/point-to-point.js';
-import { TcpLayer } from '../../stack/tcp/layer.js';
+import { DEFAULT_CONNECTION_OPTIONS, TcpLayer } from '../../stack/tcp/layer.js';
 import { UdpLayer } from '../../stack/udp/layer.js';
 import { serveBytesHttp, type BytesHttpCounters } from './bytes-http.js';
 
@@ -21,11 +21,12 @@ export const HTTP_PORT = 80;
 export const TUNNEL_TCP_SEND_BUFFER_MIN = 4096;
 export const TUNNEL_TCP_SEND_BUFFER_MAX = 16 * 1024 * 1024;
 /**
- * The default send buffer of the host's TCP connections, bytes. At most this much is in flight,
+ * The default send buffer of the host's TCP connections, bytes: the TCP layer's own default (64 KiB;
+ * larger buffers made the real tunnel no faster, README "A real VPN"). At most this much is in flight,
  * so a connection's throughput is at most this per round trip through the tunnel (client openvpn,
  * its tun, the kernel's TCP and back).
  */
-export const TUNNEL_TCP_SEND_BUFFER_BYTES = 65536;
+export const TUNNEL_TCP_SEND_BUFFER_BYTES = DEFAULT_CONNECTION_OPTIONS.sendBufferBytes;
 
 export interface TunnelHostOptions {
   strategy: BufferStrategy;
