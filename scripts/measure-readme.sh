@@ -89,6 +89,8 @@ step bench-tls npx tsx scripts/bench-tls.ts
 step open-loop npx tsx scripts/open-loop-check.ts
 step validate-compare npx tsx scripts/validate-compare.ts --repeats 20
 if [ -z "${SKIP_CALLGRIND:-}" ]; then
+  step callgrind-cells npm run bench -- --suite vpn --strategy uint8array,one-big-struct --allocator glibc --size 64,1400 --param cipher=none,aes-256-gcm --forks 3 --count-instructions --instruction-source callgrind --out "$out/callgrind-cells.json" --no-report
+  step callgrind-cells-spread npx tsx scripts/instruction-spread.ts "$out/callgrind-cells.json"
   step validate-callgrind npx tsx scripts/validate-compare.ts --repeats 20 --count-instructions --instruction-source callgrind --metric instructionsPerOp --forks 6
 fi
 echo "done: logs and results in $out/"

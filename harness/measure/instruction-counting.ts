@@ -12,6 +12,37 @@ import { UsageError } from '../errors.js';
 import { CALLGRIND_TIMEOUT_EXTRA_MS, CALLGRIND_TIMEOUT_FACTOR, type CallgrindAvailability } from './callgrind.js';
 import type { PerfAvailability } from './perf-stat.js';
 
+/**
+ * V8 flags of every counted child (perf or callgrind), so that the count of one cell is the same in
+ * every fork. Without them the count depended on when threads ran (under valgrind, one at a time):
+ * 8 vpn cells × 3 forks (callgrind, 2026-12-02) spread 0.7–26% per cell (max/min). Each flag removes
+ * one source, measured on those cells:
+ * - `--single-threaded-gc`, `--no-concurrent-array-buffer-sweeping`: all GC work, and the frees of
+ *   dead ArrayBuffer backing stores, on the counted main thread — not a scheduling-dependent share
+ *   of it (the uint8array forks freed 37 k or 55 k backing stores in the same window);
+ * - `--predictable-gc-schedule`, `--no-incremental-marking`: no heap-growing, memory-reducer or
+ *   marking-step decision taken from wall time (mark-compacts in one window: 0, 1 or 2 by fork);
+ * - `--no-concurrent-recompilation`, `--no-concurrent-osr`, `--no-concurrent-sparkplug`: code is
+ *   compiled when its budget runs out, not when the compiler thread got to run (forks had made
+ *   different inlining decisions: 8.2 k against 10.2 k instructions per op, one-big-struct 64 B);
+ * - `--no-flush-bytecode`: no bytecode flushed by age (a count of mark-compacts that differs by
+ *   fork), so nothing is lazily recompiled inside the window (0.16 M against 1.6–1.9 M instructions).
+ * With these and the window's aligned scavenges (measure-cell.ts, `alignYoungGeneration`) the same
+ * 8 cells spread 0.07–1.4% (README "Instruction counts"). The price: the count is of this
+ * configuration — every GC cycle on the main thread, compiles before the window — not of the
+ * default schedule that the timed figures see; it is a comparison metric, not a CPU-time estimate.
+ */
+export const COUNTED_V8_FLAGS: readonly string[] = [
+  '--single-threaded-gc',
+  '--no-concurrent-array-buffer-sweeping',
+  '--predictable-gc-schedule',
+  '--no-incremental-marking',
+  '--no-concurrent-recompilation',
+  '--no-concurrent-osr',
+  '--no-concurrent-sparkplug',
+  '--no-flush-bytecode',
+];
+
 export type InstructionSourceChoice = 'auto' | InstructionSource;
 export const INSTRUCTION_SOURCE_CHOICES: readonly InstructionSourceChoice[] = ['auto', 'perf', 'callgrind'];
 

@@ -11,6 +11,7 @@ import { join, relative, resolve } from 'node:path';
 import { childCommand, parseChildError, parseForkRecord, REPO_ROOT } from '../child/protocol.js';
 import { slowdownForSide, TEST_SLOWDOWN_ENV } from '../child/test-slowdown.js';
 import { parsePerfStatCsv, PERF_ACK_ENV, PERF_CTL_ENV, perfStatArgs, type PerfFiles } from '../measure/perf-stat.js';
+import { COUNTED_V8_FLAGS } from '../measure/instruction-counting.js';
 import { CallgrindControl, callgrindArgs, mainThreadOutFile, parseCallgrindTotals, type CallgrindFiles } from '../measure/callgrind.js';
 import type { ChildErrorCode } from '../errors.js';
 import type { Cell, ForkRecord, InstructionSource } from '../../contract/result-schema.js';
@@ -244,16 +245,9 @@ export class SpawnExecutor implements ChildExecutor {
       }
       // The agent loads after tsx (it is TypeScript) and before the child's entry point.
       const main = args.length - 1;
-      // No V8 flag is added for counting. Tried and not kept: compiling on the main thread
-      // (`--no-concurrent-recompilation`), so that the counted code would depend on the ops run and
-      // not on when valgrind let the compiler thread run. On 8 vpn cells × 3 forks (callgrind, quiet
-      // VM) it took per-cell max/min to 0.17–4.0% (one-big-struct), from 3–36%; but a compile inside
-      // the counted phase is then counted, and the validation workload's two forks differed by 7%
-      // (test/harness/run/count-instructions.test.ts in CI) against 0.2–0.4% without it.
-      // Also tried: `--single-threaded-gc` (all scavenging on the counted thread, so its share no
-      // longer depends on valgrind's scheduling): per-cell max/min of the same 8 cells moved both ways
-      // (0.7–12.3% against 0.6–26%), no clear gain at 3 forks — README "Counts and the JIT".
-      args = [...args.slice(0, main), '--import', PERF_AGENT_PATH, ...args.slice(main)];
+      // The counted child's V8 flags (COUNTED_V8_FLAGS: GC and compiler on the main thread, no
+      // time-based GC heuristics), so that its count does not depend on thread scheduling.
+      args = [...args.slice(0, main), ...COUNTED_V8_FLAGS, '--import', PERF_AGENT_PATH, ...args.slice(main)];
       if (source === 'perf') {
         args = [...perfStatArgs(counter.files), command, ...args];
         command = 'perf';
