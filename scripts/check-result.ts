@@ -71,22 +71,32 @@ export interface CellPrecision {
   forks: number;
   /** max/min − 1 of the forks' ops/s. */
   spread: number;
+  /** max/min − 1 of the forks' `instructionsPerOp` (issue 18: within 1%); null when none was counted. */
+  instructionSpread: number | null;
+  /** Each fork's `instructionsPerOp`, where counted. */
+  instructionsPerOp: number[];
   /** (hi − lo) / 2 / median of the summary's ops/s interval. */
   halfWidth: number;
   /** Each fork's warm-up class, or the old rule's verdict for records written before classes. */
   classes: string[];
 }
 
+/** max/min − 1: how far apart the forks of one cell are. */
+export const forkSpread = (xs: readonly number[]): number => Math.max(...xs) / Math.min(...xs) - 1;
+
 export function cellPrecision(result: ResultFile): CellPrecision[] {
   return result.cells
     .filter((c) => c.state === 'completed' && c.forks.length > 0 && c.summary !== undefined)
     .map((c) => {
       const ops = c.forks.map((f) => f.opsPerSec);
+      const counts = c.forks.map((f) => f.instructionsPerOp).filter(finite);
       const s = c.summary!.opsPerSec;
       return {
         id: c.id,
         forks: ops.length,
-        spread: Math.max(...ops) / Math.min(...ops) - 1,
+        spread: forkSpread(ops),
+        instructionSpread: counts.length > 0 ? forkSpread(counts) : null,
+        instructionsPerOp: counts,
         halfWidth: (s.ci95[1] - s.ci95[0]) / 2 / s.median,
         classes: c.forks.map((f) => f.warmup.class ?? (f.warmup.steady ? 'steady(old rule)' : 'not-steady(old rule)')),
       };
@@ -127,7 +137,7 @@ export function checkResultMain(argv: readonly string[]): { stdout: string; exit
   const out: string[] = [];
   const precision = cellPrecision(result);
   if (cellsFlag) {
-    for (const c of precision) out.push(`${c.id}  forks ${c.forks}  spread ${pct(c.spread)}  half-width ${pct(c.halfWidth)}  ${c.classes.join(',')}`);
+    for (const c of precision) out.push(`${c.id}  forks ${c.forks}  spread ${pct(c.spread)}${c.instructionSpread === null ? '' : `  instructions/op spread ${pct(c.instructionSpread)}`}  half-width ${pct(c.halfWidth)}  ${c.classes.join(',')}`);
   }
   const allocators = installedAllocators();
   const problems = essentialsProblems(result, { strategies: strategies.length > 0 ? strategies : STRATEGY_NAMES, allocators });

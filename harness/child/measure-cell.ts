@@ -422,8 +422,10 @@ async function runPhase(
   // Counted work: the window starts with an empty young generation and ends by collecting it, so
   // that it pays for exactly its own garbage (its scavenges and the frees of its dead ArrayBuffers),
   // however full the young generation was when it began (README "Instruction counts").
-  if (fixed?.announce === true) alignYoungGeneration();
-  if (fixed?.announce === true) measuredPhaseStart();
+  if (fixed?.announce === true) {
+    alignYoungGeneration();
+    measuredPhaseStart();
+  }
   while (fixed === undefined ? now < endMs : batches < fixed.batches) {
     // Counted work: the last chunk is the remainder; no clock decides where a chunk or the phase ends.
     const n =
@@ -472,8 +474,10 @@ async function runPhase(
     }
   }
   gate?.stopSlicing();
-  if (fixed?.announce === true) alignYoungGeneration();
-  if (fixed?.announce === true) measuredPhaseEnd(batches * batchSize);
+  if (fixed?.announce === true) {
+    alignYoungGeneration();
+    measuredPhaseEnd(batches * batchSize);
+  }
   const wallMs = now - startMs - pausedMs;
   const cpuAfter = THREAD_CPU ? readThreadCpu() : null;
   const counters = diffCounters(w.strategyCounters(), countersBefore);

@@ -28,6 +28,8 @@ describe('check-result', () => {
     const ops = r.cells.find((x) => x.id === c.id)!.forks.map((f) => f.opsPerSec);
     expect(c.spread).toBeCloseTo(Math.max(...ops) / Math.min(...ops) - 1, 12);
     expect(c.forks).toBe(3);
+    // The fixture was not counted: no instruction spread to state.
+    expect(c.instructionSpread).toBeNull();
     expect(precisionLine('alloc-small', cells)).toMatch(/^alloc-small: 12 cells; fork spread median [\d.]+% p90 [\d.]+%; half-width median [\d.]+% p90 [\d.]+%; warm-up \{/);
   });
 
