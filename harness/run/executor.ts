@@ -144,8 +144,21 @@ function trackGroup(pid: number): void {
   runningGroups.add(pid);
 }
 
-/** The agent that switches perf's counter on and off around the measured phase (always this tree's copy). */
+/** The agent that switches perf's counter on and off around the measured phase (this tree's TypeScript copy, through tsx). */
 export const PERF_AGENT_PATH = resolve(REPO_ROOT, 'harness', 'measure', 'perf-control-agent.ts');
+
+/**
+ * The agent a counted child preloads. A compiled child takes its own tree's compiled agent, so that
+ * it needs no tsx: under valgrind, loading tsx costs about 6 s of a counted child's 30 (node alone
+ * starts in 5 s; `node --import tsx -e 0` in 11 s, measured 2026-12-03). A tree whose dist/ has no
+ * agent (an older `--baseline` commit) keeps this tree's TypeScript agent through tsx. The agent
+ * talks to the child over a named diagnostics channel, so either copy hears either tree's child.
+ */
+export function counterAgentPath(root: string, entry: ChildEntry): string | null {
+  if (entry !== 'dist') return null;
+  const compiled = join(root, 'dist', 'harness', 'measure', 'perf-control-agent.js');
+  return existsSync(compiled) ? compiled : null;
+}
 
 /**
  * A per-fork temporary directory holding the counter's control and ack fifos and its output file
@@ -222,7 +235,8 @@ export class SpawnExecutor implements ChildExecutor {
     // childCommand resolves inside this tree; a paired run's base side is another checkout.
     const root = resolve(side.rootDir);
     let args = cmd.args.map((a) => (a.startsWith(REPO_ROOT + '/') ? resolve(root, relative(REPO_ROOT, a)) : a));
-    if (this.childEntry === 'dist') args = compiledArgs(args, root, request.countInstructions !== undefined);
+    const compiledAgent = request.countInstructions === undefined ? null : counterAgentPath(root, this.childEntry);
+    if (this.childEntry === 'dist') args = compiledArgs(args, root, request.countInstructions !== undefined && compiledAgent === null);
     let command = cmd.command;
     const env: Record<string, string> = { ...this.baseEnv, ...cmd.env };
     // The test-only slowdown knob may name one side of a paired run (harness/child/test-slowdown.ts).
@@ -243,11 +257,11 @@ export class SpawnExecutor implements ChildExecutor {
         if (counter !== null) rmSync(counter.dir, { recursive: true, force: true });
         return Promise.resolve({ ok: false, error: { code: 'E_CHILD_SPAWN', message: `--count-instructions: cannot create the ${source} control fifos: ${(e as Error).message}`, stderrTail: '' } });
       }
-      // The agent loads after tsx (it is TypeScript) and before the child's entry point.
+      // The agent loads after tsx (when it is TypeScript) and before the child's entry point.
       const main = args.length - 1;
       // The counted child's V8 flags (COUNTED_V8_FLAGS: GC and compiler on the main thread, no
       // time-based GC heuristics), so that its count does not depend on thread scheduling.
-      args = [...args.slice(0, main), ...COUNTED_V8_FLAGS, '--import', PERF_AGENT_PATH, ...args.slice(main)];
+      args = [...args.slice(0, main), ...COUNTED_V8_FLAGS, '--import', compiledAgent ?? PERF_AGENT_PATH, ...args.slice(main)];
       if (source === 'perf') {
         args = [...perfStatArgs(counter.files), command, ...args];
         command = 'perf';

@@ -1,6 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compiledChildMain, prepareCompiledChildren } from '../../../harness/run/compiled-child.js';
-import { compiledArgs } from '../../../harness/run/executor.js';
+import { compiledArgs, counterAgentPath } from '../../../harness/run/executor.js';
 import type { Side } from '../../../harness/run/executor.js';
 
 const SIDES: Side[] = [{ label: 'base', rootDir: '/cache/base' }, { label: 'head', rootDir: '/repo' }];
@@ -38,5 +41,21 @@ describe('compiled children', () => {
     // --count-instructions: the perf agent is TypeScript and loads through tsx before the entry point
     const perf = ['--expose-gc', '--import', 'tsx', '--import', '/repo/harness/measure/perf-control-agent.ts', '/cache/base/harness/child/main.ts'];
     expect(compiledArgs(perf, '/cache/base', true)).toEqual(['--expose-gc', '--import', 'tsx', '--import', '/repo/harness/measure/perf-control-agent.ts', '/cache/base/dist/harness/child/main.js']);
+  });
+});
+
+describe('the counter agent of a counted child', () => {
+  it("is the tree's compiled agent when the child is compiled and dist/ has it; else none (tsx loads the TypeScript one)", () => {
+    const root = mkdtempSync(join(tmpdir(), 'buflab-agent-'));
+    try {
+      expect(counterAgentPath(root, 'dist')).toBeNull();
+      const dir = join(root, 'dist', 'harness', 'measure');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'perf-control-agent.js'), '');
+      expect(counterAgentPath(root, 'dist')).toBe(join(dir, 'perf-control-agent.js'));
+      expect(counterAgentPath(root, 'tsx')).toBeNull();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
