@@ -178,7 +178,8 @@ function makeCounterFiles(): { dir: string; files: PerfFiles & CallgrindFiles } 
 
 /**
  * The tsx command line's arguments with the compiled child as entry point. `--import tsx` stays
- * only for `--count-instructions`, whose perf agent is TypeScript (loaded before the entry point).
+ * only for a counted child whose tree has no compiled counter agent ({@link counterAgentPath}): the
+ * TypeScript agent is loaded before the entry point.
  */
 export function compiledArgs(args: readonly string[], root: string, keepTsx: boolean): string[] {
   const out = args.slice(0, -1);
