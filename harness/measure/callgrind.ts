@@ -64,8 +64,9 @@ export function mainThreadOutFile(files: CallgrindFiles): string {
 
 /**
  * Child time limits under callgrind: valgrind starts node about 10× slower (about 4 s of CPU for
- * node itself, and 6 s more for tsx where a child still loads it: see counterAgentPath in harness/run/executor.ts), runs uninstrumented code about 5× and the instrumented
- * measured phase 30–100× slower. The plan's limit is multiplied by this and given this much more.
+ * node itself, and 6 s more for tsx where a child still loads it: see counterAgentPath in
+ * harness/run/executor.ts), runs uninstrumented code about 5× and the instrumented measured phase
+ * 30–100× slower. The plan's limit is multiplied by this and given this much more.
  */
 export const CALLGRIND_TIMEOUT_FACTOR = 10;
 export const CALLGRIND_TIMEOUT_EXTRA_MS = 120_000;

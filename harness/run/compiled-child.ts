@@ -14,9 +14,14 @@ import type { Side } from './executor.js';
 /** How children are started: `dist` (compiled JavaScript) or `tsx` (TypeScript through tsx). */
 export type ChildEntry = 'dist' | 'tsx';
 
+/** Where `tsconfig.build.json` puts the compiled form of a tree's `path` (e.g. harness/child/main.js). */
+export function compiledFile(rootDir: string, ...path: string[]): string {
+  return join(resolve(rootDir), 'dist', ...path);
+}
+
 /** The compiled child's entry point inside a tree. */
 export function compiledChildMain(rootDir: string): string {
-  return join(resolve(rootDir), 'dist', 'harness', 'child', 'main.js');
+  return compiledFile(rootDir, 'harness', 'child', 'main.js');
 }
 
 export interface ChildEntryChoice {

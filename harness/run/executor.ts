@@ -15,7 +15,7 @@ import { COUNTED_V8_FLAGS } from '../measure/instruction-counting.js';
 import { CallgrindControl, callgrindArgs, mainThreadOutFile, parseCallgrindTotals, type CallgrindFiles } from '../measure/callgrind.js';
 import type { ChildErrorCode } from '../errors.js';
 import type { Cell, ForkRecord, InstructionSource } from '../../contract/result-schema.js';
-import { compiledChildMain, type ChildEntry } from './compiled-child.js';
+import { compiledChildMain, compiledFile, type ChildEntry } from './compiled-child.js';
 import { measuredPhaseOps } from '../child/fork-series.js';
 import { defaultRuntimeCheck, type RuntimeCheck } from '../runtime/runtimes.js';
 import { SLICE_FD_ENV, SLICE_GROUP_ENV, SLICE_MS_ENV } from '../child/slice-gate.js';
@@ -156,7 +156,7 @@ export const PERF_AGENT_PATH = resolve(REPO_ROOT, 'harness', 'measure', 'perf-co
  */
 export function counterAgentPath(root: string, entry: ChildEntry): string | null {
   if (entry !== 'dist') return null;
-  const compiled = join(root, 'dist', 'harness', 'measure', 'perf-control-agent.js');
+  const compiled = compiledFile(root, 'harness', 'measure', 'perf-control-agent.js');
   return existsSync(compiled) ? compiled : null;
 }
 
