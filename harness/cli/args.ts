@@ -58,6 +58,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: '--count-instructions', value: null, help: "also count the measured phase's user-space instructions (main thread), over fixed work per fork: compare gets instructionsPerOp" },
   { name: '--instruction-source', value: 'auto|perf|callgrind', help: 'with --count-instructions: the counter (default auto: perf where hardware counters exist, else valgrind callgrind)' },
   { name: '--count-ops', value: 'N', help: 'with --count-instructions: measured ops per fork (default 4096; lower it for slow ops under callgrind)' },
+  { name: '--count-jobs', value: 'N', help: 'with --count-instructions: counted children run N at a time (default: the CPU count under callgrind, 1 under perf; a count does not depend on load)' },
   { name: '--no-report', value: null, help: 'do not render the HTML/markdown report at the end' },
   { name: '--list', value: null, help: 'list the suites with their axes and defaults' },
   { name: '--help', value: null, help: 'this text' },
@@ -268,9 +269,10 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
   if (out !== null && out === '') throw new UsageError('--out needs a file name, e.g. --out results/alloc.json');
   const sourceRaw = str('--instruction-source');
   const countOps = intFlag('--count-ops', 1, '1024');
+  const countJobs = intFlag('--count-jobs', 1, '2');
   let countInstructions: InstructionSource | null = null;
   if (!seen.has('--count-instructions')) {
-    const stray = ['--instruction-source', '--count-ops'].filter((f) => seen.has(f));
+    const stray = ['--instruction-source', '--count-ops', '--count-jobs'].filter((f) => seen.has(f));
     if (stray.length > 0) throw new UsageError(`${stray.join(' and ')} only applies with --count-instructions`);
   } else {
     if (sourceRaw !== null && !(INSTRUCTION_SOURCE_CHOICES as readonly string[]).includes(sourceRaw)) {
@@ -306,6 +308,7 @@ export function parseBenchArgs(argv: readonly string[], suites: readonly SuiteDe
       ...(rateOpsPerSec === null ? {} : { rateOpsPerSec }),
       ...(countInstructions === null ? {} : { countInstructions }),
       ...(countInstructions === null || countOps === null ? {} : { countOps }),
+      ...(countInstructions === null || countJobs === null ? {} : { countJobs }),
       targetHalfWidth,
       budgetMs,
       minRounds,

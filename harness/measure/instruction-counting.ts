@@ -7,6 +7,7 @@
  * The two are not interchangeable figures (different instrumentation, different JIT timing), so the
  * fork records name theirs (`instructionSource`) and compare refuses to mix them.
  */
+import { availableParallelism } from 'node:os';
 import type { CountedWorkPlan, InstructionSource } from '../../contract/result-schema.js';
 import { UsageError } from '../errors.js';
 import { CALLGRIND_TIMEOUT_EXTRA_MS, CALLGRIND_TIMEOUT_FACTOR, type CallgrindAvailability } from './callgrind.js';
@@ -101,4 +102,17 @@ export const COUNTED_CHUNK_BATCHES = 4;
 /** The child time limit under `source`: callgrind's runs are an order of magnitude slower (see ./callgrind.ts). */
 export function countedTimeoutMs(timeoutMs: number, source: InstructionSource): number {
   return source === 'callgrind' ? timeoutMs * CALLGRIND_TIMEOUT_FACTOR + CALLGRIND_TIMEOUT_EXTRA_MS : timeoutMs;
+}
+
+/**
+ * Counted children that run at once when `--count-jobs` is not given. A count does not depend on
+ * load: the window is fixed work and COUNTED_V8_FLAGS take every time-driven decision out of it (no
+ * time slices either: a counted fork runs its window in one piece). So callgrind's children, each
+ * tens of seconds of valgrind for a few seconds of work, run one per CPU (README "Instruction
+ * counts" measures that concurrent and one-at-a-time forks count the same). perf's children are as
+ * fast as timed ones and its counter was not available to check the same on the machine this was
+ * built on, so perf keeps one at a time.
+ */
+export function defaultCountJobs(source: InstructionSource): number {
+  return source === 'callgrind' ? availableParallelism() : 1;
 }

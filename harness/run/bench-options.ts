@@ -51,6 +51,12 @@ export interface BenchOptions {
   countInstructions?: InstructionSource;
   /** `--count-ops N` (with --count-instructions): measured ops per counted fork; absent: the default. */
   countOps?: number;
+  /**
+   * `--count-jobs N` (with --count-instructions): counted children run N at a time;
+   * absent: the source's default (callgrind: the CPU count; perf: 1; defaultCountJobs in
+   * harness/measure/instruction-counting.ts).
+   */
+  countJobs?: number;
   /** `--target F` (additive): relative 95% half-width an adaptive run aims for; null/absent: the plan's (0.02). */
   targetHalfWidth?: number | null;
   /** `--budget DURATION` (additive): wall-time budget of the run, ms; null/absent: the plan's. */

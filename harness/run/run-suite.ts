@@ -18,8 +18,10 @@
  * cell errors, and a final time on Ctrl-C.
  */
 import { setMaxListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
 import type { BenchOptions } from './bench-options.js';
 import { UsageError } from '../errors.js';
+import { defaultCountJobs } from '../measure/instruction-counting.js';
 import type { CellIdentity, CellResult, Environment, ForkRecord, ResultFile, RoundsInfo } from '../../contract/result-schema.js';
 import { SCHEMA_VERSION } from '../../contract/result-schema.js';
 import { axisRatios } from '../stats/axis-ratios.js';
@@ -213,7 +215,10 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
       }
       // A cell that already errored gets no more forks: they would fail the same way (a hang costs a full time limit each).
       const members = group.filter((e) => perSide[e.sideIndex]![e.cellIndex]!.error === null);
-      const slices = members.length > 1 ? new SliceGroup(members.length, slicing.sliceMs, plan.timeoutMs) : null;
+      const slices = slicing.sliced && members.length > 1 ? new SliceGroup(members.length, slicing.sliceMs, plan.timeoutMs) : null;
+      // A fork of a sliced group also waits while the others take their turns; forks side by side
+      // (counted) share the CPUs.
+      const timeoutMs = plan.timeoutMs * (slices === null ? Math.ceil(members.length / availableParallelism()) : members.length);
       const t0 = now().getTime();
       const outcomes = await Promise.all(
         members.map(async (entry, m) => {
@@ -226,8 +231,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
               cell,
               forkIndex: entry.forkIndex,
               side,
-              // A fork of a group also waits while the others take their turns.
-              timeoutMs: plan.timeoutMs * members.length,
+              timeoutMs,
               signal,
               ...(options.countInstructions === undefined ? {} : { countInstructions: options.countInstructions }),
               ...(slot === undefined ? {} : { slice: slot }),
@@ -381,24 +385,36 @@ function targetsMet(perSide: readonly CellProgress[][], target: number, seed: nu
 }
 
 /**
- * Time-sliced rounds (./slice-coordinator.ts) as asked: `--slice-ms 0` or `--slice-group 1` turn
- * them off; counted work never slices (the counter must see one uninterrupted phase, and forks that
- * wait would only stretch a valgrind run); an executor that cannot slice runs every fork alone, and
- * when it cannot for one side (a `--baseline` commit from before the gate, whose children would
- * ignore their turns and run beside the others) slicing is off for the run, with a warning. The
- * group size is a multiple of the side count, so that both sides of a cell always share a group.
+ * How the forks of a round are grouped. Timed forks: time-sliced rounds (./slice-coordinator.ts) as
+ * asked — `--slice-ms 0` or `--slice-group 1` turn them off; an executor that cannot slice runs
+ * every fork alone, and when it cannot for one side (a `--baseline` commit from before the gate,
+ * whose children would ignore their turns and run beside the others) slicing is off for the run,
+ * with a warning. The group size is a multiple of the side count, so that both sides of a cell
+ * always share a group. Counted forks never slice (the counter must see one uninterrupted phase, and
+ * forks that wait would only stretch a valgrind run); they run `--count-jobs` at a time, side by
+ * side, because a count does not depend on load (defaultCountJobs).
  */
-function resolveSlicing(options: BenchOptions, sides: readonly Side[], executor: ChildExecutor): { sliceMs: number; maxGroup: number; warning: string | null } {
+function resolveSlicing(options: BenchOptions, sides: readonly Side[], executor: ChildExecutor): Grouping {
   const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
+  if (options.countInstructions !== undefined) {
+    return { sliceMs, maxGroup: options.countJobs ?? defaultCountJobs(options.countInstructions), sliced: false, warning: null };
+  }
   const asked = options.sliceGroup ?? DEFAULT_SLICE_GROUP;
-  const off = (warning: string | null): { sliceMs: number; maxGroup: number; warning: string | null } => ({ sliceMs, maxGroup: 1, warning });
-  if (sliceMs === 0 || asked <= 1) return off(null);
-  if (options.countInstructions !== undefined || executor.canSlice === undefined) return off(null);
+  const off = (warning: string | null): Grouping => ({ sliceMs, maxGroup: 1, sliced: false, warning });
+  if (sliceMs === 0 || asked <= 1 || executor.canSlice === undefined) return off(null);
   const without = sides.filter((s) => !executor.canSlice!(s));
   if (without.length > 0) {
     return off(`time-sliced rounds off: the ${without.map((s) => s.label).join(' and ')} tree's child cannot take turns (it predates harness/child/slice-gate.ts); every fork runs alone, one after another`);
   }
-  return { sliceMs, maxGroup: Math.max(sides.length, asked - (asked % sides.length)), warning: null };
+  return { sliceMs, maxGroup: Math.max(sides.length, asked - (asked % sides.length)), sliced: true, warning: null };
+}
+
+/** Forks per group at most, and whether a group's forks take turns (sliced) or run side by side. */
+interface Grouping {
+  sliceMs: number;
+  maxGroup: number;
+  sliced: boolean;
+  warning: string | null;
 }
 
 /** Cells a run compares share this key: everything but the strategy, the allocator and the runtime. */

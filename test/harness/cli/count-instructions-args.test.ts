@@ -79,6 +79,13 @@ describe('--count-instructions', () => {
     expect(() => parse(['--count-instructions', '--count-ops', '0'], OK)).toThrow(/--count-ops must be an integer >= 1/);
   });
 
+  it('--count-jobs sets how many counted children run at once, and needs --count-instructions', () => {
+    expect(options(parse(['--count-instructions', '--count-jobs', '3'], OK)).countJobs).toBe(3);
+    expect(options(parse(['--count-instructions'], OK)).countJobs).toBeUndefined();
+    expect(() => parse(['--count-jobs', '2'], OK)).toThrow(/--count-jobs only applies with --count-instructions/);
+    expect(() => parse(['--count-instructions', '--count-jobs', '0'], OK)).toThrow(/--count-jobs must be an integer >= 1/);
+  });
+
   it('takes no value', () => {
     expect(() => parse(['--count-instructions=yes'], OK)).toThrow(/--count-instructions takes no value/);
   });
