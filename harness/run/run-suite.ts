@@ -37,7 +37,7 @@ import { applyShard, expandCells, resolvePlan, type AvailabilityCheck, type Plan
 import type { RuntimeCheck } from '../runtime/runtimes.js';
 import { formatDuration, type ProgressReporter } from './progress.js';
 import { defaultResultPath, jsonlPathFor, sideResultPath, writeResultAtomic } from './result-writer.js';
-import { buildRound, sliceGroups } from './schedule.js';
+import { buildRound, sliceGroups, type ScheduleEntry } from './schedule.js';
 import { DEFAULT_SLICE_GROUP, DEFAULT_SLICE_MS, SliceGroup } from './slice-coordinator.js';
 
 export interface RunContext {
@@ -198,8 +198,14 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     // `--forks N` run exactly N rounds) whatever the budget, as the README promises.
     else if (round >= rounds.minRounds && budgetLeftMs() <= 0) stoppedBecause = 'budget';
     if (stoppedBecause !== null) break;
-    const entries = buildRound([...active].sort((a, b) => a - b), round, sides.length, random, lastCell);
-    sink.write({ type: 'round', round, cells: active.size });
+    // Counted forks of a fixed run (--forks N) also run side by side across rounds, up to the group
+    // size: a one-cell run has one fork per round, and a count does not depend on its round.
+    const span = options.countInstructions === undefined || rounds.adaptive ? 1 : Math.min(rounds.maxRounds - round, Math.max(1, Math.floor(slicing.maxGroup / (active.size * sides.length))));
+    const entries: ScheduleEntry[] = [];
+    for (let r = round; r < round + span; r++) {
+      entries.push(...buildRound([...active].sort((a, b) => a - b), r, sides.length, random, entries.at(-1)?.cellIndex ?? lastCell));
+      sink.write({ type: 'round', round: r, cells: active.size });
+    }
     let ranAll = true;
     let k = 0;
     for (const group of sliceGroups(entries, (e) => groupKeyOf(runnable[e.cellIndex]!.cell), slicing.maxGroup)) {
@@ -267,7 +273,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
         ran++;
         elapsedTotalMs += elapsedMs;
         // Forks certain to run: the rest of this round and every cell's rounds up to minRounds.
-        const remaining = entries.length - (k + m) - 1 + Math.max(0, rounds.minRounds - round - 1) * active.size * sides.length;
+        const remaining = entries.length - (k + m) - 1 + Math.max(0, rounds.minRounds - (round + span)) * active.size * sides.length;
         progress.forkDone({
           done,
           total: done + remaining,
@@ -289,7 +295,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     if (signal.aborted) stoppedBecause = 'interrupted';
     if (!ranAll || stoppedBecause !== null) break;
     lastCell = entries.at(-1)?.cellIndex ?? -1;
-    round++;
+    round += span;
     if (rounds.adaptive && round >= rounds.minRounds) {
       const met = targetsMet(perSide, rounds.targetHalfWidth, options.seed);
       for (const i of [...active]) {

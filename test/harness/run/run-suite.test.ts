@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { AllocatorName, Availability } from '../../../allocators/native-allocators.js';
 import type { BenchOptions } from '../../../harness/run/bench-options.js';
@@ -5,6 +6,7 @@ import type { Side } from '../../../harness/run/executor.js';
 import { MemorySink } from '../../../harness/run/jsonl-writer.js';
 import { PlainProgress } from '../../../harness/run/progress.js';
 import { runSuite, type RunContext } from '../../../harness/run/run-suite.js';
+import { countedTimeoutMs } from '../../../harness/measure/instruction-counting.js';
 import type { ResultFile } from '../../../contract/result-schema.js';
 import type { SuiteDefinition } from '../../../harness/suite.js';
 import { FakeExecutor, fakeRecord, steppingClock, FAKE_ENV, runOptions } from './fake-child.js';
@@ -184,6 +186,36 @@ describe('runSuite with a fake child', () => {
       ['head', 'out/r.head.json', 2, 'head'],
     ]);
     expect(new Set(writes.map((w) => w.path))).toEqual(new Set(['out/r.base.json', 'out/r.head.json']));
+  });
+
+  it('counted forks run --count-jobs at a time, unsliced, across the rounds of a fixed run; a paired run keeps base and head of a round together', async () => {
+    // A fake child that stays alive until the event loop turns, so forks started together overlap.
+    let live = 0;
+    const groups: string[][] = [];
+    let current: string[] = [];
+    const exec = new FakeExecutor();
+    const run = exec.run.bind(exec);
+    exec.run = async (req) => {
+      if (live === 0) current = [];
+      live++;
+      current.push(`${req.side.label} ${req.cell.id}#${req.forkIndex}${req.slice === undefined ? '' : ' sliced'}`);
+      await new Promise((r) => setTimeout(r, 5));
+      if (--live === 0) groups.push(current);
+      return run(req);
+    };
+    const counted = (argv: string[]): BenchOptions => ({ ...opts(argv), countInstructions: 'callgrind', countJobs: 2 });
+    const one = harness();
+    const out = await runSuite(counted(['--allocator', 'glibc', '--strategy', 'a', '--forks', '5']), HEAD, exec, one.ctx);
+    expect(groups).toEqual([['head w/a/glibc/1#0', 'head w/a/glibc/1#1'], ['head w/a/glibc/1#2', 'head w/a/glibc/1#3'], ['head w/a/glibc/1#4']]);
+    expect(out.sides[0]!.result.cells[0]!.forks.map((f) => f.forkIndex)).toEqual([0, 1, 2, 3, 4]);
+    expect(one.sink.lines.filter((l) => l.type === 'round').map((l) => (l as { round: number }).round)).toEqual([0, 1, 2, 3, 4]);
+    // Two at a time on two CPUs or more need no longer limit than one alone (callgrind's own limit).
+    expect(exec.calls[0]!.timeoutMs).toBe(countedTimeoutMs(5000, 'callgrind') * Math.ceil(2 / availableParallelism()));
+
+    groups.length = 0;
+    const sides: Side[] = [{ label: 'base', rootDir: '/base' }, { label: 'head', rootDir: '/repo' }];
+    await runSuite(counted(['--allocator', 'glibc', '--strategy', 'a', '--forks', '2']), sides, exec, harness().ctx);
+    expect(groups).toEqual([['base w/a/glibc/1#0', 'head w/a/glibc/1#0'], ['head w/a/glibc/1#1', 'base w/a/glibc/1#1']]);
   });
 
   it('refuses an empty selection before any child runs', async () => {
