@@ -2,7 +2,7 @@
 # Re-measures every figure in the README's "Results" section, one command after the other, on a
 # machine that should otherwise be quiet (the load average is printed before each step). Writes
 # everything to results/readme/ (result files, logs). Takes about 1 h 45 min on 2 cores, plus about
-# 3 h for the callgrind validation at the end (skip it with SKIP_CALLGRIND=1).
+# 1 h 40 min for the callgrind steps at the end (skip them with SKIP_CALLGRIND=1).
 # Usage: bash scripts/measure-readme.sh [STEP ...]   (no STEP: all of them, in order)
 set -uo pipefail
 cd "$(dirname "$0")/.."
