@@ -198,8 +198,10 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     // `--forks N` run exactly N rounds) whatever the budget, as the README promises.
     else if (round >= rounds.minRounds && budgetLeftMs() <= 0) stoppedBecause = 'budget';
     if (stoppedBecause !== null) break;
-    // Counted forks of a fixed run (--forks N) also run side by side across rounds, up to the group
-    // size: a one-cell run has one fork per round, and a count does not depend on its round.
+    // Counted forks of a fixed run (--forks N) also run side by side across rounds when two or more
+    // whole rounds fit in the group size: a one-cell run has one fork per round, and a count does
+    // not depend on its round. The merged rounds' `round` lines are written as the batch starts, and
+    // a batch cut short by Ctrl-C counts none of its rounds as completed (its forks are kept).
     const span = options.countInstructions === undefined || rounds.adaptive ? 1 : Math.min(rounds.maxRounds - round, Math.max(1, Math.floor(slicing.maxGroup / (active.size * sides.length))));
     const entries: ScheduleEntry[] = [];
     for (let r = round; r < round + span; r++) {
@@ -208,7 +210,10 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     }
     let ranAll = true;
     let k = 0;
-    for (const group of sliceGroups(entries, (e) => groupKeyOf(runnable[e.cellIndex]!.cell), slicing.maxGroup)) {
+    // Sliced groups hold the cells a run compares (their turns interleave them); counted forks need
+    // no such grouping, so their batches are simply filled in round order.
+    const keyOf = slicing.sliced ? (e: ScheduleEntry): string => groupKeyOf(runnable[e.cellIndex]!.cell) : (): string => '';
+    for (const group of sliceGroups(entries, keyOf, slicing.maxGroup)) {
       if (signal.aborted) {
         ranAll = false;
         break;
@@ -258,13 +263,20 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
         if (outcome.ok) {
           cp.forks.push(outcome.record);
           sink.write({ type: 'fork', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, record: outcome.record });
+          // A later round's fork of a merged batch (counted runs) that ran beside one that failed:
+          // the errored cell's result keeps it too.
+          if (cp.error !== null) {
+            cp.result = finishedCell(cp, rounds, options.seed, null);
+            flush(entry.sideIndex);
+          }
         } else {
           sink.write({ type: 'error', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, error: outcome.error });
           if (outcome.error.code === 'E_INTERRUPTED') {
             interruptedHere = true;
             continue;
           }
-          cp.error = outcome.error;
+          // The first failure names the cell's error (a merged batch can hold several of its forks).
+          cp.error ??= outcome.error;
           cp.result = finishedCell(cp, rounds, options.seed, null);
           flush(entry.sideIndex);
           if (perSide.every((sd) => sd[entry.cellIndex]!.error !== null)) active.delete(entry.cellIndex);
@@ -397,13 +409,15 @@ function targetsMet(perSide: readonly CellProgress[][], target: number, seed: nu
  * whose children would ignore their turns and run beside the others) slicing is off for the run,
  * with a warning. The group size is a multiple of the side count, so that both sides of a cell
  * always share a group. Counted forks never slice (the counter must see one uninterrupted phase, and
- * forks that wait would only stretch a valgrind run); they run `--count-jobs` at a time, side by
- * side, because a count does not depend on load (defaultCountJobs).
+ * forks that wait would only stretch a valgrind run); they run `--count-jobs` at a time (rounded
+ * down to a multiple of the side count, at least one per side), side by side, because a count does
+ * not depend on load (defaultCountJobs).
  */
 function resolveSlicing(options: BenchOptions, sides: readonly Side[], executor: ChildExecutor): Grouping {
   const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
   if (options.countInstructions !== undefined) {
-    return { sliceMs, maxGroup: options.countJobs ?? defaultCountJobs(options.countInstructions), sliced: false, warning: null };
+    const jobs = options.countJobs ?? defaultCountJobs(options.countInstructions);
+    return { sliceMs, maxGroup: Math.max(sides.length, jobs - (jobs % sides.length)), sliced: false, warning: null };
   }
   const asked = options.sliceGroup ?? DEFAULT_SLICE_GROUP;
   const off = (warning: string | null): Grouping => ({ sliceMs, maxGroup: 1, sliced: false, warning });

@@ -216,6 +216,27 @@ describe('runSuite with a fake child', () => {
     const sides: Side[] = [{ label: 'base', rootDir: '/base' }, { label: 'head', rootDir: '/repo' }];
     await runSuite(counted(['--allocator', 'glibc', '--strategy', 'a', '--forks', '2']), sides, exec, harness().ctx);
     expect(groups).toEqual([['base w/a/glibc/1#0', 'head w/a/glibc/1#0'], ['head w/a/glibc/1#1', 'base w/a/glibc/1#1']]);
+
+    // An odd job count in a paired run rounds down to whole base/head pairs; two cells, one round.
+    groups.length = 0;
+    await runSuite({ ...counted(['--allocator', 'glibc', '--forks', '1']), countJobs: 3 }, sides, exec, harness().ctx);
+    expect(groups.map((g) => g.length)).toEqual([2, 2]);
+    for (const g of groups) expect(new Set(g.map((f) => f.split(' ')[1]))).toHaveLength(1);
+  });
+
+  it('a counted fork that fails inside a merged batch: the cell is errored with the first failure and keeps the forks that finished beside it', async () => {
+    const exec = new FakeExecutor((r) =>
+      r.forkIndex === 1 || r.forkIndex === 2
+        ? { ok: false, error: { code: 'E_CHILD_CRASHED', message: `fork ${r.forkIndex} crashed`, stderrTail: '' } }
+        : { ok: true, record: fakeRecord(r.cell.id, r.forkIndex, 1000) },
+    );
+    const { ctx, writes } = harness();
+    await runSuite({ ...opts(['--allocator', 'glibc', '--strategy', 'a', '--forks', '4']), countInstructions: 'callgrind', countJobs: 4 }, HEAD, exec, ctx);
+    // One batch of all four rounds; the cell gets no more after it.
+    expect(exec.calls.map((c) => c.forkIndex)).toEqual([0, 1, 2, 3]);
+    const cell = writes.at(-1)!.result.cells[0]!;
+    expect([cell.state, cell.error?.message]).toEqual(['errored', 'fork 1 crashed']);
+    expect(cell.forks.map((f) => f.forkIndex)).toEqual([0, 3]);
   });
 
   it('refuses an empty selection before any child runs', async () => {
