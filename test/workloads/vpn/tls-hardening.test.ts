@@ -59,6 +59,16 @@ function status(p: Proc): string {
   return p.out().split('\n').filter((l) => l.startsWith('sessions started')).pop() ?? '';
 }
 
+/**
+ * `count` pings to 10.8.0.1 from the client's namespace, every one answered. On a loss the message
+ * carries what would say why: the client's log tail and the server's newest status line (key ids,
+ * renegotiations, drops by reason).
+ */
+function expectAllPings(count: number, intervalS: string, client: { log: () => string }, server: Proc, timeoutMs = 20_000): void {
+  const out = inNs('ping', ['-c', String(count), '-i', intervalS, '-W', '2', '10.8.0.1'], timeoutMs);
+  expect(out, `client log (tail):\n${client.log().slice(-3000)}\nserver status: ${status(server)}`).toMatch(new RegExp(`${count} packets transmitted, ${count} received`));
+}
+
 /** A counter of the newest status line, by the words before it (−1 when absent). */
 function counter(p: Proc, name: string): number {
   const m = new RegExp(`${name.replace(/[-/\\^$*+?.()|[\]{}]/g, '\\$&')} (\\d+)`).exec(status(p));
@@ -133,7 +143,7 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client against serve -- vpn --tls: r
     const c = startClient('reneg-sec', RENEG_SEC_PORT);
     try {
       await up(c);
-      expect(inNs('ping', ['-c', '40', '-i', '0.3', '-W', '2', '10.8.0.1'], 30_000)).toMatch(/40 packets transmitted, 40 received/);
+      expectAllPings(40, '0.3', c, renegSec, 30_000);
       expect(curlSha256(1 << 20)).toBe(expectedSha256(1 << 20));
       expect(await counterReaches(renegSec, 'server renegotiations', 3)).toBeGreaterThanOrEqual(3);
       expect(counter(renegSec, 'by-sec')).toBeGreaterThanOrEqual(3);
@@ -156,7 +166,7 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client against serve -- vpn --tls: r
       expect(curlSha256(10 << 20)).toBe(expectedSha256(10 << 20));
       expect(await counterReaches(renegBytes, 'by-bytes', 3)).toBeGreaterThanOrEqual(3);
       expect(counter(renegBytes, 'by-sec')).toBe(0);
-      expect(inNs('ping', ['-c', '5', '-i', '0.2', '-W', '2', '10.8.0.1'], 20_000)).toMatch(/5 packets transmitted, 5 received/);
+      expectAllPings(5, '0.2', c, renegBytes);
       expect(c.log()).not.toMatch(/TLS Error|AUTH_FAILED|SIGUSR1/);
     } finally {
       await stop(c.proc);
@@ -169,7 +179,7 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client against serve -- vpn --tls: r
       await up(c);
       expect(curlSha256(2 << 20)).toBe(expectedSha256(2 << 20));
       expect(await counterReaches(renegPkts, 'by-pkts', 2)).toBeGreaterThanOrEqual(2);
-      expect(inNs('ping', ['-c', '5', '-i', '0.2', '-W', '2', '10.8.0.1'], 20_000)).toMatch(/5 packets transmitted, 5 received/);
+      expectAllPings(5, '0.2', c, renegPkts);
       expect(c.log()).not.toMatch(/TLS Error|AUTH_FAILED|SIGUSR1/);
     } finally {
       await stop(c.proc);
@@ -180,7 +190,7 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client against serve -- vpn --tls: r
     const good = startClient('tc2-good', V2_PORT, [`tls-crypt-v2 ${v2ClientKey}`]);
     try {
       await up(good);
-      expect(inNs('ping', ['-c', '5', '-i', '0.2', '-W', '2', '10.8.0.1'], 20_000)).toMatch(/5 packets transmitted, 5 received/);
+      expectAllPings(5, '0.2', good, v2);
       expect(curlSha256(1 << 20)).toBe(expectedSha256(1 << 20));
       // The session came through our stateless reset with the resend-WKc flag (P_CONTROL_WKC_V1).
       expect(await counterReaches(v2, 'stateless resets', 1)).toBeGreaterThanOrEqual(1);
@@ -223,7 +233,7 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client against serve -- vpn --tls: r
     const c = startClient('guarded', RELAY_PORT);
     try {
       await up(c);
-      expect(inNs('ping', ['-c', '10', '-i', '0.2', '-W', '2', '10.8.0.1'], 20_000)).toMatch(/10 packets transmitted, 10 received/);
+      expectAllPings(10, '0.2', c, guard);
 
       // 3: the client's own reset from another port — dropped, no reply; a forged new reset — a
       // stateless reply and no state; a made-up cookie — dropped.
@@ -254,7 +264,7 @@ describe.runIf(HAS_PEERS)('real openvpn 2.6 client against serve -- vpn --tls: r
       expect(counter(guard, 'handshakes in progress')).toBe(7);
 
       // The tunnel survived all of it: same session, no replacement, still answering.
-      expect(inNs('ping', ['-c', '10', '-i', '0.2', '-W', '2', '10.8.0.1'], 20_000)).toMatch(/10 packets transmitted, 10 received/);
+      expectAllPings(10, '0.2', c, guard);
       expect(curlSha256(1 << 20)).toBe(expectedSha256(1 << 20));
       expect(counter(guard, 'established')).toBe(1);
       expect(status(guard)).toMatch(/closed 0/);
