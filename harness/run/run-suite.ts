@@ -410,14 +410,14 @@ function targetsMet(perSide: readonly CellProgress[][], target: number, seed: nu
  * with a warning. The group size is a multiple of the side count, so that both sides of a cell
  * always share a group. Counted forks never slice (the counter must see one uninterrupted phase, and
  * forks that wait would only stretch a valgrind run); they run `--count-jobs` at a time (rounded
- * down to a multiple of the side count, at least one per side), side by side, because a count does
- * not depend on load (defaultCountJobs).
+ * down to a multiple of the side count when it is at least that; 1 stays one at a time), side by
+ * side, because a count does not depend on load (defaultCountJobs).
  */
 function resolveSlicing(options: BenchOptions, sides: readonly Side[], executor: ChildExecutor): Grouping {
   const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
   if (options.countInstructions !== undefined) {
     const jobs = options.countJobs ?? defaultCountJobs(options.countInstructions);
-    return { sliceMs, maxGroup: Math.max(sides.length, jobs - (jobs % sides.length)), sliced: false, warning: null };
+    return { sliceMs, maxGroup: jobs < sides.length ? jobs : jobs - (jobs % sides.length), sliced: false, warning: null };
   }
   const asked = options.sliceGroup ?? DEFAULT_SLICE_GROUP;
   const off = (warning: string | null): Grouping => ({ sliceMs, maxGroup: 1, sliced: false, warning });

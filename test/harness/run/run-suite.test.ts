@@ -222,6 +222,11 @@ describe('runSuite with a fake child', () => {
     await runSuite({ ...counted(['--allocator', 'glibc', '--forks', '1']), countJobs: 3 }, sides, exec, harness().ctx);
     expect(groups.map((g) => g.length)).toEqual([2, 2]);
     for (const g of groups) expect(new Set(g.map((f) => f.split(' ')[1]))).toHaveLength(1);
+
+    // One job (perf's default): one fork at a time, also in a paired run.
+    groups.length = 0;
+    await runSuite({ ...counted(['--allocator', 'glibc', '--strategy', 'a', '--forks', '2']), countJobs: 1 }, sides, exec, harness().ctx);
+    expect(groups.map((g) => g.length)).toEqual([1, 1, 1, 1]);
   });
 
   it('a counted fork that fails inside a merged batch: the cell is errored with the first failure and keeps the forks that finished beside it', async () => {
