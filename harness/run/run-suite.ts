@@ -203,9 +203,10 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     // not depend on its round. The merged rounds' `round` lines are written as the batch starts, and
     // a batch cut short by Ctrl-C counts none of its rounds as completed (its forks are kept).
     const span = options.countInstructions === undefined || rounds.adaptive ? 1 : Math.min(rounds.maxRounds - round, Math.max(1, Math.floor(slicing.maxGroup / (active.size * sides.length))));
+    const activeCells = [...active].sort((a, b) => a - b);
     const entries: ScheduleEntry[] = [];
     for (let r = round; r < round + span; r++) {
-      entries.push(...buildRound([...active].sort((a, b) => a - b), r, sides.length, random, entries.at(-1)?.cellIndex ?? lastCell));
+      entries.push(...buildRound(activeCells, r, sides.length, random, entries.at(-1)?.cellIndex ?? lastCell));
       sink.write({ type: 'round', round: r, cells: active.size });
     }
     let ranAll = true;
@@ -263,12 +264,6 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
         if (outcome.ok) {
           cp.forks.push(outcome.record);
           sink.write({ type: 'fork', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, record: outcome.record });
-          // A later round's fork of a merged batch (counted runs) that ran beside one that failed:
-          // the errored cell's result keeps it too.
-          if (cp.error !== null) {
-            cp.result = finishedCell(cp, rounds, options.seed, null);
-            flush(entry.sideIndex);
-          }
         } else {
           sink.write({ type: 'error', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, error: outcome.error });
           if (outcome.error.code === 'E_INTERRUPTED') {
@@ -277,9 +272,13 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
           }
           // The first failure names the cell's error (a merged batch can hold several of its forks).
           cp.error ??= outcome.error;
+          if (perSide.every((sd) => sd[entry.cellIndex]!.error !== null)) active.delete(entry.cellIndex);
+        }
+        // An errored cell's result holds every fork it has, also a later round's fork of a merged
+        // batch (counted runs) that finished beside the failure.
+        if (cp.error !== null) {
           cp.result = finishedCell(cp, rounds, options.seed, null);
           flush(entry.sideIndex);
-          if (perSide.every((sd) => sd[entry.cellIndex]!.error !== null)) active.delete(entry.cellIndex);
         }
         done++;
         ran++;
