@@ -21,7 +21,7 @@ import { SpawnExecutor } from '../../../harness/run/executor.js';
 import { MemorySink } from '../../../harness/run/jsonl-writer.js';
 import { DEFAULT_SIDES, runSuite } from '../../../harness/run/run-suite.js';
 import { SUITES } from '../../../harness/suites.js';
-import type { Cell, Environment, InstructionSource, ResultFile } from '../../../contract/result-schema.js';
+import type { Cell, Environment, ForkRecord, InstructionSource, ResultFile } from '../../../contract/result-schema.js';
 import { fakeRecord } from './fake-child.js';
 
 const ENV: Environment = {
@@ -52,6 +52,12 @@ describe('an instruction counter is available', () => {
 
 const dir = mkdtempSync(join(tmpdir(), 'buflab-count-instr-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Two forks ran at the same time: each started before the other finished. */
+function expectRanTogether(a: ForkRecord, b: ForkRecord): void {
+  expect(Date.parse(a.startedAt)).toBeLessThan(Date.parse(b.finishedAt));
+  expect(Date.parse(b.startedAt)).toBeLessThan(Date.parse(a.finishedAt));
+}
 
 describe.skipIf(source === null)(`--count-instructions end to end (${source ?? 'no counter'}, scaled workload)`, () => {
   it('counts per-op instructions that double with the work and agree between forks within 1%, two children at a time', async () => {
@@ -90,8 +96,7 @@ describe.skipIf(source === null)(`--count-instructions end to end (${source ?? '
     // Side by side: in each round, each cell's fork started before the other cell's fork finished.
     for (const round of [0, 1]) {
       const [a, b] = cells.map((c) => c.forks.find((f) => f.forkIndex === round)!);
-      expect(Date.parse(a!.startedAt)).toBeLessThan(Date.parse(b!.finishedAt));
-      expect(Date.parse(b!.startedAt)).toBeLessThan(Date.parse(a!.finishedAt));
+      expectRanTogether(a!, b!);
     }
     const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
     const ratio = median(perOp[1]!) / median(perOp[0]!);
@@ -131,8 +136,7 @@ describe.skipIf(source === null)(`--count-instructions on an allocating cell (${
       expect(f.gc.byKind['scavenge']?.count ?? 0, 'scavenges inside the window').toBeGreaterThan(0);
     }
     // One cell, two rounds merged into one batch: the forks ran at the same time.
-    expect(Date.parse(forks[0]!.startedAt)).toBeLessThan(Date.parse(forks[1]!.finishedAt));
-    expect(Date.parse(forks[1]!.startedAt)).toBeLessThan(Date.parse(forks[0]!.finishedAt));
+    expectRanTogether(forks[0]!, forks[1]!);
     const [a, b] = forks.map((f) => f.instructionsPerOp!);
     expect(Math.abs(a! / b! - 1), `forks: ${a}, ${b}`).toBeLessThan(0.01);
   }, 2 * TIMEOUT_MS);
