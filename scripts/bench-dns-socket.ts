@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench-dns-socket.ts [--seconds 5] [--mix mixed] [--strategy one-big-struct] [--rounds 3]`:
+ * `npx tsx scripts/bench-dns-socket.ts [--seconds 5] [--mix mixed] [--strategy one-big-struct] [--rounds 3] [--baseline-tree DIR]`:
  * dnsperf runs (`--rounds` each, interleaved; the median is reported), on 127.0.0.1, against
  *   1. a bare `node:dgram` responder (echoes each query with QR set: the floor of what any Node
  *      DNS server can do — a socket receive and a send),
@@ -9,6 +9,9 @@
  *      node:dgram otherwise defers every send to an IP literal by a `process.nextTick`), so that the
  *      share of our figure that comes from that one change is visible,
  * and prints them side by side. Target (issue 3): ours ≥ 90% of the bare responder (row 1).
+ * `--baseline-tree DIR` adds a fifth server in the same rounds: `serve dns` of another checkout (a
+ * worktree of an older commit, with node_modules linked), to tell a change of our server from a
+ * change of the machine; the per-round ratio of ours to it is printed.
  * Every server is a child process (so the three get the same CPU budget), killed by pid at the end.
  *
  * Two things make the verdict hold on a noisy VM (whole runs of the same server swung by ±20%
@@ -40,7 +43,8 @@ const seconds = Number(arg('seconds', '5'));
 const mix = arg('mix', 'mixed') as MixName;
 const strategy = arg('strategy', 'one-big-struct');
 const rounds = Number(arg('rounds', '3'));
-const PORTS = { bare: 15301, knot: 15302, ours: 15303, bareSync: 15304 };
+const baselineTree = arg('baseline-tree', '');
+const PORTS = { bare: 15301, knot: 15302, ours: 15303, bareSync: 15304, baseline: 15305 };
 
 const BARE = `
 const dgram = require('node:dgram');
@@ -129,8 +133,8 @@ async function dnsperf(server: ChildProcess, port: number, queryFile: string): P
 }
 
 /** Starts a child and resolves when `ready()` says it answers. */
-async function startChild(cmd: string, args: string[], ready: () => Promise<boolean>, what: string): Promise<ChildProcess> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startChild(cmd: string, args: string[], ready: () => Promise<boolean>, what: string, cwd?: string): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   for (let i = 0; i < 100; i++) {
@@ -174,26 +178,26 @@ async function main(): Promise<void> {
       port: number;
       start: () => Promise<ChildProcess>;
     }
+    // Our server, from this tree or (--baseline-tree) another checkout.
+    const startServe = (port: number, cwd?: string): Promise<ChildProcess> =>
+      startChild(
+        'node',
+        ['--import', 'tsx', 'harness/cli/serve.ts', 'dns', '--zone', zoneFile, '--port', String(port), '--strategy', strategy],
+        () => answers(port, `h1.${GENERATED_ORIGIN}`),
+        cwd === undefined ? 'buflab dns serve' : `buflab dns serve in ${cwd}`,
+        cwd,
+      );
     const servers: Server[] = [
       { name: 'bare node:dgram echo', port: PORTS.bare, start: () => startChild('node', ['-e', BARE], () => answers(PORTS.bare, `h1.${GENERATED_ORIGIN}`), 'bare responder') },
       { name: 'knot (1 udp worker)', port: PORTS.knot, start: () => startChild('knotd', ['-c', join(dir, 'knot.conf')], () => answers(PORTS.knot, `h1.${GENERATED_ORIGIN}`), 'knotd') },
-      {
-        name: `buflab (${strategy})`,
-        port: PORTS.ours,
-        start: () =>
-          startChild(
-            'node',
-            ['--import', 'tsx', 'harness/cli/serve.ts', 'dns', '--zone', zoneFile, '--port', String(PORTS.ours), '--strategy', strategy],
-            () => answers(PORTS.ours, `h1.${GENERATED_ORIGIN}`),
-            'buflab dns serve',
-          ),
-      },
+      { name: `buflab (${strategy})`, port: PORTS.ours, start: () => startServe(PORTS.ours) },
       {
         name: 'bare echo, sync lookup',
         port: PORTS.bareSync,
         start: () => startChild('node', ['-e', BARE_SYNC], () => answers(PORTS.bareSync, `h1.${GENERATED_ORIGIN}`), 'bare responder (sync lookup)'),
       },
     ];
+    if (baselineTree !== '') servers.push({ name: 'buflab, baseline tree', port: PORTS.baseline, start: () => startServe(PORTS.baseline, baselineTree) });
     countInstructions = await perfCanCount();
     const runs = new Map<string, PerfResult[]>(servers.map((sv) => [sv.name, []]));
     // Rounds in a rotated order, so that no server always runs first or right after a heavy one.
@@ -231,6 +235,11 @@ async function main(): Promise<void> {
     const headline = median(vsBare);
     console.log(`buflab / bare, per round: ${describe(vsBare)}; of the medians: ${((100 * medianQps(ours)) / bareQps).toFixed(1)} %`);
     console.log(`buflab / bare with sync lookup, per round: ${describe(perRound(ours, bareSync))}`);
+    if (baselineTree !== '') {
+      const base = runs.get(servers[4]!.name)!;
+      const cpuRatios = ours.map((x, i) => x.cpuUsPerQuery / base[i]!.cpuUsPerQuery);
+      console.log(`buflab / baseline tree (${baselineTree}), per round: queries/s ${describe(perRound(ours, base))}; CPU per query ${describe(cpuRatios)}`);
+    }
     if (countInstructions) {
       const total = (xs: PerfResult[]): number => median(xs.map((x) => x.instructionsPerQuery!.user + x.instructionsPerQuery!.kernel));
       console.log(
