@@ -12,7 +12,7 @@
  * `--baseline-tree DIR` adds a fifth server in the same rounds: `serve dns` of another checkout (a
  * worktree of an older commit, with node_modules linked), to tell a change of our server from a
  * change of the machine; the per-round ratio of ours to it is printed.
- * Every server is a child process (so the three get the same CPU budget), killed by pid at the end.
+ * Every server is a child process (so all get the same CPU budget), killed by pid at the end.
  *
  * Two things make the verdict hold on a noisy VM (whole runs of the same server swung by ±20%
  * within minutes here):
@@ -23,10 +23,10 @@
  *   user and kernel, are counted during each dnsperf run (`perf stat -p PID`): a measure of work
  *   that does not move with the machine's load.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { median } from '../harness/stats/sample-stats.js';
 import { writeKnotConfig } from './soak/soak-lib.js';
@@ -43,7 +43,12 @@ const seconds = Number(arg('seconds', '5'));
 const mix = arg('mix', 'mixed') as MixName;
 const strategy = arg('strategy', 'one-big-struct');
 const rounds = Number(arg('rounds', '3'));
-const baselineTree = arg('baseline-tree', '');
+const baselineFlag = arg('baseline-tree', '');
+const baselineTree = baselineFlag === '' ? '' : resolve(baselineFlag);
+if (baselineTree !== '' && !existsSync(join(baselineTree, 'harness', 'cli', 'serve.ts'))) {
+  console.error(`bench-dns-socket: --baseline-tree ${baselineFlag}: no harness/cli/serve.ts there; give a checkout of this repository (git worktree add --detach DIR COMMIT, then link node_modules into it)`);
+  process.exit(2);
+}
 const PORTS = { bare: 15301, knot: 15302, ours: 15303, bareSync: 15304, baseline: 15305 };
 
 const BARE = `
@@ -238,7 +243,13 @@ async function main(): Promise<void> {
     if (baselineTree !== '') {
       const base = runs.get(servers[4]!.name)!;
       const cpuRatios = ours.map((x, i) => x.cpuUsPerQuery / base[i]!.cpuUsPerQuery);
-      console.log(`buflab / baseline tree (${baselineTree}), per round: queries/s ${describe(perRound(ours, base))}; CPU per query ${describe(cpuRatios)}`);
+      let commit = 'commit unknown';
+      try {
+        commit = `commit ${execFileSync('git', ['-C', baselineTree, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}`;
+      } catch {
+        // not a git checkout: the path alone names it
+      }
+      console.log(`buflab / baseline tree (${baselineTree}, ${commit}), per round: queries/s ${describe(perRound(ours, base))}; CPU per query ${describe(cpuRatios)}`);
     }
     if (countInstructions) {
       const total = (xs: PerfResult[]): number => median(xs.map((x) => x.instructionsPerQuery!.user + x.instructionsPerQuery!.kernel));

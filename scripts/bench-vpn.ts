@@ -14,11 +14,17 @@
  *     (the TLS-like sequence per packet: set IV, AAD, encrypt, tag) is shown beside it.
  *
  * `--jobs a,b` runs a subset (job names as printed); `--rounds`, `--ms` as above.
+ * `--baseline-tree DIR` also runs each job's child from another checkout (a worktree of an older
+ * commit with node_modules linked), right beside this tree's in the same round (which goes first
+ * alternates by round), and prints this tree / baseline per round: a change of the code told from a
+ * change of the machine. Every tree since 2026-11-22 has the `--child JOB` mode it uses.
  *
  * Timings here are for a quick look on a quiet machine; figures for papers come from the harness
  * (`npm run bench -- --suite vpn`).
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -195,25 +201,46 @@ const ALL_JOBS = [
   'openssl-speed-aead',
 ];
 
-function parent(rounds: number, ms: number, jobs: readonly string[]): void {
-  const results = new Map<string, number[]>(jobs.map((j) => [j, []]));
-  const cpuResults = new Map<string, number[]>(jobs.map((j) => [j, []]));
+/** The checkout's commit, or what git said when it could not tell. */
+function describeTree(dir: string): string {
+  try {
+    return `commit ${execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}`;
+  } catch (err) {
+    return `commit unknown: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+/** Suffix of a job's row when its child ran from `--baseline-tree`. */
+const BASELINE_SUFFIX = '@baseline';
+
+/** One child of `job` from the script at `script` (this tree's or the baseline tree's), in `cwd`. */
+function runChild(script: string, cwd: string | undefined, job: string, ms: number): Measurement {
+  const res = spawnSync(process.execPath, [...process.execArgv, script, '--child', job, '--ms', String(ms)], { encoding: 'utf8', cwd });
+  if (res.status !== 0) throw new Error(`child ${job}${cwd === undefined ? '' : ` in ${cwd}`} failed (exit ${res.status}): ${res.stderr.slice(-2000)}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as Measurement;
+}
+
+function parent(rounds: number, ms: number, jobs: readonly string[], baselineTree: string | null): void {
+  const rows = baselineTree === null ? jobs : jobs.flatMap((j) => (j.startsWith('openssl-speed') ? [j] : [j, j + BASELINE_SUFFIX]));
+  const results = new Map<string, number[]>(rows.map((j) => [j, []]));
+  const cpuResults = new Map<string, number[]>(rows.map((j) => [j, []]));
   const self = fileURLToPath(import.meta.url);
+  const baselineScript = baselineTree === null ? null : join(baselineTree, 'scripts', 'bench-vpn.ts');
+  const record = (row: string, m: Measurement): void => {
+    results.get(row)!.push(m.opsPerSec);
+    cpuResults.get(row)!.push(m.cpuNsPerOp);
+  };
   for (let r = 0; r < rounds; r++) {
     // Rotate the order each round so no job always runs first (or right after a heavy one).
     const order = jobs.map((_, i) => jobs[(i + r) % jobs.length]!);
     for (const job of order) {
       if (job.startsWith('openssl-speed')) {
-        const m = opensslSpeed(job === 'openssl-speed-aead', ms);
-        results.get(job)!.push(m.opsPerSec);
-        cpuResults.get(job)!.push(m.cpuNsPerOp);
+        record(job, opensslSpeed(job === 'openssl-speed-aead', ms));
         continue;
       }
-      const res = spawnSync(process.execPath, [...process.execArgv, self, '--child', job, '--ms', String(ms)], { encoding: 'utf8' });
-      if (res.status !== 0) throw new Error(`child ${job} failed (exit ${res.status}): ${res.stderr.slice(-2000)}`);
-      const m = JSON.parse(res.stdout.trim().split('\n').pop()!) as Measurement;
-      results.get(job)!.push(m.opsPerSec);
-      cpuResults.get(job)!.push(m.cpuNsPerOp);
+      if (baselineScript !== null && r % 2 === 1) record(job + BASELINE_SUFFIX, runChild(baselineScript, baselineTree!, job, ms));
+      record(job, runChild(self, undefined, job, ms));
+      if (baselineScript !== null && r % 2 === 0) record(job + BASELINE_SUFFIX, runChild(baselineScript, baselineTree!, job, ms));
     }
   }
   const has = (job: string): boolean => (results.get(job)?.length ?? 0) > 0;
@@ -221,7 +248,7 @@ function parent(rounds: number, ms: number, jobs: readonly string[]): void {
   const bareCpu = has('bare') ? median(cpuResults.get('bare')!) : NaN;
   console.log(`vpn bench: ${rounds} rounds x ${ms} ms per child, 1400-byte inner packets (median packets/s; Gbit/s of inner packets; median CPU ns per packet)`);
   console.log(`load average: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  for (const job of jobs) {
+  for (const job of rows) {
     const pps = median(results.get(job)!);
     const cpuNs = median(cpuResults.get(job)!);
     const gbps = (pps * PACKET_BYTES * 8) / 1e9;
@@ -230,6 +257,14 @@ function parent(rounds: number, ms: number, jobs: readonly string[]): void {
         ? `  ${((pps / bare) * 100).toFixed(1)} % of bare node:crypto (CPU: ${((bareCpu / cpuNs) * 100).toFixed(1)} %)`
         : '';
     console.log(`${job.padEnd(28)} ${Math.round(pps).toLocaleString('en-US').padStart(11)} pps ${gbps.toFixed(2).padStart(6)} Gbit/s ${Math.round(cpuNs).toString().padStart(7)} CPU ns/pkt${vsBare}`);
+  }
+  if (baselineTree !== null) {
+    console.log(`baseline tree: ${baselineTree} (${describeTree(baselineTree)}); this tree / baseline per round (the two children ran back to back):`);
+    for (const job of jobs.filter((j) => !j.startsWith('openssl-speed'))) {
+      const per = (m: Map<string, number[]>): number[] => m.get(job)!.map((x, i) => x / m.get(job + BASELINE_SUFFIX)![i]!);
+      const fmt = (xs: number[]): string => `median ${median(xs).toFixed(3)} (rounds ${xs.map((x) => x.toFixed(2)).join(', ')})`;
+      console.log(`  ${job.padEnd(28)} packets/s ${fmt(per(results))}; CPU ns per packet ${fmt(per(cpuResults))}`);
+    }
   }
   if (has('bare') && has('aes-256-gcm:one-big-struct')) {
     const ratio = median(results.get('aes-256-gcm:one-big-struct')!) / bare;
@@ -265,5 +300,11 @@ else {
   const jobs = flag('--jobs', ALL_JOBS.join(',')).split(',');
   const unknown = jobs.filter((j) => !ALL_JOBS.includes(j));
   if (unknown.length > 0) throw new Error(`--jobs: unknown ${unknown.join(', ')}; jobs: ${ALL_JOBS.join(', ')}`);
-  parent(Number(flag('--rounds', '3')), ms, jobs);
+  const baselineFlag = flag('--baseline-tree', '');
+  const baselineTree = baselineFlag === '' ? null : resolve(baselineFlag);
+  if (baselineTree !== null && !existsSync(join(baselineTree, 'scripts', 'bench-vpn.ts'))) {
+    console.error(`bench-vpn: --baseline-tree ${baselineFlag}: no scripts/bench-vpn.ts there; give a checkout of this repository (git worktree add --detach DIR COMMIT, then link node_modules into it)`);
+    process.exit(2);
+  }
+  parent(Number(flag('--rounds', '3')), ms, jobs, baselineTree);
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Re-measures every figure in the README's "Results" section, one command after the other, on a
 # machine that should otherwise be quiet (the load average is printed before each step). Writes
-# everything to results/readme/ (result files, logs). Takes about 1 h 45 min on 2 cores, plus about
-# 1 h 40 min for the callgrind steps at the end (skip them with SKIP_CALLGRIND=1).
+# everything to results/readme/ (result files, logs). Takes about 2 h on 2 cores, plus about
+# 1 h 40 min for the callgrind steps at the end (skip them with SKIP_CALLGRIND=1). Steps from
+# alloc-quick to validate-compare took 57 min on 2026-12-03 (validate-compare 35 of them).
+# The script goes on after a failed step; steps.log has each step's exit code.
 # Usage: bash scripts/measure-readme.sh [STEP ...]   (no STEP: all of them, in order)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -71,13 +73,12 @@ step vpn-quick npm run bench -- --suite vpn --quick --out "$out/vpn-quick.json"
 step dns-quick npm run bench -- --suite dns --quick --out "$out/dns-quick.json"
 step tls-quick npm run bench -- --suite tls --quick --out "$out/tls-quick.json"
 step bench-vpn npx tsx scripts/bench-vpn.ts --rounds 7 --ms 1500
-# Target 1 (tunnel >= 85% of the bare node:crypto loop) from its jobs alone (with the null cipher
-# beside them): in the full table above, 16 jobs lie ~25 s apart within a round, and the drift of a
-# slow VM between them moved this ratio from ~93% to 78% (README "The VPN tunnel"). Run from the
-# first round's commit (89d6538) and from this tree, alternating twice: a change of the tunnel
-# against a change of the machine.
+# Target 1 (tunnel >= 85% of the bare node:crypto loop) from its jobs alone, with the null cipher
+# beside them, each child also run from a worktree of the first round's commit (89d6538) right
+# beside this tree's (bench-vpn.ts --baseline-tree): a change of the tunnel against a change of the
+# machine (README "The VPN tunnel").
 vpn_old="$PWD/$out/base-89d6538"
-step bench-vpn-before-after bash -c "rc=1; git worktree add --detach '$vpn_old' 89d6538 && ln -sfn '$PWD/node_modules' '$vpn_old/node_modules' && { rc=0; for i in 1 2; do for t in '$vpn_old' '$PWD'; do echo \"== \$t\"; (cd \"\$t\" && npx tsx scripts/bench-vpn.ts --jobs bare,aes-256-gcm:one-big-struct,none:one-big-struct --rounds 5 --ms 1500) || rc=1; done; done; }; git worktree remove --force '$vpn_old'; exit \$rc"
+step bench-vpn-before-after bash -c "git worktree remove --force '$vpn_old' 2>/dev/null; git worktree prune; git worktree add --detach '$vpn_old' 89d6538 && ln -sfn '$PWD/node_modules' '$vpn_old/node_modules' && npx tsx scripts/bench-vpn.ts --jobs bare,aes-256-gcm:one-big-struct,none:one-big-struct --rounds 10 --ms 1500 --baseline-tree '$vpn_old'; rc=\$?; git worktree remove --force '$vpn_old'; exit \$rc"
 # Issue 15's done-means cells (native vs node, the three strategies, 1400 B) and issue 13's real
 # tunnel against openvpn's own server (root: namespaces and tun), each strategy on the native backend.
 step crypto-backends npm run bench -- --suite vpn --param crypto=node,native --param cipher=aes-256-gcm --strategy one-big-struct,pooled,uint8array --allocator glibc --size 1400 --forks 5 --out "$out/crypto-backends.json" --no-report
@@ -100,7 +101,7 @@ step bench-dns-memory npx tsx scripts/bench-dns-memory.ts
 step bench-dns-socket npx tsx scripts/bench-dns-socket.ts --rounds 7 --seconds 5
 # serve dns before issue 16's hardening (b917204, the commit before eb990d1) in the same rounds.
 dns_old="$PWD/$out/base-b917204"
-step bench-dns-before-after bash -c "git worktree add --detach '$dns_old' b917204 && ln -sfn '$PWD/node_modules' '$dns_old/node_modules' && npx tsx scripts/bench-dns-socket.ts --rounds 5 --seconds 5 --baseline-tree '$dns_old'; rc=\$?; git worktree remove --force '$dns_old'; exit \$rc"
+step bench-dns-before-after bash -c "git worktree remove --force '$dns_old' 2>/dev/null; git worktree prune; git worktree add --detach '$dns_old' b917204 && ln -sfn '$PWD/node_modules' '$dns_old/node_modules' && npx tsx scripts/bench-dns-socket.ts --rounds 5 --seconds 5 --baseline-tree '$dns_old'; rc=\$?; git worktree remove --force '$dns_old'; exit \$rc"
 step bench-tls npx tsx scripts/bench-tls.ts
 step open-loop npx tsx scripts/open-loop-check.ts
 step validate-compare npx tsx scripts/validate-compare.ts --repeats 20
