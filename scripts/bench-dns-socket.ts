@@ -23,12 +23,13 @@
  *   user and kernel, are counted during each dnsperf run (`perf stat -p PID`): a measure of work
  *   that does not move with the machine's load.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { median } from '../harness/stats/sample-stats.js';
+import { describeTree, resolveBaselineTree } from './baseline-tree.js';
 import { writeKnotConfig } from './soak/soak-lib.js';
 import { generateQueryMix, generateZoneText, GENERATED_ORIGIN, toQueryFile, type MixName } from '../workloads/dns/zone-generator.js';
 
@@ -43,12 +44,7 @@ const seconds = Number(arg('seconds', '5'));
 const mix = arg('mix', 'mixed') as MixName;
 const strategy = arg('strategy', 'one-big-struct');
 const rounds = Number(arg('rounds', '3'));
-const baselineFlag = arg('baseline-tree', '');
-const baselineTree = baselineFlag === '' ? '' : resolve(baselineFlag);
-if (baselineTree !== '' && !existsSync(join(baselineTree, 'harness', 'cli', 'serve.ts'))) {
-  console.error(`bench-dns-socket: --baseline-tree ${baselineFlag}: no harness/cli/serve.ts there; give a checkout of this repository (git worktree add --detach DIR COMMIT, then link node_modules into it)`);
-  process.exit(2);
-}
+const baselineTree = resolveBaselineTree('bench-dns-socket', arg('baseline-tree', ''), join('harness', 'cli', 'serve.ts'));
 const PORTS = { bare: 15301, knot: 15302, ours: 15303, bareSync: 15304, baseline: 15305 };
 
 const BARE = `
@@ -202,7 +198,7 @@ async function main(): Promise<void> {
         start: () => startChild('node', ['-e', BARE_SYNC], () => answers(PORTS.bareSync, `h1.${GENERATED_ORIGIN}`), 'bare responder (sync lookup)'),
       },
     ];
-    if (baselineTree !== '') servers.push({ name: 'buflab, baseline tree', port: PORTS.baseline, start: () => startServe(PORTS.baseline, baselineTree) });
+    if (baselineTree !== null) servers.push({ name: 'buflab, baseline tree', port: PORTS.baseline, start: () => startServe(PORTS.baseline, baselineTree) });
     countInstructions = await perfCanCount();
     const runs = new Map<string, PerfResult[]>(servers.map((sv) => [sv.name, []]));
     // Rounds in a rotated order, so that no server always runs first or right after a heavy one.
@@ -240,16 +236,10 @@ async function main(): Promise<void> {
     const headline = median(vsBare);
     console.log(`buflab / bare, per round: ${describe(vsBare)}; of the medians: ${((100 * medianQps(ours)) / bareQps).toFixed(1)} %`);
     console.log(`buflab / bare with sync lookup, per round: ${describe(perRound(ours, bareSync))}`);
-    if (baselineTree !== '') {
+    if (baselineTree !== null) {
       const base = runs.get(servers[4]!.name)!;
       const cpuRatios = ours.map((x, i) => x.cpuUsPerQuery / base[i]!.cpuUsPerQuery);
-      let commit = 'commit unknown';
-      try {
-        commit = `commit ${execFileSync('git', ['-C', baselineTree, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}`;
-      } catch {
-        // not a git checkout: the path alone names it
-      }
-      console.log(`buflab / baseline tree (${baselineTree}, ${commit}), per round: queries/s ${describe(perRound(ours, base))}; CPU per query ${describe(cpuRatios)}`);
+      console.log(`buflab / baseline tree (${baselineTree}, ${describeTree(baselineTree)}), per round: queries/s ${describe(perRound(ours, base))}; CPU per query ${describe(cpuRatios)}`);
     }
     if (countInstructions) {
       const total = (xs: PerfResult[]): number => median(xs.map((x) => x.instructionsPerQuery!.user + x.instructionsPerQuery!.kernel));

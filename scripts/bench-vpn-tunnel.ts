@@ -38,6 +38,7 @@ import { ensureBuilt } from '../harness/profile/dist-build.js';
 import { bootstrapInterval, checkedSamples } from '../harness/stats/bootstrap.js';
 import { median } from '../harness/stats/sample-stats.js';
 import { allocatorPath, isAllocatorName, preloadEnv } from '../allocators/native-allocators.js';
+import { resolveBaselineTree } from './baseline-tree.js';
 
 const NS = `buflab-vpnbench-${process.pid}`;
 const NS_HTTP = `buflab-vpnbench-http-${process.pid}`;
@@ -74,7 +75,8 @@ for (const u of udps) if (u !== 'native' && u !== 'dgram') throw new Error(`--ud
 const tcpSendBuffers = flag('--tcp-send-buffer', '').split(',');
 for (const b of tcpSendBuffers) if (b !== '' && !/^\d+$/.test(b)) throw new Error(`--tcp-send-buffer ${b}: use byte counts, e.g. 65536,1048576`);
 const anchor = !process.argv.includes('--no-anchor');
-const baselineTree = flag('--baseline-tree', '');
+// '' when absent; an absolute path checked to hold the serve entry point otherwise.
+const baselineTree = resolveBaselineTree('bench-vpn-tunnel', flag('--baseline-tree', ''), join('harness', 'cli', 'serve.ts')) ?? '';
 for (const a of allocators) if (!isAllocatorName(a)) throw new Error(`--allocator ${a}: use glibc, jemalloc, tcmalloc or mimalloc`);
 
 /** The compiled serve entry point of the checkout at `root`, built first when dist/ is stale. */

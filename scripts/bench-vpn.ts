@@ -22,9 +22,8 @@
  * Timings here are for a quick look on a quiet machine; figures for papers come from the harness
  * (`npm run bench -- --suite vpn`).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +31,7 @@ import { makeStrategy } from '../allocators/registry.js';
 import { NativeCryptoBackend } from '../stack/crypto/native-backend.js';
 import { vpnWorkload } from '../workloads/vpn/vpn-tunnel.js';
 import { median } from '../harness/stats/sample-stats.js';
+import { describeTree, resolveBaselineTree } from './baseline-tree.js';
 
 const PACKET_BYTES = 1400;
 
@@ -201,15 +201,6 @@ const ALL_JOBS = [
   'openssl-speed-aead',
 ];
 
-/** The checkout's commit, or what git said when it could not tell. */
-function describeTree(dir: string): string {
-  try {
-    return `commit ${execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}`;
-  } catch (err) {
-    return `commit unknown: ${(err as Error).message.split('\n')[0]}`;
-  }
-}
-
 /** Suffix of a job's row when its child ran from `--baseline-tree`. */
 const BASELINE_SUFFIX = '@baseline';
 
@@ -304,11 +295,6 @@ else {
   const jobs = flag('--jobs', ALL_JOBS.join(',')).split(',');
   const unknown = jobs.filter((j) => !ALL_JOBS.includes(j));
   if (unknown.length > 0) throw new Error(`--jobs: unknown ${unknown.join(', ')}; jobs: ${ALL_JOBS.join(', ')}`);
-  const baselineFlag = flag('--baseline-tree', '');
-  const baselineTree = baselineFlag === '' ? null : resolve(baselineFlag);
-  if (baselineTree !== null && !existsSync(join(baselineTree, 'scripts', 'bench-vpn.ts'))) {
-    console.error(`bench-vpn: --baseline-tree ${baselineFlag}: no scripts/bench-vpn.ts there; give a checkout of this repository (git worktree add --detach DIR COMMIT, then link node_modules into it)`);
-    process.exit(2);
-  }
+  const baselineTree = resolveBaselineTree('bench-vpn', flag('--baseline-tree', ''), join('scripts', 'bench-vpn.ts'));
   parent(Number(flag('--rounds', '3')), ms, jobs, baselineTree);
 }

@@ -4,13 +4,14 @@
 # everything to results/readme/ (result files, logs). Takes about 2 h on 2 cores, plus about
 # 1 h 40 min for the callgrind steps at the end (skip them with SKIP_CALLGRIND=1). Steps from
 # alloc-quick to validate-compare took 57 min on 2026-12-03 (validate-compare 35 of them).
-# The script goes on after a failed step; steps.log has each step's exit code.
+# The script goes on after a failed step and exits 1 at the end naming the failed ones.
 # Usage: bash scripts/measure-readme.sh [STEP ...]   (no STEP: all of them, in order)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=results/readme
 mkdir -p "$out"
 only=" $* "
+failed=()
 step() {
   local name=$1; shift
   if [ "$only" != "  " ] && [[ "$only" != *" $name "* ]]; then return; fi
@@ -19,6 +20,7 @@ step() {
   "$@" > "$out/$name.log" 2>&1
   local rc=$?
   echo "   exit $rc after $(( $(date +%s) - t0 )) s" | tee -a "$out/steps.log"
+  [ "$rc" -eq 0 ] || failed+=("$name")
 }
 # Issue 18, numbers you can trust: the default vpn suite (adaptive rounds, 35 min budget), its
 # precision (cell half-widths, within-run ratio half-widths by axis, warm-up classes, modes).
@@ -111,3 +113,8 @@ if [ -z "${SKIP_CALLGRIND:-}" ]; then
   step validate-callgrind npx tsx scripts/validate-compare.ts --repeats 20 --count-instructions --instruction-source callgrind --metric instructionsPerOp --forks 6
 fi
 echo "done: logs and results in $out/"
+# A failed step does not stop the others (each figure stands alone), but the run says which failed.
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed steps (exit code in $out/steps.log, output in $out/STEP.log): ${failed[*]}" >&2
+  exit 1
+fi
