@@ -22,6 +22,18 @@ step() {
   echo "   exit $rc after $(( $(date +%s) - t0 )) s" | tee -a "$out/steps.log"
   [ "$rc" -eq 0 ] || failed+=("$name")
 }
+# in_worktree DIR COMMIT CMD...: runs CMD with a detached worktree of COMMIT at DIR (this tree's
+# node_modules linked into it), removed afterwards whatever CMD returned; a stale one from an
+# interrupted run is cleared first. For the before/after steps, whose CMD passes DIR as a baseline.
+in_worktree() {
+  local dir=$1 commit=$2; shift 2
+  git worktree remove --force "$dir" 2>/dev/null; git worktree prune
+  git worktree add --detach "$dir" "$commit" && ln -sfn "$PWD/node_modules" "$dir/node_modules" || return 1
+  "$@"
+  local rc=$?
+  git worktree remove --force "$dir"
+  return $rc
+}
 # Issue 18, numbers you can trust: the default vpn suite (adaptive rounds, 35 min budget), its
 # precision (cell half-widths, within-run ratio half-widths by axis, warm-up classes, modes).
 step vpn-full npm run bench -- --suite vpn --out "$out/vpn.json" --no-report
@@ -80,7 +92,7 @@ step bench-vpn npx tsx scripts/bench-vpn.ts --rounds 7 --ms 1500
 # beside this tree's (bench-vpn.ts --baseline-tree): a change of the tunnel against a change of the
 # machine (README "The VPN tunnel").
 vpn_old="$PWD/$out/base-89d6538"
-step bench-vpn-before-after bash -c "git worktree remove --force '$vpn_old' 2>/dev/null; git worktree prune; git worktree add --detach '$vpn_old' 89d6538 && ln -sfn '$PWD/node_modules' '$vpn_old/node_modules' && npx tsx scripts/bench-vpn.ts --jobs bare,aes-256-gcm:one-big-struct,none:one-big-struct --rounds 10 --ms 1500 --baseline-tree '$vpn_old'; rc=\$?; git worktree remove --force '$vpn_old'; exit \$rc"
+step bench-vpn-before-after in_worktree "$vpn_old" 89d6538 npx tsx scripts/bench-vpn.ts --jobs bare,aes-256-gcm:one-big-struct,none:one-big-struct --rounds 10 --ms 1500 --baseline-tree "$vpn_old"
 # Issue 15's done-means cells (native vs node, the three strategies, 1400 B) and issue 13's real
 # tunnel against openvpn's own server (root: namespaces and tun), each strategy on the native backend.
 step crypto-backends npm run bench -- --suite vpn --param crypto=node,native --param cipher=aes-256-gcm --strategy one-big-struct,pooled,uint8array --allocator glibc --size 1400 --forks 5 --out "$out/crypto-backends.json" --no-report
@@ -90,7 +102,7 @@ step vpn-tunnel-allocators npx tsx scripts/bench-vpn-tunnel.ts --rounds 10 --mib
 # Issue 13's speed work, before and after in the same rounds: the serve path of 3c7790d (before it)
 # from a detached worktree beside this tree's, on both send paths, and openvpn's server.
 vpn_base="$PWD/$out/base-3c7790d"
-step vpn-tunnel-before-after bash -c "git worktree add --detach '$vpn_base' 3c7790d && ln -sfn '$PWD/node_modules' '$vpn_base/node_modules' && bash '$vpn_base/stack/crypto/native/build.sh' && npx tsx scripts/bench-vpn-tunnel.ts --rounds 8 --mib 50 --crypto native --udp native,dgram --strategy one-big-struct --baseline-tree '$vpn_base'; rc=\$?; git worktree remove --force '$vpn_base'; exit \$rc"
+step vpn-tunnel-before-after in_worktree "$vpn_base" 3c7790d bash -c "bash '$vpn_base/stack/crypto/native/build.sh' && npx tsx scripts/bench-vpn-tunnel.ts --rounds 8 --mib 50 --crypto native --udp native,dgram --strategy one-big-struct --baseline-tree '$vpn_base'"
 # Issue 17's knobs on a quiet machine: hugepages (off = the A/A control on a `madvise` system) and
 # arenas, uint8array under glibc and jemalloc; within-run ratios in each result's axisRatios.
 step knobs-thp npm run bench -- --suite alloc --strategy uint8array --allocator glibc,jemalloc --size 1500,16384 --v8 default --param thp=off,default,on --forks 10 --warmup 500 --duration 500 --out "$out/knobs-thp.json" --no-report
@@ -103,7 +115,7 @@ step bench-dns-memory npx tsx scripts/bench-dns-memory.ts
 step bench-dns-socket npx tsx scripts/bench-dns-socket.ts --rounds 7 --seconds 5
 # serve dns before issue 16's hardening (b917204, the commit before eb990d1) in the same rounds.
 dns_old="$PWD/$out/base-b917204"
-step bench-dns-before-after bash -c "git worktree remove --force '$dns_old' 2>/dev/null; git worktree prune; git worktree add --detach '$dns_old' b917204 && ln -sfn '$PWD/node_modules' '$dns_old/node_modules' && npx tsx scripts/bench-dns-socket.ts --rounds 5 --seconds 5 --baseline-tree '$dns_old'; rc=\$?; git worktree remove --force '$dns_old'; exit \$rc"
+step bench-dns-before-after in_worktree "$dns_old" b917204 npx tsx scripts/bench-dns-socket.ts --rounds 5 --seconds 5 --baseline-tree "$dns_old"
 step bench-tls npx tsx scripts/bench-tls.ts
 step open-loop npx tsx scripts/open-loop-check.ts
 step validate-compare npx tsx scripts/validate-compare.ts --repeats 20
