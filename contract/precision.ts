@@ -18,6 +18,8 @@ export interface PrecisionFindings {
   warmup: string | null;
   /** Cells whose forks fall into modes, with the explanation (the separating factor, if any). */
   modes: Array<{ id: string; explanation: string }>;
+  /** How much the machine's state moved between blocks and what was divided out; null when no drift model applied. */
+  drift: string | null;
 }
 
 const STOPPED_BECAUSE: Record<NonNullable<ResultFile['rounds']>['stoppedBecause'], string> = {
@@ -61,5 +63,12 @@ export function precisionFindings(result: ResultFile): PrecisionFindings {
       (classified < forks ? ` ${forks - classified} forks carry no class (older records).` : '');
   }
   const modes = result.cells.filter((c) => c.consistency?.modes !== undefined).map((c) => ({ id: c.id, explanation: c.consistency!.modes!.explanation }));
-  return { rounds, outOfBudget: r?.cellsOutOfBudget ?? [], warmup, modes };
+  const d = result.drift;
+  const drift =
+    d === undefined
+      ? null
+      : `the machine's shared state moved between blocks of forks that ran together by a standard deviation of ${(d.effectSd * 100).toFixed(1)}% ` +
+        `(×${d.effectRange[0].toFixed(2)} to ×${d.effectRange[1].toFixed(2)} of the median block, ${d.blocks} blocks); each cell's ops/s and its interval are of its forks with that divided out ` +
+        `(${d.adjustedForks} of ${d.forks} forks; the measured intervals are in summary.unadjusted).`;
+  return { rounds, outOfBudget: r?.cellsOutOfBudget ?? [], warmup, modes, drift };
 }

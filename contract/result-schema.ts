@@ -164,6 +164,13 @@ export interface ForkRecord {
    * together, `sliceMs` of its own measuring per turn; `turns` handed back, `pausedMs` spent waiting.
    */
   slicing?: ForkSlicing;
+  /**
+   * Additive (issue 18): forks with the same `block` ran together and shared the machine's state —
+   * one slice group of time-sliced rounds, or one round when forks ran alone. Set by the parent.
+   * harness/stats/drift.ts divides the blocks' shared effect out of each cell's ops/s; records
+   * without it count as blocked by round (`forkIndex`).
+   */
+  block?: number;
   /** Operations timed per clock read (1 = every operation timed alone). */
   batchSize: number;
   /**
@@ -396,8 +403,15 @@ export interface Interval {
 }
 
 export interface CellSummary {
+  /**
+   * Throughput across forks. When the run's drift model adjusted this cell's forks
+   * (harness/stats/drift.ts; `unadjusted` present), these are of the forks' drift-adjusted ops/s:
+   * the cell at the run's median machine state, with the blocks' shared effect divided out.
+   */
   opsPerSec: Interval;
   bytesPerSec: Interval;
+  /** Additive (issue 18): the same intervals over the forks' ops/s as measured, when `opsPerSec` is drift-adjusted. */
+  unadjusted?: { opsPerSec: Interval; bytesPerSec: Interval };
   latencyNs: LatencySummary;
   gc: GcSummary;
   alloc: {
@@ -511,6 +525,20 @@ export interface ResultFile {
   rounds?: RoundsInfo;
   /** Additive (issue 18): within-run comparisons of cells that differ in one axis, by within-round paired ratios. */
   axisRatios?: AxisRatio[];
+  /** Additive (issue 18): the drift model behind the cells' adjusted throughput (harness/stats/drift.ts). */
+  drift?: DriftInfo;
+}
+
+/** Additive (issue 18): what harness/stats/drift.ts estimated over a run's completed cells. */
+export interface DriftInfo {
+  method: string;
+  /** Blocks whose shared effect could be estimated, and the forks adjusted of all forks. */
+  blocks: number;
+  adjustedForks: number;
+  forks: number;
+  /** Spread of the blocks' effects: standard deviation (ln scale, ≈ relative) and range as factors. */
+  effectSd: number;
+  effectRange: [number, number];
 }
 
 /** Additive (issue 18). */

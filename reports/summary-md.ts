@@ -39,11 +39,12 @@ export function summaryMarkdown(result: ResultFile, rows: readonly CellRow[]): s
 /** How the rounds went, which cells ran out of budget, how many forks warmed up, which cells' forks fall into modes (and why). */
 function precisionSection(result: ResultFile): string[] {
   const p = precisionFindings(result);
-  if (p.rounds === null && p.warmup === null && p.modes.length === 0) return [];
+  if (p.rounds === null && p.warmup === null && p.modes.length === 0 && p.drift === null) return [];
   const out: string[] = ['', '## Precision', ''];
   if (p.rounds !== null) out.push(`- ${p.rounds}`);
   if (p.outOfBudget.length > 0) out.push(`- **${p.outOfBudget.length} cell${p.outOfBudget.length === 1 ? '' : 's'} ran out of budget** before reaching the target: ${p.outOfBudget.map((id) => `\`${id}\``).join(', ')}.`);
   if (p.warmup !== null) out.push(`- Warm-up: ${p.warmup}`);
+  if (p.drift !== null) out.push(`- Drift: ${p.drift}`);
   for (const m of p.modes) out.push(`- \`${m.id}\`: ${m.explanation}`);
   return out;
 }

@@ -104,6 +104,7 @@ export function roundsLines(result: ResultFile): string[] {
   const out: string[] = [];
   if (p.rounds !== null) out.push(`rounds: ${p.rounds}${p.outOfBudget.length > 0 ? ` ${p.outOfBudget.length} cell${p.outOfBudget.length === 1 ? '' : 's'} did not reach the target.` : ''}`);
   if (p.warmup !== null) out.push(`warm-up: ${p.warmup}`);
+  if (p.drift !== null) out.push(`drift: ${p.drift}`);
   for (const m of p.modes) out.push(`modes: ${m.id}: ${m.explanation}`);
   return out;
 }

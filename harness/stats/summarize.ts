@@ -18,10 +18,11 @@
  * interval's relative half-width) is a finding, `consistency` (./modes.ts), not a warning.
  */
 import { max, median } from 'simple-statistics';
-import type { CellConsistency, CellSummary, ForkRecord, GcKindTotals } from '../../contract/result-schema.js';
+import type { CellConsistency, CellResult, CellSummary, DriftInfo, ForkRecord, GcKindTotals } from '../../contract/result-schema.js';
 import { checkedSamples, estimate, DEFAULT_RESAMPLES } from './bootstrap.js';
 import { ALL_METRICS, type AnyMetricName } from '../../contract/metrics.js';
 import { cellConsistency } from './modes.js';
+import { driftModel } from './drift.js';
 
 export interface SummaryOptions {
   seed: number;
@@ -141,3 +142,39 @@ export function cellWarnings(forks: readonly ForkRecord[], _summary: CellSummary
   return warnings;
 }
 
+
+/** How result files name the model (`drift.method`). */
+export const DRIFT_METHOD =
+  "median polish of ln ops/s over cells x blocks (Tukey 1977); each fork divided by its block's effect estimated from the block's other cells (>= 6), relative to the median block of its connected cells";
+
+/**
+ * `cells` with each completed cell's throughput intervals taken over its forks' drift-adjusted
+ * ops/s (../stats/drift.ts) where the run's model adjusts any of its forks, the measured ones kept
+ * in `summary.unadjusted`; and what the model found (null when no fork could be adjusted). Cells
+ * whose summary is already adjusted are re-adjusted from their measured forks, so calling this on
+ * every flush of a growing run is idempotent. Ratios, latency and every other figure are untouched.
+ */
+export function withDriftAdjustment(cells: readonly CellResult[], seed: number, resamples = DEFAULT_RESAMPLES): { cells: CellResult[]; drift: DriftInfo | null } {
+  const summarised = cells.filter((c) => c.state === 'completed' && c.summary !== undefined && c.forks.length > 0);
+  const model = driftModel(summarised);
+  if (model.adjustedForks === 0) return { cells: cells.map(unadjustedCell), drift: null };
+  const out = cells.map((c) => {
+    const factors = model.factors.get(c.id);
+    if (c.state !== 'completed' || c.summary === undefined || factors === undefined || factors.every((f) => f === 1)) return unadjustedCell(c);
+    const raw = c.summary.unadjusted ?? { opsPerSec: c.summary.opsPerSec, bytesPerSec: c.summary.bytesPerSec };
+    const ops = checkedSamples(c.forks.map((f, i) => f.opsPerSec * factors[i]!), `${c.id} drift-adjusted opsPerSec`);
+    const bytes = checkedSamples(c.forks.map((f, i) => f.bytesPerSec * factors[i]!), `${c.id} drift-adjusted bytesPerSec`);
+    // The seeds finishedCell's summary uses for the same two figures.
+    const summary: CellSummary = { ...c.summary, opsPerSec: estimate(ops, seed, resamples), bytesPerSec: estimate(bytes, seed + 2, resamples), unadjusted: raw };
+    return { ...c, summary };
+  });
+  const { blocks, adjustedForks, forks, effectSd, effectRange } = model;
+  return { cells: out, drift: { method: DRIFT_METHOD, blocks, adjustedForks, forks, effectSd, effectRange } };
+}
+
+/** A cell as measured (an adjusted summary put back to its measured intervals). */
+function unadjustedCell(c: CellResult): CellResult {
+  if (c.summary?.unadjusted === undefined) return c;
+  const { unadjusted, ...rest } = c.summary;
+  return { ...c, summary: { ...rest, opsPerSec: unadjusted.opsPerSec, bytesPerSec: unadjusted.bytesPerSec } };
+}

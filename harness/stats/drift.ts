@@ -1,0 +1,168 @@
+/**
+ * The machine's drift divided out of each cell's ops/s: a two-way model of a run's forks.
+ *
+ * Why. On the 2-core VMs this project runs on, the machine's speed moves over minutes: the
+ * hypervisor steals 8–22% of a busy vCPU in stretches of seconds (measured 2026-12-03: a 3 s busy
+ * loop's wall time minus its thread CPU time and run-queue wait matched /proc/stat's steal of its
+ * CPU, 230–670 ms of 3000), and the host's memory traffic comes and goes. Forks that ran together
+ * (one slice group, or one round when forks run alone) share that state; forks of other groups do
+ * not. In a 12-cell vpn run of 10 rounds (1.6 s measured per fork) the groups' shared effect had a
+ * standard deviation of 22% while each fork's own part was 7%, so a cell's interval measured the
+ * machine, not the cell: ±24% at the median. Pairing cancels the shared part of a *ratio* of two
+ * cells of one group (./axis-ratios.ts); this does the same for each cell's own figure.
+ *
+ * Model: ln(ops/s of cell c in block b) = cell level + block effect + the fork's own rest. Block
+ * effects and cell levels come from Tukey's median polish over the run's forks (Tukey 1977,
+ * "Exploratory Data Analysis", ch. 11: robust to a fork in a mode of its own, unlike least squares)
+ * — the within-run analogue of compare's median-of-ratios shift between runs (../compare/shared-shift.ts).
+ * A fork is adjusted by its block's effect estimated **without its own cell** (leave one out): the
+ * block's median residual over the other cells. Estimated with its own fork, the effect would
+ * absorb part of that fork's own noise, and the interval would narrow by what it no longer sees (with
+ * one cell in a block, entirely). So an adjusted fork's remaining spread is its own process's,
+ * plus the error of an effect measured on other processes: the interval stays honest.
+ *
+ * Scale: effects are relative to the median block of the cells' connected set (cells linked by
+ * sharing blocks: one slice group's cells are one such set in a time-sliced run), so an adjusted
+ * figure is the cell's ops/s at the run's median machine state, not at its best. Which blocks count:
+ * a block's effect is estimated only from at least {@link MIN_OTHER_CELLS} other cells; a fork of a
+ * block with fewer is not adjusted (factor 1), and a run of a few cells is not adjusted at all.
+ *
+ * What it does not change: ratios of cells of one block (their shared effect cancels already, and
+ * the run's within-run ratios use the raw forks), and anything but throughput (latency percentiles,
+ * GC, allocation stay as each fork measured them). The unadjusted interval is kept beside
+ * (`summary.unadjusted`).
+ */
+import { median } from './sample-stats.js';
+
+/**
+ * Fewest other cells a block's effect is estimated from. A median of k residuals, each with the
+ * forks' own spread σ, has an error of about 1.25σ/√k: at 6, about half of σ, so an adjustment
+ * can still add noise where the shared effect is small next to σ (a quiet machine); at the vpn
+ * suite's 11 others about 0.38σ.
+ */
+export const MIN_OTHER_CELLS = 6;
+/** Median-polish sweeps (Tukey's procedure converges in a few; 10 is far past where it moves). */
+const SWEEPS = 10;
+
+/** What the model needs of a fork: its block (ran-together id; the round in records without one) and its ops/s. */
+export interface DriftFork {
+  forkIndex: number;
+  block?: number;
+  opsPerSec: number;
+}
+
+export interface DriftCell {
+  id: string;
+  forks: readonly DriftFork[];
+}
+
+export interface DriftModel {
+  /** Per cell id: the factor each fork's ops/s is multiplied by, in the order of its `forks` (1: not adjusted). */
+  factors: Map<string, number[]>;
+  /** Blocks whose effect was estimated (from ≥ MIN_OTHER_CELLS other cells for at least one fork). */
+  blocks: number;
+  /** Forks adjusted / all forks. */
+  adjustedForks: number;
+  forks: number;
+  /** Standard deviation of the estimated block effects (ln scale ≈ relative), and their range as factors. */
+  effectSd: number;
+  effectRange: [number, number];
+}
+
+/** The block a fork ran in: `block` when recorded, else its round. */
+export function blockOf(f: DriftFork): number {
+  return f.block ?? f.forkIndex;
+}
+
+/** The model over `cells` (only forks with a positive ops/s take part; others get factor 1). */
+export function driftModel(cells: readonly DriftCell[]): DriftModel {
+  type Obs = { cell: number; block: number; x: number };
+  const obs: Obs[] = [];
+  cells.forEach((c, ci) => {
+    for (const f of c.forks) if (f.opsPerSec > 0 && Number.isFinite(f.opsPerSec)) obs.push({ cell: ci, block: blockOf(f), x: Math.log(f.opsPerSec) });
+  });
+  const byCell = new Map<number, Obs[]>();
+  const byBlock = new Map<number, Obs[]>();
+  const push = <K>(m: Map<K, Obs[]>, k: K, o: Obs): void => {
+    const list = m.get(k);
+    if (list === undefined) m.set(k, [o]);
+    else list.push(o);
+  };
+  for (const o of obs) {
+    push(byCell, o.cell, o);
+    push(byBlock, o.block, o);
+  }
+  // Median polish: cell levels and block effects, alternately.
+  const level = new Map<number, number>();
+  const effect = new Map<number, number>();
+  for (const [b] of byBlock) effect.set(b, 0);
+  for (let sweep = 0; sweep < SWEEPS; sweep++) {
+    for (const [c, list] of byCell) level.set(c, median(list.map((o) => o.x - effect.get(o.block)!)));
+    for (const [b, list] of byBlock) effect.set(b, distinctCells(list) > MIN_OTHER_CELLS ? median(list.map((o) => o.x - level.get(o.cell)!)) : 0);
+  }
+  // Each connected set of cells gets its own zero: the median effect of its estimable blocks.
+  const zeroOfBlock = componentZeros(byCell, byBlock, effect);
+
+  const factors = new Map<string, number[]>();
+  let adjusted = 0;
+  cells.forEach((c, ci) => {
+    factors.set(
+      c.id,
+      c.forks.map((f) => {
+        if (!(f.opsPerSec > 0 && Number.isFinite(f.opsPerSec))) return 1;
+        const others = (byBlock.get(blockOf(f)) ?? []).filter((o) => o.cell !== ci);
+        if (distinctCells(others) < MIN_OTHER_CELLS) return 1;
+        adjusted++;
+        const loo = median(others.map((o) => o.x - level.get(o.cell)!)) - zeroOfBlock.get(blockOf(f))!;
+        return Math.exp(-loo);
+      }),
+    );
+  });
+  const estimated = [...byBlock.keys()].filter((b) => distinctCells(byBlock.get(b)!) > MIN_OTHER_CELLS).map((b) => effect.get(b)! - zeroOfBlock.get(b)!);
+  const mean = estimated.reduce((s, v) => s + v, 0) / Math.max(1, estimated.length);
+  const sd = estimated.length < 2 ? 0 : Math.sqrt(estimated.reduce((s, v) => s + (v - mean) ** 2, 0) / (estimated.length - 1));
+  return {
+    factors,
+    blocks: estimated.length,
+    adjustedForks: adjusted,
+    forks: obs.length,
+    effectSd: sd,
+    effectRange: estimated.length === 0 ? [1, 1] : [Math.exp(Math.min(...estimated)), Math.exp(Math.max(...estimated))],
+  };
+}
+
+function distinctCells(list: ReadonlyArray<{ cell: number }>): number {
+  return new Set(list.map((o) => o.cell)).size;
+}
+
+/** Per block: the median effect of the estimable blocks of its connected set of cells (0 when none). */
+function componentZeros(
+  byCell: ReadonlyMap<number, ReadonlyArray<{ block: number }>>,
+  byBlock: ReadonlyMap<number, ReadonlyArray<{ cell: number }>>,
+  effect: ReadonlyMap<number, number>,
+): Map<number, number> {
+  const zero = new Map<number, number>();
+  for (const start of byBlock.keys()) {
+    if (zero.has(start)) continue;
+    // Walk blocks and cells linked to `start`.
+    const blocks = new Set<number>([start]);
+    const seenCells = new Set<number>();
+    const queue = [start];
+    while (queue.length > 0) {
+      const b = queue.pop()!;
+      for (const { cell } of byBlock.get(b)!) {
+        if (seenCells.has(cell)) continue;
+        seenCells.add(cell);
+        for (const { block } of byCell.get(cell)!) {
+          if (blocks.has(block)) continue;
+          blocks.add(block);
+          queue.push(block);
+        }
+      }
+    }
+    const estimable = [...blocks].filter((b) => distinctCells(byBlock.get(b)!) > MIN_OTHER_CELLS).map((b) => effect.get(b)!);
+    const z = estimable.length === 0 ? 0 : median(estimable);
+    for (const b of blocks) zero.set(b, z);
+  }
+  return zero;
+}
