@@ -12,9 +12,16 @@
  * Read with README "Where the variance comes from": on the 2-core VM the copy loop's 50 ms windows
  * were slowed in bursts (median 150 ms, autocorrelation gone by 100 ms), yet medians of 1 s blocks
  * still varied 8.6%: even the bare machine moves a short fork's figure by several percent.
+ *
+ * It also says where the loop's wall time went, per second: on the CPU (the thread's own run time,
+ * /proc/thread-self/schedstat), waiting on the run queue, and the rest — time the vCPU did not run
+ * though the thread wanted it: the hypervisor's steal (a guest's run time excludes it under
+ * paravirtual steal accounting; the loop never blocks).
  */
+import { readFileSync } from 'node:fs';
 import { mean, quantileSorted, standardDeviation } from 'simple-statistics';
 import { median } from '../harness/stats/sample-stats.js';
+import { parseSchedstat } from '../harness/measure/thread-cpu.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -57,7 +64,17 @@ const perCall = kind === 'copy' ? 200 : 10_000;
 const windows: number[] = [];
 let sink = 0;
 const end = performance.now() + seconds * 1000;
+// Per second of the loop: the share of wall time the thread was neither on the CPU nor queued.
+const sched = (): { t: number; cpuNs: number; runQueueWaitNs: number } => ({ t: performance.now(), ...parseSchedstat(readFileSync('/proc/thread-self/schedstat', 'utf8')) });
+const notRun: number[] = [];
+let last = sched();
 while (performance.now() < end) {
+  if (performance.now() - last.t >= 1000) {
+    const now = sched();
+    const wallNs = (now.t - last.t) * 1e6;
+    notRun.push(1 - (now.cpuNs - last.cpuNs + now.runQueueWaitNs - last.runQueueWaitNs) / wallNs);
+    last = now;
+  }
   const t0 = performance.now();
   let n = 0;
   while (performance.now() - t0 < WINDOW_MS) {
@@ -103,4 +120,7 @@ const blocks = [10, 20, 40, 80].filter((b) => w.length >= 3 * b).map((b) => {
   return `${(b * WINDOW_MS) / 1000} s ${((100 * standardDeviation(meds)) / mean(meds)).toFixed(1)}%`;
 });
 out.push(`  spread (CV) of the median window of blocks of: ${blocks.join(', ')}`);
+out.push(
+  `  wall time not on the CPU nor queued (steal), per 1 s: median ${(100 * q(notRun, 0.5)).toFixed(1)}%, p90 ${(100 * q(notRun, 0.9)).toFixed(1)}%, max ${(100 * q(notRun, 1)).toFixed(1)}%`,
+);
 process.stdout.write(out.join('\n') + '\n');

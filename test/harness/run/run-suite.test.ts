@@ -244,6 +244,25 @@ describe('runSuite with a fake child', () => {
     expect(cell.forks.map((f) => f.forkIndex)).toEqual([0, 3]);
   });
 
+  it('marks each fork with its block (the round, forks run alone) and reports each cell with the rounds’ shared drift divided out', async () => {
+    // 8 cells whose forks follow the machine: round r runs everything at (r + 1)× — drift, nothing else
+    const wide: SuiteDefinition = { ...SUITE, strategies: ['a', 'b', 'c', 'd'] };
+    const { ctx, writes } = harness({ suites: [wide] });
+    const rate = (id: string): number => 1000 * (1 + ['a', 'b', 'c', 'd'].indexOf(id.split('/')[1]!)) * (id.includes('tcmalloc') ? 2 : 1);
+    const exec = new FakeExecutor((r) => ({ ok: true, record: fakeRecord(r.cell.id, r.forkIndex, rate(r.cell.id) * (r.forkIndex + 1)) }));
+    await runSuite(runOptions(wide, ['--forks', '5']), HEAD, exec, ctx);
+    const result = writes.at(-1)!.result;
+    expect(result.cells).toHaveLength(8);
+    expect(result.drift).toMatchObject({ blocks: 5, adjustedForks: 40, forks: 40 });
+    for (const c of result.cells) {
+      expect(c.forks.map((f) => f.block)).toEqual([0, 1, 2, 3, 4]);
+      // measured: the machine's 1×–5×; adjusted: the cell at the median round (3×), exactly
+      expect(c.summary!.unadjusted!.opsPerSec.ci95).toEqual([rate(c.id), 5 * rate(c.id)]);
+      expect(c.summary!.opsPerSec.median).toBeCloseTo(3 * rate(c.id), 6);
+      expect(c.summary!.opsPerSec.ci95[1] - c.summary!.opsPerSec.ci95[0]).toBeLessThan(1e-6 * rate(c.id));
+    }
+  });
+
   it('refuses an empty selection before any child runs', async () => {
     const { ctx } = harness();
     const exec = new FakeExecutor();
