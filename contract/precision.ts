@@ -18,7 +18,7 @@ export interface PrecisionFindings {
   warmup: string | null;
   /** Cells whose forks fall into modes, with the explanation (the separating factor, if any). */
   modes: Array<{ id: string; explanation: string }>;
-  /** How much the machine's state moved between blocks and what was divided out; null when no drift model applied. */
+  /** How far the machine's shared state moved between blocks, and what that means for the intervals; null without a drift model. */
   drift: string | null;
 }
 
@@ -68,7 +68,8 @@ export function precisionFindings(result: ResultFile): PrecisionFindings {
     d === undefined
       ? null
       : `the machine's shared state moved between blocks of forks that ran together by a standard deviation of ${(d.effectSd * 100).toFixed(1)}% ` +
-        `(×${d.effectRange[0].toFixed(2)} to ×${d.effectRange[1].toFixed(2)} of the median block, ${d.blocks} blocks); each cell's ops/s and its interval are of its forks with that divided out ` +
-        `(${d.adjustedForks} of ${d.forks} forks; the measured intervals are in summary.unadjusted).`;
+        `(×${d.effectRange[0].toFixed(2)} to ×${d.effectRange[1].toFixed(2)} of the median block, ${d.blocks} blocks). Each cell's interval includes it ` +
+        `(its speed on this machine is not known more closely); within-run ratios cancel it, and summary.driftAdjusted gives each cell with it divided out ` +
+        `(${d.adjustedForks} of ${d.forks} forks), for comparing cells of one group.`;
   return { rounds, outOfBudget: r?.cellsOutOfBudget ?? [], warmup, modes, drift };
 }

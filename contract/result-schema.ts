@@ -166,9 +166,10 @@ export interface ForkRecord {
   slicing?: ForkSlicing;
   /**
    * Additive (issue 18): forks with the same `block` ran together and shared the machine's state —
-   * one slice group of time-sliced rounds, or one round when forks ran alone. Set by the parent.
-   * harness/stats/drift.ts divides the blocks' shared effect out of each cell's ops/s; records
-   * without it count as blocked by round (`forkIndex`).
+   * one group (a slice group of time-sliced rounds, a batch of counted forks), or one round when
+   * forks ran alone. Set by the parent; numbered within one run (merged shards repeat numbers).
+   * harness/stats/drift.ts estimates the blocks' shared effect; records without it count as
+   * blocked by round (`forkIndex`).
    */
   block?: number;
   /** Operations timed per clock read (1 = every operation timed alone). */
@@ -403,15 +404,17 @@ export interface Interval {
 }
 
 export interface CellSummary {
-  /**
-   * Throughput across forks. When the run's drift model adjusted this cell's forks
-   * (harness/stats/drift.ts; `unadjusted` present), these are of the forks' drift-adjusted ops/s:
-   * the cell at the run's median machine state, with the blocks' shared effect divided out.
-   */
   opsPerSec: Interval;
   bytesPerSec: Interval;
-  /** Additive (issue 18): the same intervals over the forks' ops/s as measured, when `opsPerSec` is drift-adjusted. */
-  unadjusted?: { opsPerSec: Interval; bytesPerSec: Interval };
+  /**
+   * Additive (issue 18): the same figures over the forks' drift-adjusted ops/s
+   * (harness/stats/drift.ts): the cell at the run's median machine state of its connected cells,
+   * the blocks' shared effect divided out. A *conditional* interval — it leaves out the error of that
+   * median state, which every cell of the group shares — for comparing cells of one group, not for the
+   * cell's speed on this machine (that is `opsPerSec`). Absent when the run could not adjust every
+   * fork of the cell.
+   */
+  driftAdjusted?: { opsPerSec: Interval; bytesPerSec: Interval };
   latencyNs: LatencySummary;
   gc: GcSummary;
   alloc: {
@@ -525,7 +528,7 @@ export interface ResultFile {
   rounds?: RoundsInfo;
   /** Additive (issue 18): within-run comparisons of cells that differ in one axis, by within-round paired ratios. */
   axisRatios?: AxisRatio[];
-  /** Additive (issue 18): the drift model behind the cells' adjusted throughput (harness/stats/drift.ts). */
+  /** Additive (issue 18): how far the machine's shared state moved between blocks (harness/stats/drift.ts). */
   drift?: DriftInfo;
 }
 

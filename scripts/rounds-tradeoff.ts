@@ -1,8 +1,9 @@
 /**
  * Half-width against minutes, from one result file: `npx tsx scripts/rounds-tradeoff.ts R.json
  * [CELLS]`. For k = 3 … the most rounds any cell got, it keeps each cell's forks of rounds < k and
- * prints the median and p90 of the cells' relative 95% half-widths (median ops/s, drift-adjusted as
- * the run reports it: harness/stats/drift.ts over the kept forks, measured in brackets) and of the
+ * prints the median and p90 of the cells' relative 95% half-widths (median ops/s as measured, and
+ * in brackets `driftAdjusted`'s: harness/stats/drift.ts refitted over the kept forks, of completed
+ * cells as the run fits it) and of the
  * single-axis within-run ratios, with the minutes k rounds of CELLS cells would take at this run's
  * mean wall time per fork (default CELLS: the run's own cell count; 180 is the default vpn run
  * with four allocators). Run it on a `--forks N` or long `--budget` run of a subset to choose a
@@ -33,18 +34,18 @@ const target = cellsArg === undefined ? cells.length : Number(cellsArg);
 const p = (xs: number[], q: number): string => (xs.length === 0 ? '-' : `${(quantileSorted([...xs].sort((a, b) => a - b), q) * 100).toFixed(1)}%`);
 const maxRounds = Math.max(...cells.map((c) => Math.max(...c.forks.map((f) => f.forkIndex + 1))));
 process.stdout.write(`${file}: ${cells.length} cells, ${forks} forks, ${(perForkMs / 1000).toFixed(2)} s wall per fork; minutes for ${target} cells\n`);
-process.stdout.write('rounds | minutes | cell half-width p50 (measured) | p90 (measured) | ratio half-width p50 | p90\n');
+process.stdout.write('rounds | minutes | cell half-width p50 (drift-adjusted) | p90 (drift-adjusted) | ratio half-width p50 | p90\n');
 for (let k = 3; k <= maxRounds; k++) {
   const sub = cells.map((c) => ({ ...c, forks: c.forks.filter((f) => f.forkIndex < k) })).filter((c) => c.forks.length > 0);
-  const drift = driftModel(sub);
+  const drift = driftModel(sub.filter((c) => c.state === 'completed'));
   const halfWidth = (c: (typeof sub)[number], factors: readonly number[] | undefined): number => {
     const e = estimate(checkedSamples(c.forks.map((f, i) => f.opsPerSec * (factors?.[i] ?? 1)), c.id), r.options.seed as number);
     return relativeHalfWidth(e.median, e.ci95);
   };
-  const cellHw = sub.map((c) => halfWidth(c, drift.factors.get(c.id)));
+  const cellHw = sub.filter((c) => drift.factors.has(c.id)).map((c) => halfWidth(c, drift.factors.get(c.id)));
   const measuredHw = sub.map((c) => halfWidth(c, undefined));
   const ratioHw = axisRatios(sub, { seed: r.options.seed as number, singleAxisOnly: true }).map((x) => relativeHalfWidth(x.ratio, x.ci95));
-  process.stdout.write(`${k} | ${((k * target * perForkMs) / 60_000).toFixed(1)} | ${p(cellHw, 0.5)} (${p(measuredHw, 0.5)}) | ${p(cellHw, 0.9)} (${p(measuredHw, 0.9)}) | ${p(ratioHw, 0.5)} | ${p(ratioHw, 0.9)}\n`);
+  process.stdout.write(`${k} | ${((k * target * perForkMs) / 60_000).toFixed(1)} | ${p(measuredHw, 0.5)} (${p(cellHw, 0.5)}) | ${p(measuredHw, 0.9)} (${p(cellHw, 0.9)}) | ${p(ratioHw, 0.5)} | ${p(ratioHw, 0.9)}\n`);
 }
 
 // The run's own within-run ratios (all rounds), by axis: the issue-18 target is stated for the

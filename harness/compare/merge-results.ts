@@ -3,7 +3,7 @@
  * Refused (pyperf's rule: runs whose checked metadata differ are never merged): different schema
  * versions, suites, CPU models, Node versions or git commits, and a cell present in two files.
  */
-import type { PairedRunInfo, ResultFile } from '../../contract/result-schema.js';
+import type { CellResult, PairedRunInfo, ResultFile } from '../../contract/result-schema.js';
 import { MergeError } from './errors.js';
 import { checkEnvironments } from './environment-check.js';
 
@@ -41,7 +41,10 @@ export function mergeResults(files: ReadonlyArray<{ path: string; result: Result
     suite: first.result.suite,
     environment,
     options: { mergedFrom: files.map((f) => ({ path: f.path, options: f.result.options })) },
-    cells: files.flatMap((f) => f.result.cells).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    cells: files
+      .flatMap((f) => f.result.cells)
+      .map(files.length > 1 ? withoutDriftAdjusted : (c) => c)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     warnings: files.flatMap((f) => f.result.warnings.map((w) => `${f.path}: ${w}`)),
     interrupted: files.some((f) => f.result.interrupted),
   };
@@ -59,4 +62,15 @@ function mergedPairing(results: readonly ResultFile[]): { pairedRun?: PairedRunI
   if (first === undefined || runs.some((p) => p === undefined || p.side !== first.side)) return {};
   const ids = [...new Set(runs.map((p) => p!.id))].sort();
   return { pairedRun: { ...first, id: ids.join(' + ') } };
+}
+
+/**
+ * A shard's `summary.driftAdjusted` is conditional on that shard's own median machine state
+ * (harness/stats/drift.ts), and a slice group's cells can land in different shards: side by side in
+ * one file they would read as comparable. The merged file keeps the measured figures only.
+ */
+function withoutDriftAdjusted(c: CellResult): CellResult {
+  if (c.summary?.driftAdjusted === undefined) return c;
+  const { driftAdjusted: _dropped, ...summary } = c.summary;
+  return { ...c, summary };
 }

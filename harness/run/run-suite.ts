@@ -28,7 +28,6 @@ import { axisRatios } from '../stats/axis-ratios.js';
 import { checkedSamples, estimate, relativeHalfWidth } from '../stats/bootstrap.js';
 import { seededRandom } from '../stats/prng.js';
 import { summarizeForks, withDriftAdjustment } from '../stats/summarize.js';
-import { driftModel } from '../stats/drift.js';
 import type { SuiteDefinition } from '../suite.js';
 import { SUITES } from '../suites.js';
 import type { ChildEntryChoice } from './compiled-child.js';
@@ -146,7 +145,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
     const env: Environment = { ...environments[sideIndex]!, startedAt: startedAt.toISOString(), argv: ctx.argv ?? environments[sideIndex]!.argv };
     if (finishedAt !== null) env.finishedAt = finishedAt.toISOString();
     const measured = planned.map((p) => done.get(p.cell.id)).filter((c): c is CellResult => c !== undefined);
-    // Each cell's throughput interval with the blocks' shared machine state divided out (harness/stats/drift.ts).
+    // How far the machine moved between blocks, and each cell with that divided out (harness/stats/drift.ts).
     const { cells, drift } = withDriftAdjustment(measured, options.seed);
     const completed = cells.filter((c) => c.state === 'completed');
     return {
@@ -177,12 +176,14 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
 
   // Cells (by index into `runnable`) that still get rounds: not errored on every side, target not met.
   const active = new Set(runnable.map((_, i) => i));
-  // Slice groups started so far: a sliced run's fork `block` (an unsliced run's is its round).
-  let blockCount = 0;
   const runStartMs = now().getTime();
   const budgetLeftMs = (): number => (rounds.budgetMs === null ? Number.POSITIVE_INFINITY : rounds.budgetMs - (now().getTime() - runStartMs));
   const random = seededRandom(options.seed);
   const slicing = resolveSlicing(options, sides, executor);
+  // Groups started so far: a grouped run's fork `block` (sliced, or counted forks side by side);
+  // forks run one at a time take their round.
+  const grouped = slicing.maxGroup > 1;
+  let blockCount = 0;
   // Every fork of a group listens for Ctrl-C on the one signal at once.
   if (slicing.maxGroup > 1) setMaxListeners(slicing.maxGroup + 10, signal);
   if (slicing.warning !== null) {
@@ -234,7 +235,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
       // A cell that already errored gets no more forks: they would fail the same way (a hang costs a full time limit each).
       const members = group.filter((e) => perSide[e.sideIndex]![e.cellIndex]!.error === null);
       const slices = slicing.sliced && members.length > 1 ? new SliceGroup(members.length, slicing.sliceMs, plan.timeoutMs) : null;
-      if (slicing.sliced) blockCount++;
+      if (grouped) blockCount++;
       // A fork of a sliced group also waits while the others take their turns; forks side by side
       // (counted) share the CPUs.
       const timeoutMs = plan.timeoutMs * (slices === null ? Math.ceil(members.length / availableParallelism()) : members.length);
@@ -269,8 +270,8 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
         const cp = perSide[entry.sideIndex]![entry.cellIndex]!;
         const cell = cp.planned.cell;
         if (outcome.ok) {
-          // The forks of one slice group shared the machine's seconds; without slicing, a round is the block.
-          outcome.record.block = slicing.sliced ? blockCount : entry.forkIndex;
+          // The forks of one group shared the machine's seconds; forks run alone share their round.
+          outcome.record.block = grouped ? blockCount : entry.forkIndex;
           cp.forks.push(outcome.record);
           sink.write({ type: 'fork', side: side.label, cellId: cell.id, forkIndex: entry.forkIndex, record: outcome.record });
         } else {
@@ -392,12 +393,9 @@ function targetsMet(perSide: readonly CellProgress[][], target: number, seed: nu
   const unmet = new Set<number>();
   for (const side of perSide) {
     const indexOf = new Map(side.map((cp, i) => [cp.planned.cell.id, i]));
-    // The interval the result will report: of the drift-adjusted forks (harness/stats/drift.ts).
-    const drift = driftModel(side.filter((cp) => cp.error === null && cp.forks.length > 0).map((cp) => ({ id: cp.planned.cell.id, forks: cp.forks })));
     side.forEach((cp, i) => {
       if (cp.error !== null || cp.metTarget) return;
-      const factors = drift.factors.get(cp.planned.cell.id);
-      const ops = checkedSamples(cp.forks.map((f, k) => f.opsPerSec * (factors?.[k] ?? 1)), `${cp.planned.cell.id} opsPerSec`);
+      const ops = checkedSamples(cp.forks.map((f) => f.opsPerSec), `${cp.planned.cell.id} opsPerSec`);
       const e = estimate(ops, seed);
       if (relativeHalfWidth(e.median, e.ci95) > target) unmet.add(i);
     });

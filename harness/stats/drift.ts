@@ -1,15 +1,17 @@
 /**
- * The machine's drift divided out of each cell's ops/s: a two-way model of a run's forks.
+ * How far the machine's shared state moved during a run, and each cell with it divided out: a
+ * two-way model of a run's forks.
  *
  * Why. On the 2-core VMs this project runs on, the machine's speed moves over minutes: the
  * hypervisor steals 8–22% of a busy vCPU in stretches of seconds (measured 2026-12-03: a 3 s busy
  * loop's wall time minus its thread CPU time and run-queue wait matched /proc/stat's steal of its
  * CPU, 230–670 ms of 3000), and the host's memory traffic comes and goes. Forks that ran together
- * (one slice group, or one round when forks run alone) share that state; forks of other groups do
- * not. In a 12-cell vpn run of 10 rounds (1.6 s measured per fork) the groups' shared effect had a
- * standard deviation of 22% while each fork's own part was 7%, so a cell's interval measured the
- * machine, not the cell: ±24% at the median. Pairing cancels the shared part of a *ratio* of two
- * cells of one group (./axis-ratios.ts); this does the same for each cell's own figure.
+ * (one group, or one round when forks run alone) share that state; forks of other groups do not.
+ * In a 12-cell vpn run of 10 rounds (1.6 s measured per fork) the groups' shared effect had a
+ * standard deviation of 22% while each fork's own part was 7%: a cell's interval measured the
+ * machine, not the cell. Pairing cancels the shared part of a *ratio* of two cells of one group
+ * (./axis-ratios.ts); this model says how large that shared part was (`result.drift`) and gives
+ * each cell's figure with it divided out (`summary.driftAdjusted`).
  *
  * Model: ln(ops/s of cell c in block b) = cell level + block effect + the fork's own rest. Block
  * effects and cell levels come from Tukey's median polish over the run's forks (Tukey 1977,
@@ -17,20 +19,22 @@
  * — the within-run analogue of compare's median-of-ratios shift between runs (../compare/shared-shift.ts).
  * A fork is adjusted by its block's effect estimated **without its own cell** (leave one out): the
  * block's median residual over the other cells. Estimated with its own fork, the effect would
- * absorb part of that fork's own noise, and the interval would narrow by what it no longer sees (with
- * one cell in a block, entirely). So an adjusted fork's remaining spread is its own process's,
- * plus the error of an effect measured on other processes: the interval stays honest.
+ * absorb part of that fork's own noise (with one cell in a block, all of it).
  *
- * Scale: effects are relative to the median block of the cells' connected set (cells linked by
- * sharing blocks: one slice group's cells are one such set in a time-sliced run), so an adjusted
- * figure is the cell's ops/s at the run's median machine state, not at its best. Which blocks count:
- * a block's effect is estimated only from at least {@link MIN_OTHER_CELLS} other cells; a fork of a
- * block with fewer is not adjusted (factor 1), and a run of a few cells is not adjusted at all.
+ * What the adjusted interval means, and what it does not. Effects are relative to the median block
+ * of the cells' connected set (cells linked by sharing blocks: one slice-group key's cells in a
+ * time-sliced run), so an adjusted figure is the cell at *this run's* median machine state. Its
+ * bootstrap over the cell's forks cannot see the error of that median state (≈ 1.25 × the blocks'
+ * spread / √blocks), which every cell of the set shares: it is a conditional interval, right for
+ * comparing cells of one set and too narrow for "how fast is this cell on this machine" — a rerun
+ * at another hour would scatter outside it. So the measured interval stays the cell's
+ * `summary.opsPerSec`, and adaptive stopping uses that. Between sets the two zeros differ, so
+ * adjusted figures of different sets are not comparable either.
  *
- * What it does not change: ratios of cells of one block (their shared effect cancels already, and
- * the run's within-run ratios use the raw forks), and anything but throughput (latency percentiles,
- * GC, allocation stay as each fork measured them). The unadjusted interval is kept beside
- * (`summary.unadjusted`).
+ * Which forks: a block's effect is estimated only from at least {@link MIN_OTHER_CELLS} other
+ * cells, and a cell is adjusted only when every one of its forks is (never a mix of scales); a run
+ * of a few cells per group is not adjusted at all. Ratios, latency, GC and allocation figures are
+ * untouched.
  */
 import { median } from './sample-stats.js';
 
@@ -57,7 +61,7 @@ export interface DriftCell {
 }
 
 export interface DriftModel {
-  /** Per cell id: the factor each fork's ops/s is multiplied by, in the order of its `forks` (1: not adjusted). */
+  /** Per adjusted cell id: the factor each fork's ops/s is multiplied by, in the order of its `forks` (cells not adjusted are absent). */
   factors: Map<string, number[]>;
   /** Blocks whose effect was estimated (from ≥ MIN_OTHER_CELLS other cells for at least one fork). */
   blocks: number;
@@ -74,7 +78,7 @@ export function blockOf(f: DriftFork): number {
   return f.block ?? f.forkIndex;
 }
 
-/** The model over `cells` (only forks with a positive ops/s take part; others get factor 1). */
+/** The model over `cells` (only forks with a positive ops/s take part; a cell with another is not adjusted). */
 export function driftModel(cells: readonly DriftCell[]): DriftModel {
   type Obs = { cell: number; block: number; x: number };
   const obs: Obs[] = [];
@@ -106,17 +110,17 @@ export function driftModel(cells: readonly DriftCell[]): DriftModel {
   const factors = new Map<string, number[]>();
   let adjusted = 0;
   cells.forEach((c, ci) => {
-    factors.set(
-      c.id,
-      c.forks.map((f) => {
-        if (!(f.opsPerSec > 0 && Number.isFinite(f.opsPerSec))) return 1;
-        const others = (byBlock.get(blockOf(f)) ?? []).filter((o) => o.cell !== ci);
-        if (distinctCells(others) < MIN_OTHER_CELLS) return 1;
-        adjusted++;
-        const loo = median(others.map((o) => o.x - level.get(o.cell)!)) - zeroOfBlock.get(blockOf(f))!;
-        return Math.exp(-loo);
-      }),
-    );
+    const own = c.forks.map((f) => {
+      if (!(f.opsPerSec > 0 && Number.isFinite(f.opsPerSec))) return null;
+      const others = (byBlock.get(blockOf(f)) ?? []).filter((o) => o.cell !== ci);
+      if (distinctCells(others) < MIN_OTHER_CELLS) return null;
+      const loo = median(others.map((o) => o.x - level.get(o.cell)!)) - zeroOfBlock.get(blockOf(f))!;
+      return Math.exp(-loo);
+    });
+    // All or nothing: a cell whose forks were not all adjustable keeps every fork as measured.
+    if (own.length === 0 || own.some((x) => x === null)) return;
+    adjusted += own.length;
+    factors.set(c.id, own as number[]);
   });
   const estimated = [...byBlock.keys()].filter((b) => distinctCells(byBlock.get(b)!) > MIN_OTHER_CELLS).map((b) => effect.get(b)! - zeroOfBlock.get(b)!);
   const mean = estimated.reduce((s, v) => s + v, 0) / Math.max(1, estimated.length);

@@ -145,36 +145,28 @@ export function cellWarnings(forks: readonly ForkRecord[], _summary: CellSummary
 
 /** How result files name the model (`drift.method`). */
 export const DRIFT_METHOD =
-  "median polish of ln ops/s over cells x blocks (Tukey 1977); each fork divided by its block's effect estimated from the block's other cells (>= 6), relative to the median block of its connected cells";
+  "median polish of ln ops/s over cells x blocks (Tukey 1977); summary.driftAdjusted: each fork divided by its block's effect estimated from the block's other cells (>= 6), relative to the median block of its connected cells — conditional on that median state";
 
 /**
- * `cells` with each completed cell's throughput intervals taken over its forks' drift-adjusted
- * ops/s (../stats/drift.ts) where the run's model adjusts any of its forks, the measured ones kept
- * in `summary.unadjusted`; and what the model found (null when no fork could be adjusted). Cells
- * whose summary is already adjusted are re-adjusted from their measured forks, so calling this on
- * every flush of a growing run is idempotent. Ratios, latency and every other figure are untouched.
+ * `cells` with `summary.driftAdjusted` on each completed cell the run's drift model adjusts
+ * (../stats/drift.ts: the throughput intervals over its forks with the blocks' shared effect divided
+ * out), and what the model found (null when no cell could be adjusted). `summary.opsPerSec` stays
+ * as measured. Recomputed from the forks on every call (a growing run calls it at each flush).
  */
 export function withDriftAdjustment(cells: readonly CellResult[], seed: number, resamples = DEFAULT_RESAMPLES): { cells: CellResult[]; drift: DriftInfo | null } {
   const summarised = cells.filter((c) => c.state === 'completed' && c.summary !== undefined && c.forks.length > 0);
   const model = driftModel(summarised);
-  if (model.adjustedForks === 0) return { cells: cells.map(unadjustedCell), drift: null };
   const out = cells.map((c) => {
     const factors = model.factors.get(c.id);
-    if (c.state !== 'completed' || c.summary === undefined || factors === undefined || factors.every((f) => f === 1)) return unadjustedCell(c);
-    const raw = c.summary.unadjusted ?? { opsPerSec: c.summary.opsPerSec, bytesPerSec: c.summary.bytesPerSec };
+    if (c.summary === undefined) return c;
+    const { driftAdjusted: _stale, ...measured } = c.summary;
+    if (c.state !== 'completed' || factors === undefined) return _stale === undefined ? c : { ...c, summary: measured };
     const ops = checkedSamples(c.forks.map((f, i) => f.opsPerSec * factors[i]!), `${c.id} drift-adjusted opsPerSec`);
     const bytes = checkedSamples(c.forks.map((f, i) => f.bytesPerSec * factors[i]!), `${c.id} drift-adjusted bytesPerSec`);
-    // The seeds finishedCell's summary uses for the same two figures.
-    const summary: CellSummary = { ...c.summary, opsPerSec: estimate(ops, seed, resamples), bytesPerSec: estimate(bytes, seed + 2, resamples), unadjusted: raw };
-    return { ...c, summary };
+    // The seeds summarizeForks uses for the same two figures.
+    return { ...c, summary: { ...measured, driftAdjusted: { opsPerSec: estimate(ops, seed, resamples), bytesPerSec: estimate(bytes, seed + 2, resamples) } } };
   });
+  if (model.blocks === 0) return { cells: out, drift: null };
   const { blocks, adjustedForks, forks, effectSd, effectRange } = model;
   return { cells: out, drift: { method: DRIFT_METHOD, blocks, adjustedForks, forks, effectSd, effectRange } };
-}
-
-/** A cell as measured (an adjusted summary put back to its measured intervals). */
-function unadjustedCell(c: CellResult): CellResult {
-  if (c.summary?.unadjusted === undefined) return c;
-  const { unadjusted, ...rest } = c.summary;
-  return { ...c, summary: { ...rest, opsPerSec: unadjusted.opsPerSec, bytesPerSec: unadjusted.bytesPerSec } };
 }

@@ -34,11 +34,11 @@ describe('precisionFindings', () => {
     expect(fixed.rounds).toBe('2 rounds; stopped because a fixed number of rounds was asked for; no target applied (fixed rounds).');
   });
 
-  it('says how far the machine moved between blocks and that the cells are adjusted for it', () => {
+  it('says how far the machine moved between blocks and what that means for the intervals', () => {
     expect(precisionFindings(fileWith(['flat'])).drift).toBeNull();
     const f = { ...fileWith(['flat']), drift: { method: 'm', blocks: 15, adjustedForks: 170, forks: 180, effectSd: 0.123, effectRange: [0.8, 1.25] as [number, number] } };
     expect(precisionFindings(f).drift).toBe(
-      "the machine's shared state moved between blocks of forks that ran together by a standard deviation of 12.3% (×0.80 to ×1.25 of the median block, 15 blocks); each cell's ops/s and its interval are of its forks with that divided out (170 of 180 forks; the measured intervals are in summary.unadjusted).",
+      "the machine's shared state moved between blocks of forks that ran together by a standard deviation of 12.3% (×0.80 to ×1.25 of the median block, 15 blocks). Each cell's interval includes it (its speed on this machine is not known more closely); within-run ratios cancel it, and summary.driftAdjusted gives each cell with it divided out (170 of 180 forks), for comparing cells of one group.",
     );
   });
 });

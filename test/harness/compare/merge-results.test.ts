@@ -36,6 +36,15 @@ describe('mergeResults', () => {
     expect(mergeResults([{ path: 'b0.json', result: side(['v/b/glibc/1'], 'run-1', 'base') }, { path: 'x.json', result: shard(['v/a/glibc/1']) }]).pairedRun).toBeUndefined();
   });
 
+  it('drops each shard\'s drift-adjusted figures (conditional on that shard\'s machine state) and keeps the measured ones', () => {
+    const a = shard(['v/a/glibc/1']);
+    const interval = (median: number) => ({ median, mean: median, ci95: [median, median] as [number, number], meanCi95: [median, median] as [number, number] });
+    const measured = { opsPerSec: interval(100), bytesPerSec: interval(100) };
+    a.cells[0]!.summary = { ...measured, driftAdjusted: { opsPerSec: interval(123), bytesPerSec: interval(123) } } as unknown as NonNullable<(typeof a.cells)[0]['summary']>;
+    const merged = mergeResults([{ path: 'a.json', result: a }, { path: 'b.json', result: shard(['v/b/glibc/1']) }]);
+    expect(merged.cells[0]!.summary).toEqual(measured);
+  });
+
   it('refuses a duplicate cell, naming both files', () => {
     expect(() => mergeResults([{ path: 'a.json', result: shard(['v/a/glibc/1']) }, { path: 'b.json', result: shard(['v/a/glibc/1']) }])).toThrow(
       /cell v\/a\/glibc\/1 is in both a\.json and b\.json/,

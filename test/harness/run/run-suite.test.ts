@@ -244,7 +244,7 @@ describe('runSuite with a fake child', () => {
     expect(cell.forks.map((f) => f.forkIndex)).toEqual([0, 3]);
   });
 
-  it('marks each fork with its block (the round, forks run alone) and reports each cell with the rounds’ shared drift divided out', async () => {
+  it('marks each fork with its block (the round, forks run alone) and gives each cell beside its measured interval one with the rounds’ shared drift divided out', async () => {
     // 8 cells whose forks follow the machine: round r runs everything at (r + 1)× — drift, nothing else
     const wide: SuiteDefinition = { ...SUITE, strategies: ['a', 'b', 'c', 'd'] };
     const { ctx, writes } = harness({ suites: [wide] });
@@ -256,10 +256,11 @@ describe('runSuite with a fake child', () => {
     expect(result.drift).toMatchObject({ blocks: 5, adjustedForks: 40, forks: 40 });
     for (const c of result.cells) {
       expect(c.forks.map((f) => f.block)).toEqual([0, 1, 2, 3, 4]);
-      // measured: the machine's 1×–5×; adjusted: the cell at the median round (3×), exactly
-      expect(c.summary!.unadjusted!.opsPerSec.ci95).toEqual([rate(c.id), 5 * rate(c.id)]);
-      expect(c.summary!.opsPerSec.median).toBeCloseTo(3 * rate(c.id), 6);
-      expect(c.summary!.opsPerSec.ci95[1] - c.summary!.opsPerSec.ci95[0]).toBeLessThan(1e-6 * rate(c.id));
+      // measured (the cell's figure): the machine's 1×–5×; adjusted: the cell at the median round (3×), exactly
+      expect([c.summary!.opsPerSec.median, c.summary!.opsPerSec.ci95]).toEqual([3 * rate(c.id), [rate(c.id), 5 * rate(c.id)]]);
+      const adjusted = c.summary!.driftAdjusted!.opsPerSec;
+      expect(adjusted.median).toBeCloseTo(3 * rate(c.id), 6);
+      expect(adjusted.ci95[1] - adjusted.ci95[0]).toBeLessThan(1e-6 * rate(c.id));
     }
   });
 

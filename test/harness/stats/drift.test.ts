@@ -68,7 +68,7 @@ describe('drift model (median polish over cells × blocks, leave-one-out block e
     const model = driftModel(few);
     expect(model.adjustedForks).toBe(0);
     expect(model.blocks).toBe(0);
-    expect([...model.factors.values()].flat().every((f) => f === 1)).toBe(true);
+    expect(model.factors.size).toBe(0);
     // one more cell and every fork has MIN_OTHER_CELLS others
     expect(driftModel(synthetic(MIN_OTHER_CELLS + 1, effects, 0.03, 5)).adjustedForks).toBe((MIN_OTHER_CELLS + 1) * effects.length);
   });
@@ -86,7 +86,7 @@ describe('drift model (median polish over cells × blocks, leave-one-out block e
     expect(level(b[0]!) / level(a[0]!)).toBeCloseTo(0.5, 1);
   });
 
-  it('withDriftAdjustment narrows the reported interval, keeps the measured one, and is idempotent', () => {
+  it('withDriftAdjustment adds a narrower conditional interval beside the measured one, recomputed on every call', () => {
     const cells = synthetic(12, effects, 0.03, 21);
     const results: CellResult[] = cells.map((c) => {
       const forks = c.forks.map((f) => ({ ...f, bytesPerSec: f.opsPerSec * 100 }) as unknown as ForkRecord);
@@ -98,17 +98,26 @@ describe('drift model (median polish over cells × blocks, leave-one-out block e
     const once = withDriftAdjustment(results, 1, 500);
     expect(once.drift?.adjustedForks).toBe(120);
     for (const [i, c] of once.cells.entries()) {
-      expect(c.summary!.unadjusted!.opsPerSec).toEqual(results[i]!.summary!.opsPerSec);
-      const adjusted = relativeHalfWidth(c.summary!.opsPerSec.median, c.summary!.opsPerSec.ci95);
+      // the cell's own figure stays as measured
+      expect(c.summary!.opsPerSec).toEqual(results[i]!.summary!.opsPerSec);
+      const adjusted = relativeHalfWidth(c.summary!.driftAdjusted!.opsPerSec.median, c.summary!.driftAdjusted!.opsPerSec.ci95);
       const measured = relativeHalfWidth(results[i]!.summary!.opsPerSec.median, results[i]!.summary!.opsPerSec.ci95);
       expect(adjusted).toBeLessThan(measured / 2);
     }
-    const twice = withDriftAdjustment(once.cells, 1, 500);
-    expect(twice.cells).toEqual(once.cells);
-    // a run the model cannot adjust comes back as measured, without `unadjusted`
+    expect(withDriftAdjustment(once.cells, 1, 500).cells).toEqual(once.cells);
+    // cells the model cannot adjust (too few per block) lose a stale adjusted figure
     const small = withDriftAdjustment(once.cells.slice(0, 3), 1, 500);
     expect(small.drift).toBeNull();
-    expect(small.cells.map((c) => c.summary!.opsPerSec)).toEqual(results.slice(0, 3).map((c) => c.summary!.opsPerSec));
-    expect(small.cells.every((c) => c.summary!.unadjusted === undefined)).toBe(true);
+    expect(small.cells.map((c) => c.summary)).toEqual(results.slice(0, 3).map((c) => c.summary));
+  });
+
+  it('adjusts a cell all or nothing: one fork in a block of too few cells leaves the whole cell as measured', () => {
+    const cells = synthetic(8, effects, 0.03, 9);
+    // c0's last fork ran in a block of its own
+    const odd = cells.map((c) => (c.id !== 'c0' ? c : { ...c, forks: c.forks.map((f, i) => (i === 9 ? { ...f, block: 999 } : f)) }));
+    const model = driftModel(odd);
+    expect(model.factors.has('c0')).toBe(false);
+    expect(model.factors.has('c1')).toBe(true);
+    expect(model.adjustedForks).toBe(70);
   });
 });
