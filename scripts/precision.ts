@@ -7,7 +7,10 @@
  * result's own `axisRatios`); the forks' warm-up classes; and where the spread lives: each fork's
  * ln(ops/s / its cell's median) split into the round's shared effect (the median over the round's
  * forks) and the rest, with the standard deviation of each — the round part is what within-round
- * pairing cancels, the rest is the fork's own process. With `--ratios AXIS` it also prints
+ * pairing cancels, the rest is the fork's own process; and the drift model's view (harness/stats/drift.ts,
+ * refitted on the file: blocks are slice groups, or rounds in files without `block`): the standard
+ * deviation of the blocks' shared effect and the median half-width of `summary.driftAdjusted`, the
+ * conditional interval. With `--ratios AXIS` it also prints
  * that axis's ratios themselves (cell A, cell B, ratio b/a of ops/s and its 95% interval): `strategy`
  * or `allocator` from the result's `axisRatios`, any other name as a parameter axis (cells equal but
  * for `params[AXIS]`, paired by round as axisRatios pairs them), e.g. `--ratios thp`.
@@ -16,6 +19,7 @@ import { median, quantileSorted, sampleStandardDeviation, mean } from 'simple-st
 import { readResultFile } from '../contract/read-result.js';
 import { relativeHalfWidth } from '../harness/stats/bootstrap.js';
 import { pairedCellRatio, RATIO_AXES } from '../harness/stats/axis-ratios.js';
+import { withDriftAdjustment } from '../harness/stats/summarize.js';
 import type { AxisRatio, ResultFile } from '../contract/result-schema.js';
 
 /** Ratios between cells equal but for parameter `axis`, in the result's cell order. */
@@ -74,11 +78,17 @@ for (const file of files) {
   for (const round of new Set(devs.map((x) => x.round))) roundEffect.set(round, median(devs.filter((x) => x.round === round).map((x) => x.d)));
   const sd = (xs: number[]): string => (xs.length < 2 ? '-' : `${(sampleStandardDeviation(xs) * 100).toFixed(1)}%`);
   const spreadParts = `round effect sd ${sd([...roundEffect.values()])}, per-process sd ${sd(devs.map((x) => x.d - roundEffect.get(x.round)!))}`;
+  const refit = withDriftAdjustment(r.cells, r.options.seed as number);
+  const adjustedHw = refit.cells.flatMap((c) => (c.summary?.driftAdjusted === undefined ? [] : [relativeHalfWidth(c.summary.driftAdjusted.opsPerSec.median, c.summary.driftAdjusted.opsPerSec.ci95)]));
+  const driftPart =
+    refit.drift === null
+      ? 'drift: no block holds 7 cells'
+      : `drift: block effect sd ${(refit.drift.effectSd * 100).toFixed(1)}% over ${refit.drift.blocks} blocks, driftAdjusted half-width p50 ${pct(adjustedHw, 0.5)} p90 ${pct(adjustedHw, 0.9)} (${adjustedHw.length} cells)`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(
     `${file}: ${minutes.toFixed(1)} min, ${cells.length} cells, ${forks} forks; cell half-width p50 ${pct(halfWidths, 0.5)} p90 ${pct(halfWidths, 0.9)}; ` +
       `fork CV p50 ${pct(cvs, 0.5)} (${spreadParts}); ratio half-width p50 ${[...byAxis].map(([axis, v]) => `${axis} ${pct(v, 0.5)} (${v.length})`).join(', ')}; ` +
-      `warm-up ${[...classes].map(([k, n]) => `${k} ${n}`).join(', ')}\n`,
+      `warm-up ${[...classes].map(([k, n]) => `${k} ${n}`).join(', ')}; ${driftPart}\n`,
   );
   if (ratioAxis === undefined) continue;
   const ratios = (RATIO_AXES as readonly string[]).includes(ratioAxis) || ratioAxis.includes('+') ? (r.axisRatios ?? []).filter((a) => a.axis === ratioAxis) : paramRatios(r, ratioAxis);
