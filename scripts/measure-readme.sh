@@ -39,6 +39,7 @@ in_worktree() {
 step vpn-full npm run bench -- --suite vpn --out "$out/vpn.json" --no-report
 step vpn-full-check npm run check-result -- "$out/vpn.json" vpn
 step vpn-full-tradeoff npx tsx scripts/rounds-tradeoff.ts "$out/vpn.json" 180
+step vpn-full-precision npx tsx scripts/precision.ts "$out/vpn.json"
 # The gate: two plain quick runs of one commit must give no verdict anywhere (exit 0) ...
 step quick-aa-1 npm run bench -- --suite vpn --quick --out "$out/vpn-quick-a.json" --no-report
 step quick-aa-2 npm run bench -- --suite vpn --quick --out "$out/vpn-quick-b.json" --no-report

@@ -10,14 +10,18 @@
  * pairing cancels, the rest is the fork's own process; and the drift model's view (harness/stats/drift.ts,
  * refitted on the file: blocks are slice groups, or rounds in files without `block`): the standard
  * deviation of the blocks' shared effect and the median half-width of `summary.driftAdjusted`, the
- * conditional interval. With `--ratios AXIS` it also prints
+ * conditional interval; and how steady the forks' other per-fork figures are (median half-width of the
+ * cell median of: ops per second of the measuring thread's CPU time, `cpu.threadCpuNsPerOp`; p50
+ * latency) with the correlation, over all forks, of a fork's ln deviation from its cell's median ops/s
+ * and its deviation in `cpu.threadCpuShare` (the share of wall time its thread was on the CPU: steal
+ * and run-queue waits are what it lacks). With `--ratios AXIS` it also prints
  * that axis's ratios themselves (cell A, cell B, ratio b/a of ops/s and its 95% interval): `strategy`
  * or `allocator` from the result's `axisRatios`, any other name as a parameter axis (cells equal but
  * for `params[AXIS]`, paired by round as axisRatios pairs them), e.g. `--ratios thp`.
  */
 import { median, quantileSorted, sampleStandardDeviation, mean } from 'simple-statistics';
 import { readResultFile } from '../contract/read-result.js';
-import { relativeHalfWidth } from '../harness/stats/bootstrap.js';
+import { checkedSamples, estimate, relativeHalfWidth } from '../harness/stats/bootstrap.js';
 import { pairedCellRatio, RATIO_AXES } from '../harness/stats/axis-ratios.js';
 import { withDriftAdjustment } from '../harness/stats/summarize.js';
 import type { AxisRatio, ResultFile } from '../contract/result-schema.js';
@@ -84,11 +88,44 @@ for (const file of files) {
     refit.drift === null
       ? 'drift: no block holds 7 cells'
       : `drift: block effect sd ${(refit.drift.effectSd * 100).toFixed(1)}% over ${refit.drift.blocks} blocks, driftAdjusted half-width p50 ${pct(adjustedHw, 0.5)} p90 ${pct(adjustedHw, 0.9)} (${adjustedHw.length} cells)`;
+  // Other per-fork figures, through the summary's own estimator.
+  const seed = r.options.seed as number;
+  const hwOf = (read: (f: (typeof cells)[number]['forks'][number]) => number | undefined): number[] =>
+    cells.flatMap((c) => {
+      const xs = c.forks.map(read).filter((x): x is number => x !== undefined && Number.isFinite(x) && x > 0);
+      if (xs.length < 3) return [];
+      const e = estimate(checkedSamples(xs, c.id), seed);
+      return [relativeHalfWidth(e.median, e.ci95)];
+    });
+  const cpuHw = hwOf((f) => (f.cpu === undefined || !(f.cpu.threadCpuNsPerOp > 0) ? undefined : 1e9 / f.cpu.threadCpuNsPerOp));
+  const p50Hw = hwOf((f) => f.latencyNs.p50);
+  const pairs = cells.flatMap((c) => {
+    const withCpu = c.forks.filter((f) => f.cpu !== undefined && f.cpu.threadCpuShare > 0);
+    if (withCpu.length < 3) return [];
+    const m = median(withCpu.map((f) => f.opsPerSec));
+    const ms = median(withCpu.map((f) => f.cpu!.threadCpuShare));
+    return withCpu.map((f) => [Math.log(f.opsPerSec / m), Math.log(f.cpu!.threadCpuShare / ms)] as const);
+  });
+  const corr = (() => {
+    if (pairs.length < 3) return NaN;
+    const mx = mean(pairs.map((p) => p[0]));
+    const my = mean(pairs.map((p) => p[1]));
+    let sxy = 0;
+    let sxx = 0;
+    let syy = 0;
+    for (const [x, y] of pairs) {
+      sxy += (x - mx) * (y - my);
+      sxx += (x - mx) ** 2;
+      syy += (y - my) ** 2;
+    }
+    return sxy / Math.sqrt(sxx * syy);
+  })();
+  const otherPart = `per-fork figures: thread-CPU ops/s half-width p50 ${pct(cpuHw, 0.5)}, p50 latency ${pct(p50Hw, 0.5)}; corr(ops/s, thread CPU share) ${corr.toFixed(2)} over ${pairs.length} forks`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(
     `${file}: ${minutes.toFixed(1)} min, ${cells.length} cells, ${forks} forks; cell half-width p50 ${pct(halfWidths, 0.5)} p90 ${pct(halfWidths, 0.9)}; ` +
       `fork CV p50 ${pct(cvs, 0.5)} (${spreadParts}); ratio half-width p50 ${[...byAxis].map(([axis, v]) => `${axis} ${pct(v, 0.5)} (${v.length})`).join(', ')}; ` +
-      `warm-up ${[...classes].map(([k, n]) => `${k} ${n}`).join(', ')}; ${driftPart}\n`,
+      `warm-up ${[...classes].map(([k, n]) => `${k} ${n}`).join(', ')}; ${driftPart}; ${otherPart}\n`,
   );
   if (ratioAxis === undefined) continue;
   const ratios = (RATIO_AXES as readonly string[]).includes(ratioAxis) || ratioAxis.includes('+') ? (r.axisRatios ?? []).filter((a) => a.axis === ratioAxis) : paramRatios(r, ratioAxis);
