@@ -62,6 +62,11 @@ step slicing-on-1 npm run bench -- "${slice_args[@]}" --out "$out/slicing-on-1.j
 step slicing-off-2 npm run bench -- "${slice_args[@]}" --slice-ms 0 --out "$out/slicing-off-2.json"
 step slicing-on-2 npm run bench -- "${slice_args[@]}" --out "$out/slicing-on-2.json"
 step slicing-precision npx tsx scripts/precision.ts "$out/slicing-off-1.json" "$out/slicing-on-1.json" "$out/slicing-off-2.json" "$out/slicing-on-2.json"
+# The drift model on the same 12 cells, 10 rounds, 400 ms and 1.6 s measured (README "How far the
+# machine moved"): precision.ts refits it and prints the blocks' spread and both half-widths.
+step drift-400 npm run bench -- --suite vpn --size 1400 --param cipher=aes-256-gcm --forks 10 --no-report --out "$out/drift-400.json"
+step drift-1600 npm run bench -- --suite vpn --size 1400 --param cipher=aes-256-gcm --forks 10 --duration 1600 --no-report --out "$out/drift-1600.json"
+step drift-precision npx tsx scripts/precision.ts "$out/drift-400.json" "$out/drift-1600.json"
 # How long a turn should be: the same 12 cells at 100, 25 and 10 ms turns, A B C C B A.
 for run in 100-1 25-1 10-1 10-2 25-2 100-2; do
   step "slice-ms-$run" npm run bench -- "${slice_args[@]}" --slice-ms "${run%-*}" --out "$out/slice-ms-$run.json"

@@ -82,14 +82,18 @@ for (const file of files) {
   for (const round of new Set(devs.map((x) => x.round))) roundEffect.set(round, median(devs.filter((x) => x.round === round).map((x) => x.d)));
   const sd = (xs: number[]): string => (xs.length < 2 ? '-' : `${(sampleStandardDeviation(xs) * 100).toFixed(1)}%`);
   const spreadParts = `round effect sd ${sd([...roundEffect.values()])}, per-process sd ${sd(devs.map((x) => x.d - roundEffect.get(x.round)!))}`;
-  const refit = withDriftAdjustment(r.cells, r.options.seed as number);
-  const adjustedHw = refit.cells.flatMap((c) => (c.summary?.driftAdjusted === undefined ? [] : [relativeHalfWidth(c.summary.driftAdjusted.opsPerSec.median, c.summary.driftAdjusted.opsPerSec.ci95)]));
+  // Merged shards number their blocks each from the start: no refit across them.
+  const merged = 'mergedFrom' in r.options;
+  const refit = merged ? null : withDriftAdjustment(r.cells, r.options.seed as number);
+  const adjustedHw = (refit?.cells ?? []).flatMap((c) => (c.summary?.driftAdjusted === undefined ? [] : [relativeHalfWidth(c.summary.driftAdjusted.opsPerSec.median, c.summary.driftAdjusted.opsPerSec.ci95)]));
   const driftPart =
-    refit.drift === null
-      ? 'drift: no block holds 7 cells'
-      : `drift: block effect sd ${(refit.drift.effectSd * 100).toFixed(1)}% over ${refit.drift.blocks} blocks, driftAdjusted half-width p50 ${pct(adjustedHw, 0.5)} p90 ${pct(adjustedHw, 0.9)} (${adjustedHw.length} cells)`;
+    refit === null
+      ? 'drift: not refitted (a merged file: block numbers repeat across shards)'
+      : refit.drift === null
+        ? 'drift: no block holds 7 cells'
+        : `drift: block effect sd ${(refit.drift.effectSd * 100).toFixed(1)}% (x${refit.drift.effectRange[0].toFixed(2)} to x${refit.drift.effectRange[1].toFixed(2)}) over ${refit.drift.blocks} blocks, driftAdjusted half-width p50 ${pct(adjustedHw, 0.5)} p90 ${pct(adjustedHw, 0.9)} (${adjustedHw.length} cells)`;
   // Other per-fork figures, through the summary's own estimator.
-  const seed = r.options.seed as number;
+  const seed = typeof r.options.seed === 'number' ? r.options.seed : 1;
   const hwOf = (read: (f: (typeof cells)[number]['forks'][number]) => number | undefined): number[] =>
     cells.flatMap((c) => {
       const xs = c.forks.map(read).filter((x): x is number => x !== undefined && Number.isFinite(x) && x > 0);
@@ -100,7 +104,7 @@ for (const file of files) {
   const cpuHw = hwOf((f) => (f.cpu === undefined || !(f.cpu.threadCpuNsPerOp > 0) ? undefined : 1e9 / f.cpu.threadCpuNsPerOp));
   const p50Hw = hwOf((f) => f.latencyNs.p50);
   const pairs = cells.flatMap((c) => {
-    const withCpu = c.forks.filter((f) => f.cpu !== undefined && f.cpu.threadCpuShare > 0);
+    const withCpu = c.forks.filter((f) => f.cpu !== undefined && f.cpu.threadCpuShare > 0 && f.opsPerSec > 0);
     if (withCpu.length < 3) return [];
     const m = median(withCpu.map((f) => f.opsPerSec));
     const ms = median(withCpu.map((f) => f.cpu!.threadCpuShare));
@@ -120,7 +124,16 @@ for (const file of files) {
     }
     return sxy / Math.sqrt(sxx * syy);
   })();
-  const otherPart = `per-fork figures: thread-CPU ops/s half-width p50 ${pct(cpuHw, 0.5)}, p50 latency ${pct(p50Hw, 0.5)}; corr(ops/s, thread CPU share) ${corr.toFixed(2)} over ${pairs.length} forks`;
+  // Where a fork's measured wall time went: its thread on the CPU, waiting on the run queue, the rest (steal, blocking).
+  const forksWithCpu = cells.flatMap((c) => c.forks.filter((f) => f.cpu !== undefined && f.elapsedNs > 0));
+  const shares = forksWithCpu.map((f) => f.cpu!.threadCpuShare);
+  // Over the figure's timed time (the whole measured phase unless the figure is a later steady segment).
+  const runq = forksWithCpu.map((f) => (f.cpu!.runQueueWaitMs * 1e6) / f.elapsedNs);
+  const neither = forksWithCpu.map((f, i) => 1 - shares[i]! - runq[i]!);
+  const share = (xs: number[]): string => [0.1, 0.5, 0.9].map((q) => (xs.length === 0 ? '-' : quantileSorted([...xs].sort((a, b) => a - b), q).toFixed(2))).join('/');
+  const otherPart =
+    `per-fork figures: thread-CPU ops/s half-width p50 ${pct(cpuHw, 0.5)}, p50 latency ${pct(p50Hw, 0.5)}; thread CPU share of wall time p10/p50/p90 ${share(shares)}, ` +
+    `run-queue wait share ${share(runq)}, neither running nor queued (steal, blocking) ${share(neither)}; corr(ops/s, thread CPU share) ${corr.toFixed(2)} over ${pairs.length} forks`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(
     `${file}: ${minutes.toFixed(1)} min, ${cells.length} cells, ${forks} forks; cell half-width p50 ${pct(halfWidths, 0.5)} p90 ${pct(halfWidths, 0.9)}; ` +

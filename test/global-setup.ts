@@ -17,10 +17,11 @@ import { DEBIAN_PEERS } from '../scripts/debian-packages.js';
 import { hasExecutable } from './peers.js';
 
 export default function setup(): () => void {
+  // Peers first: apt drops to its own user, which cannot enter a 0700 directory of root's.
+  installPeers();
   const outer = process.env.TMPDIR;
   const runDir = mkdtempSync(join(tmpdir(), 'buflab-test-'));
   process.env.TMPDIR = runDir;
-  installPeers();
   return () => {
     rmSync(runDir, { recursive: true, force: true });
     if (outer === undefined) delete process.env.TMPDIR;

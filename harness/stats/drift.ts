@@ -100,9 +100,15 @@ export function driftModel(cells: readonly DriftCell[]): DriftModel {
   const level = new Map<number, number>();
   const effect = new Map<number, number>();
   for (const [b] of byBlock) effect.set(b, 0);
+  // A block too small to estimate has no known effect: its forks do not set their cell's level
+  // (unless the cell has no other), so an unadjusted machine state does not leak into it.
+  const estimable = (b: number): boolean => distinctCells(byBlock.get(b)!) > MIN_OTHER_CELLS;
   for (let sweep = 0; sweep < SWEEPS; sweep++) {
-    for (const [c, list] of byCell) level.set(c, median(list.map((o) => o.x - effect.get(o.block)!)));
-    for (const [b, list] of byBlock) effect.set(b, distinctCells(list) > MIN_OTHER_CELLS ? median(list.map((o) => o.x - level.get(o.cell)!)) : 0);
+    for (const [c, list] of byCell) {
+      const known = list.filter((o) => estimable(o.block));
+      level.set(c, median((known.length > 0 ? known : list).map((o) => o.x - effect.get(o.block)!)));
+    }
+    for (const [b, list] of byBlock) effect.set(b, estimable(b) ? median(list.map((o) => o.x - level.get(o.cell)!)) : 0);
   }
   // Each connected set of cells gets its own zero: the median effect of its estimable blocks.
   const zeroOfBlock = componentZeros(byCell, byBlock, effect);

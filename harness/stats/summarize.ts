@@ -150,7 +150,8 @@ export const DRIFT_METHOD =
 /**
  * `cells` with `summary.driftAdjusted` on each completed cell the run's drift model adjusts
  * (../stats/drift.ts: the throughput intervals over its forks with the blocks' shared effect divided
- * out), and what the model found (null when no cell could be adjusted). `summary.opsPerSec` stays
+ * out), and what the model found (null when no block's effect could be estimated; it can be
+ * present with no cell adjusted). `summary.opsPerSec` stays
  * as measured. Recomputed from the forks on every call (a growing run calls it at each flush).
  */
 export function withDriftAdjustment(cells: readonly CellResult[], seed: number, resamples = DEFAULT_RESAMPLES): { cells: CellResult[]; drift: DriftInfo | null } {
