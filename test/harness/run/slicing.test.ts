@@ -140,6 +140,8 @@ describe('a bench run with time-sliced rounds (real children)', () => {
       expect(f.slicing!.turns).toBeGreaterThanOrEqual(2);
       expect(f.slicing!.pausedMs).toBeGreaterThan(0);
     }
+    // One group, one block (the drift model's unit: forks that shared the machine's seconds).
+    expect(new Set(forks.map((f) => f.block))).toEqual(new Set([1]));
     // Alive together: every fork started before any finished.
     const firstEnd = Math.min(...forks.map((f) => Date.parse(f.finishedAt)));
     for (const f of forks) expect(Date.parse(f.startedAt)).toBeLessThan(firstEnd);
@@ -149,5 +151,7 @@ describe('a bench run with time-sliced rounds (real children)', () => {
     expect(a.status, a.stderr).toBe(0);
     const aloneForks = (JSON.parse(readFileSync(alone, 'utf8')) as ResultFile).cells.flatMap((c) => c.forks);
     expect(aloneForks.every((f) => f.slicing === undefined)).toBe(true);
+    // Forks run alone share their round.
+    expect(aloneForks.map((f) => f.block)).toEqual([0, 0, 0]);
   }, 240_000);
 });
