@@ -19,7 +19,7 @@
  * or `allocator` from the result's `axisRatios`, any other name as a parameter axis (cells equal but
  * for `params[AXIS]`, paired by round as axisRatios pairs them), e.g. `--ratios thp`.
  */
-import { median, quantileSorted, sampleStandardDeviation, mean } from 'simple-statistics';
+import { median, quantileSorted, sampleCorrelation, sampleStandardDeviation, mean } from 'simple-statistics';
 import { readResultFile } from '../contract/read-result.js';
 import { checkedSamples, estimate, relativeHalfWidth } from '../harness/stats/bootstrap.js';
 import { pairedCellRatio, RATIO_AXES } from '../harness/stats/axis-ratios.js';
@@ -110,20 +110,7 @@ for (const file of files) {
     const ms = median(withCpu.map((f) => f.cpu!.threadCpuShare));
     return withCpu.map((f) => [Math.log(f.opsPerSec / m), Math.log(f.cpu!.threadCpuShare / ms)] as const);
   });
-  const corr = (() => {
-    if (pairs.length < 3) return NaN;
-    const mx = mean(pairs.map((p) => p[0]));
-    const my = mean(pairs.map((p) => p[1]));
-    let sxy = 0;
-    let sxx = 0;
-    let syy = 0;
-    for (const [x, y] of pairs) {
-      sxy += (x - mx) * (y - my);
-      sxx += (x - mx) ** 2;
-      syy += (y - my) ** 2;
-    }
-    return sxy / Math.sqrt(sxx * syy);
-  })();
+  const corr = pairs.length < 3 ? NaN : sampleCorrelation(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
   // Where a fork's measured wall time went: its thread on the CPU, waiting on the run queue, the rest (steal, blocking).
   const forksWithCpu = cells.flatMap((c) => c.forks.filter((f) => f.cpu !== undefined && f.elapsedNs > 0));
   const shares = forksWithCpu.map((f) => f.cpu!.threadCpuShare);

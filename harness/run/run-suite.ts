@@ -185,7 +185,7 @@ export async function runSuite(options: BenchOptions, sides: readonly Side[], ex
   const grouped = slicing.maxGroup > 1;
   let blockCount = 0;
   // Every fork of a group listens for Ctrl-C on the one signal at once.
-  if (slicing.maxGroup > 1) setMaxListeners(slicing.maxGroup + 10, signal);
+  if (grouped) setMaxListeners(slicing.maxGroup + 10, signal);
   if (slicing.warning !== null) {
     runWarnings.push(slicing.warning);
     progress.message(slicing.warning);

@@ -36,6 +36,7 @@
  * of a few cells per group is not adjusted at all. Ratios, latency, GC and allocation figures are
  * untouched.
  */
+import { sampleStandardDeviation } from 'simple-statistics';
 import { median } from './sample-stats.js';
 
 /**
@@ -100,18 +101,19 @@ export function driftModel(cells: readonly DriftCell[]): DriftModel {
   const level = new Map<number, number>();
   const effect = new Map<number, number>();
   for (const [b] of byBlock) effect.set(b, 0);
+  // Blocks whose effect can be estimated: every fork in them has MIN_OTHER_CELLS other cells beside it.
+  const estimable = new Set([...byBlock].filter(([, list]) => distinctCells(list) > MIN_OTHER_CELLS).map(([b]) => b));
   // A block too small to estimate has no known effect: its forks do not set their cell's level
   // (unless the cell has no other), so an unadjusted machine state does not leak into it.
-  const estimable = (b: number): boolean => distinctCells(byBlock.get(b)!) > MIN_OTHER_CELLS;
   for (let sweep = 0; sweep < SWEEPS; sweep++) {
     for (const [c, list] of byCell) {
-      const known = list.filter((o) => estimable(o.block));
+      const known = list.filter((o) => estimable.has(o.block));
       level.set(c, median((known.length > 0 ? known : list).map((o) => o.x - effect.get(o.block)!)));
     }
-    for (const [b, list] of byBlock) effect.set(b, estimable(b) ? median(list.map((o) => o.x - level.get(o.cell)!)) : 0);
+    for (const [b, list] of byBlock) effect.set(b, estimable.has(b) ? median(list.map((o) => o.x - level.get(o.cell)!)) : 0);
   }
   // Each connected set of cells gets its own zero: the median effect of its estimable blocks.
-  const zeroOfBlock = componentZeros(byCell, byBlock, effect);
+  const zeroOfBlock = componentZeros(byCell, byBlock, effect, estimable);
 
   const factors = new Map<string, number[]>();
   let adjusted = 0;
@@ -128,15 +130,13 @@ export function driftModel(cells: readonly DriftCell[]): DriftModel {
     adjusted += own.length;
     factors.set(c.id, own as number[]);
   });
-  const estimated = [...byBlock.keys()].filter((b) => distinctCells(byBlock.get(b)!) > MIN_OTHER_CELLS).map((b) => effect.get(b)! - zeroOfBlock.get(b)!);
-  const mean = estimated.reduce((s, v) => s + v, 0) / Math.max(1, estimated.length);
-  const sd = estimated.length < 2 ? 0 : Math.sqrt(estimated.reduce((s, v) => s + (v - mean) ** 2, 0) / (estimated.length - 1));
+  const estimated = [...estimable].map((b) => effect.get(b)! - zeroOfBlock.get(b)!);
   return {
     factors,
     blocks: estimated.length,
     adjustedForks: adjusted,
     forks: obs.length,
-    effectSd: sd,
+    effectSd: estimated.length < 2 ? 0 : sampleStandardDeviation(estimated),
     effectRange: estimated.length === 0 ? [1, 1] : [Math.exp(Math.min(...estimated)), Math.exp(Math.max(...estimated))],
   };
 }
@@ -150,6 +150,7 @@ function componentZeros(
   byCell: ReadonlyMap<number, ReadonlyArray<{ block: number }>>,
   byBlock: ReadonlyMap<number, ReadonlyArray<{ cell: number }>>,
   effect: ReadonlyMap<number, number>,
+  estimable: ReadonlySet<number>,
 ): Map<number, number> {
   const zero = new Map<number, number>();
   for (const start of byBlock.keys()) {
@@ -170,8 +171,8 @@ function componentZeros(
         }
       }
     }
-    const estimable = [...blocks].filter((b) => distinctCells(byBlock.get(b)!) > MIN_OTHER_CELLS).map((b) => effect.get(b)!);
-    const z = estimable.length === 0 ? 0 : median(estimable);
+    const effects = [...blocks].filter((b) => estimable.has(b)).map((b) => effect.get(b)!);
+    const z = effects.length === 0 ? 0 : median(effects);
     for (const b of blocks) zero.set(b, z);
   }
   return zero;
