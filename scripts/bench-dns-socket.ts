@@ -198,7 +198,8 @@ async function main(): Promise<void> {
         start: () => startChild('node', ['-e', BARE_SYNC], () => answers(PORTS.bareSync, `h1.${GENERATED_ORIGIN}`), 'bare responder (sync lookup)'),
       },
     ];
-    if (baselineTree !== null) servers.push({ name: 'buflab, baseline tree', port: PORTS.baseline, start: () => startServe(PORTS.baseline, baselineTree) });
+    const BASELINE_NAME = 'buflab, baseline tree';
+    if (baselineTree !== null) servers.push({ name: BASELINE_NAME, port: PORTS.baseline, start: () => startServe(PORTS.baseline, baselineTree) });
     countInstructions = await perfCanCount();
     const runs = new Map<string, PerfResult[]>(servers.map((sv) => [sv.name, []]));
     // Rounds in a rotated order, so that no server always runs first or right after a heavy one.
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
     console.log(`buflab / bare, per round: ${describe(vsBare)}; of the medians: ${((100 * medianQps(ours)) / bareQps).toFixed(1)} %`);
     console.log(`buflab / bare with sync lookup, per round: ${describe(perRound(ours, bareSync))}`);
     if (baselineTree !== null) {
-      const base = runs.get(servers[4]!.name)!;
+      const base = runs.get(BASELINE_NAME)!;
       const cpuRatios = ours.map((x, i) => x.cpuUsPerQuery / base[i]!.cpuUsPerQuery);
       console.log(`buflab / baseline tree (${baselineTree}, ${describeTree(baselineTree)}), per round: queries/s ${describe(perRound(ours, base))}; CPU per query ${describe(cpuRatios)}`);
     }
