@@ -140,6 +140,7 @@ export interface ForkRecord {
    * series (`series`), Barrett et al. OOPSLA 2017 — fixed names, scripts read them.
    */
   warmup: {
+    /** Ops and ms of the warm-up, the settling run after the forced GC and baseline included (harness/child/measure-cell.ts SETTLE_MS). */
     ops: number;
     elapsedMs: number;
     steady: boolean;

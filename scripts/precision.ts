@@ -14,7 +14,9 @@
  * cell median of: ops per second of the measuring thread's CPU time, `cpu.threadCpuNsPerOp`; p50
  * latency) with the correlation, over all forks, of a fork's ln deviation from its cell's median ops/s
  * and its deviation in `cpu.threadCpuShare` (the share of wall time its thread was on the CPU: steal
- * and run-queue waits are what it lacks). With `--ratios AXIS` it also prints
+ * and run-queue waits are what it lacks); and how the measured phase starts (the median over forks of
+ * its first 100 ms of windows' ns/op against its later windows': a harness-made transient shows
+ * there). With `--ratios AXIS` it also prints
  * that axis's ratios themselves (cell A, cell B, ratio b/a of ops/s and its 95% interval): `strategy`
  * or `allocator` from the result's `axisRatios`, any other name as a parameter axis (cells equal but
  * for `params[AXIS]`, paired by round as axisRatios pairs them), e.g. `--ratios thp`.
@@ -55,6 +57,9 @@ if (files.length === 0 || (at >= 0 && ratioAxis === undefined)) {
   process.stderr.write('usage: npx tsx scripts/precision.ts [--ratios AXIS] RESULT.json [RESULT.json …]\n');
   process.exit(2);
 }
+/** Length of the measured phase's start that the phase-start line compares with the rest, ms of the loop clock. */
+const START_MS = 100;
+const fmtSigned = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const pct = (xs: number[], q: number): string => (xs.length === 0 ? '-' : `${(quantileSorted([...xs].sort((a, b) => a - b), q) * 100).toFixed(1)}%`);
 for (const file of files) {
   const r = readResultFile(file);
@@ -121,11 +126,24 @@ for (const file of files) {
   const otherPart =
     `per-fork figures: thread-CPU ops/s half-width p50 ${pct(cpuHw, 0.5)}, p50 latency ${pct(p50Hw, 0.5)}; thread CPU share of wall time p10/p50/p90 ${share(shares)}, ` +
     `run-queue wait share ${share(runq)}, neither running nor queued (steal, blocking) ${share(neither)}; corr(ops/s, thread CPU share) ${corr.toFixed(2)} over ${pairs.length} forks`;
+  // How the measured phase starts: the median ns/op of its first START_MS of windows against the
+  // fork's later measured windows (a harness artefact once showed here: +22% decaying over 80 ms
+  // after the forced GC and the no-op baseline, before the settling run; README "Hygiene").
+  const startDevs = cells.flatMap((c) => c.forks.flatMap((f) => {
+    const s = f.series;
+    if (s === undefined || s.measuredFromIndex >= s.nsPerOp.length) return [];
+    const t0 = s.startMs[s.measuredFromIndex]!;
+    const early: number[] = [];
+    const later: number[] = [];
+    for (let i = s.measuredFromIndex; i < s.nsPerOp.length; i++) if (s.nsPerOp[i]! > 0) (s.startMs[i]! - t0 < START_MS ? early : later).push(Math.log(s.nsPerOp[i]!));
+    return early.length === 0 || later.length === 0 ? [] : [median(early) - median(later)];
+  }));
+  const startPart = startDevs.length === 0 ? 'phase start: no series' : `phase start: first ${START_MS} ms of the measured phase ${fmtSigned(median(startDevs))} ns/op against the rest (median over ${startDevs.length} forks)`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(
     `${file}: ${minutes.toFixed(1)} min, ${cells.length} cells, ${forks} forks; cell half-width p50 ${pct(halfWidths, 0.5)} p90 ${pct(halfWidths, 0.9)}; ` +
       `fork CV p50 ${pct(cvs, 0.5)} (${spreadParts}); ratio half-width p50 ${[...byAxis].map(([axis, v]) => `${axis} ${pct(v, 0.5)} (${v.length})`).join(', ')}; ` +
-      `warm-up ${[...classes].map(([k, n]) => `${k} ${n}`).join(', ')}; ${driftPart}; ${otherPart}\n`,
+      `warm-up ${[...classes].map(([k, n]) => `${k} ${n}`).join(', ')}; ${startPart}; ${driftPart}; ${otherPart}\n`,
   );
   if (ratioAxis === undefined) continue;
   const ratios = (RATIO_AXES as readonly string[]).includes(ratioAxis) || ratioAxis.includes('+') ? (r.axisRatios ?? []).filter((a) => a.axis === ratioAxis) : paramRatios(r, ratioAxis);

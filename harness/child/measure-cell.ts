@@ -1,6 +1,7 @@
 /**
  * Measures one workload instance in this process: timer calibration, warm-up to steady state, a
- * no-op baseline through an identical timing loop, then the measured phase. Returns the parts of
+ * no-op baseline through an identical timing loop, a short settling run of the workload (SETTLE_MS),
+ * then the measured phase. Returns the parts of
  * the fork record that are measurements (main.ts adds identity, allocator and node metadata).
  *
  * Hygiene (docs/DESIGN.md, "Measurement hygiene"): the timed loop reads the clock into a
@@ -767,6 +768,22 @@ const noopOp: Timeable = {
   strategyCounters: emptyCounters,
 };
 
+/**
+ * The settling run: `SETTLE_MS` of the workload through the measured loop at the measured batch
+ * size, after the forced GC and the no-op baseline and before the measured phase, recorded as the
+ * series' last warm-up windows (never more than the warm-up itself: `--warmup 0` gets none). Why:
+ * the GC and the baseline left the workload's first ~80 ms slower — measured over the 1,512 forks
+ * of a default vpn run (2026-12-03), the measured phase's first 13 ms windows ran 22%, 19%, 14%,
+ * 10%, 7%, 3% slower than the fork's later turns, while its last warm-up windows matched them —
+ * a harness-made transient in a quarter of each 400 ms phase (on the 12-cell group of README
+ * "Hygiene": +10.4% and +2.8% over the first 100 ms in two runs without it, −7.5% and −0.9% with it).
+ * 100 ms covers it, at ~7% of a default vpn fork's time.
+ */
+export const SETTLE_MS = 100;
+export function settleMs(warmupMs: number): number {
+  return Math.min(SETTLE_MS, Math.max(0, warmupMs));
+}
+
 /** Baseline phase length: a quarter of the measured phase, between 50 and 500 ms. */
 export function baselineMs(durationMs: number): number {
   return Math.min(500, Math.max(50, durationMs / 4));
@@ -809,7 +826,6 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
   if (counted !== undefined && hasTopTierCode(timedBatches) === false) {
     warnings.push('counted work: the timing loop still had no top-tier (TurboFan) code after the warm-up and its settling rounds: the instruction count includes unoptimised code; raise --count-ops');
   }
-  series.markMeasured();
 
   // The fork's one forced full GC: here, not right before a timed phase. After a full GC V8 sweeps
   // on background threads (competing for the cores) and deoptimises code whose embedded objects
@@ -829,6 +845,13 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
     nsPerOp: base.ops > 0 ? histogram.percentile(50) : 0,
     heapBytesPerOp: base.ops > 0 ? base.gc.heapAllocatedBytes / base.ops : 0,
   };
+  // Settling run (see SETTLE_MS): closed-loop timing only; counted work re-warms by op count below,
+  // and the open loop has its own warm-up after this point.
+  const settle =
+    counted === undefined && plan.rateOpsPerSec === undefined && settleMs(plan.warmupMs) > 0
+      ? await runPhase(timedBatches, w, batchSize, settleMs(plan.warmupMs), samplesMs, startsMs, histogram, timeline, CHUNK_MS, series)
+      : { ops: 0, wallMs: 0 };
+  series.markMeasured();
 
   // Open loop (`plan.rateOpsPerSec`): ops timed one by one from their intended start, after priming
   // and a short warm-up of the open-loop path at the cell's rate.
@@ -1010,10 +1033,10 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
   const mem = process.memoryUsage();
   const { droppedPauses: _dropped, heapAllocatedBytes, externalAllocatedBytes: _ext, profilerGcCount: _n, ...gc } = phase.gc;
   return {
-    // Warm-up ops include the priming calls' ops (one per call).
+    // Warm-up ops include the priming calls' ops (one per call) and the settling run's (ops and time).
     warmup: {
-      ops: warm.ops + PRIME_CALLS,
-      elapsedMs: warm.elapsedMs,
+      ops: warm.ops + settle.ops + PRIME_CALLS,
+      elapsedMs: warm.elapsedMs + settle.wallMs,
       steady: warm.steady,
       rule: warm.rule,
       class: classification.class,

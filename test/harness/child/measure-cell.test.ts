@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { emptyCounters } from '../../../allocators/buffer-strategy.js';
-import { baselineMs, measureCell, type Timeable } from '../../../harness/child/measure-cell.js';
+import { SETTLE_MS, baselineMs, measureCell, settleMs, type Timeable } from '../../../harness/child/measure-cell.js';
 import { measuredPhaseOps } from '../../../harness/child/fork-series.js';
 import { HdrHistogram } from '../../../harness/measure/hdr-histogram.js';
 import { nowMs } from '../../../harness/measure/timer.js';
@@ -81,6 +81,46 @@ describe('measureCell', () => {
       strategyCounters: emptyCounters,
     };
     await expect(measureCell(w, plan)).rejects.toThrow('op failed on purpose');
+  });
+
+  it('runs the workload again after the forced GC and the no-op baseline, as the last warm-up windows, before the measured phase', async () => {
+    // Of the op calls before the measured phase, the longest pause is the GC + baseline; what ran
+    // after it and before the phase is the settling run.
+    let measuredStartMs = Infinity;
+    let lastMs = NaN;
+    let longestGapMs = 0;
+    let afterLongestGapMs = NaN;
+    const off = onMeasuredPhase((e) => {
+      if (e.phase === 'start' && measuredStartMs === Infinity) measuredStartMs = nowMs();
+    });
+    const w: Timeable = {
+      payloadBytesPerOp: 0,
+      op(): void {
+        const t = nowMs();
+        if (t >= measuredStartMs) return;
+        if (t - lastMs > longestGapMs) {
+          longestGapMs = t - lastMs;
+          afterLongestGapMs = t;
+        }
+        lastMs = t;
+      },
+      strategyCounters: emptyCounters,
+    };
+    try {
+      const m = await measureCell(w, plan);
+      expect(settleMs(plan.warmupMs)).toBe(SETTLE_MS);
+      expect(longestGapMs).toBeGreaterThanOrEqual(baselineMs(plan.durationMs));
+      expect(measuredStartMs - afterLongestGapMs).toBeGreaterThanOrEqual(SETTLE_MS);
+      // Recorded as warm-up windows, at the measured phase's batch size.
+      const s = m.series!;
+      const settleWindows = s.batchSize.slice(0, s.measuredFromIndex).filter((_, i) => s.startMs[i]! >= s.startMs[s.measuredFromIndex]! - SETTLE_MS - 2 * s.windowMs);
+      expect(settleWindows.length).toBeGreaterThanOrEqual(Math.floor(SETTLE_MS / s.windowMs) - 1);
+      expect(settleWindows.every((b) => b === m.batchSize)).toBe(true);
+    } finally {
+      off();
+    }
+    expect(settleMs(0)).toBe(0);
+    expect(settleMs(40)).toBe(40);
   });
 
   it('sizes the baseline phase from the measured one', () => {
