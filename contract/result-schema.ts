@@ -140,7 +140,11 @@ export interface ForkRecord {
    * series (`series`), Barrett et al. OOPSLA 2017 — fixed names, scripts read them.
    */
   warmup: {
-    /** Ops and ms of the warm-up, the settling run after the forced GC and baseline included (harness/child/measure-cell.ts SETTLE_MS). */
+    /**
+     * Ops and ms of the warm-up, the settling run after the forced GC and baseline included
+     * (harness/child/measure-cell.ts SETTLE_MS): two spans added, the GC and baseline between them
+     * left out, so `elapsedMs` is not a position on the series' clock.
+     */
     ops: number;
     elapsedMs: number;
     steady: boolean;

@@ -63,8 +63,8 @@ const cryptoCellUnavailable: SuiteDefinition['cellUnavailable'] = (params) =>
  * disturb each other): 4 strategies × 4 allocators × 3 sizes = 48 cells × 2 forks = 96 children.
  * Each child costs ≈ 0.7 s of start-up (node + tsx + registry + allocator verification; measured:
  * the child with a 0 ms plan takes 0.72 s) + 0.5 s warm-up + 0.15 s baseline warm-up + 0.0625 s
- * no-op baseline (a quarter of the measured phase, min 50 ms) + 0.25 s measured ≈ 1.66 s → ≈ 160 s
- * on a quiet machine, inside the 3-minute budget with little room for load from elsewhere.
+ * no-op baseline (a quarter of the measured phase, min 50 ms) + 0.1 s settling run + 0.25 s measured
+ * ≈ 1.76 s → ≈ 170 s on a quiet machine, inside the 3-minute budget with little room for load from elsewhere.
  * Two forks give a degenerate interval (warned about); use the full plan for figures.
  */
 const alloc: SuiteDefinition = {

@@ -67,6 +67,9 @@ step slicing-precision npx tsx scripts/precision.ts "$out/slicing-off-1.json" "$
 step drift-400 npm run bench -- --suite vpn --size 1400 --param cipher=aes-256-gcm --forks 10 --no-report --out "$out/drift-400.json"
 step drift-1600 npm run bench -- --suite vpn --size 1400 --param cipher=aes-256-gcm --forks 10 --duration 1600 --no-report --out "$out/drift-1600.json"
 step drift-precision npx tsx scripts/precision.ts "$out/drift-400.json" "$out/drift-1600.json"
+# The settling run before the measured phase (README "Hygiene"): the 12 cells' phase-start line.
+step settle-12 npm run bench -- --suite vpn --size 1400 --param cipher=aes-256-gcm --forks 10 --no-report --out "$out/settle-12.json"
+step settle-12-precision npx tsx scripts/precision.ts "$out/settle-12.json"
 # How long a turn should be: the same 12 cells at 100, 25 and 10 ms turns, A B C C B A.
 for run in 100-1 25-1 10-1 10-2 25-2 100-2; do
   step "slice-ms-$run" npm run bench -- "${slice_args[@]}" --slice-ms "${run%-*}" --out "$out/slice-ms-$run.json"

@@ -126,19 +126,26 @@ for (const file of files) {
   const otherPart =
     `per-fork figures: thread-CPU ops/s half-width p50 ${pct(cpuHw, 0.5)}, p50 latency ${pct(p50Hw, 0.5)}; thread CPU share of wall time p10/p50/p90 ${share(shares)}, ` +
     `run-queue wait share ${share(runq)}, neither running nor queued (steal, blocking) ${share(neither)}; corr(ops/s, thread CPU share) ${corr.toFixed(2)} over ${pairs.length} forks`;
-  // How the measured phase starts: the median ns/op of its first START_MS of windows against the
+  // How the measured phase starts: the median ns/op of its first START_MS (timed) of windows against the
   // fork's later measured windows (a harness artefact once showed here: +22% decaying over 80 ms
   // after the forced GC and the no-op baseline, before the settling run; README "Hygiene").
   const startDevs = cells.flatMap((c) => c.forks.flatMap((f) => {
     const s = f.series;
     if (s === undefined || s.measuredFromIndex >= s.nsPerOp.length) return [];
-    const t0 = s.startMs[s.measuredFromIndex]!;
+    // By the fork's own timed time (the series clock runs on through other forks' turns).
     const early: number[] = [];
     const later: number[] = [];
-    for (let i = s.measuredFromIndex; i < s.nsPerOp.length; i++) if (s.nsPerOp[i]! > 0) (s.startMs[i]! - t0 < START_MS ? early : later).push(Math.log(s.nsPerOp[i]!));
+    let timed = 0;
+    for (let i = s.measuredFromIndex; i < s.nsPerOp.length; i++) {
+      if (s.nsPerOp[i]! > 0) (timed < START_MS ? early : later).push(Math.log(s.nsPerOp[i]!));
+      timed += s.timedMs?.[i] ?? s.windowMs;
+    }
     return early.length === 0 || later.length === 0 ? [] : [median(early) - median(later)];
   }));
-  const startPart = startDevs.length === 0 ? 'phase start: no series' : `phase start: first ${START_MS} ms of the measured phase ${fmtSigned(median(startDevs))} ns/op against the rest (median over ${startDevs.length} forks)`;
+  const startPart =
+    startDevs.length === 0
+      ? 'phase start: no fork with measured windows on both sides of 100 ms'
+      : `phase start: first ${START_MS} ms of the measured phase ${fmtSigned(Math.expm1(median(startDevs)))} ns/op against the rest (median over ${startDevs.length} forks)`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(
     `${file}: ${minutes.toFixed(1)} min, ${cells.length} cells, ${forks} forks; cell half-width p50 ${pct(halfWidths, 0.5)} p90 ${pct(halfWidths, 0.9)}; ` +

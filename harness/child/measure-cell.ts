@@ -103,7 +103,7 @@ export interface Timeable {
  * optimised code that will be measured, not for the interpreted first window (the old quick mode's
  * fault), and not for a window slowed by the machine. The margin because the measured phase is
  * often faster than the warm-up's end — V8 installs code compiled late on a busy machine during the
- * baseline phases, and a full GC precedes the phase: measured on quick alloc forks on this VM under
+ * baseline phases, and a full GC precedes the settling run and the phase: measured on quick alloc forks on this VM under
  * load, the phase's median ran 1.0–1.6x (once 2.3x) faster than the last warm-up windows, and
  * 15 of 24 forks broke the ≥ 100-clock-costs rule when sized on their median. A batch 1.5x longer
  * than the rule's minimum costs only coarser latency percentiles (batch means).
@@ -285,7 +285,8 @@ const rateOpsPerSecForPriming = 1e9;
 /**
  * One forced full GC, once per fork, between the warm-up and the baseline (see measureCell for
  * where and why). JMH forces GC only on request (`-gc true`); here it makes every fork's measured
- * phase start from the same heap however long its warm-up ran and however much garbage it left.
+ * phase start from a heap collected ~0.2 s before (the baseline and the settling run between), however
+ * long its warm-up ran and however much garbage it left.
  */
 function collectGarbage(warnings: string[]): void {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -773,10 +774,10 @@ const noopOp: Timeable = {
  * size, after the forced GC and the no-op baseline and before the measured phase, recorded as the
  * series' last warm-up windows (never more than the warm-up itself: `--warmup 0` gets none). Why:
  * the GC and the baseline left the workload's first ~80 ms slower — measured over the 1,512 forks
- * of a default vpn run (2026-12-03), the measured phase's first 13 ms windows ran 22%, 19%, 14%,
- * 10%, 7%, 3% slower than the fork's later turns, while its last warm-up windows matched them —
+ * of a default vpn run (2026-12-03), the measured phase's first 13 ms windows ran 25%, 21%, 15%,
+ * 11%, 7%, 3% slower than the fork's later turns, while its last warm-up windows matched them —
  * a harness-made transient in a quarter of each 400 ms phase (on the 12-cell group of README
- * "Hygiene": +10.4% and +2.8% over the first 100 ms in two runs without it, −7.5% and −0.9% with it).
+ * "Hygiene": +11.0% and +2.6% over the first 100 ms in two runs without it, −7.1% and −0.8% with it).
  * 100 ms covers it, at ~7% of a default vpn fork's time.
  */
 export const SETTLE_MS = 100;
@@ -829,9 +830,10 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
 
   // The fork's one forced full GC: here, not right before a timed phase. After a full GC V8 sweeps
   // on background threads (competing for the cores) and deoptimises code whose embedded objects
-  // died; the baseline's re-warm and phase that follow allocate almost nothing, so they absorb both
-  // and the measured phase still starts from the collected heap. Before a 50 ms phase a GC would
-  // otherwise be a large part of what that phase sees.
+  // died; the baseline's re-warm and phase that follow allocate almost nothing, so they absorb the
+  // sweeping, and the settling run after them (SETTLE_MS) absorbs the workload's own recovery (its
+  // re-optimisation and cold caches: the transient that run was added for). Before a 50 ms phase a
+  // GC would otherwise be a large part of what that phase sees.
   collectGarbage(warnings);
   // No-op baseline through the twin loop, with the cell's batch size: the harness's own time and
   // JS-heap allocation per op (its loop was warmed up before the workload's warm-up).
