@@ -128,6 +128,8 @@ step bench-dns-before-after in_worktree "$dns_old" b917204 npx tsx scripts/bench
 step bench-tls npx tsx scripts/bench-tls.ts
 step open-loop npx tsx scripts/open-loop-check.ts
 step validate-compare npx tsx scripts/validate-compare.ts --repeats 20
+# The forks its MDE line asked for (about 22 per side on this VM, README "Comparing PRs").
+step validate-compare-22 npx tsx scripts/validate-compare.ts --repeats 20 --forks 22
 if [ -z "${SKIP_CALLGRIND:-}" ]; then
   step callgrind-cells npm run bench -- --suite vpn --strategy uint8array,one-big-struct --allocator glibc --size 64,1400 --param cipher=none,aes-256-gcm --forks 3 --count-instructions --instruction-source callgrind --out "$out/callgrind-cells.json" --no-report
   step callgrind-cells-spread npx tsx scripts/instruction-spread.ts "$out/callgrind-cells.json"
