@@ -3,7 +3,8 @@
 # machine that should otherwise be quiet (the load average is printed before each step). Writes
 # everything to results/readme/ (result files, logs). Takes about 2 h on 2 cores, plus about
 # 1 h 40 min for the callgrind steps at the end (skip them with SKIP_CALLGRIND=1). Steps from
-# alloc-quick to validate-compare took 57 min on 2026-12-03 (validate-compare 35 of them).
+# alloc-quick to validate-compare took 57 min on 2026-12-03 (validate-compare 35 of them);
+# validate-compare-22 takes another 47 min.
 # The script goes on after a failed step and exits 1 at the end naming the failed ones.
 # Usage: bash scripts/measure-readme.sh [STEP ...]   (no STEP: all of them, in order)
 set -uo pipefail
