@@ -57,7 +57,7 @@ if (files.length === 0 || (at >= 0 && ratioAxis === undefined)) {
   process.stderr.write('usage: npx tsx scripts/precision.ts [--ratios AXIS] RESULT.json [RESULT.json …]\n');
   process.exit(2);
 }
-/** Length of the measured phase's start that the phase-start line compares with the rest, ms of the loop clock. */
+/** Length of the measured phase's start that the phase-start line compares with the rest, ms of the fork's own timed time. */
 const START_MS = 100;
 const fmtSigned = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const pct = (xs: number[], q: number): string => (xs.length === 0 ? '-' : `${(quantileSorted([...xs].sort((a, b) => a - b), q) * 100).toFixed(1)}%`);
@@ -127,7 +127,7 @@ for (const file of files) {
     `per-fork figures: thread-CPU ops/s half-width p50 ${pct(cpuHw, 0.5)}, p50 latency ${pct(p50Hw, 0.5)}; thread CPU share of wall time p10/p50/p90 ${share(shares)}, ` +
     `run-queue wait share ${share(runq)}, neither running nor queued (steal, blocking) ${share(neither)}; corr(ops/s, thread CPU share) ${corr.toFixed(2)} over ${pairs.length} forks`;
   // How the measured phase starts: the median ns/op of its first START_MS (timed) of windows against the
-  // fork's later measured windows (a harness artefact once showed here: +22% decaying over 80 ms
+  // fork's later measured windows (a harness artefact once showed here: +25% decaying over 80 ms
   // after the forced GC and the no-op baseline, before the settling run; README "Hygiene").
   const startDevs = cells.flatMap((c) => c.forks.flatMap((f) => {
     const s = f.series;
@@ -144,7 +144,7 @@ for (const file of files) {
   }));
   const startPart =
     startDevs.length === 0
-      ? 'phase start: no fork with measured windows on both sides of 100 ms'
+      ? `phase start: no fork with measured windows on both sides of ${START_MS} ms`
       : `phase start: first ${START_MS} ms of the measured phase ${fmtSigned(Math.expm1(median(startDevs)))} ns/op against the rest (median over ${startDevs.length} forks)`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(
