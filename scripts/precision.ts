@@ -26,6 +26,7 @@ import { readResultFile } from '../contract/read-result.js';
 import { checkedSamples, estimate, relativeHalfWidth } from '../harness/stats/bootstrap.js';
 import { pairedCellRatio, RATIO_AXES } from '../harness/stats/axis-ratios.js';
 import { withDriftAdjustment } from '../harness/stats/summarize.js';
+import { lnPercent } from '../harness/stats/warmup-class.js';
 import type { AxisRatio, ResultFile } from '../contract/result-schema.js';
 
 /** Ratios between cells equal but for parameter `axis`, in the result's cell order. */
@@ -59,7 +60,6 @@ if (files.length === 0 || (at >= 0 && ratioAxis === undefined)) {
 }
 /** Length of the measured phase's start that the phase-start line compares with the rest, ms of the fork's own timed time. */
 const START_MS = 100;
-const fmtSigned = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const pct = (xs: number[], q: number): string => (xs.length === 0 ? '-' : `${(quantileSorted([...xs].sort((a, b) => a - b), q) * 100).toFixed(1)}%`);
 for (const file of files) {
   const r = readResultFile(file);
@@ -145,7 +145,7 @@ for (const file of files) {
   const startPart =
     startDevs.length === 0
       ? `phase start: no fork with measured windows on both sides of ${START_MS} ms`
-      : `phase start: first ${START_MS} ms of the measured phase ${fmtSigned(Math.expm1(median(startDevs)))} ns/op against the rest (median over ${startDevs.length} forks)`;
+      : `phase start: first ${START_MS} ms of the measured phase ${lnPercent(median(startDevs), true)} ns/op against the rest (median over ${startDevs.length} forks)`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(
     `${file}: ${minutes.toFixed(1)} min, ${cells.length} cells, ${forks} forks; cell half-width p50 ${pct(halfWidths, 0.5)} p90 ${pct(halfWidths, 0.9)}; ` +

@@ -104,9 +104,9 @@ export function classifyWarmup(nsPerOp: readonly number[], options: Partial<Warm
   const tolerance = noiseSd + Math.max(noiseSd, Math.log1p(o.minRelativeStep));
   const tailWindows = Math.ceil(o.steadyTailFraction * n);
   const method =
-    `PELT (Killick et al. 2012), Normal mean cost on ln(ns/op) with robust sigma ${pct(noiseSd)} (MAD of first differences), ` +
+    `PELT (Killick et al. 2012), Normal mean cost on ln(ns/op) with robust sigma ${lnPercent(noiseSd)} (MAD of first differences), ` +
     `penalty ${o.penaltyPerLogN}*ln(n) (Barrett et al. 2017); outliers beyond ${o.outlierSigmas} sigma of a ${o.outlierWindow}-window median left out; ` +
-    `segments within ${pct(tolerance)} merged; no steady state if the final segment holds < ${o.steadyTailFraction * 100}% of ${n} windows or drifts by more (Theil-Sen)`;
+    `segments within ${lnPercent(tolerance)} merged; no steady state if the final segment holds < ${o.steadyTailFraction * 100}% of ${n} windows or drifts by more (Theil-Sen)`;
   const base = { noiseSd, tolerance, method };
   if (n < o.minWindows) {
     return { ...base, class: 'no-steady-state', changepoints: [], segmentMeansNs: n > 0 ? [Math.exp(median(y))] : [], outliers: [], reason: `${n} windows: at least ${o.minWindows} are needed to find a steady segment` };
@@ -149,17 +149,17 @@ export function classifyWarmup(nsPerOp: readonly number[], options: Partial<Warm
     return {
       ...result,
       class: 'no-steady-state',
-      reason: `the final segment (from window ${final.start}) drifts by ${pct(drift, true)} from its start to its end (Theil–Sen; tolerance ${pct(tolerance)})`,
+      reason: `the final segment (from window ${final.start}) drifts by ${lnPercent(drift, true)} from its start to its end (Theil–Sen; tolerance ${lnPercent(tolerance)})`,
     };
   }
-  if (segments.length === 1) return { ...result, class: 'flat', steadyFromIndex: 0, reason: `one segment within ${pct(tolerance)}` };
+  if (segments.length === 1) return { ...result, class: 'flat', steadyFromIndex: 0, reason: `one segment within ${lnPercent(tolerance)}` };
   const faster = segments.slice(0, -1).find((s) => meanOf(s) < finalMean - tolerance);
   if (faster !== undefined) {
     return {
       ...result,
       class: 'slowdown',
       steadyFromIndex: final.start,
-      reason: `the segment from window ${faster.start} is ${pct(finalMean - meanOf(faster))} faster than the final one (from window ${final.start})`,
+      reason: `the segment from window ${faster.start} is ${lnPercent(finalMean - meanOf(faster))} faster than the final one (from window ${final.start})`,
     };
   }
   return { ...result, class: 'warmup', steadyFromIndex: final.start, reason: `no earlier segment is faster than the final one (from window ${final.start})` };
@@ -220,7 +220,7 @@ export function theilSenChange(y: readonly number[]): number {
 }
 
 /** ln units as a percentage change: exp(x) − 1. */
-function pct(x: number, signed = false): string {
+export function lnPercent(x: number, signed = false): string {
   const p = (Math.expm1(x) * 100).toFixed(1);
   return `${signed && x > 0 ? '+' : ''}${p}%`;
 }
