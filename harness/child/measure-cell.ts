@@ -849,10 +849,8 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
   };
   // Settling run (see SETTLE_MS): closed-loop timing only; counted work re-warms by op count below,
   // and the open loop has its own warm-up after this point.
-  const settle =
-    counted === undefined && plan.rateOpsPerSec === undefined && settleMs(plan.warmupMs) > 0
-      ? await runPhase(timedBatches, w, batchSize, settleMs(plan.warmupMs), samplesMs, startsMs, histogram, timeline, CHUNK_MS, series)
-      : { ops: 0, wallMs: 0 };
+  const settleFor = counted === undefined && plan.rateOpsPerSec === undefined ? settleMs(plan.warmupMs) : 0;
+  const settle = settleFor > 0 ? await runPhase(timedBatches, w, batchSize, settleFor, samplesMs, startsMs, histogram, timeline, CHUNK_MS, series) : { ops: 0, wallMs: 0 };
   series.markMeasured();
 
   // Open loop (`plan.rateOpsPerSec`): ops timed one by one from their intended start, after priming
