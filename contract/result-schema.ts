@@ -269,6 +269,11 @@ export interface ForkSlicing {
   groupSize: number;
   turns: number;
   pausedMs: number;
+  /**
+   * Additive (2026-12-04): the longest wait for a turn, ms — the coordinator keeps it under ~5 s,
+   * past which V8 shrinks the young generation (harness/run/slice-coordinator.ts DEFAULT_MAX_WAIT_MS).
+   */
+  longestPauseMs?: number;
 }
 
 /** Fixed names (issue 18): Barrett et al.'s classes of an in-process series. */

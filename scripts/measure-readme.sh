@@ -71,6 +71,10 @@ step drift-precision npx tsx scripts/precision.ts "$out/drift-400.json" "$out/dr
 # The settling run before the measured phase (README "Hygiene"): the 12 cells' phase-start line.
 step settle-12 npm run bench -- --suite vpn --size 1400 --param cipher=aes-256-gcm --forks 10 --no-report --out "$out/settle-12.json"
 step settle-12-precision npx tsx scripts/precision.ts "$out/settle-12.json"
+# Turn waits: no measuring fork waits 5 s (V8 would halve its new space); the precision line prints the
+# longest waits and the scavenges per 1,000 ops of first and later turns (README "Time-sliced rounds").
+step turn-wait-12 npm run bench -- --suite vpn --size 1400 --param cipher=aes-256-gcm --forks 10 --no-report --out "$out/turn-wait-12.json"
+step turn-wait-precision npx tsx scripts/precision.ts "$out/turn-wait-12.json"
 # How long a turn should be: the same 12 cells at 100, 25 and 10 ms turns, A B C C B A.
 for run in 100-1 25-1 10-1 10-2 25-2 100-2; do
   step "slice-ms-$run" npm run bench -- "${slice_args[@]}" --slice-ms "${run%-*}" --out "$out/slice-ms-$run.json"

@@ -114,7 +114,7 @@ async function main(): Promise<ForkRecord> {
     // The copy path is the child's: each runtime decides its own (allocators/strategy-common.ts).
     node: { version: process.version, v8: process.versions.v8, execArgv: process.execArgv, rangeCopyPath: RANGE_COPY_PATH },
     ...measurement,
-    ...(gate === null ? {} : { slicing: { sliceMs: gate.sliceMs, groupSize: gate.groupSize, turns: gate.yields, pausedMs: gate.pausedMs } }),
+    ...(gate === null ? {} : { slicing: { sliceMs: gate.sliceMs, groupSize: gate.groupSize, turns: gate.yields, pausedMs: gate.pausedMs, longestPauseMs: gate.longestPauseMs } }),
     ...(knob.warning === null ? {} : { warnings: [...measurement.warnings, knob.warning] }),
     workloadCounters: instance.counters(),
     ...(memoryKnobs === undefined ? {} : { memoryKnobs }),

@@ -32,9 +32,10 @@ export const SLICE_GO = 0x47; // 'G'
 export class SliceGate {
   /** Loop-clock time at which the current turn's measuring time is used up (Infinity: never yields). */
   sliceEndMs = Infinity;
-  /** Turns handed back, and the time spent waiting for the turn again, ms. */
+  /** Turns handed back, the time spent waiting for the turn again, and the longest such wait, ms. */
   yields = 0;
   pausedMs = 0;
+  longestPauseMs = 0;
   private readonly out = Buffer.from([SLICE_WAIT]);
   private readonly in = Buffer.alloc(1);
   private readonly pause = new Int32Array(new SharedArrayBuffer(4));
@@ -100,6 +101,7 @@ export class SliceGate {
     const waited = after - now;
     this.yields++;
     this.pausedMs += waited;
+    if (waited > this.longestPauseMs) this.longestPauseMs = waited;
     this.sliceEndMs = after + this.sliceMs;
     return waited;
   }

@@ -17,7 +17,9 @@
  * One fork runs at a time: the first turn goes out only when every fork of the group has started
  * and asked for it (so no fork's start-up competes with another's warm-up), and a fork keeps the
  * turn through its set-up, calibration and warm-up (exclusive, as when run alone) and hands it back
- * only inside its measured phase and when it exits. Turns go round in the group's (shuffled) order.
+ * only inside its measured phase and when it exits. Turns go round in the group's (shuffled) order,
+ * except that a fork in its measured phase never waits much longer than {@link DEFAULT_MAX_WAIT_MS}
+ * (see there: a longer wait changes the fork's garbage collector).
  */
 import type { Duplex } from 'node:stream';
 import { SLICE_GO, SLICE_WAIT } from '../child/slice-gate.js';
@@ -40,6 +42,24 @@ export const DEFAULT_SLICE_MS = 100;
  */
 export const DEFAULT_SLICE_GROUP = 12;
 
+/**
+ * Longest a fork that is in its measured phase should wait for its next turn, ms: when it has waited
+ * this long, it gets the next turn ahead of the round-robin order (the forks still starting then
+ * wait; their wait changes nothing in them). Why: V8 sizes the young generation by the allocation
+ * throughput its GC tracer sees over the last 5 s of wall time, and a process that allocated nothing
+ * for longer than that halves its new space at its next GC (ReduceNewSpaceSize: low allocation
+ * throughput) and keeps the smaller one. In round-robin order the first wait of a fork is every
+ * other fork's set-up and warm-up (~1 s each): measured on 12 vpn cells of one size and cipher, 10
+ * rounds, 2026-12-04, 70 of 120 forks waited more than 5 s before their second turn, and from that
+ * turn on ran 1.58 scavenges per 1,000 ops against 0.57 in their first turn (new space 4 MB →
+ * 2 MB, read with `v8.getHeapSpaceStatistics()` in a bare loop paused 6 s; no change after 4.5 s),
+ * while the forks that waited less kept one rate all phase (0.84 → 0.82) — a GC configuration set
+ * by a fork's place in its group, not by its cell (`--no-memory-reducer` changed nothing). A fork run alone never waits. 1.5 s, plus one start-up and
+ * warm-up turn in the worst case (~1.1 s for vpn's 400 ms warm-up, ~2 s for the other suites' 1 s),
+ * stays clear of the 5 s window; each fork records its longest wait (`slicing.longestPauseMs`).
+ */
+export const DEFAULT_MAX_WAIT_MS = 1500;
+
 type SlotState = 'starting' | 'waiting' | 'running' | 'gone';
 
 /** One fork's place in a group: the executor attaches the child's turn socket, the runner leaves. */
@@ -59,6 +79,10 @@ export class SliceGroup {
   private readonly states: SlotState[];
   private readonly streams: Array<Duplex | null>;
   private readonly overruns: Array<(() => void) | null>;
+  /** True once a fork has handed the turn back, i.e. it is in its measured phase. */
+  private readonly measuring: boolean[];
+  /** When each waiting fork last handed the turn back (clock ms). */
+  private readonly waitingSince: number[];
   private last = -1;
   private started = false;
   private turnTimer: NodeJS.Timeout | null = null;
@@ -66,13 +90,20 @@ export class SliceGroup {
   /** Turns given out (for tests and the progress line). */
   turns = 0;
 
-  /** `turnLimitMs`: the longest a fork may hold the turn (the per-fork time limit). */
+  /**
+   * `turnLimitMs`: the longest a fork may hold the turn (the per-fork time limit); `maxWaitMs`: see
+   * {@link DEFAULT_MAX_WAIT_MS}; `clock`: ms, for tests.
+   */
   constructor(
     readonly size: number,
     readonly sliceMs: number,
     readonly turnLimitMs: number,
+    readonly maxWaitMs: number = DEFAULT_MAX_WAIT_MS,
+    private readonly clock: () => number = () => performance.now(),
   ) {
     this.states = Array.from({ length: size }, (): SlotState => 'starting');
+    this.measuring = Array.from({ length: size }, () => false);
+    this.waitingSince = Array.from({ length: size }, () => 0);
     this.streams = Array.from({ length: size }, () => null);
     this.overruns = Array.from({ length: size }, () => null);
     this.slots = Array.from({ length: size }, (_, i) => this.makeSlot(i));
@@ -89,7 +120,11 @@ export class SliceGroup {
         stream.on('data', (chunk: Buffer) => {
           for (const byte of chunk) {
             if (byte !== SLICE_WAIT || this.states[i] === 'gone') continue;
-            if (this.states[i] === 'running') this.endTurn();
+            if (this.states[i] === 'running') {
+              this.endTurn();
+              this.measuring[i] = true;
+              this.waitingSince[i] = this.clock();
+            }
             this.states[i] = 'waiting';
           }
           this.schedule();
@@ -106,25 +141,42 @@ export class SliceGroup {
     };
   }
 
-  /** Gives the turn to the next waiting fork after the last one, when nobody has it. */
+  /**
+   * Gives the turn, when nobody has it, to the measuring fork that has waited longest if that is at
+   * least `maxWaitMs`, else to the next waiting fork after the last one.
+   */
   private schedule(): void {
     if (this.states.includes('running')) return;
     // The first turn waits until every fork has started (or gone): start-ups compete for the cores.
     if (!this.started && this.states.includes('starting')) return;
+    const now = this.clock();
+    let overdue = -1;
+    for (let i = 0; i < this.size; i++) {
+      if (this.states[i] !== 'waiting' || !this.measuring[i] || now - this.waitingSince[i]! < this.maxWaitMs) continue;
+      if (overdue < 0 || this.waitingSince[i]! < this.waitingSince[overdue]!) overdue = i;
+    }
+    if (overdue >= 0) {
+      this.give(overdue);
+      return;
+    }
     for (let k = 1; k <= this.size; k++) {
       const i = (this.last + k) % this.size;
       if (this.states[i] !== 'waiting') continue;
-      this.started = true;
-      this.states[i] = 'running';
-      this.last = i;
-      this.turns++;
-      this.streams[i]!.write(Buffer.from([SLICE_GO]));
-      this.turnTimer = setTimeout(() => {
-        this.turnTimer = null;
-        this.overruns[i]?.();
-      }, this.turnLimitMs);
+      this.give(i);
       return;
     }
+  }
+
+  private give(i: number): void {
+    this.started = true;
+    this.states[i] = 'running';
+    this.last = i;
+    this.turns++;
+    this.streams[i]!.write(Buffer.from([SLICE_GO]));
+    this.turnTimer = setTimeout(() => {
+      this.turnTimer = null;
+      this.overruns[i]?.();
+    }, this.turnLimitMs);
   }
 
   private endTurn(): void {

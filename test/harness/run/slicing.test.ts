@@ -8,11 +8,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sliceGroups, type ScheduleEntry } from '../../../harness/run/schedule.js';
 import { SliceGroup } from '../../../harness/run/slice-coordinator.js';
-import { SLICE_FD_ENV, SLICE_GROUP_ENV, SLICE_MS_ENV } from '../../../harness/child/slice-gate.js';
+import { SLICE_FD_ENV, SLICE_GO, SLICE_GROUP_ENV, SLICE_MS_ENV, SLICE_WAIT } from '../../../harness/child/slice-gate.js';
 import type { ResultFile } from '../../../contract/result-schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'buflab-slicing-'));
@@ -121,6 +121,61 @@ describe('SliceGroup with gated children', () => {
   }, 60_000);
 });
 
+/** A child's end of the turn socket, driven by the test: `ask()` writes W, `got` counts the G bytes received. */
+class FakeTurnSocket extends Duplex {
+  got = 0;
+  constructor(private readonly onGo: () => void) {
+    super();
+  }
+  override _read(): void {}
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    for (const byte of chunk) if (byte === SLICE_GO) {
+      this.got++;
+      this.onGo();
+    }
+    done();
+  }
+  ask(): void {
+    this.push(Buffer.from([SLICE_WAIT]));
+  }
+}
+
+describe('SliceGroup: a measuring fork never waits past the limit', () => {
+  it('gives an overdue measuring fork the next turn ahead of a fork still to warm up, and otherwise keeps round-robin order', async () => {
+    let now = 0;
+    const order: number[] = [];
+    const group = new SliceGroup(4, 100, 60_000, 1500, () => now);
+    const sockets = [0, 1, 2, 3].map((i) => new FakeTurnSocket(() => order.push(i)));
+    const tick = () => new Promise((res) => setImmediate(res));
+    sockets.forEach((s, i) => group.slots[i]!.attach(s, () => {}));
+    for (const s of sockets) s.ask();
+    await tick();
+    // Fork 0's first turn (set-up and warm-up), then it hands back mid-measurement at t = 1000.
+    expect(order).toEqual([0]);
+    const handBack = async (i: number, at: number) => {
+      now = at;
+      sockets[i]!.ask();
+      await tick();
+    };
+    await handBack(0, 1000);
+    expect(order).toEqual([0, 1]); // fork 0 has waited 0 ms: round-robin, fork 1 warms up
+    await handBack(1, 2100);
+    expect(order).toEqual([0, 1, 2]); // fork 0 has waited 1.1 s: still round-robin
+    await handBack(2, 3200);
+    // Fork 0 has waited 2.2 s ≥ 1.5 s: it goes before fork 3's first turn (round-robin would give fork 3).
+    expect(order).toEqual([0, 1, 2, 0]);
+    await handBack(0, 3300);
+    expect(order).toEqual([0, 1, 2, 0, 1]); // round-robin on from fork 0
+    await handBack(1, 3400);
+    await handBack(2, 3500);
+    expect(order).toEqual([0, 1, 2, 0, 1, 2, 3]);
+    // Every fork overdue: the turns go round again, longest-waiting first (fork 0).
+    await handBack(3, 5200);
+    expect(order.slice(-1)).toEqual([0]);
+    for (const slot of group.slots) slot.leave();
+  });
+});
+
 describe('a bench run with time-sliced rounds (real children)', () => {
   it('the forks of compared cells run in one group, alive together, taking turns; --slice-ms 0 runs them alone', () => {
     const run = (extra: string[], out: string) =>
@@ -139,6 +194,8 @@ describe('a bench run with time-sliced rounds (real children)', () => {
       expect(f.slicing).toMatchObject({ sliceMs: 100, groupSize: 3 });
       expect(f.slicing!.turns).toBeGreaterThanOrEqual(2);
       expect(f.slicing!.pausedMs).toBeGreaterThan(0);
+      expect(f.slicing!.longestPauseMs).toBeGreaterThan(0);
+      expect(f.slicing!.longestPauseMs).toBeLessThanOrEqual(f.slicing!.pausedMs);
     }
     // One group, one block (the drift model's unit: forks that shared the machine's seconds).
     expect(new Set(forks.map((f) => f.block))).toEqual(new Set([1]));
