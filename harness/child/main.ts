@@ -18,7 +18,7 @@ import { applyTestSlowdown } from './test-slowdown.js';
 import { BuflabError } from '../errors.js';
 import { SCHEMA_VERSION, type Cell, type ForkRecord } from '../../contract/result-schema.js';
 import { measureCell } from './measure-cell.js';
-import { SliceGate } from './slice-gate.js';
+import { longWaitWarning, SliceGate } from './slice-gate.js';
 import { CELL_ENV_VAR, CHILD_EXIT, RECORD_FD, formatChildError, parseChildInput } from './protocol.js';
 
 export type ChildConfigErrorCode =
@@ -115,7 +115,7 @@ async function main(): Promise<ForkRecord> {
     node: { version: process.version, v8: process.versions.v8, execArgv: process.execArgv, rangeCopyPath: RANGE_COPY_PATH },
     ...measurement,
     ...(gate === null ? {} : { slicing: { sliceMs: gate.sliceMs, groupSize: gate.groupSize, turns: gate.yields, pausedMs: gate.pausedMs, longestPauseMs: gate.longestPauseMs } }),
-    ...(knob.warning === null ? {} : { warnings: [...measurement.warnings, knob.warning] }),
+    warnings: [...measurement.warnings, ...[knob.warning, gate === null ? null : longWaitWarning(gate.longestPauseMs)].filter((w): w is string => w !== null)],
     workloadCounters: instance.counters(),
     ...(memoryKnobs === undefined ? {} : { memoryKnobs }),
   };

@@ -25,6 +25,23 @@ export const SLICE_MS_ENV = 'BUFLAB_SLICE_MS';
 /** Env var: how many forks the group started with (recorded, not used to schedule). */
 export const SLICE_GROUP_ENV = 'BUFLAB_SLICE_GROUP';
 
+/**
+ * Wall time without allocation after which V8 halves a process's new space at its next scavenge (its
+ * GC tracer's allocation-throughput window, 5 s): a fork that waited longer for a turn measures with
+ * a smaller young generation from then on (harness/run/slice-coordinator.ts DEFAULT_MAX_WAIT_MS keeps
+ * waits under it; {@link longWaitWarning} says when one was not).
+ */
+export const V8_IDLE_SHRINK_MS = 5000;
+
+/** A warning for a fork whose longest wait for a turn reached {@link V8_IDLE_SHRINK_MS}, else null. */
+export function longWaitWarning(longestPauseMs: number): string | null {
+  if (longestPauseMs < V8_IDLE_SHRINK_MS) return null;
+  return (
+    `waited ${(longestPauseMs / 1000).toFixed(1)} s for a turn (time-sliced rounds): V8 halves the young generation of a process idle for ${V8_IDLE_SHRINK_MS / 1000} s, ` +
+    `so this fork's scavenges per op and GC share after that wait may be inflated; a long warm-up in the group causes it — use a smaller --slice-group, or --slice-ms 0`
+  );
+}
+
 /** Bytes of the turn protocol. */
 export const SLICE_WAIT = 0x57; // 'W'
 export const SLICE_GO = 0x47; // 'G'

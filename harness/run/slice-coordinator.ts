@@ -56,7 +56,8 @@ export const DEFAULT_SLICE_GROUP = 12;
  * while the forks that waited less kept one rate all phase (0.84 → 0.82) — a GC configuration set
  * by a fork's place in its group, not by its cell (`--no-memory-reducer` changed nothing). A fork run alone never waits. 1.5 s, plus one start-up and
  * warm-up turn in the worst case (~1.1 s for vpn's 400 ms warm-up, ~2 s for the other suites' 1 s),
- * stays clear of the 5 s window; each fork records its longest wait (`slicing.longestPauseMs`).
+ * stays clear of the 5 s window (V8_IDLE_SHRINK_MS in ../child/slice-gate.ts); each fork records its longest wait
+ * (`slicing.longestPauseMs`) and warns when it reached the window anyway.
  */
 export const DEFAULT_MAX_WAIT_MS = 1500;
 

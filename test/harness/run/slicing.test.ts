@@ -12,7 +12,7 @@ import { Duplex } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sliceGroups, type ScheduleEntry } from '../../../harness/run/schedule.js';
 import { SliceGroup } from '../../../harness/run/slice-coordinator.js';
-import { SLICE_FD_ENV, SLICE_GO, SLICE_GROUP_ENV, SLICE_MS_ENV, SLICE_WAIT } from '../../../harness/child/slice-gate.js';
+import { longWaitWarning, SLICE_FD_ENV, SLICE_GO, SLICE_GROUP_ENV, SLICE_MS_ENV, SLICE_WAIT, V8_IDLE_SHRINK_MS } from '../../../harness/child/slice-gate.js';
 import type { ResultFile } from '../../../contract/result-schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'buflab-slicing-'));
@@ -173,6 +173,11 @@ describe('SliceGroup: a measuring fork never waits past the limit', () => {
     await handBack(3, 5200);
     expect(order.slice(-1)).toEqual([0]);
     for (const slot of group.slots) slot.leave();
+  });
+
+  it('a fork warns when a wait reached the 5 s after which V8 shrinks its young generation', () => {
+    expect(longWaitWarning(V8_IDLE_SHRINK_MS - 1)).toBeNull();
+    expect(longWaitWarning(6200)).toMatch(/waited 6\.2 s for a turn.*young generation.*--slice-group/);
   });
 });
 
