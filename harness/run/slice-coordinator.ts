@@ -54,10 +54,11 @@ export const DEFAULT_SLICE_GROUP = 12;
  * turn on ran 1.58 scavenges per 1,000 ops against 0.57 in their first turn (new space 4 MB →
  * 2 MB, read with `v8.getHeapSpaceStatistics()` in a bare loop paused 6 s; no change after 4.5 s),
  * while the forks that waited less kept one rate all phase (0.84 → 0.82) — a GC configuration set
- * by a fork's place in its group, not by its cell (`--no-memory-reducer` changed nothing). A fork run alone never waits. 1.5 s, plus one start-up and
- * warm-up turn in the worst case (~1.1 s for vpn's 400 ms warm-up, ~2 s for the other suites' 1 s),
- * stays clear of the 5 s window (V8_IDLE_SHRINK_MS in ../child/slice-gate.ts); each fork records its longest wait
- * (`slicing.longestPauseMs`) and warns when it reached the window anyway.
+ * by a fork's place in its group, not by its cell (`--no-memory-reducer` changed nothing). A fork
+ * run alone never waits. The check runs when a turn ends (a warm-up is never interrupted), so the
+ * worst wait is 1.5 s plus one start-up and warm-up turn (~1.1 s for vpn's 400 ms warm-up, ~2 s for
+ * the other suites' 1 s): clear of the 5 s window (V8_IDLE_SHRINK_MS in ../child/slice-gate.ts).
+ * Each fork records its longest wait (`slicing.longestPauseMs`) and warns when it reached the window.
  */
 export const DEFAULT_MAX_WAIT_MS = 1500;
 
