@@ -16,8 +16,8 @@
  * and its deviation in `cpu.threadCpuShare` (the share of wall time its thread was on the CPU: steal
  * and run-queue waits are what it lacks); and how the measured phase starts (the median over forks of
  * its first 100 ms of windows' ns/op against its later windows': a harness-made transient shows
- * there); and the forks' longest waits for a turn with the scavenges per 1,000 ops of their first turn
- * against their later turns, split at a 5 s wait (V8 halves the new space of a process idle that long:
+ * there); and the forks' longest waits for a turn with the scavenges per 1,000 ops before and after
+ * that wait, split at a 5 s wait (V8 halves the new space of a process idle that long:
  * harness/run/slice-coordinator.ts DEFAULT_MAX_WAIT_MS). With `--ratios AXIS` it also prints
  * that axis's ratios themselves (cell A, cell B, ratio b/a of ops/s and its 95% interval): `strategy`
  * or `allocator` from the result's `axisRatios`, any other name as a parameter axis (cells equal but
@@ -29,6 +29,7 @@ import { checkedSamples, estimate, relativeHalfWidth } from '../harness/stats/bo
 import { pairedCellRatio, RATIO_AXES } from '../harness/stats/axis-ratios.js';
 import { withDriftAdjustment } from '../harness/stats/summarize.js';
 import { lnPercent } from '../harness/stats/warmup-class.js';
+import { V8_IDLE_SHRINK_MS } from '../harness/child/slice-gate.js';
 import type { AxisRatio, ResultFile } from '../contract/result-schema.js';
 
 /** Ratios between cells equal but for parameter `axis`, in the result's cell order. */
@@ -149,42 +150,48 @@ for (const file of files) {
       ? `phase start: no fork with measured windows on both sides of ${START_MS} ms`
       : `phase start: first ${START_MS} ms of the measured phase ${lnPercent(median(startDevs), true)} ns/op against the rest (median over ${startDevs.length} forks)`;
   // Turn waits and the young generation (README "Time-sliced rounds"): V8 halves the new space of a
-  // process that allocated nothing for 5 s, so the scavenges per op of a fork's first turn and of its
-  // later turns, for the forks whose longest wait was over 5 s and for the rest.
-  // The longest wait from the series (files from before `slicing.longestPauseMs` have it too): the
-  // largest gap between measured windows' starts.
+  // process that allocated nothing for 5 s, so the scavenges per op before and after each fork's
+  // longest wait, for the forks whose longest wait reached that and for the rest. The longest wait
+  // is `slicing.longestPauseMs`, or in files from before it the largest gap between the measured
+  // windows' starts; a gap is a wait when it is longer than a window and half a turn (a mark-compact
+  // inside a turn can leave one window empty, another fork's turn takes a whole turn).
   const waits: number[] = [];
   const scavengeRates = { long: [[], []] as number[][], short: [[], []] as number[][] };
   for (const f of cells.flatMap((c) => c.forks)) {
     const s = f.series;
     if (f.slicing === undefined || s?.ops === undefined || s.measuredFromIndex >= s.ops.length) continue;
-    // Turns: measured windows separated by a gap (another fork's turns); pauses are ms since the phase start.
     const t0 = s.startMs[s.measuredFromIndex]!;
-    let longest = 0;
-    const turnEnds: number[] = [];
-    for (let i = s.measuredFromIndex + 1; i <= s.ops.length; i++) {
-      const gap = i < s.ops.length ? s.startMs[i]! - s.startMs[i - 1]! : Infinity;
-      if (gap > 1.5 * s.windowMs) turnEnds.push(i);
-      if (i < s.ops.length && gap > 1.5 * s.windowMs) longest = Math.max(longest, gap);
+    let widest = -1;
+    let widestGap = 0;
+    for (let i = s.measuredFromIndex + 1; i < s.ops.length; i++) {
+      const gap = s.startMs[i]! - s.startMs[i - 1]!;
+      if (gap > s.windowMs + f.slicing.sliceMs / 2 && gap > widestGap) {
+        widest = i;
+        widestGap = gap;
+      }
     }
-    if (turnEnds.length < 2) continue;
+    if (widest < 0) continue;
+    const longest = f.slicing.longestPauseMs ?? widestGap;
     waits.push(longest);
-    const rate = (from: number, to: number): number => {
-      let ops = 0;
-      for (let i = from; i < to; i++) ops += s.ops![i]!;
-      const a = s.startMs[from]! - t0;
-      const b = s.startMs[to - 1]! - t0 + s.windowMs;
-      return (f.gc.pauses.filter((p) => p.kind === 'scavenge' && p.startMs >= a && p.startMs < b).length / ops) * 1000;
-    };
-    const side = scavengeRates[longest > 5000 ? 'long' : 'short'];
-    side[0]!.push(rate(s.measuredFromIndex, turnEnds[0]!));
-    side[1]!.push(rate(turnEnds[0]!, s.ops.length));
+    // Scavenges split at the wait (gc.pauses are ms since the phase start; none starts while the fork waits).
+    const splitMs = s.startMs[widest]! - t0;
+    let opsBefore = 0;
+    let opsAfter = 0;
+    for (let i = s.measuredFromIndex; i < s.ops.length; i++) {
+      if (i < widest) opsBefore += s.ops[i]!;
+      else opsAfter += s.ops[i]!;
+    }
+    const scavenges = f.gc.pauses.filter((p) => p.kind === 'scavenge');
+    const side = scavengeRates[longest >= V8_IDLE_SHRINK_MS ? 'long' : 'short'];
+    side[0]!.push((scavenges.filter((p) => p.startMs < splitMs).length / opsBefore) * 1000);
+    side[1]!.push((scavenges.filter((p) => p.startMs >= splitMs).length / opsAfter) * 1000);
   }
   const rates = (xs: number[][]): string => (xs[0]!.length === 0 ? '-' : `${median(xs[0]!).toFixed(2)} -> ${median(xs[1]!).toFixed(2)} (${xs[0]!.length} forks)`);
   const waitPart =
     waits.length === 0
-      ? 'turn waits: none (no fork took turns)'
-      : `turn waits: longest p50 ${quantileSorted([...waits].sort((a, b) => a - b), 0.5).toFixed(0)} ms, max ${Math.max(...waits).toFixed(0)} ms; scavenges per 1,000 ops, first turn -> later turns: forks that waited > 5 s ${rates(scavengeRates.long)}, the rest ${rates(scavengeRates.short)}`;
+      ? 'turn waits: none (no fork waited for a turn in its measured phase)'
+      : `turn waits: longest p50 ${quantileSorted([...waits].sort((a, b) => a - b), 0.5).toFixed(0)} ms, max ${Math.max(...waits).toFixed(0)} ms (${waits.length} forks); ` +
+        `scavenges per 1,000 ops before -> after a fork's longest wait: forks whose longest wait reached ${V8_IDLE_SHRINK_MS / 1000} s ${rates(scavengeRates.long)}, the rest ${rates(scavengeRates.short)}`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(
     `${file}: ${minutes.toFixed(1)} min, ${cells.length} cells, ${forks} forks; cell half-width p50 ${pct(halfWidths, 0.5)} p90 ${pct(halfWidths, 0.9)}; ` +

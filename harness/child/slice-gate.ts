@@ -38,7 +38,7 @@ export function longWaitWarning(longestPauseMs: number): string | null {
   if (longestPauseMs < V8_IDLE_SHRINK_MS) return null;
   return (
     `waited ${(longestPauseMs / 1000).toFixed(1)} s for a turn (time-sliced rounds): V8 halves the young generation of a process idle for ${V8_IDLE_SHRINK_MS / 1000} s, ` +
-    `so this fork's scavenges per op and GC share after that wait may be inflated; a long warm-up in the group causes it — use a smaller --slice-group, or --slice-ms 0`
+    `so this fork's scavenges per op and GC share after that wait may be inflated; a long turn nobody can interrupt (a warm-up of several seconds) or a long cycle of turns (--slice-ms × --slice-group) causes it — shorten them, or run forks alone with --slice-ms 0`
   );
 }
 

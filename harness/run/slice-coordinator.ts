@@ -18,7 +18,7 @@
  * and asked for it (so no fork's start-up competes with another's warm-up), and a fork keeps the
  * turn through its set-up, calibration and warm-up (exclusive, as when run alone) and hands it back
  * only inside its measured phase and when it exits. Turns go round in the group's (shuffled) order,
- * except that a fork in its measured phase never waits much longer than {@link DEFAULT_MAX_WAIT_MS}
+ * except that a fork in its measured phase that has waited {@link DEFAULT_MAX_WAIT_MS} goes first
  * (see there: a longer wait changes the fork's garbage collector).
  */
 import type { Duplex } from 'node:stream';
@@ -44,8 +44,8 @@ export const DEFAULT_SLICE_GROUP = 12;
 
 /**
  * Longest a fork that is in its measured phase should wait for its next turn, ms: when it has waited
- * this long, it gets the next turn ahead of the round-robin order (the forks still starting then
- * wait; their wait changes nothing in them). Why: V8 sizes the young generation by the allocation
+ * this long, it gets the next turn ahead of the round-robin order (a fork still to start then waits
+ * longer; nothing in it has run yet). Why: V8 sizes the young generation by the allocation
  * throughput its GC tracer sees over the last 5 s of wall time, and a process that allocated nothing
  * for longer than that halves its new space at its next GC (ReduceNewSpaceSize: low allocation
  * throughput) and keeps the smaller one. In round-robin order the first wait of a fork is every
@@ -55,10 +55,19 @@ export const DEFAULT_SLICE_GROUP = 12;
  * 2 MB, read with `v8.getHeapSpaceStatistics()` in a bare loop paused 6 s; no change after 4.5 s),
  * while the forks that waited less kept one rate all phase (0.84 → 0.82) — a GC configuration set
  * by a fork's place in its group, not by its cell (`--no-memory-reducer` changed nothing). A fork
- * run alone never waits. The check runs when a turn ends (a warm-up is never interrupted), so the
- * worst wait is 1.5 s plus one start-up and warm-up turn (~1.1 s for vpn's 400 ms warm-up, ~2 s for
- * the other suites' 1 s): clear of the 5 s window (V8_IDLE_SHRINK_MS in ../child/slice-gate.ts).
- * Each fork records its longest wait (`slicing.longestPauseMs`) and warns when it reached the window.
+ * run alone never waits. The check runs when a turn ends (a warm-up is never interrupted), so a
+ * wait can reach 1.5 s plus the longest turn nobody interrupts (a start-up and warm-up: ~1.1 s for
+ * vpn's 400 ms warm-up, ~2 s for the other suites' 1 s) plus a turn for each other overdue fork —
+ * 2.5 s at most over the 1,572 forks of a default vpn run, clear of the 5 s window
+ * (V8_IDLE_SHRINK_MS in ../child/slice-gate.ts); a `--warmup` of several seconds is not, and each
+ * fork records its longest wait (`slicing.longestPauseMs`) and warns when it reached the window.
+ * The price: measuring forks are served before the next fork warms up, so the measured phases of
+ * a group overlap less in time (in a schedule simulated for 12 vpn forks, the share of seconds two
+ * forks both measure fell from about 0.46 to 0.20); on 12 vpn cells run A B A B neither the cells'
+ * nor the ratios' intervals got wider beyond the hour's noise (README "Time-sliced rounds").
+ * When the group's own cycle of turns, `sliceMs` × size, is longer than this, that is the limit
+ * instead: below it some fork would always be overdue and the forks still to start would wait for
+ * the whole group's measuring (see {@link SliceGroup}'s `maxWaitMs`).
  */
 export const DEFAULT_MAX_WAIT_MS = 1500;
 
@@ -91,6 +100,8 @@ export class SliceGroup {
   readonly slots: SliceSlot[];
   /** Turns given out (for tests and the progress line). */
   turns = 0;
+  /** The wait after which a measuring fork goes first: the asked limit, or one cycle of the group's turns if longer. */
+  readonly maxWaitMs: number;
 
   /**
    * `turnLimitMs`: the longest a fork may hold the turn (the per-fork time limit); `maxWaitMs`: see
@@ -100,9 +111,10 @@ export class SliceGroup {
     readonly size: number,
     readonly sliceMs: number,
     readonly turnLimitMs: number,
-    readonly maxWaitMs: number = DEFAULT_MAX_WAIT_MS,
+    maxWaitMs: number = DEFAULT_MAX_WAIT_MS,
     private readonly clock: () => number = () => performance.now(),
   ) {
+    this.maxWaitMs = Math.max(maxWaitMs, sliceMs * size);
     this.states = Array.from({ length: size }, (): SlotState => 'starting');
     this.measuring = Array.from({ length: size }, () => false);
     this.waitingSince = Array.from({ length: size }, () => 0);
