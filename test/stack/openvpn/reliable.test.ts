@@ -96,7 +96,13 @@ describe('ReliableChannel', () => {
     expect(a.counters.acksUnknown).toBe(7);
   });
 
-  it('property: loss, duplication and reordering still deliver every message once, in order', () => {
+  // The wire is hostile for the first STORM_STEPS rounds (100 s of fake time), then delivers what is
+  // sent: no protocol can deliver through a wire that loses everything, and fast-check does find dice
+  // that lose nearly every packet (seed -169949984: all but one of 50 below 20), so "eventually" has
+  // to mean "once the storm is over". The retransmission timer is capped at 8 s, so 100 s of calm
+  // rounds is far more than the recovery needs.
+  it('property: after a storm of loss, duplication and reordering, every message arrives once, in order', () => {
+    const STORM_STEPS = 200;
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 99 }), { minLength: 50, maxLength: 400 }), fc.integer({ min: 1, max: 12 }), (dice, count) => {
         const { a, b, wire, got, deliverTo } = pair();
@@ -104,12 +110,12 @@ describe('ReliableChannel', () => {
         for (const s of sent) a.send(P_CONTROL_V1, msg(s));
         let now = 0;
         let d = 0;
-        for (let step = 0; step < 400 && (got.b.length < count || a.unacknowledged > 0); step++) {
+        for (let step = 0; step < 2 * STORM_STEPS && (got.b.length < count || a.unacknowledged > 0); step++) {
           a.tick(now);
           b.tick(now);
           const batch = wire.splice(0);
           for (const w of batch) {
-            const r = dice[d++ % dice.length]!;
+            const r = step < STORM_STEPS ? dice[d++ % dice.length]! : 50;
             if (r < 20) continue; // lost
             if (r < 30) wire.push(w); // delayed to the next round (reordered)
             else {
@@ -121,7 +127,8 @@ describe('ReliableChannel', () => {
         }
         return got.b.join() === sent.join() && a.unacknowledged === 0;
       }),
-      { numRuns: 200 },
+      // The dice that broke the earlier form of this property (a wire that loses nearly everything forever).
+      { numRuns: 200, examples: [[[...Array.from({ length: 7 }, () => 0), 20, ...Array.from({ length: 42 }, () => 0)], 1]] },
     );
   });
 });
