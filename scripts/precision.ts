@@ -190,7 +190,7 @@ for (const file of files) {
   const waitPart =
     waits.length === 0
       ? 'turn waits: none (no fork waited for a turn in its measured phase)'
-      : `turn waits: longest p50 ${quantileSorted([...waits].sort((a, b) => a - b), 0.5).toFixed(0)} ms, max ${Math.max(...waits).toFixed(0)} ms (${waits.length} forks); ` +
+      : `turn waits: longest p50 ${median(waits).toFixed(0)} ms, max ${Math.max(...waits).toFixed(0)} ms (${waits.length} forks); ` +
         `scavenges per 1,000 ops before -> after a fork's longest wait: forks whose longest wait reached ${V8_IDLE_SHRINK_MS / 1000} s ${rates(scavengeRates.long)}, the rest ${rates(scavengeRates.short)}`;
   const minutes = r.environment.finishedAt === undefined ? NaN : (Date.parse(r.environment.finishedAt) - Date.parse(r.environment.startedAt)) / 60_000;
   process.stdout.write(

@@ -90,10 +90,11 @@ export class SliceGroup {
   private readonly states: SlotState[];
   private readonly streams: Array<Duplex | null>;
   private readonly overruns: Array<(() => void) | null>;
-  /** True once a fork has handed the turn back, i.e. it is in its measured phase. */
-  private readonly measuring: boolean[];
-  /** When each waiting fork last handed the turn back (clock ms). */
-  private readonly waitingSince: number[];
+  /**
+   * When each fork last handed the turn back (clock ms); null until it first does — a fork that has
+   * handed the turn back is in its measured phase.
+   */
+  private readonly waitingSince: Array<number | null>;
   private last = -1;
   private started = false;
   private turnTimer: NodeJS.Timeout | null = null;
@@ -116,8 +117,7 @@ export class SliceGroup {
   ) {
     this.maxWaitMs = Math.max(maxWaitMs, sliceMs * size);
     this.states = Array.from({ length: size }, (): SlotState => 'starting');
-    this.measuring = Array.from({ length: size }, () => false);
-    this.waitingSince = Array.from({ length: size }, () => 0);
+    this.waitingSince = Array.from({ length: size }, () => null);
     this.streams = Array.from({ length: size }, () => null);
     this.overruns = Array.from({ length: size }, () => null);
     this.slots = Array.from({ length: size }, (_, i) => this.makeSlot(i));
@@ -136,7 +136,6 @@ export class SliceGroup {
             if (byte !== SLICE_WAIT || this.states[i] === 'gone') continue;
             if (this.states[i] === 'running') {
               this.endTurn();
-              this.measuring[i] = true;
               this.waitingSince[i] = this.clock();
             }
             this.states[i] = 'waiting';
@@ -166,8 +165,9 @@ export class SliceGroup {
     const now = this.clock();
     let overdue = -1;
     for (let i = 0; i < this.size; i++) {
-      if (this.states[i] !== 'waiting' || !this.measuring[i] || now - this.waitingSince[i]! < this.maxWaitMs) continue;
-      if (overdue < 0 || this.waitingSince[i]! < this.waitingSince[overdue]!) overdue = i;
+      const since = this.waitingSince[i] ?? null;
+      if (this.states[i] !== 'waiting' || since === null || now - since < this.maxWaitMs) continue;
+      if (overdue < 0 || since < this.waitingSince[overdue]!) overdue = i;
     }
     if (overdue >= 0) {
       this.give(overdue);
