@@ -20,6 +20,14 @@
  * only inside its measured phase and when it exits. Turns go round in the group's (shuffled) order,
  * except that a fork in its measured phase that has waited {@link DEFAULT_MAX_WAIT_MS} goes first
  * (see there: a longer wait changes the fork's garbage collector).
+ *
+ * Why a fork's set-up and warm-up do not run beside another fork's measuring turns, on the second
+ * core, though only ~30% of a group's wall time is measuring: tried on 12 vpn cells (10 rounds,
+ * A B A B, 2026-12-04), it made forks 1.3–1.5× cheaper and their figures 1.6–2× more spread. Unpinned,
+ * the measuring thread lost 8–10% of its phase to the run queue (the warming fork's compiler and GC
+ * threads); with the measuring main threads pinned to one vCPU and everything else to the other, it
+ * kept its CPU (97%) but its per-op cost still moved with the neighbour (p50 latency half-width
+ * 6.7–15.9% against 1.9–2.4% one at a time). README "Where the variance comes from".
  */
 import type { Duplex } from 'node:stream';
 import { SLICE_GO, SLICE_WAIT } from '../child/slice-gate.js';
