@@ -12,7 +12,7 @@ export interface PrecisionFindings {
   /** Cells that ran out of budget before their interval reached the target. */
   outOfBudget: string[];
   /**
-   * How many forks of completed cells reached a steady segment, by warm-up class, and what the
+   * How many forks of completed cells ended in a steady segment, by warm-up class, and what the
    * others' figures are; null when no fork carries a class (files from before issue 18).
    */
   warmup: string | null;
@@ -54,11 +54,14 @@ export function precisionFindings(result: ResultFile): PrecisionFindings {
   }
   let warmup: string | null = null;
   if (classified > 0) {
-    const steady = (classes.get('flat') ?? 0) + (classes.get('warmup') ?? 0);
-    const by = WARMUP_CLASSES.filter((k) => classes.has(k)).map((k) => `${k} ${classes.get(k)}`).join(', ');
+    // Every class but no-steady-state ends in a steady segment, the fork's figure: flat and warmup
+    // forks got there by warming up (Barrett et al.'s good classes), slowdown forks by slowing down.
     const notSteady = classes.get('no-steady-state') ?? 0;
+    const slowdown = classes.get('slowdown') ?? 0;
+    const by = WARMUP_CLASSES.filter((k) => classes.has(k)).map((k) => `${k} ${classes.get(k)}`).join(', ');
     warmup =
-      `${steady} of ${classified} forks reached a steady segment (${by})` +
+      `${classified - notSteady} of ${classified} forks ended in a steady segment (${by})` +
+      (slowdown === 0 ? '' : `: ${classified - notSteady - slowdown} warmed up into it (flat or warmup), ${slowdown} slowed down into it (their figure is that final, slower segment)`) +
       (notSteady === 0 ? '.' : `; the ${notSteady} no-steady-state forks' figures are their whole measured phase, not a steady state: lengthen --warmup and --duration, or use the full plan.`) +
       (classified < forks ? ` ${forks - classified} forks carry no class (older records).` : '');
   }

@@ -468,7 +468,7 @@ export interface CellResult extends CellIdentity {
 export interface CellConsistency {
   /** Forks per warm-up class. */
   classes: Partial<Record<WarmupClass, number>>;
-  /** True when every fork reached a steady segment (flat or warmup) and there is one mode. */
+  /** True when every fork warmed up into a steady segment (flat or warmup: Barrett et al.'s good classes; a slowdown fork ended in one too, slower) and there is one mode. */
   consistent: boolean;
   /** Relative 95% half-width of the median ops/s, (hi − lo) / 2 / median. */
   halfWidth: number;

@@ -13,17 +13,17 @@ function fileWith(classes: Array<WarmupClass | undefined>, rounds?: ResultFile['
 }
 
 describe('precisionFindings', () => {
-  it('counts the forks that reached a steady segment and says plainly what the others are', () => {
+  it('counts the forks that ended in a steady segment and says plainly what the others are', () => {
     const p = precisionFindings(fileWith(['flat', 'warmup', 'no-steady-state', 'slowdown']));
     expect(p.warmup).toBe(
-      "2 of 4 forks reached a steady segment (flat 1, warmup 1, slowdown 1, no-steady-state 1); the 1 no-steady-state forks' figures are their whole measured phase, not a steady state: lengthen --warmup and --duration, or use the full plan.",
+      "3 of 4 forks ended in a steady segment (flat 1, warmup 1, slowdown 1, no-steady-state 1): 2 warmed up into it (flat or warmup), 1 slowed down into it (their figure is that final, slower segment); the 1 no-steady-state forks' figures are their whole measured phase, not a steady state: lengthen --warmup and --duration, or use the full plan.",
     );
-    expect(precisionFindings(fileWith(['flat', 'flat'])).warmup).toBe('2 of 2 forks reached a steady segment (flat 2).');
+    expect(precisionFindings(fileWith(['flat', 'flat'])).warmup).toBe('2 of 2 forks ended in a steady segment (flat 2).');
   });
 
   it('says nothing about warm-up for records without a class, and notes a mix', () => {
     expect(precisionFindings(fileWith([undefined, undefined])).warmup).toBeNull();
-    expect(precisionFindings(fileWith(['warmup', undefined])).warmup).toBe('1 of 1 forks reached a steady segment (warmup 1). 1 forks carry no class (older records).');
+    expect(precisionFindings(fileWith(['warmup', undefined])).warmup).toBe('1 of 1 forks ended in a steady segment (warmup 1). 1 forks carry no class (older records).');
   });
 
   it('words the rounds: adaptive with a budget, or fixed', () => {
