@@ -12,7 +12,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { parseProfileArgs } from '../../../harness/cli/profile.js';
 import { SUITES } from '../../../harness/suites.js';
@@ -49,9 +49,17 @@ beforeAll(async () => {
   }
 }, 180_000);
 
+// A failed test's profiles are kept (and their directory named) so that the failure can be read.
+let anyFailed = false;
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') anyFailed = true;
+});
+
 afterAll(async () => {
   await browser?.close();
-  if (outRoot) rmSync(outRoot, { recursive: true, force: true });
+  if (!outRoot) return;
+  if (anyFailed) console.warn(`profile-tools: a test failed; its profiles are kept in ${outRoot}`);
+  else rmSync(outRoot, { recursive: true, force: true });
 });
 
 /** A small cell of `suite`: `strategy`, glibc, the quick plan's size closest to 1500 B above 64 B. */
@@ -121,7 +129,7 @@ describe('profile tools on every registered workload', () => {
           const m = await profile(smallCell(suite, strategy, [], FLAME_MEASURE_MS), tool);
           const html = artifact(m, 'flamegraph-html');
           expect(m.record!.ops).toBeGreaterThan(0);
-          expect(readFileSync(html, 'utf8')).toContain(workloadDir(suite.workload));
+          expect(readFileSync(html, 'utf8'), `${html} should name ${workloadDir(suite.workload)} (the page is kept)`).toContain(workloadDir(suite.workload));
           // Clinic's page gives its fonts 2 s before falling back: wait past that, so late errors show too.
           if (HAS_CHROMIUM) expect(await loadInChromium(html, tool === 'flame' ? 2_500 : 500)).toEqual([]);
         }, 120_000);
