@@ -100,21 +100,31 @@ const vpn: SuiteDefinition = {
   sizeMeaning: 'inner packet bytes (IPv4 header included)',
   strategies: [...STRATEGY_NAMES],
   allocators: [...ALLOCATOR_NAMES],
-  // Full plan (issue 18): adaptive rounds within a 35-minute budget (the whole default run, 180
-  // cells with four allocators, must end within 40 minutes, report included). Forks are short
+  // Full plan (issue 18): adaptive rounds within a 37-minute budget (the whole default run, 180
+  // cells with four allocators, must end within 40 minutes, report included: the last group
+  // overruns the budget by ~0.5 min and the report of a full run takes ~0.9 min). Forks are short
   // because the variance that matters is between processes (a bare AES-GCM loop varies 21% across
-  // processes): more, shorter forks narrow an interval faster than longer ones. A fork from dist/
-  // costs about 0.56 s of CPU besides its phases (node start, workload set-up, the minimum no-op
-  // baseline, the off-heap audit; measured with a 0 ms plan), so a round of 180 cells at
-  // 400 + 400 ms (+ a 100 ms baseline) is about 4.4 min and the 7 rounds every cell gets take
-  // about 31 min. Why 7: with between-fork spread σ, the bootstrap interval of a median is
-  // lumpy at 5 forks (half-width 12.5% at σ = 11.6%, the spread measured on a quiet VM) and
-  // settles from 7 (8.3%; 10 forks: 8.1%). 400 ms is the shortest warm-up the steady rule can
-  // confirm (3 × 100 ms windows after the first). Trade-off table: README "How long a run takes".
+  // processes): more, shorter forks narrow an interval faster than longer ones (README "Where the
+  // variance comes from": cutting a default run's forks to their first 1, 2, 3 turns of the measured
+  // phase widened strategy ratios only from 5.3% to 5.9%, 6.6%, 7.1%, so a longer phase cannot pay
+  // for the rounds it costs). Why 7 rounds at least: the bootstrap interval of a median is lumpy at
+  // 5 forks (half-width 12.5% at σ = 11.6%, the spread measured on a quiet VM) and settles from 7
+  // (8.3%; 10 forks: 8.1%). A fork costs ~1.07 s of a time-sliced group's wall time (traced
+  // 2026-12-04: workload set-up and timer calibration ~35 ms, the baseline loop's warm-up ~40 ms, warm-up 300 ms, GC
+  // and baseline ~75 ms, settling run 100 ms, measured 400 ms, teardown ~40 ms, plus its share of
+  // the group's concurrent start), so a round of 180 cells is ~3.2 min and the budget holds ~11.
+  // Why a 300 ms warm-up (400 ms until 2026-12-04): over the 1,584 forks of a default run with
+  // 400 ms, the final steady segment began at p50 110 ms and p75 180 ms of the warm-up, and 2% of
+  // forks began it between 300 and 400 ms; on 12 cells (1400 B, aes-256-gcm, 10 rounds, runs
+  // A B A B and B C B C) 300 ms gave as many forks a steady segment as 400 ms (no-steady-state
+  // 15–36 of 120 against 31–34), the same cell medians within ±3% and the same allocator ratios,
+  // at 1.07 s per fork against 1.33 s (with the shorter baseline-loop warm-up and baseline of
+  // harness/child/measure-cell.ts). 200 ms (0.97 s per fork) looked no worse in two runs; 300 ms
+  // keeps a margin over the p90 of where warm-up ends. Trade-off table: README "How precise a run is".
   full: {
     forks: 5,
-    rounds: { minRounds: 7, maxRounds: 30, targetHalfWidth: 0.02, budgetMs: 35 * 60_000 },
-    warmupMs: 400,
+    rounds: { minRounds: 7, maxRounds: 30, targetHalfWidth: 0.02, budgetMs: 37 * 60_000 },
+    warmupMs: 300,
     durationMs: 400,
     sizes: [64, 512, 1400],
     axes: { cipher: ['aes-256-gcm', 'aes-128-gcm', 'chacha20-poly1305', 'aes-256-cbc-hmac', 'none'], inner: ['udp'] },

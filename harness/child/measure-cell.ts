@@ -118,8 +118,15 @@ export const CHUNK_MS = 50;
  * interpreted loop boxes every double it touches, which would show as heap bytes per op).
  */
 const WARMUP_CHUNK_MS = 5;
-/** Length and batch size of the baseline loop's own warm-up. */
+/**
+ * The baseline loop's own warm-up ({@link warmBaselineLoop}): pieces of `BASELINE_WARMUP_STEP_MS`
+ * until the loop has had top-tier code at `BASELINE_SETTLED_CHECKS` successive checks and
+ * `BASELINE_WARMUP_MIN_MS` have run, `BASELINE_WARMUP_MS` at most, at batch size 64.
+ */
 const BASELINE_WARMUP_MS = 150;
+const BASELINE_WARMUP_MIN_MS = 40;
+const BASELINE_WARMUP_STEP_MS = 10;
+const BASELINE_SETTLED_CHECKS = 3;
 const BASELINE_WARMUP_BATCH = 64;
 /**
  * Heap bytes per *batch* on the no-op baseline above which the harness warns: a settled timing loop
@@ -785,9 +792,33 @@ export function settleMs(warmupMs: number): number {
   return Math.min(SETTLE_MS, Math.max(0, warmupMs));
 }
 
-/** Baseline phase length: a quarter of the measured phase, between 50 and 500 ms. */
+/**
+ * Baseline phase length: an eighth of the measured phase, between 50 and 500 ms. Its figures are a
+ * median batch cost and the heap bytes per batch of an empty op, both settled long before 50 ms (a
+ * 50 ms baseline times some 10^5 batches); a quarter of the phase, as before 2026-12-04, cost a
+ * default vpn fork 50 ms more (4% of its wall time) for no figure that moved.
+ */
 export function baselineMs(durationMs: number): number {
-  return Math.min(500, Math.max(50, durationMs / 4));
+  return Math.min(500, Math.max(50, durationMs / 8));
+}
+
+/**
+ * Warms the no-op baseline loop until it has top-tier code (see BASELINE_WARMUP_MS). Why not a
+ * fixed 150 ms as before 2026-12-04: traced in vpn forks, the loop had TurboFan code after its first
+ * 10–20 ms and kept it to the end of the 150 ms, which were 12% of a default vpn fork's wall time
+ * (1.34 s) — time a time-sliced round spends with the second core idle. The successive checks
+ * guard against the first regular compile's deopt (it often lacks feedback); the baseline's own
+ * heap check (BASELINE_HEAP_WARN_BYTES_PER_BATCH) still reports a loop that ran unoptimised. Where
+ * the JIT state is not observable (`hasTopTierCode` null), the whole 150 ms run.
+ */
+async function warmBaselineLoop(samplesMs: Float64Array, startsMs: Float64Array, histogram: HdrHistogram, timeline: BatchTimeline): Promise<void> {
+  const startMs = nowMs();
+  let settledChecks = 0;
+  while (nowMs() - startMs < BASELINE_WARMUP_MS) {
+    await runPhase(timedBatchesBaseline, noopOp, BASELINE_WARMUP_BATCH, BASELINE_WARMUP_STEP_MS, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
+    settledChecks = hasTopTierCode(timedBatchesBaseline) === true ? settledChecks + 1 : 0;
+    if (settledChecks >= BASELINE_SETTLED_CHECKS && nowMs() - startMs >= BASELINE_WARMUP_MIN_MS) return;
+  }
 }
 
 /**
@@ -815,7 +846,7 @@ export async function measureCell(w: Timeable, plan: MeasurePlan, gate: SliceGat
   // background thread, and a first regular compile often deopts for want of feedback) has the
   // whole of the workload's warm-up to settle: a baseline loop still running unoptimised code
   // boxes its doubles (16 B per batch) and would misreport the harness's own allocation.
-  await runPhase(timedBatchesBaseline, noopOp, BASELINE_WARMUP_BATCH, BASELINE_WARMUP_MS, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
+  await warmBaselineLoop(samplesMs, startsMs, histogram, timeline);
   // The fork's series: warm-up windows, then the measured phase's (closed loop), same window length.
   const windowMs = seriesWindowMs(plan.warmupMs, plan.durationMs);
   const series = primedSeriesRecorder(windowMs, samplesMs, startsMs);

@@ -65,8 +65,8 @@ export const DEFAULT_SLICE_GROUP = 12;
  * by a fork's place in its group, not by its cell (`--no-memory-reducer` changed nothing). A fork
  * run alone never waits. The check runs when a turn ends (a warm-up is never interrupted), so a
  * wait can reach 1.5 s plus the longest turn nobody interrupts (a start-up and warm-up: ~1.1 s for
- * vpn's 400 ms warm-up, ~2 s for the other suites' 1 s) plus a turn for each other overdue fork —
- * 2.5 s at most over the 1,572 forks of a default vpn run, clear of the 5 s window
+ * vpn's warm-up of 400 ms, now ~0.8 s for its 300 ms, ~2 s for the other suites' 1 s) plus a turn
+ * for each other overdue fork — 2.5 s at most over the 1,572 forks of a default vpn run, clear of the 5 s window
  * (V8_IDLE_SHRINK_MS in ../child/slice-gate.ts); a `--warmup` of several seconds is not, and each
  * fork records its longest wait (`slicing.longestPauseMs`) and warns when it reached the window.
  * The price: measuring forks are served before the next fork warms up, so the measured phases of

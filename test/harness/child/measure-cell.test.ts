@@ -104,7 +104,7 @@ describe('measureCell', () => {
 
   it('sizes the baseline phase from the measured one', () => {
     expect(baselineMs(100)).toBe(50);
-    expect(baselineMs(1000)).toBe(250);
+    expect(baselineMs(1000)).toBe(125);
     expect(baselineMs(60_000)).toBe(500);
   });
 });
