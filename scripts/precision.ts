@@ -30,6 +30,7 @@ import { pairedCellRatio, RATIO_AXES } from '../harness/stats/axis-ratios.js';
 import { withDriftAdjustment } from '../harness/stats/summarize.js';
 import { lnPercent } from '../harness/stats/warmup-class.js';
 import { V8_IDLE_SHRINK_MS } from '../harness/child/slice-gate.js';
+import { isTurnWait } from '../harness/child/fork-series.js';
 import type { AxisRatio, ResultFile } from '../contract/result-schema.js';
 
 /** Ratios between cells equal but for parameter `axis`, in the result's cell order. */
@@ -153,8 +154,7 @@ for (const file of files) {
   // process that allocated nothing for 5 s, so the scavenges per op before and after each fork's
   // longest wait, for the forks whose longest wait reached that and for the rest. The longest wait
   // is `slicing.longestPauseMs`, or in files from before it the largest gap between the measured
-  // windows' starts; a gap is a wait when it is longer than a window and half a turn (a mark-compact
-  // inside a turn can leave one window empty, another fork's turn takes a whole turn).
+  // windows' starts (a wait by isTurnWait).
   const waits: number[] = [];
   const scavengeRates = { long: [[], []] as number[][], short: [[], []] as number[][] };
   for (const f of cells.flatMap((c) => c.forks)) {
@@ -165,7 +165,7 @@ for (const file of files) {
     let widestGap = 0;
     for (let i = s.measuredFromIndex + 1; i < s.ops.length; i++) {
       const gap = s.startMs[i]! - s.startMs[i - 1]!;
-      if (gap > s.windowMs + f.slicing.sliceMs / 2 && gap > widestGap) {
+      if (isTurnWait(gap, s.windowMs, f.slicing.sliceMs) && gap > widestGap) {
         widest = i;
         widestGap = gap;
       }

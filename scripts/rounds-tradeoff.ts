@@ -8,6 +8,12 @@
  * mean wall time per fork (default CELLS: the run's own cell count; 180 is the default vpn run
  * with four allocators). Run it on a `--forks N` or long `--budget` run of a subset to choose a
  * budget (README "How long a run takes").
+ *
+ * Then the other way to spend time, a longer measured phase: for k = 1 … 4 turns of a time-sliced
+ * run, each fork's figure recomputed from the first k turns of its measured phase (all rounds, forks
+ * with at least 4 turns; harness/child/fork-series.ts measuredTurns), with the same half-widths. The
+ * figure here is the turns' ops over their timed ms, not the steady segment the run reported; the
+ * last line (k = the forks' own figure over the same forks) says how much that changes.
  */
 import { readFileSync } from 'node:fs';
 import { quantileSorted } from 'simple-statistics';
@@ -15,6 +21,7 @@ import type { ResultFile } from '../contract/result-schema.js';
 import { axisRatios } from '../harness/stats/axis-ratios.js';
 import { checkedSamples, estimate, relativeHalfWidth } from '../harness/stats/bootstrap.js';
 import { driftModel } from '../harness/stats/drift.js';
+import { measuredTurns } from '../harness/child/fork-series.js';
 
 const [file, cellsArg] = process.argv.slice(2);
 if (file === undefined) {
@@ -58,3 +65,27 @@ for (const x of r.axisRatios ?? []) {
   byAxis.set(x.axis, list);
 }
 for (const [axis, hw] of byAxis) process.stdout.write(`axis ${axis}: ${hw.length} ratios, half-width p50 ${p(hw, 0.5)} p90 ${p(hw, 0.9)}\n`);
+
+// Half-width against the measured phase's length: figures from each fork's first k turns.
+const TURNS = 4;
+const turned = cells.map((c) => ({ ...c, forks: c.forks.filter((f) => measuredTurns(f).length >= TURNS) })).filter((c) => c.forks.length >= 3);
+if (turned.length > 0) {
+  process.stdout.write(`turns per fork | cell half-width p50 | p90 | strategy ratio half-width p50 | allocator ratio p50 (${turned.length} cells, forks with >= ${TURNS} turns)\n`);
+  for (const k of [1, 2, 3, TURNS, 'figure'] as const) {
+    const sub = turned.map((c) => ({
+      ...c,
+      forks: c.forks.map((f) => {
+        if (k === 'figure') return f;
+        const t = measuredTurns(f).slice(0, k);
+        return { ...f, opsPerSec: t.reduce((a, x) => a + x.ops, 0) / (t.reduce((a, x) => a + x.timedMs, 0) / 1000) };
+      }),
+    }));
+    const hw = sub.map((c) => {
+      const e = estimate(checkedSamples(c.forks.map((f) => f.opsPerSec), c.id), r.options.seed as number);
+      return relativeHalfWidth(e.median, e.ci95);
+    });
+    const ratios = axisRatios(sub, { seed: r.options.seed as number, singleAxisOnly: true });
+    const axisHw = (axis: string): number[] => ratios.filter((x) => x.axis === axis).map((x) => relativeHalfWidth(x.ratio, x.ci95));
+    process.stdout.write(`${k === 'figure' ? 'the forks\' own figures' : k} | ${p(hw, 0.5)} | ${p(hw, 0.9)} | ${p(axisHw('strategy'), 0.5)} | ${p(axisHw('allocator'), 0.5)}\n`);
+  }
+}

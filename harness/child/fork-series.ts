@@ -235,6 +235,34 @@ export function steadyFigure(
 }
 
 /**
+ * True when the gap between two successive measured windows' starts, ms, is a wait for a turn of a
+ * time-sliced round: longer than a window and half a turn (a mark-compact inside a turn can leave one
+ * window empty; another fork's turn takes a whole turn).
+ */
+export function isTurnWait(gapMs: number, windowMs: number, sliceMs: number): boolean {
+  return gapMs > windowMs + sliceMs / 2;
+}
+
+/**
+ * A sliced fork's measured phase split into its turns (the stretches between waits, see
+ * {@link isTurnWait}): each turn's ops and timed ms. A fork that never waited is one turn; a record
+ * without per-window ops gives none.
+ */
+export function measuredTurns(record: Pick<ForkRecord, 'series' | 'slicing'>): { ops: number; timedMs: number }[] {
+  const s = record.series;
+  if (s?.ops === undefined || s.timedMs === undefined) return [];
+  const sliceMs = record.slicing?.sliceMs ?? Number.POSITIVE_INFINITY;
+  const turns: { ops: number; timedMs: number }[] = [];
+  for (let i = s.measuredFromIndex; i < s.ops.length; i++) {
+    if (turns.length === 0 || isTurnWait(s.startMs[i]! - s.startMs[i - 1]!, s.windowMs, sliceMs)) turns.push({ ops: 0, timedMs: 0 });
+    const t = turns[turns.length - 1]!;
+    t.ops += s.ops[i]!;
+    t.timedMs += s.timedMs[i]!;
+  }
+  return turns;
+}
+
+/**
  * Ops of a record's whole measured phase — the divisor of every other per-op figure (allocation,
  * GC, instructions) — which is more than `ops` when the figure rests on a steady segment inside
  * the phase. Old records (no series) have only `ops`.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ForkSeriesRecorder, measuredPhaseOps, seriesWindowMs, steadyFigure } from '../../../harness/child/fork-series.js';
+import { ForkSeriesRecorder, measuredPhaseOps, measuredTurns, seriesWindowMs, steadyFigure } from '../../../harness/child/fork-series.js';
 import { classifyWarmup } from '../../../harness/stats/warmup-class.js';
 
 /** A chunk of `n` back-to-back batches of `durationMs` each, the first starting at `fromMs`. */
@@ -94,5 +94,35 @@ describe('steadyFigure and measuredPhaseOps', () => {
     const rec = { ops: 40, series: { ...series, windowMs: 1, startMs: [], nsPerOp: [], batchSize: [], changepoints: [], segmentMeansNs: [], method: '' } };
     expect(measuredPhaseOps(rec)).toBe(60);
     expect(measuredPhaseOps({ ops: 40 })).toBe(40);
+  });
+});
+
+describe('measuredTurns', () => {
+  // 10 ms windows; the measured phase (from index 1) waits 300 ms after its 3rd window and 140 ms
+  // after its 5th; a 40 ms gap (a window left empty by a long GC pause) is no wait at 100 ms turns.
+  const series = {
+    windowMs: 10,
+    startMs: [0, 100, 110, 120, 420, 470, 610],
+    ops: [5, 1, 2, 3, 4, 5, 6],
+    timedMs: [1, 1, 1, 1, 2, 2, 3],
+    measuredFromIndex: 1,
+    nsPerOp: [],
+    batchSize: [],
+    changepoints: [],
+    segmentMeansNs: [],
+    method: '',
+  };
+  const slicing = { sliceMs: 100, groupSize: 12, turns: 2, pausedMs: 440, longestPauseMs: 300 };
+  it('splits the measured phase at the waits for a turn', () => {
+    expect(measuredTurns({ series, slicing })).toEqual([
+      { ops: 6, timedMs: 3 },
+      { ops: 9, timedMs: 4 },
+      { ops: 6, timedMs: 3 },
+    ]);
+  });
+  it('keeps a fork that was not sliced as one turn, and gives none without per-window ops', () => {
+    expect(measuredTurns({ series })).toEqual([{ ops: 21, timedMs: 10 }]);
+    expect(measuredTurns({ series: { ...series, ops: undefined } })).toEqual([]);
+    expect(measuredTurns({})).toEqual([]);
   });
 });
