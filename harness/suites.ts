@@ -105,9 +105,10 @@ const vpn: SuiteDefinition = {
   // overruns the budget by ~0.5 min and the report of a full run takes ~0.9 min). Forks are short
   // because the variance that matters is between processes (a bare AES-GCM loop varies 21% across
   // processes): more, shorter forks narrow an interval faster than longer ones (README "Where the
-  // variance comes from": cutting a default run's forks to their first 1, 2, 3 turns of the measured
-  // phase widened strategy ratios only from 5.3% to 5.9%, 6.6%, 7.1%, so a longer phase cannot pay
-  // for the rounds it costs). Why 7 rounds at least: the bootstrap interval of a median is lumpy at
+  // variance comes from": each fork's figure recomputed from the first 1, 2, 3, 4 turns of its
+  // measured phase gave strategy-ratio half-widths of 6.1%, 6.1%, 5.9%, 5.3% in the 2026-12-04 20:30
+  // run: a phase 4× as long narrowed them by a seventh, so a longer one cannot pay for the rounds
+  // it costs). Why 7 rounds at least: the bootstrap interval of a median is lumpy at
   // 5 forks (half-width 12.5% at σ = 11.6%, the spread measured on a quiet VM) and settles from 7
   // (8.3%; 10 forks: 8.1%). A fork costs ~1.07 s of a time-sliced group's wall time (traced
   // 2026-12-04: workload set-up and timer calibration ~35 ms, the baseline loop's warm-up ~40 ms, warm-up 300 ms, GC

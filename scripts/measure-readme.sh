@@ -35,7 +35,7 @@ in_worktree() {
   git worktree remove --force "$dir"
   return $rc
 }
-# Issue 18, numbers you can trust: the default vpn suite (adaptive rounds, 35 min budget), its
+# Issue 18, numbers you can trust: the default vpn suite (adaptive rounds, 37 min budget), its
 # precision (cell half-widths, within-run ratio half-widths by axis, warm-up classes, modes).
 step vpn-full npm run bench -- --suite vpn --out "$out/vpn.json" --no-report
 step vpn-full-check npm run check-result -- "$out/vpn.json" vpn

@@ -7,7 +7,7 @@
  * single-axis within-run ratios, with the minutes k rounds of CELLS cells would take at this run's
  * mean wall time per fork (default CELLS: the run's own cell count; 180 is the default vpn run
  * with four allocators). Run it on a `--forks N` or long `--budget` run of a subset to choose a
- * budget (README "How long a run takes").
+ * budget (README "How precise a run is").
  *
  * Then the other way to spend time, a longer measured phase: for k = 1 … 4 turns of a time-sliced
  * run, each fork's figure recomputed from the first k turns of its measured phase (all rounds, forks
@@ -78,7 +78,7 @@ if (turned.length > 0) {
         if (k === 'figure') return f;
         const t = measuredTurns(f).slice(0, k);
         return { ...f, opsPerSec: t.reduce((a, x) => a + x.ops, 0) / (t.reduce((a, x) => a + x.timedMs, 0) / 1000) };
-      }),
+      }).filter((f) => Number.isFinite(f.opsPerSec) && f.opsPerSec > 0),
     }));
     const hw = sub.map((c) => {
       const e = estimate(checkedSamples(c.forks.map((f) => f.opsPerSec), c.id), r.options.seed as number);

@@ -785,7 +785,7 @@ const noopOp: Timeable = {
  * 11%, 7%, 3% slower than the fork's later turns, while its last warm-up windows matched them —
  * a harness-made transient in a quarter of each 400 ms phase (on the 12-cell group of README
  * "Hygiene": +11.0% and +2.6% over the first 100 ms in two runs without it, −7.1% and −0.8% with it).
- * 100 ms covers it, at ~7% of a default vpn fork's time.
+ * 100 ms covers it, at ~9% of a default vpn fork's time (1.08 s).
  */
 export const SETTLE_MS = 100;
 export function settleMs(warmupMs: number): number {
@@ -796,7 +796,10 @@ export function settleMs(warmupMs: number): number {
  * Baseline phase length: an eighth of the measured phase, between 50 and 500 ms. Its figures are a
  * median batch cost and the heap bytes per batch of an empty op, both settled long before 50 ms (a
  * 50 ms baseline times some 10^5 batches); a quarter of the phase, as before 2026-12-04, cost a
- * default vpn fork 50 ms more (4% of its wall time) for no figure that moved.
+ * default vpn fork 50 ms more (4% of its wall time) for no figure that moved (vpn, 12 cells A B A B,
+ * 2026-12-04: baseline ns/op p50 40.0 and heap bytes per batch p50 0.03 either way; no transient at
+ * the measured phase's start in the default run after it: first 100 ms −0.1% against the rest).
+ * The other suites' forks (2 s phases) get 250 ms instead of 500, not measured separately.
  */
 export function baselineMs(durationMs: number): number {
   return Math.min(500, Math.max(50, durationMs / 8));
@@ -805,7 +808,7 @@ export function baselineMs(durationMs: number): number {
 /**
  * Warms the no-op baseline loop until it has top-tier code (see BASELINE_WARMUP_MS). Why not a
  * fixed 150 ms as before 2026-12-04: traced in vpn forks, the loop had TurboFan code after its first
- * 10–20 ms and kept it to the end of the 150 ms, which were 12% of a default vpn fork's wall time
+ * 10–20 ms and kept it to the end of the 150 ms, which were 11% of a default vpn fork's wall time
  * (1.34 s) — time a time-sliced round spends with the second core idle. The successive checks
  * guard against the first regular compile's deopt (it often lacks feedback); the baseline's own
  * heap check (BASELINE_HEAP_WARN_BYTES_PER_BATCH) still reports a loop that ran unoptimised. Where
@@ -815,7 +818,8 @@ async function warmBaselineLoop(samplesMs: Float64Array, startsMs: Float64Array,
   const startMs = nowMs();
   let settledChecks = 0;
   while (nowMs() - startMs < BASELINE_WARMUP_MS) {
-    await runPhase(timedBatchesBaseline, noopOp, BASELINE_WARMUP_BATCH, BASELINE_WARMUP_STEP_MS, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
+    const stepMs = Math.min(BASELINE_WARMUP_STEP_MS, BASELINE_WARMUP_MS - (nowMs() - startMs));
+    await runPhase(timedBatchesBaseline, noopOp, BASELINE_WARMUP_BATCH, stepMs, samplesMs, startsMs, histogram, timeline, WARMUP_CHUNK_MS);
     settledChecks = hasTopTierCode(timedBatchesBaseline) === true ? settledChecks + 1 : 0;
     if (settledChecks >= BASELINE_SETTLED_CHECKS && nowMs() - startMs >= BASELINE_WARMUP_MIN_MS) return;
   }

@@ -99,7 +99,7 @@ describe('steadyFigure and measuredPhaseOps', () => {
 
 describe('measuredTurns', () => {
   // 10 ms windows; the measured phase (from index 1) waits 300 ms after its 3rd window and 140 ms
-  // after its 5th; a 40 ms gap (a window left empty by a long GC pause) is no wait at 100 ms turns.
+  // after its 5th; a 50 ms gap between starts (a window left empty by a long GC pause) is no wait at 100 ms turns.
   const series = {
     windowMs: 10,
     startMs: [0, 100, 110, 120, 420, 470, 610],
