@@ -31,7 +31,16 @@ const MAX_HEAP_BYTES_PER_BATCH = 8;
  * per batch in 36 of 36 forks of 9 dns cells before the fix), while a single fork of a cell that
  * allocates nothing can still show a burst from the machine — here 65 B per batch in one alloc fork
  * of three when the test ran beside other test files on 2 cores — which is not the timing loop.
+ *
+ * Retried twice (CELL_RETRIES): on Node 24 under load some processes box one double per batch in
+ * *both* timing loops, the baseline's and the workload's (~16 B per batch in each, same process) —
+ * a per-process JIT outcome, not a harness change: 8 of 120 forks with and 8 of 120 without
+ * 2026-12-04's shorter baseline-loop warm-up (3 copies of this file at once on 2 cores), and 3 or
+ * 4 of 5 forks in two CI runs that day. Reading performance.now() straight in readClockMs did not
+ * remove it (6 of 90 forks against 10 of 90). The regression this file guards — boxing in every
+ * fork, as the 36 of 36 above — fails every attempt; the per-process case is an open problem.
  */
+const CELL_RETRIES = 2;
 const FORKS = 5;
 // A warm-up long enough for TurboFan to finish with the op on a loaded machine.
 const plan = { warmupMs: 1500, durationMs: 1000, seed: 1 };
@@ -84,7 +93,7 @@ describe('the workload timing loop allocates nothing (issue 18 item 5)', () => {
   });
 
   for (const c of ZERO_ALLOCATION_CELLS) {
-    it(`${c.id}: the median fork's heap bytes per timed batch < ${MAX_HEAP_BYTES_PER_BATCH}`, { timeout: 240_000 }, async () => {
+    it(`${c.id}: the median fork's heap bytes per timed batch < ${MAX_HEAP_BYTES_PER_BATCH}`, { timeout: 240_000, retry: CELL_RETRIES }, async () => {
       const forks = await measureForks(c);
       // The op itself allocates nothing: no strategy allocation, no copy, no view.
       for (const f of forks) expect(f.alloc.strategyPerOp.allocations).toBe(0);
