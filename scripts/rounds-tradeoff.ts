@@ -39,6 +39,12 @@ const wallMs = Date.parse(r.environment.finishedAt) - Date.parse(r.environment.s
 const perForkMs = wallMs / forks;
 const target = cellsArg === undefined ? cells.length : Number(cellsArg);
 const p = (xs: number[], q: number): string => (xs.length === 0 ? '-' : `${(quantileSorted([...xs].sort((a, b) => a - b), q) * 100).toFixed(1)}%`);
+const seed = r.options.seed as number;
+/** Relative 95% half-width of a cell's median ops/s, each fork's figure times `factors[i]` (drift-adjusted) when given. */
+const halfWidth = (c: { id: string; forks: readonly { opsPerSec: number }[] }, factors?: readonly number[]): number => {
+  const e = estimate(checkedSamples(c.forks.map((f, i) => f.opsPerSec * (factors?.[i] ?? 1)), c.id), seed);
+  return relativeHalfWidth(e.median, e.ci95);
+};
 const maxRounds = Math.max(...cells.map((c) => Math.max(...c.forks.map((f) => f.forkIndex + 1))));
 process.stdout.write(`${file}: ${cells.length} cells, ${forks} forks, ${(perForkMs / 1000).toFixed(2)} s wall per fork; minutes for ${target} cells\n`);
 process.stdout.write('rounds | minutes | cell half-width p50 (drift-adjusted) | p90 (drift-adjusted) | ratio half-width p50 | p90\n');
@@ -46,13 +52,9 @@ for (let k = 3; k <= maxRounds; k++) {
   const sub = cells.map((c) => ({ ...c, forks: c.forks.filter((f) => f.forkIndex < k) })).filter((c) => c.forks.length > 0);
   // Merged shards number their blocks each from the start: no model across them.
   const drift = driftModel('mergedFrom' in r.options ? [] : sub.filter((c) => c.state === 'completed'));
-  const halfWidth = (c: (typeof sub)[number], factors: readonly number[] | undefined): number => {
-    const e = estimate(checkedSamples(c.forks.map((f, i) => f.opsPerSec * (factors?.[i] ?? 1)), c.id), r.options.seed as number);
-    return relativeHalfWidth(e.median, e.ci95);
-  };
   const cellHw = sub.filter((c) => drift.factors.has(c.id)).map((c) => halfWidth(c, drift.factors.get(c.id)));
-  const measuredHw = sub.map((c) => halfWidth(c, undefined));
-  const ratioHw = axisRatios(sub, { seed: r.options.seed as number, singleAxisOnly: true }).map((x) => relativeHalfWidth(x.ratio, x.ci95));
+  const measuredHw = sub.map((c) => halfWidth(c));
+  const ratioHw = axisRatios(sub, { seed, singleAxisOnly: true }).map((x) => relativeHalfWidth(x.ratio, x.ci95));
   process.stdout.write(`${k} | ${((k * target * perForkMs) / 60_000).toFixed(1)} | ${p(measuredHw, 0.5)} (${p(cellHw, 0.5)} of ${cellHw.length}) | ${p(measuredHw, 0.9)} (${p(cellHw, 0.9)}) | ${p(ratioHw, 0.5)} | ${p(ratioHw, 0.9)}\n`);
 }
 
@@ -68,23 +70,25 @@ for (const [axis, hw] of byAxis) process.stdout.write(`axis ${axis}: ${hw.length
 
 // Half-width against the measured phase's length: figures from each fork's first k turns.
 const TURNS = 4;
-const turned = cells.map((c) => ({ ...c, forks: c.forks.filter((f) => measuredTurns(f).length >= TURNS) })).filter((c) => c.forks.length >= 3);
+// Each fork's turns, split once.
+const turned = cells
+  .map((c) => ({ ...c, forks: c.forks.map((f) => ({ f, turns: measuredTurns(f) })).filter((x) => x.turns.length >= TURNS) }))
+  .filter((c) => c.forks.length >= 3);
 if (turned.length > 0) {
   process.stdout.write(`turns per fork | cell half-width p50 | p90 | strategy ratio half-width p50 | allocator ratio p50 (${turned.length} cells, forks with >= ${TURNS} turns)\n`);
   for (const k of [1, 2, 3, TURNS, 'figure'] as const) {
     const sub = turned.map((c) => ({
       ...c,
-      forks: c.forks.map((f) => {
-        if (k === 'figure') return f;
-        const t = measuredTurns(f).slice(0, k);
-        return { ...f, opsPerSec: t.reduce((a, x) => a + x.ops, 0) / (t.reduce((a, x) => a + x.timedMs, 0) / 1000) };
-      }).filter((f) => Number.isFinite(f.opsPerSec) && f.opsPerSec > 0),
+      forks: c.forks
+        .map(({ f, turns }) => {
+          if (k === 'figure') return f;
+          const t = turns.slice(0, k);
+          return { ...f, opsPerSec: t.reduce((a, x) => a + x.ops, 0) / (t.reduce((a, x) => a + x.timedMs, 0) / 1000) };
+        })
+        .filter((f) => Number.isFinite(f.opsPerSec) && f.opsPerSec > 0),
     }));
-    const hw = sub.map((c) => {
-      const e = estimate(checkedSamples(c.forks.map((f) => f.opsPerSec), c.id), r.options.seed as number);
-      return relativeHalfWidth(e.median, e.ci95);
-    });
-    const ratios = axisRatios(sub, { seed: r.options.seed as number, singleAxisOnly: true });
+    const hw = sub.map((c) => halfWidth(c));
+    const ratios = axisRatios(sub, { seed, singleAxisOnly: true });
     const axisHw = (axis: string): number[] => ratios.filter((x) => x.axis === axis).map((x) => relativeHalfWidth(x.ratio, x.ci95));
     process.stdout.write(`${k === 'figure' ? 'the forks\' own figures' : k} | ${p(hw, 0.5)} | ${p(hw, 0.9)} | ${p(axisHw('strategy'), 0.5)} | ${p(axisHw('allocator'), 0.5)}\n`);
   }
